@@ -1,0 +1,118 @@
+// `inca bench`: the bandwidth-doubling benchmark (nccl-tests flags).
+#include <iostream>
+#include <memory>
+#include <sstream>
+
+#include "bench_report.hpp"
+#include "bench_sweep.hpp"
+#include "commands.hpp"
+
+namespace inca::cli {
+namespace {
+
+struct BenchFlags {
+  BenchOptions options;
+  std::string min_bytes = "8";
+  std::string max_bytes = "64M";
+  std::string algos = "innet,ring";
+  std::string dtype = "f32";
+  std::string op = "sum";
+  std::string topology = "leaf-spine";
+  std::string format = "table";
+  std::string payload = "auto";
+  double latency_ns = 500;
+};
+
+std::vector<std::string> split_list(const std::string& text) {
+  std::vector<std::string> out;
+  std::stringstream in(text);
+  for (std::string item; std::getline(in, item, ',');)
+    if (!item.empty()) out.push_back(item);
+  return out;
+}
+
+int fail(const std::string& message) {
+  std::cerr << "inca bench: " << message << "\n";
+  return 2;
+}
+
+int run(BenchFlags& f) {
+  BenchOptions& o = f.options;
+  auto min = parse_size(f.min_bytes);
+  auto max = parse_size(f.max_bytes);
+  if (!min) return fail("--min-bytes '" + f.min_bytes + "' is not a size (e.g. 8, 4K, 64M, 1G)");
+  if (!max) return fail("--max-bytes '" + f.max_bytes + "' is not a size (e.g. 8, 4K, 64M, 1G)");
+  o.min_bytes = *min;
+  o.max_bytes = *max;
+  o.algorithms = split_list(f.algos);
+  if (o.algorithms.empty()) return fail("--algos names no algorithm");
+  auto dtype = parse_dtype(f.dtype);
+  if (!dtype) return fail("unknown --dtype '" + f.dtype + "'");
+  auto op = parse_op(f.op);
+  if (!op) return fail("unknown --op '" + f.op + "'");
+  o.dtype = *dtype;
+  o.op = *op;
+  if (f.topology == "star") o.fabric.topology = TopologyKind::star;
+  else if (f.topology == "leaf-spine") o.fabric.topology = TopologyKind::leaf_spine;
+  else return fail("unknown --topology '" + f.topology + "' (star, leaf-spine)");
+  if (f.latency_ns < 0) return fail("--latency-ns must not be negative");
+  o.fabric.latency = static_cast<Time>(f.latency_ns * kPicosPerNano);
+  if (f.payload == "auto") o.payload = PayloadMode::automatic;
+  else if (f.payload == "on") o.payload = PayloadMode::on;
+  else if (f.payload == "off") o.payload = PayloadMode::off;
+  else return fail("--payload must be auto, on or off");
+  ReportFormat format;
+  if (f.format == "table") format = ReportFormat::table;
+  else if (f.format == "json") format = ReportFormat::json;
+  else if (f.format == "csv") format = ReportFormat::csv;
+  else return fail("--format must be table, json or csv");
+
+  auto report = run_bench(o);
+  if (!report.ok()) return fail(report.status().to_string());
+  std::cout << format_report(*report, o, format) << std::flush;
+  for (const BenchRow& r : report->rows)
+    if (r.check != "exact" && r.check != "timing") return 1;
+  return 0;
+}
+
+}  // namespace
+
+Action add_bench_command(CLI::App& app) {
+  auto flags = std::make_shared<BenchFlags>();
+  CLI::App* cmd = app.add_subcommand(
+      "bench", "Sweep all-reduce sizes on the simulated fabric: in-network vs host algorithms");
+  BenchOptions& o = flags->options;
+  cmd->add_option("-b,--min-bytes", flags->min_bytes, "Smallest message (K/M/G suffixes)")
+      ->capture_default_str();
+  cmd->add_option("-e,--max-bytes", flags->max_bytes, "Largest message")->capture_default_str();
+  cmd->add_option("-f,--step-factor", o.step_factor, "Size multiplier between rows")
+      ->capture_default_str();
+  cmd->add_option("--ranks", o.fabric.ranks, "Ranks (one per host)")->capture_default_str();
+  cmd->add_option("--algos", flags->algos, "Comma-separated algorithms (innet, ring, auto, or registered)")
+      ->capture_default_str();
+  cmd->add_option("--dtype", flags->dtype, "Element type")->capture_default_str();
+  cmd->add_option("--op", flags->op, "Reduction")->capture_default_str();
+  cmd->add_option("--topology", flags->topology, "star | leaf-spine")->capture_default_str();
+  cmd->add_option("--hosts-per-leaf", o.fabric.hosts_per_leaf, "Hosts on each leaf switch")
+      ->capture_default_str();
+  cmd->add_option("--spines", o.fabric.spines, "Spine switches")->capture_default_str();
+  cmd->add_option("--link-gbps", o.fabric.link_gbps, "Rate of every link")->capture_default_str();
+  cmd->add_option("--latency-ns", flags->latency_ns, "Latency of every link")->capture_default_str();
+  cmd->add_option("--mtu", o.fabric.mtu, "Largest inca packet")->capture_default_str();
+  cmd->add_option("--slot-bytes", o.fabric.slot_bytes, "Payload per switch slot")
+      ->capture_default_str();
+  cmd->add_option("--switch-slots", o.fabric.switch_slots, "Slot pool per switch")
+      ->capture_default_str();
+  cmd->add_option("--window", o.fabric.window, "Slots in flight per host (the tree's slots)")
+      ->capture_default_str();
+  cmd->add_option("--host-reduce-gbps", o.fabric.host_reduce_gbps,
+                  "Host reduction speed in the model (0: free)")
+      ->capture_default_str();
+  cmd->add_option("--payload", flags->payload,
+                  "Carry data: auto (when it fits in memory), on, off (timing only)")
+      ->capture_default_str();
+  cmd->add_option("--format", flags->format, "table | json | csv")->capture_default_str();
+  return [flags] { return run(*flags); };
+}
+
+}  // namespace inca::cli

@@ -1,0 +1,91 @@
+#include "bench_report.hpp"
+
+#include <map>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+namespace inca::cli {
+namespace {
+
+std::string table(const BenchReport& report, const BenchOptions& o) {
+  std::map<std::size_t, double> ring_algbw;
+  for (const BenchRow& r : report.rows)
+    if (r.algorithm == "ring") ring_algbw[r.bytes] = r.algbw_GBps;
+
+  std::string out;
+  out += fmt::format("# inca bench: allreduce {} {}, {} ranks, {:g} Gb/s links, {} ns latency\n",
+                     to_string(o.dtype), to_string(o.op), o.fabric.ranks, o.fabric.link_gbps,
+                     o.fabric.latency / kPicosPerNano);
+  for (std::size_t at = 0, nl; at < report.fabric.size(); at = nl + 1) {
+    nl = report.fabric.find('\n', at);
+    if (nl == std::string::npos) nl = report.fabric.size();
+    out += "# " + report.fabric.substr(at, nl - at) + "\n";
+  }
+  out += "# busbw = algbw x 2(n-1)/n; nic_tx_bytes = wire bytes rank 0's NIC sent (framing "
+         "included); x_ring = algbw / ring algbw\n";
+  out += fmt::format("{:>12} {:>11} {:>5} {:>4} {:>9} {:>5} {:>11} {:>10} {:>10} {:>13} {:>11} "
+                     "{:>6}  {}\n",
+                     "bytes", "count", "dtype", "op", "algorithm", "ranks", "time_us",
+                     "algbw_GBps", "busbw_GBps", "nic_tx_bytes", "model_us", "x_ring", "check");
+  for (const BenchRow& r : report.rows) {
+    auto ring = ring_algbw.find(r.bytes);
+    const std::string ratio = ring != ring_algbw.end() && ring->second > 0
+                                  ? fmt::format("{:.2f}", r.algbw_GBps / ring->second)
+                                  : "-";
+    const std::string model = r.model_us ? fmt::format("{:.2f}", *r.model_us) : "-";
+    out += fmt::format("{:>12} {:>11} {:>5} {:>4} {:>9} {:>5} {:>11.2f} {:>10.2f} {:>10.2f} "
+                       "{:>13} {:>11} {:>6}  {}{}\n",
+                       r.bytes, r.count, to_string(r.dtype), to_string(r.op), r.algorithm,
+                       r.ranks, r.time_us, r.algbw_GBps, r.busbw_GBps, r.nic_tx_bytes, model,
+                       ratio, r.check, r.note.empty() ? "" : "  (" + r.note + ")");
+  }
+  out += fmt::format("# {} simulator events in {:.2f} s wall ({:.2f} M events/s)\n", report.events,
+                     report.wall_seconds,
+                     report.wall_seconds > 0 ? report.events / report.wall_seconds / 1e6 : 0.0);
+  return out;
+}
+
+nlohmann::json row_json(const BenchRow& r) {
+  nlohmann::json j;
+  j["bytes"] = r.bytes;
+  j["count"] = r.count;
+  j["dtype"] = std::string(to_string(r.dtype));
+  j["op"] = std::string(to_string(r.op));
+  j["algorithm"] = r.algorithm;
+  j["ranks"] = r.ranks;
+  j["time_us"] = r.time_us;
+  j["algbw_GBps"] = r.algbw_GBps;
+  j["busbw_GBps"] = r.busbw_GBps;
+  j["nic_tx_bytes"] = r.nic_tx_bytes;
+  j["model_us"] = r.model_us ? nlohmann::json(*r.model_us) : nlohmann::json(nullptr);
+  return j;
+}
+
+}  // namespace
+
+std::string format_report(const BenchReport& report, const BenchOptions& options,
+                          ReportFormat format) {
+  switch (format) {
+    case ReportFormat::table:
+      return table(report, options);
+    case ReportFormat::json: {
+      nlohmann::json rows = nlohmann::json::array();
+      for (const BenchRow& r : report.rows) rows.push_back(row_json(r));
+      return rows.dump(2) + "\n";
+    }
+    case ReportFormat::csv: {
+      std::string out =
+          "bytes,count,dtype,op,algorithm,ranks,time_us,algbw_GBps,busbw_GBps,nic_tx_bytes,model_us\n";
+      for (const BenchRow& r : report.rows)
+        out += fmt::format("{},{},{},{},{},{},{:.3f},{:.4f},{:.4f},{},{}\n", r.bytes, r.count,
+                           to_string(r.dtype), to_string(r.op), r.algorithm, r.ranks, r.time_us,
+                           r.algbw_GBps, r.busbw_GBps, r.nic_tx_bytes,
+                           r.model_us ? fmt::format("{:.3f}", *r.model_us) : "");
+      return out;
+    }
+  }
+  return {};
+}
+
+}  // namespace inca::cli

@@ -1,0 +1,181 @@
+#include "bench_sweep.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cstring>
+
+#include <fmt/format.h>
+
+#include "inca/algorithm.hpp"
+#include "inca/communicator.hpp"
+#include "inca/reduce.hpp"
+
+namespace inca::cli {
+namespace {
+
+// Inputs whose reduction is exact in any order for every dtype (small
+// integers for sums, +-1 for products), so one reference serves every
+// algorithm and arrival order.
+void fill_pattern(std::byte* out, std::size_t count, Dtype dtype, ReduceOp op, std::uint32_t rank) {
+  for (std::size_t i = 0; i < count; ++i) {
+    const std::uint64_t h = (rank * 2654435761u + i * 40503u) >> 7;
+    const int v = op == ReduceOp::prod ? ((h & 7) == 0 ? -1 : 1) : static_cast<int>(h % 4);
+    std::byte* e = out + i * dtype_size(dtype);
+    switch (dtype) {
+      case Dtype::f16: { const std::uint16_t b = f32_to_f16(static_cast<float>(v)); std::memcpy(e, &b, 2); break; }
+      case Dtype::bf16: { const std::uint16_t b = f32_to_bf16(static_cast<float>(v)); std::memcpy(e, &b, 2); break; }
+      case Dtype::f32: { const float f = static_cast<float>(v); std::memcpy(e, &f, 4); break; }
+      case Dtype::f64: { const double d = v; std::memcpy(e, &d, 8); break; }
+      default: {
+        const std::int64_t x = v;
+        std::memcpy(e, &x, dtype_size(dtype));  // little-endian: low bytes
+      }
+    }
+  }
+}
+
+struct Measured {
+  Time time = 0;
+  std::uint64_t nic_tx = 0;
+  std::string algorithm;
+  std::string note;
+  std::string check;
+};
+
+Measured measure(World& world, const BenchOptions& o, const std::string& algorithm,
+                 std::size_t count, bool with_data, const std::vector<std::byte>& reference) {
+  const std::size_t bytes = count * dtype_size(o.dtype);
+  const std::uint32_t ranks = world.size();
+  std::vector<Time> finish(ranks, 0);
+  std::vector<std::string> errors(ranks);
+  Measured m;
+  const Time start = world.now();
+  const std::uint64_t tx_before = world.nic_tx_bytes(0);
+  Status run = world.run([&](Communicator& comm) {
+    std::vector<std::byte> send(with_data ? bytes : 0), recv(with_data ? bytes : 0);
+    if (with_data) fill_pattern(send.data(), count, o.dtype, o.op, static_cast<std::uint32_t>(comm.rank()));
+    Status s = comm.allreduce(with_data ? send.data() : nullptr, with_data ? recv.data() : nullptr,
+                              count, o.dtype, o.op, {.algorithm = algorithm});
+    finish[comm.rank()] = comm.now();
+    if (!s.ok()) errors[comm.rank()] = s.to_string();
+    else if (with_data && std::memcmp(recv.data(), reference.data(), bytes) != 0)
+      errors[comm.rank()] = "result differs from the reference reduction";
+    if (comm.rank() == 0) {
+      m.algorithm = comm.last_algorithm();
+      m.note = comm.last_note();
+    }
+  });
+  m.time = *std::max_element(finish.begin(), finish.end()) - start;
+  m.nic_tx = world.nic_tx_bytes(0) - tx_before;
+  m.check = with_data ? "exact" : "timing";
+  if (!run.ok()) m.check = run.to_string();
+  for (std::uint32_t r = 0; r < ranks; ++r)
+    if (!errors[r].empty()) {
+      m.check = fmt::format("rank {}: {}", r, errors[r]);
+      break;
+    }
+  return m;
+}
+
+}  // namespace
+
+std::optional<std::size_t> parse_size(const std::string& text) {
+  if (text.empty()) return std::nullopt;
+  std::size_t pos = 0;
+  unsigned long long value = 0;
+  try {
+    value = std::stoull(text, &pos);
+  } catch (...) {
+    return std::nullopt;
+  }
+  std::string suffix = text.substr(pos);
+  std::size_t mult = 1;
+  if (suffix == "K" || suffix == "k" || suffix == "KiB") mult = 1ull << 10;
+  else if (suffix == "M" || suffix == "m" || suffix == "MiB") mult = 1ull << 20;
+  else if (suffix == "G" || suffix == "g" || suffix == "GiB") mult = 1ull << 30;
+  else if (!suffix.empty() && suffix != "B") return std::nullopt;
+  if (text[0] == '-') return std::nullopt;
+  return static_cast<std::size_t>(value) * mult;
+}
+
+Result<BenchReport> run_bench(const BenchOptions& o) {
+  INCA_RETURN_IF_ERROR(check_op(o.op, o.dtype));
+  if (o.min_bytes > o.max_bytes)
+    return make_error(StatusCode::invalid_argument,
+                      fmt::format("min bytes {} exceed max bytes {}", o.min_bytes, o.max_bytes));
+  if (!(o.step_factor > 1.0))
+    return make_error(StatusCode::invalid_argument, "step factor must be greater than 1");
+  for (const std::string& a : o.algorithms)
+    if (a != "auto" && !find_allreduce(a))
+      return make_error(StatusCode::invalid_argument,
+                        fmt::format("unknown algorithm '{}' (registered: {})", a,
+                                    fmt::join(allreduce_names(), ", ")));
+  const auto wall_start = std::chrono::steady_clock::now();
+  const std::size_t esize = dtype_size(o.dtype);
+
+  FabricOptions timing = o.fabric;
+  timing.timing_only = true;
+  FabricOptions data = o.fabric;
+  data.timing_only = false;
+  std::unique_ptr<World> timing_world, data_world;
+  auto world_for = [&](bool with_data) -> Result<World*> {
+    auto& slot = with_data ? data_world : timing_world;
+    if (!slot) {
+      auto w = World::create(with_data ? data : timing);
+      if (!w.ok()) return w.status();
+      slot = std::move(*w);
+    }
+    return slot.get();
+  };
+
+  BenchReport report;
+  for (double size = static_cast<double>(o.min_bytes); size <= static_cast<double>(o.max_bytes) * 1.0000001;
+       size *= o.step_factor) {
+    const std::size_t count = std::max<std::size_t>(1, static_cast<std::size_t>(size) / esize);
+    const std::size_t bytes = count * esize;
+    const bool with_data = o.payload == PayloadMode::on ||
+                           (o.payload == PayloadMode::automatic &&
+                            bytes * 2 * o.fabric.ranks <= o.data_budget_bytes);
+    auto world = world_for(with_data);
+    if (!world.ok()) return world.status();
+    if (report.fabric.empty()) report.fabric = (*world)->describe();
+
+    std::vector<std::byte> reference;
+    if (with_data) {
+      reference.resize(bytes);
+      std::vector<std::byte> contribution(bytes);
+      fill_pattern(reference.data(), count, o.dtype, o.op, 0);
+      for (std::uint32_t r = 1; r < o.fabric.ranks; ++r) {
+        fill_pattern(contribution.data(), count, o.dtype, o.op, r);
+        reduce_into(reference.data(), contribution.data(), count, o.dtype, o.op);
+      }
+    }
+    for (const std::string& algorithm : o.algorithms) {
+      Measured m = measure(**world, o, algorithm, count, with_data, reference);
+      BenchRow row;
+      row.bytes = bytes;
+      row.count = count;
+      row.dtype = o.dtype;
+      row.op = o.op;
+      row.algorithm = m.algorithm.empty() ? algorithm : m.algorithm;
+      row.ranks = o.fabric.ranks;
+      row.time_us = to_micros(m.time);
+      row.algbw_GBps = m.time > 0 ? static_cast<double>(bytes) / to_seconds(m.time) / 1e9 : 0;
+      const double n = o.fabric.ranks;
+      row.busbw_GBps = row.algbw_GBps * (n > 1 ? 2.0 * (n - 1) / n : 0.0);
+      row.nic_tx_bytes = m.nic_tx;
+      if (auto t = model_allreduce(row.algorithm, (*world)->model_fabric(), bytes, esize))
+        row.model_us = to_micros(*t);
+      row.check = m.check;
+      row.note = m.note;
+      report.rows.push_back(std::move(row));
+    }
+  }
+  for (World* w : {timing_world.get(), data_world.get()})
+    if (w) report.events += w->stats().events;
+  report.wall_seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
+  return report;
+}
+
+}  // namespace inca::cli

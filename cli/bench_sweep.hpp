@@ -1,0 +1,63 @@
+// The sweep behind `inca bench`: one collective per size and algorithm on a
+// simulated world, timed in virtual time, checked against a reference
+// reduction when payloads are carried, and set next to the cost model.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "inca/dtype.hpp"
+#include "inca/status.hpp"
+#include "inca/world.hpp"
+
+namespace inca::cli {
+
+enum class PayloadMode { automatic, on, off };
+
+struct BenchOptions {
+  FabricOptions fabric;
+  std::size_t min_bytes = 8;
+  std::size_t max_bytes = 64u << 20;
+  double step_factor = 2.0;
+  std::vector<std::string> algorithms{"innet", "ring"};
+  Dtype dtype = Dtype::f32;
+  ReduceOp op = ReduceOp::sum;
+  PayloadMode payload = PayloadMode::automatic;
+  /// In automatic mode, carry data while ranks x 2 x bytes stays below this.
+  std::size_t data_budget_bytes = 256u << 20;
+};
+
+/// One row, with the nccl-tests names.
+struct BenchRow {
+  std::size_t bytes = 0;
+  std::size_t count = 0;
+  Dtype dtype = Dtype::f32;
+  ReduceOp op = ReduceOp::sum;
+  std::string algorithm;
+  std::uint32_t ranks = 0;
+  double time_us = 0;
+  double algbw_GBps = 0;
+  double busbw_GBps = 0;
+  std::uint64_t nic_tx_bytes = 0;
+  std::optional<double> model_us;
+  std::string check;  ///< "exact", "timing", or what went wrong
+  std::string note;   ///< fallback explanation, when any
+};
+
+struct BenchReport {
+  std::string fabric;  ///< topology and tree description
+  std::vector<BenchRow> rows;
+  std::uint64_t events = 0;
+  double wall_seconds = 0;
+};
+
+/// Parses "8", "4K", "64M", "1G" (binary multiples).
+std::optional<std::size_t> parse_size(const std::string& text);
+
+/// Runs the sweep. Errors: invalid options, or a world that cannot be built.
+Result<BenchReport> run_bench(const BenchOptions& options);
+
+}  // namespace inca::cli

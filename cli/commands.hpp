@@ -1,0 +1,15 @@
+// Each `inca` subcommand registers itself on the app and returns the action
+// to run when it was chosen.
+#pragma once
+
+#include <functional>
+
+#include <CLI/CLI.hpp>
+
+namespace inca::cli {
+
+using Action = std::function<int()>;
+
+Action add_bench_command(CLI::App& app);
+
+}  // namespace inca::cli

@@ -1,0 +1,17 @@
+// The `inca` command: inca bench | ... (see `inca --help`).
+#include <cstdio>
+#include <vector>
+
+#include "commands.hpp"
+
+int main(int argc, char** argv) {
+  CLI::App app{"inca: in-network collective aggregation SDK and emulator"};
+  app.require_subcommand(1);
+  std::vector<std::pair<CLI::App*, inca::cli::Action>> commands;
+  inca::cli::Action bench = inca::cli::add_bench_command(app);
+  commands.emplace_back(app.get_subcommand("bench"), bench);
+  CLI11_PARSE(app, argc, argv);
+  for (auto& [sub, action] : commands)
+    if (sub->parsed()) return action();
+  return 2;
+}

@@ -1,0 +1,73 @@
+#include "inca/cost_model.hpp"
+
+#include "algorithms/ring_allreduce.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+namespace inca {
+namespace {
+
+// Picoseconds to serialise `bytes` on a link of `gbps`.
+double ser(double bytes, double gbps) { return bytes * 8000.0 / gbps; }
+
+// Bytes on the wire for a message of m payload bytes cut into packets of at
+// most `payload` bytes (a zero-byte message is still one packet).
+double wire(std::size_t m, std::size_t payload, std::size_t overhead) {
+  const std::size_t packets = std::max<std::size_t>(1, (m + payload - 1) / payload);
+  return static_cast<double>(m + packets * overhead);
+}
+
+Time ring(const ModelFabric& f, std::size_t bytes, std::size_t esize) {
+  const std::size_t p = f.ranks;
+  if (p <= 1 || bytes == 0) return 0;
+  const std::size_t count = bytes / esize;
+  // The largest segment dominates every step.
+  const std::size_t seg = ((count + p - 1) / p) * esize;
+  const std::size_t chunk = std::min(seg, algorithms::ring_chunk_bytes(seg, f.p2p_payload, esize));
+  const std::size_t chunks = (seg + chunk - 1) / chunk;
+  const double pkt = std::min<double>(chunk, f.p2p_payload) + f.packet_overhead;
+  // One chunk crossing the neighbour path: serialised once, then store-and-
+  // forward of one packet per switch, plus every link's latency. Each step
+  // waits on its left neighbour, so delays chain around the ring and the mean
+  // path (not the longest) sets the pace.
+  const double path = ser(pkt, f.link_gbps) * (f.ring_links - 1) +
+                      static_cast<double>(f.link_latency) * f.ring_links;
+  const double t_chunk = ser(wire(chunk, f.p2p_payload, f.packet_overhead), f.link_gbps) + path;
+  const double t_seg = ser(wire(chunk, f.p2p_payload, f.packet_overhead), f.link_gbps) * chunks;
+  // A step lasts the longer of "the link sends the whole segment" and "one
+  // chunk crosses the path"; with several chunks the next step's first chunk
+  // overlaps the current step, leaving one path delay at the end.
+  const double steps = 2.0 * (p - 1);
+  const double total = steps * std::max(t_seg, t_chunk) + (chunks > 1 ? path : 0.0);
+  return static_cast<Time>(std::llround(total));
+}
+
+Time innet(const ModelFabric& f, std::size_t bytes, std::size_t esize) {
+  if (f.ranks <= 1 || bytes == 0) return 0;
+  const std::size_t per_packet = f.slot_payload / esize * esize;
+  const std::size_t packets = (bytes + per_packet - 1) / per_packet;
+  const double w_full = ser(static_cast<double>(per_packet + f.packet_overhead), f.link_gbps);
+  const std::size_t last_bytes = bytes - (packets - 1) * per_packet;
+  const double w_last = ser(static_cast<double>(last_bytes + f.packet_overhead), f.link_gbps);
+  // First chunk: up and down the tree, store-and-forward at every hop.
+  const double hops = 2.0 * f.tree_links;
+  const double rtt = hops * (w_full + static_cast<double>(f.link_latency));
+  // Then one packet per serialisation time, unless the window runs dry first.
+  const double gap = std::max(w_full, rtt / f.window);
+  const double first = packets == 1 ? hops * (w_last + static_cast<double>(f.link_latency)) : rtt;
+  const double total = first + (packets > 1 ? (packets - 2) * gap + std::max(w_last, gap) : 0.0);
+  return static_cast<Time>(std::llround(total));
+}
+
+}  // namespace
+
+std::optional<Time> model_allreduce(const std::string& algorithm, const ModelFabric& fabric,
+                                    std::size_t bytes, std::size_t elem_size) {
+  if (elem_size == 0) return std::nullopt;
+  if (algorithm == "ring") return ring(fabric, bytes, elem_size);
+  if (algorithm == "innet") return innet(fabric, bytes, elem_size);
+  return std::nullopt;
+}
+
+}  // namespace inca

@@ -1,0 +1,109 @@
+#include "algorithms/ring_allreduce.hpp"
+
+#include <algorithm>
+#include <cstring>
+#include <vector>
+
+#include "inca/communicator.hpp"
+#include "protocol/host_driver.hpp"
+
+namespace inca::algorithms {
+namespace {
+
+struct Segment {
+  std::size_t first;  // element offset
+  std::size_t count;
+};
+
+// p near-equal segments; the first count % p get one element more.
+std::vector<Segment> split(std::size_t count, std::size_t p) {
+  std::vector<Segment> out(p);
+  std::size_t at = 0;
+  for (std::size_t i = 0; i < p; ++i) {
+    out[i] = {at, count / p + (i < count % p ? 1 : 0)};
+    at += out[i].count;
+  }
+  return out;
+}
+
+}  // namespace
+
+std::size_t ring_chunk_bytes(std::size_t segment_bytes, std::size_t packet_payload,
+                             std::size_t elem_size) {
+  constexpr std::size_t kMaxChunk = 256 * 1024;
+  std::size_t chunk = std::min(kMaxChunk, std::max(packet_payload, (segment_bytes + 3) / 4));
+  chunk -= chunk % elem_size;
+  return std::max(chunk, elem_size);
+}
+
+Status ring_allreduce(Communicator& comm, const AllreduceArgs& a) {
+  const std::size_t p = static_cast<std::size_t>(comm.size());
+  const std::size_t r = static_cast<std::size_t>(comm.rank());
+  const std::size_t esize = dtype_size(a.dtype);
+  auto* buf = static_cast<std::byte*>(a.recv);
+  if (!comm.timing_only() && a.send != a.recv && a.count > 0)
+    std::memcpy(buf, a.send, a.count * esize);
+  if (p == 1 || a.count == 0) return {};
+
+  const int right = static_cast<int>((r + 1) % p);
+  const int left = static_cast<int>((r + p - 1) % p);
+  const int tag = Communicator::kCollectiveTag;
+  const std::vector<Segment> segs = split(a.count, p);
+  std::size_t max_seg = 0;
+  for (const Segment& s : segs) max_seg = std::max(max_seg, s.count);
+  const std::size_t chunk_elems =
+      ring_chunk_bytes(max_seg * esize, comm.driver().endpoint().config().p2p_payload_bytes, esize) /
+      esize;
+  auto chunks_of = [&](const Segment& s) { return (s.count + chunk_elems - 1) / chunk_elems; };
+  auto chunk_span = [&](const Segment& s, std::size_t j) {
+    const std::size_t first = s.first + j * chunk_elems;
+    return Segment{first, std::min(chunk_elems, s.first + s.count - first)};
+  };
+  auto at = [&](std::size_t elem) { return comm.timing_only() ? nullptr : buf + elem * esize; };
+
+  std::vector<std::byte> scratch(comm.timing_only() ? 0 : max_seg * esize);
+  std::vector<Request> recvs;
+
+  // Step 0 of reduce-scatter: send our own segment r whole.
+  for (std::size_t j = 0; j < chunks_of(segs[r]); ++j) {
+    const Segment c = chunk_span(segs[r], j);
+    auto sent = comm.post_send(at(c.first), c.count * esize, right, tag);
+    if (!sent.ok()) return sent.status();
+  }
+  // 2(p-1) steps; in step s we receive segment (r - s - 1) (reduce-scatter)
+  // or (r - s') (all-gather) chunk by chunk and forward each chunk onward as
+  // soon as it is ready, so consecutive steps overlap.
+  const std::size_t steps = 2 * (p - 1);
+  for (std::size_t s = 0; s < steps; ++s) {
+    const bool reducing = s < p - 1;
+    const std::size_t seg_index = (r + 2 * p - s - 1) % p;
+    const Segment& seg = segs[seg_index];
+    const std::size_t n = chunks_of(seg);
+    recvs.assign(n, Request{});
+    for (std::size_t j = 0; j < n; ++j) {
+      const Segment c = chunk_span(seg, j);
+      std::byte* into = comm.timing_only()  ? nullptr
+                        : reducing          ? scratch.data() + (c.first - seg.first) * esize
+                                            : at(c.first);
+      auto posted = comm.post_recv(into, c.count * esize, left, tag);
+      if (!posted.ok()) return posted.status();
+      recvs[j] = *posted;
+    }
+    for (std::size_t j = 0; j < n; ++j) {
+      INCA_RETURN_IF_ERROR(comm.wait(recvs[j]));
+      const Segment c = chunk_span(seg, j);
+      if (reducing)
+        comm.reduce_local(at(c.first),
+                          comm.timing_only() ? nullptr
+                                             : scratch.data() + (c.first - seg.first) * esize,
+                          c.count, a.dtype, a.op);
+      if (s + 1 < steps) {
+        auto sent = comm.post_send(at(c.first), c.count * esize, right, tag);
+        if (!sent.ok()) return sent.status();
+      }
+    }
+  }
+  return {};
+}
+
+}  // namespace inca::algorithms

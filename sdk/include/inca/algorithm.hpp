@@ -1,0 +1,44 @@
+// The all-reduce algorithm registry. Built-in algorithms and algorithms
+// written outside the library register the same way, so `inca bench --algos
+// NAME` and AllreduceOptions::algorithm treat them alike.
+#pragma once
+
+#include <cstddef>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "inca/dtype.hpp"
+#include "inca/status.hpp"
+
+namespace inca {
+
+class Communicator;
+
+/// The arguments of one all-reduce, already validated by the communicator.
+struct AllreduceArgs {
+  const void* send = nullptr;
+  void* recv = nullptr;
+  std::size_t count = 0;
+  Dtype dtype = Dtype::f32;
+  ReduceOp op = ReduceOp::sum;
+  bool reproducible = false;
+};
+
+using AllreduceFn = std::function<Status(Communicator&, const AllreduceArgs&)>;
+
+struct AllreduceAlgorithm {
+  std::string name;
+  std::string description;
+  bool uses_switches = false;  ///< needs the communicator's aggregation tree
+  AllreduceFn run;
+};
+
+/// Adds an algorithm; invalid_argument when the name is taken or empty.
+Status register_allreduce(AllreduceAlgorithm algorithm);
+/// The algorithm called `name`, or nullptr.
+const AllreduceAlgorithm* find_allreduce(const std::string& name);
+/// Names of every registered algorithm, built-ins first.
+std::vector<std::string> allreduce_names();
+
+}  // namespace inca

@@ -1,0 +1,32 @@
+// Closed-form (alpha-beta) predictions of collective times on a fabric, the
+// `model_us` column of `inca bench`. docs/model.md derives each formula.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "inca/time.hpp"
+
+namespace inca {
+
+/// The fabric quantities the formulas need.
+struct ModelFabric {
+  std::uint32_t ranks = 1;
+  double link_gbps = 100;
+  Time link_latency = 0;           ///< per link
+  std::size_t packet_overhead = 0; ///< header + framing bytes per packet
+  std::size_t p2p_payload = 0;     ///< payload per point-to-point packet
+  std::size_t slot_payload = 0;    ///< payload per aggregation packet
+  std::uint32_t window = 1;        ///< aggregation slots in flight per host
+  std::uint32_t tree_links = 0;    ///< links from a host up to the tree's root
+  double ring_links = 0;           ///< mean links between ring neighbours
+};
+
+/// Predicted time of `algorithm` ("ring", "innet") reducing `bytes` of
+/// elements of `elem_size` bytes; nullopt for algorithms without a model.
+std::optional<Time> model_allreduce(const std::string& algorithm, const ModelFabric& fabric,
+                                    std::size_t bytes, std::size_t elem_size);
+
+}  // namespace inca

@@ -1,0 +1,162 @@
+#include "manager/aggregation_manager.hpp"
+
+#include <algorithm>
+#include <limits>
+#include <set>
+
+#include <fmt/format.h>
+
+namespace inca::manager {
+
+using topology::NodeKind;
+
+AggregationManager::AggregationManager(const topology::Topology& topology) : topology_(topology) {
+  for (std::uint32_t sw : topology_.switch_nodes())
+    pools_.emplace(sw, SlotPool(topology_.node(sw).switch_spec.slots));
+}
+
+std::uint32_t AggregationManager::free_slots(std::uint32_t switch_node) const {
+  auto it = pools_.find(switch_node);
+  return it == pools_.end() ? 0 : it->second.free();
+}
+
+Result<TreePlan> AggregationManager::allocate(const TreeRequest& req) {
+  if (req.hosts.empty())
+    return make_error(StatusCode::invalid_argument, "tree request without members");
+  if (req.slots == 0 || req.slots > wire::kMaxSlot + 1u)
+    return make_error(StatusCode::invalid_argument,
+                      fmt::format("tree request for {} slots (1..{})", req.slots, wire::kMaxSlot + 1));
+  std::set<std::uint32_t> unique(req.hosts.begin(), req.hosts.end());
+  if (unique.size() != req.hosts.size())
+    return make_error(StatusCode::invalid_argument, "tree request names a host twice");
+  for (std::uint32_t h : req.hosts)
+    if (h >= topology_.host_count())
+      return make_error(StatusCode::invalid_argument, fmt::format("no host {} in the fabric", h));
+
+  // Root: the switch nearest to the farthest member (minimum eccentricity);
+  // among equals, rotate by tree id so trees spread over the spines.
+  const std::vector<std::uint32_t> switches = topology_.switch_nodes();
+  std::uint32_t best = std::numeric_limits<std::uint32_t>::max();
+  std::vector<std::uint32_t> roots;
+  for (std::uint32_t sw : switches) {
+    std::uint32_t ecc = 0;
+    for (std::uint32_t h : req.hosts)
+      ecc = std::max(ecc, topology_.distance_from_switch(sw, topology_.host_node(h)));
+    if (ecc < best) {
+      best = ecc;
+      roots.clear();
+    }
+    if (ecc == best) roots.push_back(sw);
+  }
+  if (roots.empty() || best == std::numeric_limits<std::uint32_t>::max())
+    return make_error(StatusCode::no_tree, "no switch reaches every member");
+  const std::uint16_t tree_id = next_tree_;
+  const std::uint32_t root = roots[tree_id % roots.size()];
+
+  // Parent of each node: its lowest-numbered port one hop closer to the root.
+  // Choosing per node (not per path) makes the union of paths a tree.
+  std::map<std::uint32_t, std::uint16_t> parent_port;  // node -> port toward root
+  std::map<std::uint32_t, std::vector<std::uint16_t>> child_ports;  // switch -> ports
+  std::vector<HostAttachment> members;
+  std::uint32_t levels = 0;
+  for (std::uint32_t h : req.hosts) {
+    std::uint32_t at = topology_.host_node(h);
+    HostAttachment member{h, 0, 0};
+    std::uint32_t depth = 0;
+    while (at != root) {
+      std::uint16_t up = 0;
+      if (auto it = parent_port.find(at); it != parent_port.end()) {
+        up = it->second;
+      } else {
+        const auto& ports = topology_.node(at).ports;
+        const std::uint32_t d = topology_.distance_from_switch(root, at);
+        bool found = false;
+        for (std::uint16_t p = 0; p < ports.size() && !found; ++p) {
+          const std::uint32_t peer = ports[p].peer_node;
+          if (topology_.node(peer).kind != NodeKind::switch_node) continue;
+          if (topology_.distance_from_switch(root, peer) + 1 == d) {
+            up = p;
+            found = true;
+          }
+        }
+        if (!found) return make_error(StatusCode::no_tree, fmt::format("host {} cannot reach the root", h));
+        parent_port[at] = up;
+        const auto& port = topology_.node(at).ports[up];
+        child_ports[port.peer_node].push_back(port.peer_port);
+      }
+      const std::uint32_t next = topology_.node(at).ports[up].peer_node;
+      if (depth == 0) member.leaf_node = next;
+      at = next;
+      ++depth;
+    }
+    levels = std::max(levels, depth);
+    members.push_back(member);
+  }
+  // Child order = ingress port order: deterministic, and the order a
+  // reproducible reduction folds in.
+  for (auto& [sw, ports] : child_ports) std::sort(ports.begin(), ports.end());
+  for (HostAttachment& m : members) {
+    const auto& host_port = topology_.node(topology_.host_node(m.host)).ports[0];
+    const auto& ports = child_ports[m.leaf_node];
+    m.child_index = static_cast<std::uint16_t>(
+        std::lower_bound(ports.begin(), ports.end(), host_port.peer_port) - ports.begin());
+  }
+
+  TreePlan plan;
+  plan.job = req.job;
+  plan.key_tag = req.key_tag;
+  plan.tree = tree_id;
+  plan.slots = req.slots;
+  plan.root = root;
+  plan.switch_levels = levels;
+  plan.members = std::move(members);
+  plan.slot_payload_bytes = req.max_payload_bytes;
+  for (const auto& [sw, ports] : child_ports)
+    plan.slot_payload_bytes = std::min(plan.slot_payload_bytes, topology_.node(sw).switch_spec.slot_payload_bytes);
+  plan.slot_payload_bytes -= plan.slot_payload_bytes % 8;  // whole elements of every dtype
+  if (plan.slot_payload_bytes == 0)
+    return make_error(StatusCode::no_resource, "slot payload smaller than one 8-byte element");
+
+  // Reserve slots on every switch of the tree, or none.
+  for (const auto& [sw, ports] : child_ports) {
+    auto base = pools_.at(sw).allocate(req.slots);
+    if (!base) {
+      const std::uint32_t free = pools_.at(sw).largest_free_range();
+      for (auto& [done_sw, install] : plan.installs) pools_.at(done_sw).release(install.slot_base);
+      return make_error(StatusCode::no_resource,
+                        fmt::format("switch {} has {} contiguous free slots; the tree needs {}",
+                                    topology_.node(sw).name, free, req.slots));
+    }
+    wire::TreeInstall install;
+    install.job = req.job;
+    install.key_tag = req.key_tag;
+    install.tree = tree_id;
+    install.slot_base = static_cast<std::uint16_t>(*base);
+    install.slot_count = static_cast<std::uint16_t>(req.slots);
+    install.slot_payload_bytes = plan.slot_payload_bytes;
+    install.child_ports = ports;
+    if (sw != root) {
+      install.parent_port = parent_port.at(sw);
+      const auto& up = topology_.node(sw).ports[install.parent_port];
+      const auto& siblings = child_ports.at(up.peer_node);
+      install.index_at_parent = static_cast<std::uint16_t>(
+          std::lower_bound(siblings.begin(), siblings.end(), up.peer_port) - siblings.begin());
+    }
+    plan.installs.emplace_back(sw, std::move(install));
+  }
+  ++next_tree_;
+  if (next_tree_ == 0) next_tree_ = 1;
+  return plan;
+}
+
+Status AggregationManager::release(const TreePlan& plan) {
+  for (const auto& [sw, install] : plan.installs) {
+    auto it = pools_.find(sw);
+    if (it == pools_.end() || !it->second.release(install.slot_base))
+      return make_error(StatusCode::invalid_argument,
+                        fmt::format("tree {} holds no slots on switch node {}", plan.tree, sw));
+  }
+  return {};
+}
+
+}  // namespace inca::manager

@@ -1,0 +1,68 @@
+// The aggregation manager: the only owner of trees and switch slots
+// (DESIGN.md, principle 3). It builds a communicator's reduction tree over the
+// topology, reserves each switch's slots and hands back the control messages
+// a fabric applies; data paths never invent resources.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <utility>
+#include <vector>
+
+#include "inca/status.hpp"
+#include "manager/slot_pool.hpp"
+#include "topology/topology.hpp"
+#include "wire/control.hpp"
+#include "wire/header.hpp"
+
+namespace inca::manager {
+
+/// What a communicator asks for.
+struct TreeRequest {
+  std::uint32_t job = 0;
+  std::uint32_t key_tag = 0;
+  std::vector<std::uint32_t> hosts;  ///< host index of each member, in rank order
+  std::uint32_t slots = 64;          ///< window: outstanding chunks per host
+  std::uint32_t max_payload_bytes = 1024;  ///< upper bound on payload per packet
+};
+
+/// Where a member host plugs into the tree.
+struct HostAttachment {
+  std::uint32_t host = 0;
+  std::uint32_t leaf_node = 0;      ///< switch the host sends contributions to
+  std::uint16_t child_index = 0;    ///< its child index at that switch
+};
+
+/// An allocated tree.
+struct TreePlan {
+  std::uint32_t job = 0;
+  std::uint32_t key_tag = 0;
+  std::uint16_t tree = 0;
+  std::uint32_t slots = 0;               ///< slots per switch = the hosts' window
+  std::uint32_t slot_payload_bytes = 0;  ///< payload per packet every switch accepts
+  std::uint32_t root = 0;                ///< root switch node id
+  std::uint32_t switch_levels = 0;       ///< switches on the longest host-root path
+  std::vector<std::pair<std::uint32_t, wire::TreeInstall>> installs;  ///< per switch node
+  std::vector<HostAttachment> members;   ///< one per requested host, same order
+};
+
+class AggregationManager {
+ public:
+  explicit AggregationManager(const topology::Topology& topology);
+
+  /// Builds and reserves a tree. Errors: invalid_argument (bad request),
+  /// no_tree (members not connected), no_resource (a switch lacks slots; the
+  /// message names it and what is free).
+  Result<TreePlan> allocate(const TreeRequest& request);
+  /// Frees the slots of a tree allocated here.
+  Status release(const TreePlan& plan);
+  /// Free slots of a switch node.
+  std::uint32_t free_slots(std::uint32_t switch_node) const;
+
+ private:
+  const topology::Topology& topology_;
+  std::map<std::uint32_t, SlotPool> pools_;  // switch node -> pool
+  std::uint16_t next_tree_ = 1;
+};
+
+}  // namespace inca::manager

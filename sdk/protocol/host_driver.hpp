@@ -1,0 +1,34 @@
+// The seam between the rank-facing runtime and a fabric: each fabric gives
+// every rank a HostDriver that moves its endpoint's packets, tells the time
+// and blocks the rank (a fiber in the simulator, a thread or process on real
+// fabrics) while the fabric keeps feeding the endpoint.
+#pragma once
+
+#include <functional>
+
+#include "inca/time.hpp"
+#include "protocol/host_endpoint.hpp"
+
+namespace inca::protocol {
+
+class HostDriver {
+ public:
+  virtual ~HostDriver() = default;
+
+  /// The fabric's clock (virtual time in the simulator, wall clock elsewhere).
+  virtual Time now() const = 0;
+  /// This rank's protocol state.
+  virtual HostEndpoint& endpoint() = 0;
+  /// Puts the packets in `out` on the wire and clears it.
+  virtual void transmit(Outbox& out) = 0;
+  /// Blocks until ready() holds, delivering packets to the endpoint meanwhile.
+  /// Returns false when `deadline` passed first or the fabric can make no
+  /// more progress (every rank blocked and nothing in flight).
+  virtual bool block_until(const std::function<bool()>& ready, Time deadline) = 0;
+  /// Accounts host compute time (a host-side reduction of `bytes`): the
+  /// simulator advances this rank's clock by its modelled cost; real fabrics
+  /// did the work already.
+  virtual void account_compute(std::size_t bytes) { (void)bytes; }
+};
+
+}  // namespace inca::protocol

@@ -1,0 +1,62 @@
+#include <deque>
+#include <mutex>
+
+#include "algorithms/innet_allreduce.hpp"
+#include "algorithms/ring_allreduce.hpp"
+#include "inca/algorithm.hpp"
+
+namespace inca {
+namespace {
+
+// Built-ins are added by the registry itself: self-registering statics in a
+// static library would be dropped by the linker.
+struct Registry {
+  std::mutex mutex;
+  std::deque<AllreduceAlgorithm> algorithms;  // deque: stable addresses
+
+  Registry() {
+    algorithms.push_back({"innet", "in-network tree all-reduce (switch aggregation)", true,
+                          algorithms::innet_allreduce});
+    algorithms.push_back({"ring", "pipelined ring: reduce-scatter + all-gather", false,
+                          algorithms::ring_allreduce});
+  }
+};
+
+Registry& registry() {
+  static Registry r;
+  return r;
+}
+
+}  // namespace
+
+Status register_allreduce(AllreduceAlgorithm algorithm) {
+  if (algorithm.name.empty() || algorithm.name == "auto" || !algorithm.run)
+    return make_error(StatusCode::invalid_argument,
+                      "an algorithm needs a name other than 'auto' and a function");
+  Registry& r = registry();
+  std::lock_guard lock(r.mutex);
+  for (const auto& a : r.algorithms)
+    if (a.name == algorithm.name)
+      return make_error(StatusCode::invalid_argument,
+                        "an all-reduce algorithm named '" + algorithm.name + "' exists");
+  r.algorithms.push_back(std::move(algorithm));
+  return {};
+}
+
+const AllreduceAlgorithm* find_allreduce(const std::string& name) {
+  Registry& r = registry();
+  std::lock_guard lock(r.mutex);
+  for (const auto& a : r.algorithms)
+    if (a.name == name) return &a;
+  return nullptr;
+}
+
+std::vector<std::string> allreduce_names() {
+  Registry& r = registry();
+  std::lock_guard lock(r.mutex);
+  std::vector<std::string> names;
+  for (const auto& a : r.algorithms) names.push_back(a.name);
+  return names;
+}
+
+}  // namespace inca

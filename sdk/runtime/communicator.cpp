@@ -1,0 +1,184 @@
+#include "inca/communicator.hpp"
+
+#include <cstring>
+
+#include <fmt/format.h>
+
+#include "inca/algorithm.hpp"
+#include "inca/reduce.hpp"
+#include "manager/aggregation_manager.hpp"
+#include "protocol/host_driver.hpp"
+
+namespace inca {
+
+Communicator::Communicator(std::uint32_t rank, std::uint32_t size, protocol::HostDriver& driver,
+                           const manager::TreePlan* tree, Status innet_status, bool timing_only)
+    : rank_(rank),
+      size_(size),
+      driver_(driver),
+      tree_(tree),
+      innet_status_(std::move(innet_status)),
+      timing_only_(timing_only) {}
+
+Time Communicator::now() const { return driver_.now(); }
+
+namespace {
+
+// True when [a, a+n) and [b, b+n) overlap without being identical.
+bool partial_overlap(const void* a, const void* b, std::size_t n) {
+  const auto* x = static_cast<const std::byte*>(a);
+  const auto* y = static_cast<const std::byte*>(b);
+  return x != y && x < y + n && y < x + n;
+}
+
+}  // namespace
+
+Status Communicator::allreduce(const void* send, void* recv, std::size_t count, Dtype dtype,
+                               ReduceOp op, const AllreduceOptions& options) {
+  INCA_RETURN_IF_ERROR(check_op(op, dtype));
+  const std::size_t bytes = count * dtype_size(dtype);
+  if (count > 0 && !timing_only_ && (send == nullptr || recv == nullptr))
+    return make_error(StatusCode::invalid_argument,
+                      fmt::format("allreduce on rank {}: null buffer with count {}", rank_, count));
+  if (count > 0 && !timing_only_ && partial_overlap(send, recv, bytes))
+    return make_error(StatusCode::invalid_argument,
+                      fmt::format("allreduce on rank {}: send and receive buffers overlap "
+                                  "(only identical buffers, in place, are allowed)",
+                                  rank_));
+  AllreduceArgs args{send, recv, count, dtype, op, options.reproducible};
+  last_note_.clear();
+  std::string name = options.algorithm;
+  if (name == "auto") {
+    // In-network whenever a tree exists: it moves each byte once per NIC
+    // where any host algorithm moves it 2(p-1)/p times.
+    if (innet_available() && size_ > 1) {
+      name = "innet";
+    } else {
+      name = "ring";
+      last_note_ = size_ == 1 ? "one rank: nothing to aggregate"
+                              : "in-network unavailable (" + innet_status_.to_string() +
+                                    "), fell back to ring";
+    }
+  }
+  const AllreduceAlgorithm* algorithm = find_allreduce(name);
+  if (!algorithm)
+    return make_error(StatusCode::invalid_argument,
+                      fmt::format("unknown all-reduce algorithm '{}'", name));
+  last_algorithm_ = name;
+  return algorithm->run(*this, args);
+}
+
+Status Communicator::innet_allreduce(const void* send, void* recv, std::size_t count, Dtype dtype,
+                                     ReduceOp op, bool reproducible) {
+  INCA_RETURN_IF_ERROR(check_op(op, dtype));
+  if (size_ == 1) {
+    if (!timing_only_ && count > 0 && send != recv) std::memcpy(recv, send, count * dtype_size(dtype));
+    return {};
+  }
+  if (!innet_status_.ok())
+    return make_error(StatusCode::not_supported,
+                      "in-network all-reduce unavailable: " + innet_status_.to_string());
+  protocol::InnetAllreduce spec;
+  spec.tree = tree_->tree;
+  spec.child_index = tree_->members[rank_].child_index;
+  spec.window = tree_->slots;
+  spec.slot_payload_bytes = tree_->slot_payload_bytes;
+  spec.send = send;
+  spec.recv = recv;
+  spec.count = count;
+  spec.dtype = dtype;
+  spec.op = op;
+  spec.flags = reproducible ? wire::kFlagReproducible : 0;
+  protocol::Outbox out;
+  auto id = driver_.endpoint().start_innet(spec, driver_.now(), out);
+  driver_.transmit(out);
+  if (!id.ok()) return id.status();
+  return wait_op(*id, "in-network all-reduce");
+}
+
+Status Communicator::wait_op(std::uint64_t id, const char* what) {
+  protocol::HostEndpoint& ep = driver_.endpoint();
+  const bool done = driver_.block_until([&] { return ep.done(id); }, kNever);
+  if (!done) {
+    ep.abort_all(make_error(StatusCode::timeout, "aborted: no progress possible"));
+    ep.release(id);
+    return make_error(StatusCode::timeout,
+                      fmt::format("rank {}: {} cannot complete: every rank is blocked and no "
+                                  "packet is in flight (mismatched calls?)",
+                                  rank_, what));
+  }
+  Status s = ep.status(id);
+  ep.release(id);
+  return s;
+}
+
+Result<Request> Communicator::post_send(const void* data, std::size_t bytes, int dst, int tag) {
+  if (dst < 0 || static_cast<std::uint32_t>(dst) >= size_)
+    return make_error(StatusCode::invalid_argument,
+                      fmt::format("rank {}: send to rank {} outside 0..{}", rank_, dst, size_ - 1));
+  protocol::Outbox out;
+  auto id = driver_.endpoint().post_send(static_cast<std::uint32_t>(dst),
+                                         static_cast<std::uint16_t>(tag), data, bytes, out);
+  driver_.transmit(out);
+  if (!id.ok()) return id.status();
+  return Request{*id};
+}
+
+Result<Request> Communicator::post_recv(void* data, std::size_t bytes, int src, int tag) {
+  if (src < 0 || static_cast<std::uint32_t>(src) >= size_)
+    return make_error(StatusCode::invalid_argument,
+                      fmt::format("rank {}: receive from rank {} outside 0..{}", rank_, src, size_ - 1));
+  auto id = driver_.endpoint().post_recv(static_cast<std::uint32_t>(src),
+                                         static_cast<std::uint16_t>(tag), data, bytes);
+  if (!id.ok()) return id.status();
+  return Request{*id};
+}
+
+static Status check_user_tag(int tag) {
+  if (tag < 0 || tag > kMaxUserTag)
+    return make_error(StatusCode::invalid_argument,
+                      fmt::format("tag {} outside 0..{} (higher tags belong to collectives)", tag,
+                                  kMaxUserTag));
+  return {};
+}
+
+Result<Request> Communicator::isend(const void* data, std::size_t bytes, int dst, int tag) {
+  INCA_RETURN_IF_ERROR(check_user_tag(tag));
+  return post_send(data, bytes, dst, tag);
+}
+
+Result<Request> Communicator::irecv(void* data, std::size_t bytes, int src, int tag) {
+  INCA_RETURN_IF_ERROR(check_user_tag(tag));
+  return post_recv(data, bytes, src, tag);
+}
+
+Status Communicator::wait(Request request) { return wait_op(request.id, "point-to-point wait"); }
+
+Status Communicator::wait_all(std::span<Request> requests) {
+  Status first;
+  for (Request& r : requests) {
+    Status s = wait(r);
+    if (!s.ok() && first.ok()) first = s;
+  }
+  return first;
+}
+
+Status Communicator::send(const void* data, std::size_t bytes, int dst, int tag) {
+  auto r = isend(data, bytes, dst, tag);
+  if (!r.ok()) return r.status();
+  return wait(*r);
+}
+
+Status Communicator::recv(void* data, std::size_t bytes, int src, int tag) {
+  auto r = irecv(data, bytes, src, tag);
+  if (!r.ok()) return r.status();
+  return wait(*r);
+}
+
+void Communicator::reduce_local(void* acc, const void* in, std::size_t count, Dtype dtype,
+                                ReduceOp op) {
+  if (!timing_only_) reduce_into(acc, in, count, dtype, op);
+  driver_.account_compute(count * dtype_size(dtype));
+}
+
+}  // namespace inca

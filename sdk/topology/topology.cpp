@@ -1,0 +1,151 @@
+#include "topology/topology.hpp"
+
+#include <deque>
+#include <limits>
+
+#include <fmt/format.h>
+
+namespace inca::topology {
+namespace {
+constexpr std::uint32_t kUnreached = std::numeric_limits<std::uint32_t>::max();
+}
+
+std::uint32_t Topology::add_host(std::string name) {
+  Node n;
+  n.kind = NodeKind::host;
+  n.name = std::move(name);
+  n.host_index = static_cast<std::uint32_t>(hosts_.size());
+  nodes_.push_back(std::move(n));
+  hosts_.push_back(static_cast<std::uint32_t>(nodes_.size() - 1));
+  return hosts_.back();
+}
+
+std::uint32_t Topology::add_switch(std::string name, SwitchSpec spec, std::uint32_t tier) {
+  Node n;
+  n.kind = NodeKind::switch_node;
+  n.name = std::move(name);
+  n.switch_spec = spec;
+  n.tier = tier;
+  nodes_.push_back(std::move(n));
+  return static_cast<std::uint32_t>(nodes_.size() - 1);
+}
+
+void Topology::connect(std::uint32_t a, std::uint32_t b, LinkSpec link) {
+  const auto pa = static_cast<std::uint16_t>(nodes_[a].ports.size());
+  const auto pb = static_cast<std::uint16_t>(nodes_[b].ports.size());
+  nodes_[a].ports.push_back({b, pb, link});
+  nodes_[b].ports.push_back({a, pa, link});
+}
+
+std::vector<std::uint32_t> Topology::switch_nodes() const {
+  std::vector<std::uint32_t> out;
+  for (std::uint32_t i = 0; i < nodes_.size(); ++i)
+    if (nodes_[i].kind == NodeKind::switch_node) out.push_back(i);
+  return out;
+}
+
+void Topology::finalize() {
+  const std::size_t n = nodes_.size();
+  const std::vector<std::uint32_t> switches = switch_nodes();
+  switch_rank_.assign(n, kUnreached);
+  for (std::uint32_t i = 0; i < switches.size(); ++i) switch_rank_[switches[i]] = i;
+
+  // Hop distances from every switch (BFS); hosts have one port so need none.
+  distances_.assign(switches.size() * n, kUnreached);
+  for (std::uint32_t s = 0; s < switches.size(); ++s) {
+    std::uint32_t* dist = &distances_[std::size_t{s} * n];
+    std::deque<std::uint32_t> queue{switches[s]};
+    dist[switches[s]] = 0;
+    while (!queue.empty()) {
+      const std::uint32_t u = queue.front();
+      queue.pop_front();
+      for (const Port& p : nodes_[u].ports) {
+        if (dist[p.peer_node] != kUnreached) continue;
+        dist[p.peer_node] = dist[u] + 1;
+        // Hosts are leaves of the graph: never route through one.
+        if (nodes_[p.peer_node].kind == NodeKind::switch_node) queue.push_back(p.peer_node);
+      }
+    }
+  }
+
+  // Route: among the ports whose peer is one hop closer to the destination,
+  // pick by destination index, so paths are deterministic and spread over
+  // equal-cost uplinks (destination-hashed ECMP).
+  routes_.assign(switches.size() * hosts_.size(), 0);
+  std::vector<std::uint16_t> candidates;
+  for (std::uint32_t s = 0; s < switches.size(); ++s) {
+    const Node& sw = nodes_[switches[s]];
+    for (std::uint32_t h = 0; h < hosts_.size(); ++h) {
+      const std::uint32_t target = hosts_[h];
+      const std::uint32_t here = distances_[std::size_t{s} * n + target];
+      candidates.clear();
+      for (std::uint16_t port = 0; port < sw.ports.size(); ++port) {
+        const std::uint32_t peer = sw.ports[port].peer_node;
+        const std::uint32_t d = peer == target ? 0
+                                : nodes_[peer].kind == NodeKind::host
+                                    ? kUnreached
+                                    : distances_[std::size_t{switch_rank_[peer]} * n + target];
+        if (here != kUnreached && d != kUnreached && d + 1 == here) candidates.push_back(port);
+      }
+      routes_[std::size_t{s} * hosts_.size() + h] =
+          candidates.empty() ? 0 : candidates[h % candidates.size()];
+    }
+  }
+}
+
+std::uint16_t Topology::route(std::uint32_t node, std::uint32_t dst_host) const {
+  if (nodes_[node].kind == NodeKind::host) return 0;
+  return routes_[std::size_t{switch_rank_[node]} * hosts_.size() + dst_host];
+}
+
+std::uint32_t Topology::distance_from_switch(std::uint32_t sw, std::uint32_t node) const {
+  return distances_[std::size_t{switch_rank_[sw]} * nodes_.size() + node];
+}
+
+std::vector<std::uint32_t> Topology::path(std::uint32_t src_host, std::uint32_t dst_host) const {
+  std::vector<std::uint32_t> out{hosts_[src_host]};
+  std::uint32_t at = hosts_[src_host];
+  while (at != hosts_[dst_host] && out.size() <= nodes_.size()) {
+    at = nodes_[at].ports[route(at, dst_host)].peer_node;
+    out.push_back(at);
+  }
+  return out;
+}
+
+Result<Topology> Topology::star(std::uint32_t hosts, LinkSpec link, SwitchSpec sw) {
+  if (hosts == 0) return make_error(StatusCode::invalid_argument, "star topology needs >= 1 host");
+  if (hosts > 65535)
+    return make_error(StatusCode::invalid_argument, "star topology: at most 65535 hosts per switch");
+  Topology t;
+  const std::uint32_t s = t.add_switch("switch0", sw, 1);
+  for (std::uint32_t h = 0; h < hosts; ++h) t.connect(t.add_host(fmt::format("host{}", h)), s, link);
+  t.finalize();
+  t.description_ = fmt::format("star: {} hosts on one switch", hosts);
+  return t;
+}
+
+Result<Topology> Topology::leaf_spine(std::uint32_t hosts, std::uint32_t hosts_per_leaf,
+                                      std::uint32_t spines, LinkSpec host_link,
+                                      LinkSpec fabric_link, SwitchSpec sw) {
+  if (hosts == 0 || hosts_per_leaf == 0 || spines == 0)
+    return make_error(StatusCode::invalid_argument,
+                      fmt::format("leaf-spine needs hosts, hosts per leaf and spines >= 1 (got "
+                                  "{}, {}, {})",
+                                  hosts, hosts_per_leaf, spines));
+  Topology t;
+  const std::uint32_t leaves = (hosts + hosts_per_leaf - 1) / hosts_per_leaf;
+  std::vector<std::uint32_t> leaf_ids;
+  for (std::uint32_t l = 0; l < leaves; ++l) leaf_ids.push_back(t.add_switch(fmt::format("leaf{}", l), sw, 1));
+  std::vector<std::uint32_t> spine_ids;
+  for (std::uint32_t s = 0; s < spines; ++s) spine_ids.push_back(t.add_switch(fmt::format("spine{}", s), sw, 2));
+  for (std::uint32_t h = 0; h < hosts; ++h)
+    t.connect(t.add_host(fmt::format("host{}", h)), leaf_ids[h / hosts_per_leaf], host_link);
+  for (std::uint32_t l : leaf_ids)
+    for (std::uint32_t s : spine_ids) t.connect(l, s, fabric_link);
+  t.finalize();
+  t.description_ = fmt::format("leaf-spine: {} hosts, {} per leaf, {} leaves, {} spines", hosts,
+                               hosts_per_leaf, leaves, spines);
+  return t;
+}
+
+}  // namespace inca::topology

@@ -1,0 +1,86 @@
+// The fabric graph: hosts and switches joined by full-duplex links, with the
+// builders for the shapes users know (a star around one switch, a two-level
+// leaf-spine) and deterministic shortest-path routing.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "inca/status.hpp"
+#include "inca/time.hpp"
+
+namespace inca::topology {
+
+/// One direction of a link.
+struct LinkSpec {
+  double gbps = 100.0;     ///< line rate in Gb/s
+  Time latency = 500 * kPicosPerNano;  ///< propagation plus switching latency
+  std::uint32_t mtu = 4096;            ///< largest inca packet (header + payload) it carries
+};
+
+/// Aggregation resources of a switch (SHARP's OSTs and payload per OST).
+struct SwitchSpec {
+  std::uint32_t slots = 512;
+  std::uint32_t slot_payload_bytes = 1024;
+};
+
+enum class NodeKind : std::uint8_t { host, switch_node };
+
+struct Port {
+  std::uint32_t peer_node = 0;
+  std::uint16_t peer_port = 0;
+  LinkSpec link;
+};
+
+struct Node {
+  NodeKind kind = NodeKind::host;
+  std::string name;
+  std::vector<Port> ports;
+  SwitchSpec switch_spec;       ///< switches only
+  std::uint32_t host_index = 0; ///< hosts only: the fabric address
+  std::uint32_t tier = 0;       ///< 0 hosts, 1 leaves, 2 spines
+};
+
+/// The graph plus routing tables. Node ids are indices into nodes().
+class Topology {
+ public:
+  /// `hosts` hosts on one switch.
+  static Result<Topology> star(std::uint32_t hosts, LinkSpec link, SwitchSpec sw);
+  /// ceil(hosts / hosts_per_leaf) leaves, each joined to every one of `spines`.
+  static Result<Topology> leaf_spine(std::uint32_t hosts, std::uint32_t hosts_per_leaf,
+                                     std::uint32_t spines, LinkSpec host_link,
+                                     LinkSpec fabric_link, SwitchSpec sw);
+
+  const std::vector<Node>& nodes() const { return nodes_; }
+  const Node& node(std::uint32_t id) const { return nodes_[id]; }
+  std::uint32_t host_count() const { return static_cast<std::uint32_t>(hosts_.size()); }
+  /// Node id of host (rank) h.
+  std::uint32_t host_node(std::uint32_t host) const { return hosts_[host]; }
+  std::vector<std::uint32_t> switch_nodes() const;
+  /// Egress port of `node` toward host `dst` (the only port for a host).
+  std::uint16_t route(std::uint32_t node, std::uint32_t dst_host) const;
+  /// Hop count between a switch and any node.
+  std::uint32_t distance_from_switch(std::uint32_t sw, std::uint32_t node) const;
+  /// The nodes on the routed path from host a to host b, both included.
+  std::vector<std::uint32_t> path(std::uint32_t src_host, std::uint32_t dst_host) const;
+  /// Short description, e.g. "leaf-spine: 64 hosts, 8 leaves, 2 spines".
+  std::string describe() const { return description_; }
+
+  /// Adds a node / a link; builders use these, and so can tests.
+  std::uint32_t add_host(std::string name);
+  std::uint32_t add_switch(std::string name, SwitchSpec spec, std::uint32_t tier);
+  void connect(std::uint32_t a, std::uint32_t b, LinkSpec link);
+  /// Computes hop distances and routing tables; call after the last connect().
+  void finalize();
+
+ private:
+  std::vector<Node> nodes_;
+  std::vector<std::uint32_t> hosts_;
+  std::vector<std::uint32_t> switch_rank_;  // node id -> index among switches (or ~0)
+  std::vector<std::uint16_t> routes_;       // switch x host -> egress port
+  std::vector<std::uint32_t> distances_;    // switch x node hop counts
+  std::string description_;
+};
+
+}  // namespace inca::topology

@@ -1,0 +1,48 @@
+// A packet as the sans-I/O parts see it: the decoded header, a shared payload
+// and the fabric addresses used to forward point-to-point traffic. Fabrics
+// that put packets on a real wire encode/decode it with wire/header.hpp; the
+// simulator passes it as is.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <vector>
+
+#include "wire/header.hpp"
+
+namespace inca::wire {
+
+/// Payload bytes shared by every copy of a packet (a multicast result is one
+/// buffer referenced by each child's packet). Immutable once sent.
+using Payload = std::shared_ptr<const std::vector<std::byte>>;
+
+/// Makes a payload holding a copy of `bytes`.
+Payload make_payload(std::span<const std::byte> bytes);
+Payload make_payload(const void* data, std::size_t size);
+
+/// Bytes of Ethernet (14 + 4 FCS), IPv4 (20) and UDP (8) framing plus the
+/// preamble and inter-frame gap (20) that every inca packet costs on a link.
+inline constexpr std::size_t kFramingBytes = 66;
+
+/// A fabric address: the index of a host (rank) in the fabric.
+using Address = std::uint32_t;
+inline constexpr Address kNoAddress = 0xffffffffu;
+
+struct Packet {
+  Header header;
+  /// Null in timing-only mode: the packet still has the size its header says.
+  Payload payload;
+  Address src = kNoAddress;
+  Address dst = kNoAddress;  ///< destination host for forwarded (p2p) packets
+
+  std::size_t payload_bytes() const { return header.payload_bytes(); }
+  /// Bytes the packet occupies on a link, framing included.
+  std::size_t wire_bytes() const { return kFramingBytes + kHeaderBytes + payload_bytes(); }
+  std::span<const std::byte> payload_span() const {
+    return payload ? std::span<const std::byte>(*payload) : std::span<const std::byte>();
+  }
+};
+
+}  // namespace inca::wire

@@ -1,0 +1,86 @@
+// The sans-I/O aggregation node that runs inside every switch. It takes an
+// aggregation packet and the port it arrived on and returns the packets to
+// emit; it owns no sockets, threads or clocks, so the simulator, the threaded
+// switch and the DPDK switch all drive this same code.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <utility>
+#include <vector>
+
+#include "inca/status.hpp"
+#include "wire/control.hpp"
+#include "wire/packet.hpp"
+
+namespace inca::engine {
+
+/// What a switch offers for aggregation; set by the switch's configuration.
+struct SwitchConfig {
+  std::uint32_t slots = 512;                ///< slot pool size (SHARP's OSTs)
+  std::uint32_t slot_payload_bytes = 1024;  ///< payload per slot
+};
+
+/// Event counters; every packet the node sees lands in exactly one of the
+/// `in_*` or `drop_*` buckets.
+struct EngineCounters {
+  std::uint64_t contributions = 0;     ///< contributions aggregated
+  std::uint64_t duplicates = 0;        ///< contributions whose child bit was already set
+  std::uint64_t duplicate_answers = 0; ///< duplicates answered from the kept result
+  std::uint64_t partial_reforwards = 0;///< partials re-sent upward after a duplicate
+  std::uint64_t partials_sent = 0;     ///< completed partials sent to the parent
+  std::uint64_t results = 0;           ///< results produced (root) or received (others)
+  std::uint64_t results_sent = 0;      ///< result packets emitted toward children
+  std::uint64_t slot_full = 0;         ///< new chunk met a slot still busy with another
+  std::uint64_t stale = 0;             ///< contribution/result for an older chunk
+  std::uint64_t drop_unknown_tree = 0;
+  std::uint64_t drop_bad_key = 0;
+  std::uint64_t drop_bad_child = 0;    ///< child index out of range or wrong port
+  std::uint64_t drop_mismatch = 0;     ///< dtype/op/count differ from the chunk's
+  std::uint64_t drop_oversize = 0;     ///< payload larger than the tree's slot
+  std::uint64_t drop_bad_type = 0;     ///< not a contribution or result
+};
+
+/// One packet to send out of a port.
+struct Emit {
+  std::uint16_t port;
+  wire::Packet packet;
+};
+
+/// The aggregation node of one switch.
+class AggregationNode {
+ public:
+  explicit AggregationNode(SwitchConfig config);
+  ~AggregationNode();
+  AggregationNode(AggregationNode&&) noexcept;
+  AggregationNode& operator=(AggregationNode&&) noexcept;
+
+  /// Installs a tree. Fails with no_resource when its slot range leaves the
+  /// pool or overlaps another tree's, invalid_argument on a bad description.
+  Status install(const wire::TreeInstall& tree);
+  /// Removes a tree and frees its slots; not_supported when it is unknown.
+  Status remove(const wire::TreeRemove& tree);
+
+  /// Handles one aggregation packet (contribution or result) arriving on
+  /// `in_port`, appending what must be sent to `out`.
+  void on_packet(std::uint16_t in_port, const wire::Packet& packet, std::vector<Emit>& out);
+
+  const EngineCounters& counters() const { return counters_; }
+  const SwitchConfig& config() const { return config_; }
+  /// Slots not given to any tree.
+  std::uint32_t free_slots() const;
+
+ private:
+  struct Tree;
+  Tree* find_tree(std::uint32_t job, std::uint16_t tree);
+  void on_contribution(Tree& t, std::uint16_t in_port, const wire::Packet& p,
+                       std::vector<Emit>& out);
+  void on_result(Tree& t, std::uint16_t in_port, const wire::Packet& p, std::vector<Emit>& out);
+
+  SwitchConfig config_;
+  EngineCounters counters_;
+  std::map<std::pair<std::uint32_t, std::uint16_t>, std::unique_ptr<Tree>> trees_;
+};
+
+}  // namespace inca::engine

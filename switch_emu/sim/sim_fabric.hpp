@@ -1,0 +1,99 @@
+// The discrete-event fabric: integer virtual time in picoseconds, links with
+// rate, propagation latency and a FIFO egress queue per port (serialisation
+// modelled exactly), switches that run the aggregation engine or forward by
+// the routing table, and ranks that run as fibers (Boost.Context) so that rank
+// code is ordinary blocking code. Deterministic: equal inputs, equal outputs.
+#pragma once
+
+#include <cstdint>
+#include <exception>
+#include <functional>
+#include <memory>
+#include <queue>
+#include <string>
+#include <vector>
+
+#include "engine/aggregation_node.hpp"
+#include "inca/status.hpp"
+#include "protocol/host_driver.hpp"
+#include "topology/topology.hpp"
+#include "wire/control.hpp"
+
+namespace inca::sim {
+
+struct SimConfig {
+  protocol::EndpointConfig endpoint;  ///< template for every host (rank/address filled in)
+  std::size_t fiber_stack_bytes = 256 * 1024;
+  double host_reduce_gbps = 0;  ///< host reduction speed (0: free, the model's gamma = 0)
+};
+
+/// Counters of one egress port.
+struct PortCounters {
+  std::uint64_t packets = 0;
+  std::uint64_t bytes = 0;  ///< wire bytes, framing included
+  Time busy = 0;            ///< time spent serialising
+};
+
+/// The rank program: runs on every rank, blocking through its driver.
+using RankMain = std::function<void(std::uint32_t rank, protocol::HostDriver& driver)>;
+
+class SimFabric {
+ public:
+  SimFabric(const topology::Topology& topology, SimConfig config);
+  ~SimFabric();
+  SimFabric(const SimFabric&) = delete;
+  SimFabric& operator=(const SimFabric&) = delete;
+
+  /// Control plane: installs / removes a tree on a switch node.
+  Status install(std::uint32_t switch_node, const wire::TreeInstall& tree);
+  Status remove(std::uint32_t switch_node, const wire::TreeRemove& tree);
+
+  /// Runs `main` on every rank (one per host) until all return. Virtual time
+  /// carries over between runs. Fails when a rank threw.
+  Status run(const RankMain& main);
+
+  Time now() const { return now_; }
+  std::uint64_t events_processed() const { return events_; }
+  const topology::Topology& topology() const { return topology_; }
+  protocol::HostEndpoint& endpoint(std::uint32_t rank);
+  const engine::AggregationNode* engine(std::uint32_t switch_node) const;
+  const PortCounters& port_counters(std::uint32_t node, std::uint16_t port) const;
+
+ private:
+  class RankDriver;
+  struct PortState;
+  struct NodeState;
+  struct Event {
+    Time time;
+    std::uint64_t seq;
+    std::uint16_t kind;
+    std::uint16_t port;
+    std::uint32_t node;
+    std::uint32_t arg;  // packet slab index (arrival) or rank (timer, wake)
+    bool operator>(const Event& o) const { return time != o.time ? time > o.time : seq > o.seq; }
+  };
+  enum Kind : std::uint16_t { kArrival, kTimer, kWake };
+
+  void schedule(Time t, Kind kind, std::uint32_t node, std::uint32_t arg, std::uint16_t port = 0);
+  void enqueue(std::uint32_t node, std::uint16_t port, wire::Packet&& packet);
+  void transmit_from_host(std::uint32_t rank, protocol::Outbox& out);
+  void on_arrival(std::uint32_t node, std::uint16_t port, wire::Packet&& packet);
+  void after_host_activity(std::uint32_t rank);
+  void process(const Event& ev);
+  std::uint32_t store_packet(wire::Packet&& p);
+
+  const topology::Topology& topology_;
+  SimConfig config_;
+  Time now_ = 0;
+  std::uint64_t next_seq_ = 0;
+  std::uint64_t events_ = 0;
+  std::priority_queue<Event, std::vector<Event>, std::greater<Event>> events_queue_;
+  std::vector<wire::Packet> packets_;        // packets in flight, by slab index
+  std::vector<std::uint32_t> free_packets_;
+  std::vector<NodeState> nodes_;
+  std::vector<std::unique_ptr<RankDriver>> ranks_;
+  std::vector<engine::Emit> emits_;          // scratch
+  protocol::Outbox outbox_;                  // scratch
+};
+
+}  // namespace inca::sim
