@@ -13,12 +13,14 @@ std::string_view to_string(TopologyKind kind) {
   return kind == TopologyKind::star ? "star" : "leaf-spine";
 }
 
+std::string_view to_string(FabricKind kind) { return kind == FabricKind::sim ? "sim" : "live"; }
+
 class World::Impl {
  public:
   FabricOptions options;
   topology::Topology topology;
   std::unique_ptr<manager::AggregationManager> manager;
-  std::unique_ptr<sim::SimFabric> fabric;
+  std::unique_ptr<fabric::Fabric> fabric;
   manager::TreePlan tree;
   Status innet_status;
 };
@@ -67,7 +69,14 @@ Result<std::unique_ptr<World>> World::create(const FabricOptions& o) {
   sc.endpoint.timing_only = o.timing_only;
   sc.fiber_stack_bytes = o.fiber_stack_bytes;
   sc.host_reduce_gbps = o.host_reduce_gbps;
-  impl->fabric = std::make_unique<sim::SimFabric>(impl->topology, sc);
+  switch (o.fabric) {
+    case FabricKind::sim:
+      impl->fabric = std::make_unique<sim::SimFabric>(impl->topology, sc);
+      break;
+    default:
+      return make_error(StatusCode::not_supported,
+                        fmt::format("fabric '{}' is not built in", to_string(o.fabric)));
+  }
 
   manager::TreeRequest req;
   req.job = o.job;
@@ -132,7 +141,7 @@ WorldStats World::stats() const {
   WorldStats s;
   s.events = impl_->fabric->events_processed();
   for (std::uint32_t sw : impl_->topology.switch_nodes()) {
-    const auto& c = impl_->fabric->engine(sw)->counters();
+    const auto& c = *impl_->fabric->switch_counters(sw);
     s.switch_contributions += c.contributions;
     s.switch_duplicates += c.duplicates;
     s.switch_results += c.results;

@@ -152,6 +152,11 @@ const engine::AggregationNode* SimFabric::engine(std::uint32_t switch_node) cons
   return switch_node < nodes_.size() ? nodes_[switch_node].engine.get() : nullptr;
 }
 
+const engine::EngineCounters* SimFabric::switch_counters(std::uint32_t node) const {
+  const engine::AggregationNode* e = engine(node);
+  return e ? &e->counters() : nullptr;
+}
+
 const PortCounters& SimFabric::port_counters(std::uint32_t node, std::uint16_t port) const {
   return nodes_.at(node).ports.at(port).counters;
 }

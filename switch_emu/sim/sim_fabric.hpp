@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "engine/aggregation_node.hpp"
+#include "fabric.hpp"
 #include "inca/status.hpp"
 #include "protocol/host_driver.hpp"
 #include "topology/topology.hpp"
@@ -34,28 +35,26 @@ struct PortCounters {
   Time busy = 0;            ///< time spent serialising
 };
 
-/// The rank program: runs on every rank, blocking through its driver.
-using RankMain = std::function<void(std::uint32_t rank, protocol::HostDriver& driver)>;
+using fabric::RankMain;
 
-class SimFabric {
+class SimFabric final : public fabric::Fabric {
  public:
   SimFabric(const topology::Topology& topology, SimConfig config);
-  ~SimFabric();
+  ~SimFabric() override;
   SimFabric(const SimFabric&) = delete;
   SimFabric& operator=(const SimFabric&) = delete;
 
-  /// Control plane: installs / removes a tree on a switch node.
-  Status install(std::uint32_t switch_node, const wire::TreeInstall& tree);
-  Status remove(std::uint32_t switch_node, const wire::TreeRemove& tree);
-
+  Status install(std::uint32_t switch_node, const wire::TreeInstall& tree) override;
+  Status remove(std::uint32_t switch_node, const wire::TreeRemove& tree) override;
   /// Runs `main` on every rank (one per host) until all return. Virtual time
-  /// carries over between runs. Fails when a rank threw.
-  Status run(const RankMain& main);
+  /// carries over between runs.
+  Status run(const RankMain& main) override;
+  Time now() const override { return now_; }
+  std::uint64_t events_processed() const override { return events_; }
+  protocol::HostEndpoint& endpoint(std::uint32_t rank) override;
+  const engine::EngineCounters* switch_counters(std::uint32_t node) const override;
 
-  Time now() const { return now_; }
-  std::uint64_t events_processed() const { return events_; }
   const topology::Topology& topology() const { return topology_; }
-  protocol::HostEndpoint& endpoint(std::uint32_t rank);
   const engine::AggregationNode* engine(std::uint32_t switch_node) const;
   const PortCounters& port_counters(std::uint32_t node, std::uint16_t port) const;
 

@@ -20,9 +20,15 @@ class Communicator;
 enum class TopologyKind : std::uint8_t { star, leaf_spine };
 std::string_view to_string(TopologyKind kind);
 
+/// Which fabric drives the protocol: the discrete-event simulator (virtual
+/// time) or the threaded software switch (wall-clock time).
+enum class FabricKind : std::uint8_t { sim, live };
+std::string_view to_string(FabricKind kind);
+
 /// Everything that describes a fabric. Defaults are the benchmark's default
 /// fabric: 64 ranks on a leaf-spine of 100 Gb/s links.
 struct FabricOptions {
+  FabricKind fabric = FabricKind::sim;
   TopologyKind topology = TopologyKind::leaf_spine;
   std::uint32_t ranks = 64;
   std::uint32_t hosts_per_leaf = 8;

@@ -1,0 +1,41 @@
+// The interface every fabric implements (sim, live, and the drivers of real
+// switches): apply the manager's control messages, run a rank program on
+// every rank, and expose counters. The runtime talks to fabrics only here.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+
+#include "engine/aggregation_node.hpp"
+#include "inca/status.hpp"
+#include "inca/time.hpp"
+#include "protocol/host_driver.hpp"
+#include "wire/control.hpp"
+
+namespace inca::fabric {
+
+/// The rank program: runs on every rank, blocking through its driver.
+using RankMain = std::function<void(std::uint32_t rank, protocol::HostDriver& driver)>;
+
+class Fabric {
+ public:
+  virtual ~Fabric() = default;
+
+  /// Control plane: installs / removes a tree on a switch node of the topology.
+  virtual Status install(std::uint32_t switch_node, const wire::TreeInstall& tree) = 0;
+  virtual Status remove(std::uint32_t switch_node, const wire::TreeRemove& tree) = 0;
+
+  /// Runs `main` on every rank until all return; fails when a rank threw.
+  virtual Status run(const RankMain& main) = 0;
+
+  /// The fabric's clock: virtual time, or wall-clock time since creation.
+  virtual Time now() const = 0;
+  /// A rank's protocol state (for its counters).
+  virtual protocol::HostEndpoint& endpoint(std::uint32_t rank) = 0;
+  /// Counters of the engine of a switch node; nullptr for other nodes.
+  virtual const engine::EngineCounters* switch_counters(std::uint32_t node) const = 0;
+  /// Discrete events processed (0 for fabrics without events).
+  virtual std::uint64_t events_processed() const { return 0; }
+};
+
+}  // namespace inca::fabric
