@@ -52,20 +52,31 @@ int run(BenchFlags& f) {
   if (!op) return fail("unknown --op '" + f.op + "'");
   o.dtype = *dtype;
   o.op = *op;
-  if (f.topology == "star") o.fabric.topology = TopologyKind::star;
-  else if (f.topology == "leaf-spine") o.fabric.topology = TopologyKind::leaf_spine;
-  else return fail("unknown --topology '" + f.topology + "' (star, leaf-spine)");
+  if (f.topology == "star")
+    o.fabric.topology = TopologyKind::star;
+  else if (f.topology == "leaf-spine")
+    o.fabric.topology = TopologyKind::leaf_spine;
+  else
+    return fail("unknown --topology '" + f.topology + "' (star, leaf-spine)");
   if (f.latency_ns < 0) return fail("--latency-ns must not be negative");
   o.fabric.latency = static_cast<Time>(f.latency_ns * kPicosPerNano);
-  if (f.payload == "auto") o.payload = PayloadMode::automatic;
-  else if (f.payload == "on") o.payload = PayloadMode::on;
-  else if (f.payload == "off") o.payload = PayloadMode::off;
-  else return fail("--payload must be auto, on or off");
+  if (f.payload == "auto")
+    o.payload = PayloadMode::automatic;
+  else if (f.payload == "on")
+    o.payload = PayloadMode::on;
+  else if (f.payload == "off")
+    o.payload = PayloadMode::off;
+  else
+    return fail("--payload must be auto, on or off");
   ReportFormat format;
-  if (f.format == "table") format = ReportFormat::table;
-  else if (f.format == "json") format = ReportFormat::json;
-  else if (f.format == "csv") format = ReportFormat::csv;
-  else return fail("--format must be table, json or csv");
+  if (f.format == "table")
+    format = ReportFormat::table;
+  else if (f.format == "json")
+    format = ReportFormat::json;
+  else if (f.format == "csv")
+    format = ReportFormat::csv;
+  else
+    return fail("--format must be table, json or csv");
 
   auto report = run_bench(o);
   if (!report.ok()) return fail(report.status().to_string());
@@ -88,7 +99,8 @@ Action add_bench_command(CLI::App& app) {
   cmd->add_option("-f,--step-factor", o.step_factor, "Size multiplier between rows")
       ->capture_default_str();
   cmd->add_option("--ranks", o.fabric.ranks, "Ranks (one per host)")->capture_default_str();
-  cmd->add_option("--algos", flags->algos, "Comma-separated algorithms (innet, ring, auto, or registered)")
+  cmd->add_option("--algos", flags->algos,
+                  "Comma-separated algorithms (innet, ring, auto, or registered)")
       ->capture_default_str();
   cmd->add_option("--dtype", flags->dtype, "Element type")->capture_default_str();
   cmd->add_option("--op", flags->op, "Reduction")->capture_default_str();
@@ -97,7 +109,8 @@ Action add_bench_command(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--spines", o.fabric.spines, "Spine switches")->capture_default_str();
   cmd->add_option("--link-gbps", o.fabric.link_gbps, "Rate of every link")->capture_default_str();
-  cmd->add_option("--latency-ns", flags->latency_ns, "Latency of every link")->capture_default_str();
+  cmd->add_option("--latency-ns", flags->latency_ns, "Latency of every link")
+      ->capture_default_str();
   cmd->add_option("--mtu", o.fabric.mtu, "Largest inca packet")->capture_default_str();
   cmd->add_option("--slot-bytes", o.fabric.slot_bytes, "Payload per switch slot")
       ->capture_default_str();

@@ -22,23 +22,26 @@ std::string table(const BenchReport& report, const BenchOptions& o) {
     if (nl == std::string::npos) nl = report.fabric.size();
     out += "# " + report.fabric.substr(at, nl - at) + "\n";
   }
-  out += "# busbw = algbw x 2(n-1)/n; nic_tx_bytes = wire bytes rank 0's NIC sent (framing "
-         "included); x_ring = algbw / ring algbw\n";
-  out += fmt::format("{:>12} {:>11} {:>5} {:>4} {:>9} {:>5} {:>11} {:>10} {:>10} {:>13} {:>11} "
-                     "{:>6}  {}\n",
-                     "bytes", "count", "dtype", "op", "algorithm", "ranks", "time_us",
-                     "algbw_GBps", "busbw_GBps", "nic_tx_bytes", "model_us", "x_ring", "check");
+  out +=
+      "# busbw = algbw x 2(n-1)/n; nic_tx_bytes = wire bytes rank 0's NIC sent (framing "
+      "included); x_ring = algbw / ring algbw\n";
+  out += fmt::format(
+      "{:>12} {:>11} {:>5} {:>4} {:>9} {:>5} {:>11} {:>10} {:>10} {:>13} {:>11} "
+      "{:>6}  {}\n",
+      "bytes", "count", "dtype", "op", "algorithm", "ranks", "time_us", "algbw_GBps", "busbw_GBps",
+      "nic_tx_bytes", "model_us", "x_ring", "check");
   for (const BenchRow& r : report.rows) {
     auto ring = ring_algbw.find(r.bytes);
     const std::string ratio = ring != ring_algbw.end() && ring->second > 0
                                   ? fmt::format("{:.2f}", r.algbw_GBps / ring->second)
                                   : "-";
     const std::string model = r.model_us ? fmt::format("{:.2f}", *r.model_us) : "-";
-    out += fmt::format("{:>12} {:>11} {:>5} {:>4} {:>9} {:>5} {:>11.2f} {:>10.2f} {:>10.2f} "
-                       "{:>13} {:>11} {:>6}  {}{}\n",
-                       r.bytes, r.count, to_string(r.dtype), to_string(r.op), r.algorithm,
-                       r.ranks, r.time_us, r.algbw_GBps, r.busbw_GBps, r.nic_tx_bytes, model,
-                       ratio, r.check, r.note.empty() ? "" : "  (" + r.note + ")");
+    out += fmt::format(
+        "{:>12} {:>11} {:>5} {:>4} {:>9} {:>5} {:>11.2f} {:>10.2f} {:>10.2f} "
+        "{:>13} {:>11} {:>6}  {}{}\n",
+        r.bytes, r.count, to_string(r.dtype), to_string(r.op), r.algorithm, r.ranks, r.time_us,
+        r.algbw_GBps, r.busbw_GBps, r.nic_tx_bytes, model, ratio, r.check,
+        r.note.empty() ? "" : "  (" + r.note + ")");
   }
   out += fmt::format("# {} simulator events in {:.2f} s wall ({:.2f} M events/s)\n", report.events,
                      report.wall_seconds,
@@ -76,7 +79,8 @@ std::string format_report(const BenchReport& report, const BenchOptions& options
     }
     case ReportFormat::csv: {
       std::string out =
-          "bytes,count,dtype,op,algorithm,ranks,time_us,algbw_GBps,busbw_GBps,nic_tx_bytes,model_us\n";
+          "bytes,count,dtype,op,algorithm,ranks,time_us,algbw_GBps,busbw_GBps,nic_tx_bytes,model_"
+          "us\n";
       for (const BenchRow& r : report.rows)
         out += fmt::format("{},{},{},{},{},{},{:.3f},{:.4f},{:.4f},{},{}\n", r.bytes, r.count,
                            to_string(r.dtype), to_string(r.op), r.algorithm, r.ranks, r.time_us,

@@ -22,10 +22,26 @@ void fill_pattern(std::byte* out, std::size_t count, Dtype dtype, ReduceOp op, s
     const int v = op == ReduceOp::prod ? ((h & 7) == 0 ? -1 : 1) : static_cast<int>(h % 4);
     std::byte* e = out + i * dtype_size(dtype);
     switch (dtype) {
-      case Dtype::f16: { const std::uint16_t b = f32_to_f16(static_cast<float>(v)); std::memcpy(e, &b, 2); break; }
-      case Dtype::bf16: { const std::uint16_t b = f32_to_bf16(static_cast<float>(v)); std::memcpy(e, &b, 2); break; }
-      case Dtype::f32: { const float f = static_cast<float>(v); std::memcpy(e, &f, 4); break; }
-      case Dtype::f64: { const double d = v; std::memcpy(e, &d, 8); break; }
+      case Dtype::f16: {
+        const std::uint16_t b = f32_to_f16(static_cast<float>(v));
+        std::memcpy(e, &b, 2);
+        break;
+      }
+      case Dtype::bf16: {
+        const std::uint16_t b = f32_to_bf16(static_cast<float>(v));
+        std::memcpy(e, &b, 2);
+        break;
+      }
+      case Dtype::f32: {
+        const float f = static_cast<float>(v);
+        std::memcpy(e, &f, 4);
+        break;
+      }
+      case Dtype::f64: {
+        const double d = v;
+        std::memcpy(e, &d, 8);
+        break;
+      }
       default: {
         const std::int64_t x = v;
         std::memcpy(e, &x, dtype_size(dtype));  // little-endian: low bytes
@@ -53,11 +69,13 @@ Measured measure(World& world, const BenchOptions& o, const std::string& algorit
   const std::uint64_t tx_before = world.nic_tx_bytes(0);
   Status run = world.run([&](Communicator& comm) {
     std::vector<std::byte> send(with_data ? bytes : 0), recv(with_data ? bytes : 0);
-    if (with_data) fill_pattern(send.data(), count, o.dtype, o.op, static_cast<std::uint32_t>(comm.rank()));
+    if (with_data)
+      fill_pattern(send.data(), count, o.dtype, o.op, static_cast<std::uint32_t>(comm.rank()));
     Status s = comm.allreduce(with_data ? send.data() : nullptr, with_data ? recv.data() : nullptr,
                               count, o.dtype, o.op, {.algorithm = algorithm});
     finish[comm.rank()] = comm.now();
-    if (!s.ok()) errors[comm.rank()] = s.to_string();
+    if (!s.ok())
+      errors[comm.rank()] = s.to_string();
     else if (with_data && std::memcmp(recv.data(), reference.data(), bytes) != 0)
       errors[comm.rank()] = "result differs from the reference reduction";
     if (comm.rank() == 0) {
@@ -90,10 +108,14 @@ std::optional<std::size_t> parse_size(const std::string& text) {
   }
   std::string suffix = text.substr(pos);
   std::size_t mult = 1;
-  if (suffix == "K" || suffix == "k" || suffix == "KiB") mult = 1ull << 10;
-  else if (suffix == "M" || suffix == "m" || suffix == "MiB") mult = 1ull << 20;
-  else if (suffix == "G" || suffix == "g" || suffix == "GiB") mult = 1ull << 30;
-  else if (!suffix.empty() && suffix != "B") return std::nullopt;
+  if (suffix == "K" || suffix == "k" || suffix == "KiB")
+    mult = 1ull << 10;
+  else if (suffix == "M" || suffix == "m" || suffix == "MiB")
+    mult = 1ull << 20;
+  else if (suffix == "G" || suffix == "g" || suffix == "GiB")
+    mult = 1ull << 30;
+  else if (!suffix.empty() && suffix != "B")
+    return std::nullopt;
   if (text[0] == '-') return std::nullopt;
   return static_cast<std::size_t>(value) * mult;
 }
@@ -129,13 +151,13 @@ Result<BenchReport> run_bench(const BenchOptions& o) {
   };
 
   BenchReport report;
-  for (double size = static_cast<double>(o.min_bytes); size <= static_cast<double>(o.max_bytes) * 1.0000001;
-       size *= o.step_factor) {
+  for (double size = static_cast<double>(o.min_bytes);
+       size <= static_cast<double>(o.max_bytes) * 1.0000001; size *= o.step_factor) {
     const std::size_t count = std::max<std::size_t>(1, static_cast<std::size_t>(size) / esize);
     const std::size_t bytes = count * esize;
-    const bool with_data = o.payload == PayloadMode::on ||
-                           (o.payload == PayloadMode::automatic &&
-                            bytes * 2 * o.fabric.ranks <= o.data_budget_bytes);
+    const bool with_data =
+        o.payload == PayloadMode::on ||
+        (o.payload == PayloadMode::automatic && bytes * 2 * o.fabric.ranks <= o.data_budget_bytes);
     auto world = world_for(with_data);
     if (!world.ok()) return world.status();
     if (report.fabric.empty()) report.fabric = (*world)->describe();

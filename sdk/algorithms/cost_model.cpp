@@ -9,7 +9,9 @@ namespace inca {
 namespace {
 
 // Picoseconds to serialise `bytes` on a link of `gbps`.
-double ser(double bytes, double gbps) { return bytes * 8000.0 / gbps; }
+double ser(double bytes, double gbps) {
+  return bytes * 8000.0 / gbps;
+}
 
 // Bytes on the wire for a message of m payload bytes cut into packets of at
 // most `payload` bytes (a zero-byte message is still one packet).

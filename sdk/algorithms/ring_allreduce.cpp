@@ -52,7 +52,8 @@ Status ring_allreduce(Communicator& comm, const AllreduceArgs& a) {
   std::size_t max_seg = 0;
   for (const Segment& s : segs) max_seg = std::max(max_seg, s.count);
   const std::size_t chunk_elems =
-      ring_chunk_bytes(max_seg * esize, comm.driver().endpoint().config().p2p_payload_bytes, esize) /
+      ring_chunk_bytes(max_seg * esize, comm.driver().endpoint().config().p2p_payload_bytes,
+                       esize) /
       esize;
   auto chunks_of = [&](const Segment& s) { return (s.count + chunk_elems - 1) / chunk_elems; };
   auto chunk_span = [&](const Segment& s, std::size_t j) {
@@ -82,9 +83,9 @@ Status ring_allreduce(Communicator& comm, const AllreduceArgs& a) {
     recvs.assign(n, Request{});
     for (std::size_t j = 0; j < n; ++j) {
       const Segment c = chunk_span(seg, j);
-      std::byte* into = comm.timing_only()  ? nullptr
-                        : reducing          ? scratch.data() + (c.first - seg.first) * esize
-                                            : at(c.first);
+      std::byte* into = comm.timing_only() ? nullptr
+                        : reducing         ? scratch.data() + (c.first - seg.first) * esize
+                                           : at(c.first);
       auto posted = comm.post_recv(into, c.count * esize, left, tag);
       if (!posted.ok()) return posted.status();
       recvs[j] = *posted;
@@ -93,10 +94,10 @@ Status ring_allreduce(Communicator& comm, const AllreduceArgs& a) {
       INCA_RETURN_IF_ERROR(comm.wait(recvs[j]));
       const Segment c = chunk_span(seg, j);
       if (reducing)
-        comm.reduce_local(at(c.first),
-                          comm.timing_only() ? nullptr
-                                             : scratch.data() + (c.first - seg.first) * esize,
-                          c.count, a.dtype, a.op);
+        comm.reduce_local(
+            at(c.first),
+            comm.timing_only() ? nullptr : scratch.data() + (c.first - seg.first) * esize, c.count,
+            a.dtype, a.op);
       if (s + 1 < steps) {
         auto sent = comm.post_send(at(c.first), c.count * esize, right, tag);
         if (!sent.ok()) return sent.status();

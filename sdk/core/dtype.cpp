@@ -41,13 +41,12 @@ constexpr std::array<std::pair<ReduceOp, std::string_view>, 10> kOps{{
     {ReduceOp::lxor, "lxor"},
 }};
 
-constexpr std::array<Dtype, 12> kDtypeList{Dtype::i8,  Dtype::u8,  Dtype::i16, Dtype::u16,
-                                           Dtype::i32, Dtype::u32, Dtype::i64, Dtype::u64,
+constexpr std::array<Dtype, 12> kDtypeList{Dtype::i8,  Dtype::u8,   Dtype::i16, Dtype::u16,
+                                           Dtype::i32, Dtype::u32,  Dtype::i64, Dtype::u64,
                                            Dtype::f16, Dtype::bf16, Dtype::f32, Dtype::f64};
-constexpr std::array<ReduceOp, 10> kOpList{ReduceOp::sum,  ReduceOp::prod, ReduceOp::min,
-                                           ReduceOp::max,  ReduceOp::band, ReduceOp::bor,
-                                           ReduceOp::bxor, ReduceOp::land, ReduceOp::lor,
-                                           ReduceOp::lxor};
+constexpr std::array<ReduceOp, 10> kOpList{
+    ReduceOp::sum, ReduceOp::prod, ReduceOp::min,  ReduceOp::max, ReduceOp::band,
+    ReduceOp::bor, ReduceOp::bxor, ReduceOp::land, ReduceOp::lor, ReduceOp::lxor};
 
 const DtypeInfo* find(Dtype d) {
   auto code = static_cast<std::uint8_t>(d);
@@ -57,8 +56,12 @@ const DtypeInfo* find(Dtype d) {
 
 }  // namespace
 
-std::span<const Dtype> all_dtypes() { return kDtypeList; }
-std::span<const ReduceOp> all_ops() { return kOpList; }
+std::span<const Dtype> all_dtypes() {
+  return kDtypeList;
+}
+std::span<const ReduceOp> all_ops() {
+  return kOpList;
+}
 
 std::size_t dtype_size(Dtype dtype) {
   const DtypeInfo* info = find(dtype);
@@ -70,8 +73,12 @@ bool is_floating(Dtype dtype) {
   return info && info->floating;
 }
 
-bool is_valid_dtype_code(std::uint8_t code) { return code >= 1 && code <= kDtypes.size(); }
-bool is_valid_op_code(std::uint8_t code) { return code >= 1 && code <= kOps.size(); }
+bool is_valid_dtype_code(std::uint8_t code) {
+  return code >= 1 && code <= kDtypes.size();
+}
+bool is_valid_op_code(std::uint8_t code) {
+  return code >= 1 && code <= kOps.size();
+}
 
 std::string_view to_string(Dtype dtype) {
   const DtypeInfo* info = find(dtype);

@@ -24,8 +24,8 @@ Result<TreePlan> AggregationManager::allocate(const TreeRequest& req) {
   if (req.hosts.empty())
     return make_error(StatusCode::invalid_argument, "tree request without members");
   if (req.slots == 0 || req.slots > wire::kMaxSlot + 1u)
-    return make_error(StatusCode::invalid_argument,
-                      fmt::format("tree request for {} slots (1..{})", req.slots, wire::kMaxSlot + 1));
+    return make_error(StatusCode::invalid_argument, fmt::format("tree request for {} slots (1..{})",
+                                                                req.slots, wire::kMaxSlot + 1));
   std::set<std::uint32_t> unique(req.hosts.begin(), req.hosts.end());
   if (unique.size() != req.hosts.size())
     return make_error(StatusCode::invalid_argument, "tree request names a host twice");
@@ -55,7 +55,7 @@ Result<TreePlan> AggregationManager::allocate(const TreeRequest& req) {
 
   // Parent of each node: its lowest-numbered port one hop closer to the root.
   // Choosing per node (not per path) makes the union of paths a tree.
-  std::map<std::uint32_t, std::uint16_t> parent_port;  // node -> port toward root
+  std::map<std::uint32_t, std::uint16_t> parent_port;               // node -> port toward root
   std::map<std::uint32_t, std::vector<std::uint16_t>> child_ports;  // switch -> ports
   std::vector<HostAttachment> members;
   std::uint32_t levels = 0;
@@ -79,7 +79,8 @@ Result<TreePlan> AggregationManager::allocate(const TreeRequest& req) {
             found = true;
           }
         }
-        if (!found) return make_error(StatusCode::no_tree, fmt::format("host {} cannot reach the root", h));
+        if (!found)
+          return make_error(StatusCode::no_tree, fmt::format("host {} cannot reach the root", h));
         parent_port[at] = up;
         const auto& port = topology_.node(at).ports[up];
         child_ports[port.peer_node].push_back(port.peer_port);
@@ -112,7 +113,8 @@ Result<TreePlan> AggregationManager::allocate(const TreeRequest& req) {
   plan.members = std::move(members);
   plan.slot_payload_bytes = req.max_payload_bytes;
   for (const auto& [sw, ports] : child_ports)
-    plan.slot_payload_bytes = std::min(plan.slot_payload_bytes, topology_.node(sw).switch_spec.slot_payload_bytes);
+    plan.slot_payload_bytes =
+        std::min(plan.slot_payload_bytes, topology_.node(sw).switch_spec.slot_payload_bytes);
   plan.slot_payload_bytes -= plan.slot_payload_bytes % 8;  // whole elements of every dtype
   if (plan.slot_payload_bytes == 0)
     return make_error(StatusCode::no_resource, "slot payload smaller than one 8-byte element");

@@ -21,16 +21,16 @@ namespace inca::manager {
 struct TreeRequest {
   std::uint32_t job = 0;
   std::uint32_t key_tag = 0;
-  std::vector<std::uint32_t> hosts;  ///< host index of each member, in rank order
-  std::uint32_t slots = 64;          ///< window: outstanding chunks per host
+  std::vector<std::uint32_t> hosts;        ///< host index of each member, in rank order
+  std::uint32_t slots = 64;                ///< window: outstanding chunks per host
   std::uint32_t max_payload_bytes = 1024;  ///< upper bound on payload per packet
 };
 
 /// Where a member host plugs into the tree.
 struct HostAttachment {
   std::uint32_t host = 0;
-  std::uint32_t leaf_node = 0;      ///< switch the host sends contributions to
-  std::uint16_t child_index = 0;    ///< its child index at that switch
+  std::uint32_t leaf_node = 0;    ///< switch the host sends contributions to
+  std::uint16_t child_index = 0;  ///< its child index at that switch
 };
 
 /// An allocated tree.
@@ -43,7 +43,7 @@ struct TreePlan {
   std::uint32_t root = 0;                ///< root switch node id
   std::uint32_t switch_levels = 0;       ///< switches on the longest host-root path
   std::vector<std::pair<std::uint32_t, wire::TreeInstall>> installs;  ///< per switch node
-  std::vector<HostAttachment> members;   ///< one per requested host, same order
+  std::vector<HostAttachment> members;  ///< one per requested host, same order
 };
 
 class AggregationManager {

@@ -22,7 +22,7 @@ constexpr std::uint16_t kMsgNoMask = wire::kMaxSlot;
 struct HostEndpoint::InnetOp {
   OpId id;
   InnetAllreduce spec;
-  std::uint32_t base_seq;      // sequence of chunk 0
+  std::uint32_t base_seq;  // sequence of chunk 0
   std::uint32_t chunks;
   std::uint32_t elems_per_chunk;
   std::uint32_t completed = 0;
@@ -35,8 +35,8 @@ struct HostEndpoint::InnetOp {
 // as fragment payload references until its receive is posted.
 struct HostEndpoint::Message {
   std::size_t received = 0;
-  std::size_t total = SIZE_MAX;  // known once the last fragment arrived
-  std::vector<std::uint8_t> have;  // per fragment index
+  std::size_t total = SIZE_MAX;         // known once the last fragment arrived
+  std::vector<std::uint8_t> have;       // per fragment index
   std::vector<wire::Packet> fragments;  // unexpected only
 };
 
@@ -58,16 +58,22 @@ void HostEndpoint::transmit(wire::Packet&& p, Outbox& out) {
   out.push_back(std::move(p));
 }
 
-void HostEndpoint::finish(OpId id, Status status) { finished_[id] = std::move(status); }
+void HostEndpoint::finish(OpId id, Status status) {
+  finished_[id] = std::move(status);
+}
 
-bool HostEndpoint::done(OpId id) const { return finished_.count(id) != 0; }
+bool HostEndpoint::done(OpId id) const {
+  return finished_.count(id) != 0;
+}
 
 Status HostEndpoint::status(OpId id) const {
   auto it = finished_.find(id);
   return it == finished_.end() ? Status() : it->second;
 }
 
-void HostEndpoint::release(OpId id) { finished_.erase(id); }
+void HostEndpoint::release(OpId id) {
+  finished_.erase(id);
+}
 
 // ---------------------------------------------------------------- innet ----
 
@@ -75,10 +81,10 @@ Result<OpId> HostEndpoint::start_innet(const InnetAllreduce& spec, Time now, Out
   const std::size_t esize = dtype_size(spec.dtype);
   INCA_RETURN_IF_ERROR(check_op(spec.op, spec.dtype));
   if (spec.window == 0 || spec.slot_payload_bytes < esize)
-    return make_error(StatusCode::invalid_argument,
-                      fmt::format("tree {}: window {} and slot payload {} B cannot carry {}",
-                                  spec.tree, spec.window, spec.slot_payload_bytes,
-                                  to_string(spec.dtype)));
+    return make_error(
+        StatusCode::invalid_argument,
+        fmt::format("tree {}: window {} and slot payload {} B cannot carry {}", spec.tree,
+                    spec.window, spec.slot_payload_bytes, to_string(spec.dtype)));
   if (tree_active_.count(spec.tree))
     return make_error(StatusCode::invalid_argument,
                       fmt::format("tree {} already runs an operation on this rank", spec.tree));
@@ -86,7 +92,8 @@ Result<OpId> HostEndpoint::start_innet(const InnetAllreduce& spec, Time now, Out
   op->id = next_op_++;
   op->spec = spec;
   op->elems_per_chunk = static_cast<std::uint32_t>(spec.slot_payload_bytes / esize);
-  op->chunks = static_cast<std::uint32_t>((spec.count + op->elems_per_chunk - 1) / op->elems_per_chunk);
+  op->chunks =
+      static_cast<std::uint32_t>((spec.count + op->elems_per_chunk - 1) / op->elems_per_chunk);
   op->base_seq = tree_next_seq_[spec.tree];
   tree_next_seq_[spec.tree] = op->base_seq + op->chunks;
   op->answered.assign(op->chunks, 0);
@@ -101,7 +108,8 @@ Result<OpId> HostEndpoint::start_innet(const InnetAllreduce& spec, Time now, Out
   InnetOp& ref = *op;
   innet_.emplace(id, std::move(op));
   tree_active_[spec.tree] = id;
-  for (std::uint32_t c = 0; c < std::min(ref.chunks, spec.window); ++c) send_chunk(ref, c, now, out);
+  for (std::uint32_t c = 0; c < std::min(ref.chunks, spec.window); ++c)
+    send_chunk(ref, c, now, out);
   return id;
 }
 
@@ -112,7 +120,8 @@ void HostEndpoint::send_chunk(InnetOp& op, std::uint32_t chunk, Time now, Outbox
   const std::uint32_t seq = op.base_seq + chunk;
   wire::Packet p;
   p.header.type = wire::PacketType::contribution;
-  p.header.flags = static_cast<std::uint8_t>(s.flags | (chunk + 1 == op.chunks ? wire::kFlagLast : 0));
+  p.header.flags =
+      static_cast<std::uint8_t>(s.flags | (chunk + 1 == op.chunks ? wire::kFlagLast : 0));
   p.header.dtype = s.dtype;
   p.header.op = s.op;
   p.header.child = s.child_index;
@@ -124,13 +133,14 @@ void HostEndpoint::send_chunk(InnetOp& op, std::uint32_t chunk, Time now, Outbox
   p.header.sequence = seq;
   p.header.count = static_cast<std::uint32_t>(n);
   if (!config_.timing_only)
-    p.payload = wire::make_payload(static_cast<const std::byte*>(s.send) + first * dtype_size(s.dtype),
-                                   n * dtype_size(s.dtype));
+    p.payload =
+        wire::make_payload(static_cast<const std::byte*>(s.send) + first * dtype_size(s.dtype),
+                           n * dtype_size(s.dtype));
   p.src = config_.address;
   ++counters_.contributions_sent;
   const Time timeout = config_.retransmit_timeout << std::min<int>(op.retries[chunk], 16);
   op.deadline[chunk] = now + timeout;
-  timers_.push({op.deadline[chunk], op.id, chunk});
+  timers_.push(op.retries[chunk], {op.deadline[chunk], op.id, chunk});
   transmit(std::move(p), out);
 }
 
@@ -141,7 +151,7 @@ void HostEndpoint::on_result(const wire::Packet& p, Time now, Outbox& out) {
     ++counters_.duplicate_results;  // a late repeat for a finished operation
     return;
   }
-  InnetOp& op = *innet_.at(active->second);
+  InnetOp& op = *find_innet(active->second);
   const std::uint32_t chunk = h.sequence - op.base_seq;
   if (chunk >= op.chunks || op.answered[chunk]) {
     ++counters_.duplicate_results;
@@ -157,7 +167,8 @@ void HostEndpoint::on_result(const wire::Packet& p, Time now, Outbox& out) {
   }
   ++counters_.results_received;
   if (!config_.timing_only)
-    std::memcpy(static_cast<std::byte*>(op.spec.recv) + first * esize, p.payload->data(), n * esize);
+    std::memcpy(static_cast<std::byte*>(op.spec.recv) + first * esize, p.payload->data(),
+                n * esize);
   op.answered[chunk] = 1;
   op.deadline[chunk] = kNever;
   ++op.completed;
@@ -167,7 +178,7 @@ void HostEndpoint::on_result(const wire::Packet& p, Time now, Outbox& out) {
   if (op.completed == op.chunks) {
     tree_active_.erase(h.tree);
     const OpId id = op.id;
-    innet_.erase(id);
+    forget_innet(id);
     finish(id, {});
   }
 }
@@ -311,11 +322,24 @@ void HostEndpoint::on_packet(const wire::Packet& p, Time now, Outbox& out) {
   prune_timers();
 }
 
+HostEndpoint::InnetOp* HostEndpoint::find_innet(OpId id) {
+  // Operations are few and the newest is the one most asked for.
+  if (last_innet_ && last_innet_->id == id) return last_innet_;
+  auto it = innet_.find(id);
+  last_innet_ = it == innet_.end() ? nullptr : it->second.get();
+  return last_innet_;
+}
+
+void HostEndpoint::forget_innet(OpId id) {
+  if (last_innet_ && last_innet_->id == id) last_innet_ = nullptr;
+  innet_.erase(id);
+}
+
 void HostEndpoint::prune_timers() {
   while (!timers_.empty()) {
-    const Timer& t = timers_.top();
-    auto it = innet_.find(t.op);
-    if (it != innet_.end() && it->second->deadline[t.chunk] == t.deadline) break;
+    const ChunkDeadline& t = timers_.top();
+    const InnetOp* op = find_innet(t.op);
+    if (op && op->deadline[t.chunk] == t.deadline) break;
     timers_.pop();
   }
 }
@@ -323,11 +347,11 @@ void HostEndpoint::prune_timers() {
 void HostEndpoint::on_timer(Time now, Outbox& out) {
   prune_timers();
   while (!timers_.empty() && timers_.top().deadline <= now) {
-    const Timer t = timers_.top();
+    const ChunkDeadline t = timers_.top();
     timers_.pop();
-    auto it = innet_.find(t.op);
-    if (it == innet_.end() || it->second->deadline[t.chunk] != t.deadline) continue;
-    InnetOp& op = *it->second;
+    InnetOp* found = find_innet(t.op);
+    if (!found || found->deadline[t.chunk] != t.deadline) continue;
+    InnetOp& op = *found;
     if (op.retries[t.chunk] >= config_.max_retransmits) {
       const Status why = make_error(
           StatusCode::timeout,
@@ -336,7 +360,7 @@ void HostEndpoint::on_timer(Time now, Outbox& out) {
                       config_.rank, t.chunk, op.spec.tree, op.retries[t.chunk]));
       tree_active_.erase(op.spec.tree);
       const OpId id = op.id;
-      innet_.erase(it);
+      forget_innet(id);
       finish(id, why);
       continue;
     }
@@ -347,16 +371,19 @@ void HostEndpoint::on_timer(Time now, Outbox& out) {
   }
 }
 
-Time HostEndpoint::next_deadline() const { return timers_.empty() ? kNever : timers_.top().deadline; }
+Time HostEndpoint::next_deadline() const {
+  return timers_.empty() ? kNever : timers_.top().deadline;
+}
 
 void HostEndpoint::abort_all(const Status& why) {
   for (auto& [id, op] : innet_) finish(id, why);
   innet_.clear();
+  last_innet_ = nullptr;
   tree_active_.clear();
   for (auto& [key, r] : recvs_) finish(r->id, why);
   recvs_.clear();
   recv_keys_.clear();
-  while (!timers_.empty()) timers_.pop();
+  timers_.clear();
 }
 
 }  // namespace inca::protocol

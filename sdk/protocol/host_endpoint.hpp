@@ -7,8 +7,6 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <functional>
-#include <queue>
 #include <map>
 #include <memory>
 #include <unordered_map>
@@ -17,6 +15,7 @@
 #include "inca/dtype.hpp"
 #include "inca/status.hpp"
 #include "inca/time.hpp"
+#include "protocol/deadline_queue.hpp"
 #include "wire/packet.hpp"
 
 namespace inca::protocol {
@@ -28,35 +27,35 @@ using Outbox = std::vector<wire::Packet>;
 using OpId = std::uint64_t;
 
 struct EndpointConfig {
-  std::uint32_t rank = 0;                  ///< world rank (source field of p2p packets)
-  wire::Address address = 0;               ///< this host's fabric address
-  std::vector<wire::Address> rank_address; ///< fabric address of every world rank
+  std::uint32_t rank = 0;                   ///< world rank (source field of p2p packets)
+  wire::Address address = 0;                ///< this host's fabric address
+  std::vector<wire::Address> rank_address;  ///< fabric address of every world rank
   std::uint32_t job = 0;
   std::uint32_t key_tag = 0;
-  std::uint32_t p2p_payload_bytes = 4000;  ///< payload per point-to-point fragment
+  std::uint32_t p2p_payload_bytes = 4000;         ///< payload per point-to-point fragment
   Time retransmit_timeout = 10 * kPicosPerMilli;  ///< first timeout; doubles per expiry
-  std::uint32_t max_retransmits = 8;       ///< then the operation fails with `timeout`
-  bool timing_only = false;                ///< move sizes, not data (payload-free mode)
+  std::uint32_t max_retransmits = 8;              ///< then the operation fails with `timeout`
+  bool timing_only = false;                       ///< move sizes, not data (payload-free mode)
 };
 
 /// An in-network all-reduce of one buffer over an installed tree.
 struct InnetAllreduce {
   std::uint16_t tree = 0;
-  std::uint16_t child_index = 0;    ///< this host's child index at its leaf switch
-  std::uint32_t window = 1;         ///< slots of the tree = chunks in flight
+  std::uint16_t child_index = 0;  ///< this host's child index at its leaf switch
+  std::uint32_t window = 1;       ///< slots of the tree = chunks in flight
   std::uint32_t slot_payload_bytes = 0;
   const void* send = nullptr;
   void* recv = nullptr;
   std::size_t count = 0;
   Dtype dtype = Dtype::f32;
   ReduceOp op = ReduceOp::sum;
-  std::uint8_t flags = 0;           ///< wire::kFlagReproducible, ...
+  std::uint8_t flags = 0;  ///< wire::kFlagReproducible, ...
 };
 
 /// Counters of one endpoint.
 struct EndpointCounters {
   std::uint64_t packets_sent = 0;
-  std::uint64_t bytes_sent = 0;     ///< wire bytes, framing included
+  std::uint64_t bytes_sent = 0;  ///< wire bytes, framing included
   std::uint64_t packets_received = 0;
   std::uint64_t contributions_sent = 0;
   std::uint64_t results_received = 0;
@@ -117,23 +116,20 @@ class HostEndpoint {
   EndpointCounters counters_;
   OpId next_op_ = 1;
   std::unordered_map<OpId, Status> finished_;
-  std::unordered_map<OpId, std::unique_ptr<InnetOp>> innet_;     // by op id
-  std::map<std::uint16_t, std::uint32_t> tree_next_seq_;         // per tree, across ops
-  std::map<std::uint16_t, OpId> tree_active_;                    // tree -> running op
+  std::unordered_map<OpId, std::unique_ptr<InnetOp>> innet_;          // by op id
+  std::map<std::uint16_t, std::uint32_t> tree_next_seq_;              // per tree, across ops
+  std::map<std::uint16_t, OpId> tree_active_;                         // tree -> running op
   std::unordered_map<std::uint64_t, std::unique_ptr<RecvOp>> recvs_;  // by message key
   std::unordered_map<OpId, std::uint64_t> recv_keys_;
   std::unordered_map<std::uint64_t, std::unique_ptr<Message>> unexpected_;
   std::unordered_map<std::uint32_t, std::uint16_t> send_msg_no_;  // (dst,tag) -> next number
   std::unordered_map<std::uint32_t, std::uint16_t> recv_msg_no_;  // (src,tag) -> next number
-  struct Timer {
-    Time deadline;
-    OpId op;
-    std::uint32_t chunk;
-    bool operator>(const Timer& o) const { return deadline > o.deadline; }
-  };
   void prune_timers();
-  // Min-heap of chunk deadlines; entries of answered chunks are skipped lazily.
-  std::priority_queue<Timer, std::vector<Timer>, std::greater<Timer>> timers_;
+  InnetOp* find_innet(OpId id);
+  void forget_innet(OpId id);
+  InnetOp* last_innet_ = nullptr;  // cache for find_innet
+  // Chunk deadlines; entries of answered chunks are skipped lazily.
+  DeadlineQueue timers_;
 };
 
 }  // namespace inca::protocol

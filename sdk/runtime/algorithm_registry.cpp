@@ -17,8 +17,8 @@ struct Registry {
   Registry() {
     algorithms.push_back({"innet", "in-network tree all-reduce (switch aggregation)", true,
                           algorithms::innet_allreduce});
-    algorithms.push_back({"ring", "pipelined ring: reduce-scatter + all-gather", false,
-                          algorithms::ring_allreduce});
+    algorithms.push_back(
+        {"ring", "pipelined ring: reduce-scatter + all-gather", false, algorithms::ring_allreduce});
   }
 };
 

@@ -20,7 +20,9 @@ Communicator::Communicator(std::uint32_t rank, std::uint32_t size, protocol::Hos
       innet_status_(std::move(innet_status)),
       timing_only_(timing_only) {}
 
-Time Communicator::now() const { return driver_.now(); }
+Time Communicator::now() const {
+  return driver_.now();
+}
 
 namespace {
 
@@ -72,7 +74,8 @@ Status Communicator::innet_allreduce(const void* send, void* recv, std::size_t c
                                      ReduceOp op, bool reproducible) {
   INCA_RETURN_IF_ERROR(check_op(op, dtype));
   if (size_ == 1) {
-    if (!timing_only_ && count > 0 && send != recv) std::memcpy(recv, send, count * dtype_size(dtype));
+    if (!timing_only_ && count > 0 && send != recv)
+      std::memcpy(recv, send, count * dtype_size(dtype));
     return {};
   }
   if (!innet_status_.ok())
@@ -126,8 +129,9 @@ Result<Request> Communicator::post_send(const void* data, std::size_t bytes, int
 
 Result<Request> Communicator::post_recv(void* data, std::size_t bytes, int src, int tag) {
   if (src < 0 || static_cast<std::uint32_t>(src) >= size_)
-    return make_error(StatusCode::invalid_argument,
-                      fmt::format("rank {}: receive from rank {} outside 0..{}", rank_, src, size_ - 1));
+    return make_error(
+        StatusCode::invalid_argument,
+        fmt::format("rank {}: receive from rank {} outside 0..{}", rank_, src, size_ - 1));
   auto id = driver_.endpoint().post_recv(static_cast<std::uint32_t>(src),
                                          static_cast<std::uint16_t>(tag), data, bytes);
   if (!id.ok()) return id.status();
@@ -136,9 +140,9 @@ Result<Request> Communicator::post_recv(void* data, std::size_t bytes, int src, 
 
 static Status check_user_tag(int tag) {
   if (tag < 0 || tag > kMaxUserTag)
-    return make_error(StatusCode::invalid_argument,
-                      fmt::format("tag {} outside 0..{} (higher tags belong to collectives)", tag,
-                                  kMaxUserTag));
+    return make_error(
+        StatusCode::invalid_argument,
+        fmt::format("tag {} outside 0..{} (higher tags belong to collectives)", tag, kMaxUserTag));
   return {};
 }
 
@@ -152,7 +156,9 @@ Result<Request> Communicator::irecv(void* data, std::size_t bytes, int src, int 
   return post_recv(data, bytes, src, tag);
 }
 
-Status Communicator::wait(Request request) { return wait_op(request.id, "point-to-point wait"); }
+Status Communicator::wait(Request request) {
+  return wait_op(request.id, "point-to-point wait");
+}
 
 Status Communicator::wait_all(std::span<Request> requests) {
   Status first;

@@ -13,7 +13,9 @@ std::string_view to_string(TopologyKind kind) {
   return kind == TopologyKind::star ? "star" : "leaf-spine";
 }
 
-std::string_view to_string(FabricKind kind) { return kind == FabricKind::sim ? "sim" : "live"; }
+std::string_view to_string(FabricKind kind) {
+  return kind == FabricKind::sim ? "sim" : "live";
+}
 
 class World::Impl {
  public:
@@ -28,15 +30,19 @@ class World::Impl {
 namespace {
 
 Status validate(const FabricOptions& o) {
-  auto bad = [](std::string what) { return make_error(StatusCode::invalid_argument, std::move(what)); };
+  auto bad = [](std::string what) {
+    return make_error(StatusCode::invalid_argument, std::move(what));
+  };
   if (o.ranks == 0) return bad("a world needs at least one rank");
   if (o.ranks > 65535) return bad(fmt::format("{} ranks: at most 65535", o.ranks));
-  if (!(o.link_gbps > 0)) return bad(fmt::format("link rate {} Gb/s must be positive", o.link_gbps));
+  if (!(o.link_gbps > 0))
+    return bad(fmt::format("link rate {} Gb/s must be positive", o.link_gbps));
   if (o.latency < 0) return bad("link latency must not be negative");
   if (o.mtu < wire::kHeaderBytes + 8 || o.mtu > wire::kHeaderBytes + wire::kMaxPayloadBytes)
     return bad(fmt::format("mtu {} outside {}..{}", o.mtu, wire::kHeaderBytes + 8,
                            wire::kHeaderBytes + wire::kMaxPayloadBytes));
-  if (o.slot_bytes < 8) return bad(fmt::format("slot payload {} B is below one element", o.slot_bytes));
+  if (o.slot_bytes < 8)
+    return bad(fmt::format("slot payload {} B is below one element", o.slot_bytes));
   if (o.window == 0) return bad("window must be at least 1");
   if (o.switch_slots == 0 || o.switch_slots > wire::kMaxSlot + 1u)
     return bad(fmt::format("switch slots {} outside 1..{}", o.switch_slots, wire::kMaxSlot + 1));
@@ -54,9 +60,10 @@ Result<std::unique_ptr<World>> World::create(const FabricOptions& o) {
   impl->options = o;
   topology::LinkSpec link{o.link_gbps, o.latency, o.mtu};
   topology::SwitchSpec sw{o.switch_slots, o.slot_bytes};
-  auto topo = o.topology == TopologyKind::star
-                  ? topology::Topology::star(o.ranks, link, sw)
-                  : topology::Topology::leaf_spine(o.ranks, o.hosts_per_leaf, o.spines, link, link, sw);
+  auto topo =
+      o.topology == TopologyKind::star
+          ? topology::Topology::star(o.ranks, link, sw)
+          : topology::Topology::leaf_spine(o.ranks, o.hosts_per_leaf, o.spines, link, link, sw);
   if (!topo.ok()) return topo.status();
   impl->topology = std::move(*topo);
   impl->manager = std::make_unique<manager::AggregationManager>(impl->topology);
@@ -113,10 +120,18 @@ Status World::run(const std::function<void(Communicator&)>& rank_main) {
   });
 }
 
-std::uint32_t World::size() const { return impl_->options.ranks; }
-Time World::now() const { return impl_->fabric->now(); }
-const FabricOptions& World::options() const { return impl_->options; }
-Status World::innet_status() const { return impl_->innet_status; }
+std::uint32_t World::size() const {
+  return impl_->options.ranks;
+}
+Time World::now() const {
+  return impl_->fabric->now();
+}
+const FabricOptions& World::options() const {
+  return impl_->options;
+}
+Status World::innet_status() const {
+  return impl_->innet_status;
+}
 std::uint32_t World::tree_levels() const {
   return impl_->innet_status.ok() ? impl_->tree.switch_levels : 0;
 }
@@ -128,9 +143,10 @@ std::uint64_t World::nic_tx_bytes(std::uint32_t rank) const {
 std::string World::describe() const {
   std::string out = impl_->topology.describe();
   if (impl_->innet_status.ok()) {
-    out += fmt::format("\ntree {}: root {}, {} switch levels, {} slots x {} B per switch",
-                       impl_->tree.tree, impl_->topology.node(impl_->tree.root).name,
-                       impl_->tree.switch_levels, impl_->tree.slots, impl_->tree.slot_payload_bytes);
+    out +=
+        fmt::format("\ntree {}: root {}, {} switch levels, {} slots x {} B per switch",
+                    impl_->tree.tree, impl_->topology.node(impl_->tree.root).name,
+                    impl_->tree.switch_levels, impl_->tree.slots, impl_->tree.slot_payload_bytes);
   } else {
     out += "\nno aggregation tree: " + impl_->innet_status.to_string();
   }

@@ -115,10 +115,12 @@ std::vector<std::uint32_t> Topology::path(std::uint32_t src_host, std::uint32_t 
 Result<Topology> Topology::star(std::uint32_t hosts, LinkSpec link, SwitchSpec sw) {
   if (hosts == 0) return make_error(StatusCode::invalid_argument, "star topology needs >= 1 host");
   if (hosts > 65535)
-    return make_error(StatusCode::invalid_argument, "star topology: at most 65535 hosts per switch");
+    return make_error(StatusCode::invalid_argument,
+                      "star topology: at most 65535 hosts per switch");
   Topology t;
   const std::uint32_t s = t.add_switch("switch0", sw, 1);
-  for (std::uint32_t h = 0; h < hosts; ++h) t.connect(t.add_host(fmt::format("host{}", h)), s, link);
+  for (std::uint32_t h = 0; h < hosts; ++h)
+    t.connect(t.add_host(fmt::format("host{}", h)), s, link);
   t.finalize();
   t.description_ = fmt::format("star: {} hosts on one switch", hosts);
   return t;
@@ -135,9 +137,11 @@ Result<Topology> Topology::leaf_spine(std::uint32_t hosts, std::uint32_t hosts_p
   Topology t;
   const std::uint32_t leaves = (hosts + hosts_per_leaf - 1) / hosts_per_leaf;
   std::vector<std::uint32_t> leaf_ids;
-  for (std::uint32_t l = 0; l < leaves; ++l) leaf_ids.push_back(t.add_switch(fmt::format("leaf{}", l), sw, 1));
+  for (std::uint32_t l = 0; l < leaves; ++l)
+    leaf_ids.push_back(t.add_switch(fmt::format("leaf{}", l), sw, 1));
   std::vector<std::uint32_t> spine_ids;
-  for (std::uint32_t s = 0; s < spines; ++s) spine_ids.push_back(t.add_switch(fmt::format("spine{}", s), sw, 2));
+  for (std::uint32_t s = 0; s < spines; ++s)
+    spine_ids.push_back(t.add_switch(fmt::format("spine{}", s), sw, 2));
   for (std::uint32_t h = 0; h < hosts; ++h)
     t.connect(t.add_host(fmt::format("host{}", h)), leaf_ids[h / hosts_per_leaf], host_link);
   for (std::uint32_t l : leaf_ids)

@@ -14,7 +14,7 @@ namespace inca::topology {
 
 /// One direction of a link.
 struct LinkSpec {
-  double gbps = 100.0;     ///< line rate in Gb/s
+  double gbps = 100.0;                 ///< line rate in Gb/s
   Time latency = 500 * kPicosPerNano;  ///< propagation plus switching latency
   std::uint32_t mtu = 4096;            ///< largest inca packet (header + payload) it carries
 };
@@ -37,9 +37,9 @@ struct Node {
   NodeKind kind = NodeKind::host;
   std::string name;
   std::vector<Port> ports;
-  SwitchSpec switch_spec;       ///< switches only
-  std::uint32_t host_index = 0; ///< hosts only: the fabric address
-  std::uint32_t tier = 0;       ///< 0 hosts, 1 leaves, 2 spines
+  SwitchSpec switch_spec;        ///< switches only
+  std::uint32_t host_index = 0;  ///< hosts only: the fabric address
+  std::uint32_t tier = 0;        ///< 0 hosts, 1 leaves, 2 spines
 };
 
 /// The graph plus routing tables. Node ids are indices into nodes().
@@ -49,8 +49,8 @@ class Topology {
   static Result<Topology> star(std::uint32_t hosts, LinkSpec link, SwitchSpec sw);
   /// ceil(hosts / hosts_per_leaf) leaves, each joined to every one of `spines`.
   static Result<Topology> leaf_spine(std::uint32_t hosts, std::uint32_t hosts_per_leaf,
-                                     std::uint32_t spines, LinkSpec host_link,
-                                     LinkSpec fabric_link, SwitchSpec sw);
+                                     std::uint32_t spines, LinkSpec host_link, LinkSpec fabric_link,
+                                     SwitchSpec sw);
 
   const std::vector<Node>& nodes() const { return nodes_; }
   const Node& node(std::uint32_t id) const { return nodes_[id]; }

@@ -16,11 +16,11 @@ struct TreeInstall {
   std::uint32_t job = 0;
   std::uint32_t key_tag = 0;  ///< contributions must carry this tag
   std::uint16_t tree = 0;
-  std::uint16_t slot_base = 0;   ///< first slot of this switch's pool given to the tree
-  std::uint16_t slot_count = 0;  ///< slots given to the tree (the hosts' window)
-  std::uint32_t slot_payload_bytes = 0;  ///< payload bytes per slot the tree may use
-  std::uint16_t parent_port = kNoPort;   ///< kNoPort at the root
-  std::uint16_t index_at_parent = 0;     ///< this switch's child index at its parent
+  std::uint16_t slot_base = 0;             ///< first slot of this switch's pool given to the tree
+  std::uint16_t slot_count = 0;            ///< slots given to the tree (the hosts' window)
+  std::uint32_t slot_payload_bytes = 0;    ///< payload bytes per slot the tree may use
+  std::uint16_t parent_port = kNoPort;     ///< kNoPort at the root
+  std::uint16_t index_at_parent = 0;       ///< this switch's child index at its parent
   std::vector<std::uint16_t> child_ports;  ///< child i arrives on child_ports[i]
 };
 

@@ -72,16 +72,16 @@ struct Header {
 /// Why a decode failed; each maps to a counter and to a message.
 enum class DecodeError : std::uint8_t {
   none = 0,
-  truncated,         ///< fewer bytes than the header or than the payload it announces
+  truncated,  ///< fewer bytes than the header or than the payload it announces
   bad_version,
   bad_type,
   bad_dtype,
   bad_op,
-  bad_flags,         ///< unknown flag bits set
-  bad_slot,          ///< slot out of range (v1 has no reserved slot bits, so decode never
-                     ///< returns it; kept for callers validating a Header)
-  bad_count,         ///< payload larger than kMaxPayloadBytes, or trailing bytes
-  bad_pair,          ///< dtype/op pair not valid (e.g. band on f32)
+  bad_flags,  ///< unknown flag bits set
+  bad_slot,   ///< slot out of range (v1 has no reserved slot bits, so decode never
+              ///< returns it; kept for callers validating a Header)
+  bad_count,  ///< payload larger than kMaxPayloadBytes, or trailing bytes
+  bad_pair,   ///< dtype/op pair not valid (e.g. band on f32)
   bad_checksum,
 };
 std::string_view to_string(DecodeError e);

@@ -10,7 +10,9 @@ namespace inca::engine {
 namespace {
 
 // Serial-number comparison (RFC 1982) so that chunk sequences may wrap.
-bool newer(std::uint32_t a, std::uint32_t b) { return static_cast<std::int32_t>(a - b) > 0; }
+bool newer(std::uint32_t a, std::uint32_t b) {
+  return static_cast<std::int32_t>(a - b) > 0;
+}
 
 }  // namespace
 
@@ -25,11 +27,11 @@ struct SlotSet {
   wire::Header chunk;  // dtype/op/count/flags every contribution must match
   bool timing_only = false;
   bool folded_any = false;
-  std::uint32_t next_child = 0;         // reproducible mode: next child to fold
-  std::vector<std::uint64_t> seen;      // child bitmap
-  std::vector<std::byte> acc;           // running reduction
-  std::vector<wire::Payload> pending;   // reproducible mode: out-of-order children
-  wire::Payload kept;                   // partial (partial_sent) or result (done)
+  std::uint32_t next_child = 0;        // reproducible mode: next child to fold
+  std::vector<std::uint64_t> seen;     // child bitmap
+  std::vector<std::byte> acc;          // running reduction
+  std::vector<wire::Payload> pending;  // reproducible mode: out-of-order children
+  wire::Payload kept;                  // partial (partial_sent) or result (done)
 
   bool has_bit(std::uint32_t c) const { return (seen[c / 64] >> (c % 64)) & 1u; }
   void set_bit(std::uint32_t c) { seen[c / 64] |= std::uint64_t{1} << (c % 64); }
@@ -62,25 +64,24 @@ Status AggregationNode::install(const wire::TreeInstall& t) {
     return make_error(StatusCode::invalid_argument,
                       what + ": slot_count " + std::to_string(t.slot_count) + " out of range");
   if (t.slot_payload_bytes == 0 || t.slot_payload_bytes > config_.slot_payload_bytes)
-    return make_error(StatusCode::no_resource,
-                      what + " wants " + std::to_string(t.slot_payload_bytes) +
-                          " B per slot; this switch offers " +
-                          std::to_string(config_.slot_payload_bytes));
+    return make_error(StatusCode::no_resource, what + " wants " +
+                                                   std::to_string(t.slot_payload_bytes) +
+                                                   " B per slot; this switch offers " +
+                                                   std::to_string(config_.slot_payload_bytes));
   if (trees_.count({t.job, t.tree}))
     return make_error(StatusCode::invalid_argument, what + " is already installed");
   const std::uint32_t end = std::uint32_t{t.slot_base} + t.slot_count;
   if (end > config_.slots)
-    return make_error(StatusCode::no_resource, what + " wants slots [" +
-                                                   std::to_string(t.slot_base) + ", " +
-                                                   std::to_string(end) + ") of a pool of " +
-                                                   std::to_string(config_.slots));
+    return make_error(StatusCode::no_resource,
+                      what + " wants slots [" + std::to_string(t.slot_base) + ", " +
+                          std::to_string(end) + ") of a pool of " + std::to_string(config_.slots));
   for (const auto& [key, other] : trees_) {
     const std::uint32_t o_begin = other->install.slot_base;
     const std::uint32_t o_end = o_begin + other->install.slot_count;
     if (t.slot_base < o_end && o_begin < end)
-      return make_error(StatusCode::no_resource,
-                        what + " overlaps the slots of tree " + std::to_string(key.second) +
-                            " of job " + std::to_string(key.first));
+      return make_error(StatusCode::no_resource, what + " overlaps the slots of tree " +
+                                                     std::to_string(key.second) + " of job " +
+                                                     std::to_string(key.first));
   }
   auto tree = std::make_unique<Tree>();
   tree->install = t;
@@ -232,7 +233,8 @@ void AggregationNode::on_contribution(Tree& t, std::uint16_t in_port, const wire
   }
   if (set.received < t.children()) return;
 
-  wire::Payload reduced = set.timing_only ? nullptr : wire::make_payload(set.acc.data(), set.acc.size());
+  wire::Payload reduced =
+      set.timing_only ? nullptr : wire::make_payload(set.acc.data(), set.acc.size());
   set.kept = reduced;
   set.pending.clear();
   if (t.is_root()) {

@@ -25,21 +25,21 @@ struct SwitchConfig {
 /// Event counters; every packet the node sees lands in exactly one of the
 /// `in_*` or `drop_*` buckets.
 struct EngineCounters {
-  std::uint64_t contributions = 0;     ///< contributions aggregated
-  std::uint64_t duplicates = 0;        ///< contributions whose child bit was already set
-  std::uint64_t duplicate_answers = 0; ///< duplicates answered from the kept result
-  std::uint64_t partial_reforwards = 0;///< partials re-sent upward after a duplicate
-  std::uint64_t partials_sent = 0;     ///< completed partials sent to the parent
-  std::uint64_t results = 0;           ///< results produced (root) or received (others)
-  std::uint64_t results_sent = 0;      ///< result packets emitted toward children
-  std::uint64_t slot_full = 0;         ///< new chunk met a slot still busy with another
-  std::uint64_t stale = 0;             ///< contribution/result for an older chunk
+  std::uint64_t contributions = 0;       ///< contributions aggregated
+  std::uint64_t duplicates = 0;          ///< contributions whose child bit was already set
+  std::uint64_t duplicate_answers = 0;   ///< duplicates answered from the kept result
+  std::uint64_t partial_reforwards = 0;  ///< partials re-sent upward after a duplicate
+  std::uint64_t partials_sent = 0;       ///< completed partials sent to the parent
+  std::uint64_t results = 0;             ///< results produced (root) or received (others)
+  std::uint64_t results_sent = 0;        ///< result packets emitted toward children
+  std::uint64_t slot_full = 0;           ///< new chunk met a slot still busy with another
+  std::uint64_t stale = 0;               ///< contribution/result for an older chunk
   std::uint64_t drop_unknown_tree = 0;
   std::uint64_t drop_bad_key = 0;
-  std::uint64_t drop_bad_child = 0;    ///< child index out of range or wrong port
-  std::uint64_t drop_mismatch = 0;     ///< dtype/op/count differ from the chunk's
-  std::uint64_t drop_oversize = 0;     ///< payload larger than the tree's slot
-  std::uint64_t drop_bad_type = 0;     ///< not a contribution or result
+  std::uint64_t drop_bad_child = 0;  ///< child index out of range or wrong port
+  std::uint64_t drop_mismatch = 0;   ///< dtype/op/count differ from the chunk's
+  std::uint64_t drop_oversize = 0;   ///< payload larger than the tree's slot
+  std::uint64_t drop_bad_type = 0;   ///< not a contribution or result
 };
 
 /// One packet to send out of a port.

@@ -4,6 +4,7 @@
 #include <boost/context/protected_fixedsize_stack.hpp>
 
 #include <cmath>
+#include <deque>
 
 #include <fmt/format.h>
 
@@ -12,6 +13,10 @@ namespace inca::sim {
 namespace ctx = boost::context;
 
 struct SimFabric::PortState {
+  // Packets on the link, in arrival order: with FIFO serialisation and a
+  // fixed latency, arrivals on one link are ordered, so only the head needs
+  // an event (the event heap holds links, not packets).
+  std::deque<std::pair<Time, wire::Packet>> in_flight;
   Time busy_until = 0;
   Time ps_per_byte_x1024 = 0;  // serialisation cost in 1/1024 ps per byte
   Time latency = 0;
@@ -136,17 +141,21 @@ SimFabric::~SimFabric() = default;
 
 Status SimFabric::install(std::uint32_t switch_node, const wire::TreeInstall& tree) {
   if (switch_node >= nodes_.size() || !nodes_[switch_node].engine)
-    return make_error(StatusCode::invalid_argument, fmt::format("node {} is no switch", switch_node));
+    return make_error(StatusCode::invalid_argument,
+                      fmt::format("node {} is no switch", switch_node));
   return nodes_[switch_node].engine->install(tree);
 }
 
 Status SimFabric::remove(std::uint32_t switch_node, const wire::TreeRemove& tree) {
   if (switch_node >= nodes_.size() || !nodes_[switch_node].engine)
-    return make_error(StatusCode::invalid_argument, fmt::format("node {} is no switch", switch_node));
+    return make_error(StatusCode::invalid_argument,
+                      fmt::format("node {} is no switch", switch_node));
   return nodes_[switch_node].engine->remove(tree);
 }
 
-protocol::HostEndpoint& SimFabric::endpoint(std::uint32_t rank) { return ranks_.at(rank)->endpoint(); }
+protocol::HostEndpoint& SimFabric::endpoint(std::uint32_t rank) {
+  return ranks_.at(rank)->endpoint();
+}
 
 const engine::AggregationNode* SimFabric::engine(std::uint32_t switch_node) const {
   return switch_node < nodes_.size() ? nodes_[switch_node].engine.get() : nullptr;
@@ -163,31 +172,22 @@ const PortCounters& SimFabric::port_counters(std::uint32_t node, std::uint16_t p
 
 void SimFabric::schedule(Time t, Kind kind, std::uint32_t node, std::uint32_t arg,
                          std::uint16_t port) {
-  events_queue_.push(Event{t, next_seq_++, kind, port, node, arg});
-}
-
-std::uint32_t SimFabric::store_packet(wire::Packet&& p) {
-  if (free_packets_.empty()) {
-    packets_.push_back(std::move(p));
-    return static_cast<std::uint32_t>(packets_.size() - 1);
-  }
-  const std::uint32_t slot = free_packets_.back();
-  free_packets_.pop_back();
-  packets_[slot] = std::move(p);
-  return slot;
+  events_queue_.push(t, Event{kind, port, node, arg});
 }
 
 void SimFabric::enqueue(std::uint32_t node, std::uint16_t port, wire::Packet&& packet) {
   // A FIFO egress queue is exactly "start when the port is next free".
   PortState& ps = nodes_[node].ports[port];
-  const Time serialise = (static_cast<Time>(packet.wire_bytes()) * ps.ps_per_byte_x1024 + 512) / 1024;
+  const Time serialise =
+      (static_cast<Time>(packet.wire_bytes()) * ps.ps_per_byte_x1024 + 512) / 1024;
   const Time start = std::max(now_, ps.busy_until);
   ps.busy_until = start + serialise;
   ps.counters.packets++;
   ps.counters.bytes += packet.wire_bytes();
   ps.counters.busy += serialise;
-  schedule(ps.busy_until + ps.latency, kArrival, ps.peer_node, store_packet(std::move(packet)),
-           ps.peer_port);
+  const Time arrival = ps.busy_until + ps.latency;
+  if (ps.in_flight.empty()) schedule(arrival, kArrival, node, 0, port);
+  ps.in_flight.emplace_back(arrival, std::move(packet));
 }
 
 void SimFabric::transmit_from_host(std::uint32_t rank, protocol::Outbox& out) {
@@ -224,30 +224,38 @@ void SimFabric::on_arrival(std::uint32_t node, std::uint16_t port, wire::Packet&
   after_host_activity(n.rank);
 }
 
-void SimFabric::process(const Event& ev) {
+std::uint32_t SimFabric::process(const Event& ev) {
   switch (ev.kind) {
     case kArrival: {
-      wire::Packet p = std::move(packets_[ev.arg]);
-      packets_[ev.arg] = wire::Packet{};
-      free_packets_.push_back(ev.arg);
-      on_arrival(ev.node, ev.port, std::move(p));
-      break;
+      PortState& link = nodes_[ev.node].ports[ev.port];
+      wire::Packet p = std::move(link.in_flight.front().second);
+      link.in_flight.pop_front();
+      if (link.in_flight.empty())
+        events_queue_.pop();
+      else
+        events_queue_.replace_top(link.in_flight.front().first, ev);
+      const std::uint32_t to = link.peer_node;
+      on_arrival(to, link.peer_port, std::move(p));
+      return nodes_[to].engine ? kNoRank : nodes_[to].rank;
     }
     case kTimer: {
+      events_queue_.pop();
       RankDriver& r = *ranks_[ev.arg];
-      if (r.timer_at != ev.time) break;  // superseded by an earlier timer
+      if (r.timer_at != now_) return kNoRank;  // superseded by an earlier timer
       r.timer_at = kNever;
       r.endpoint().on_timer(now_, outbox_);
       transmit_from_host(ev.arg, outbox_);
       after_host_activity(ev.arg);
-      break;
+      return ev.arg;
     }
     case kWake: {
+      events_queue_.pop();
       RankDriver& r = *ranks_[ev.arg];
-      if (r.waiting() && r.deadline() == ev.time) r.time_out();
-      break;
+      if (r.waiting() && r.deadline() == now_) r.time_out();
+      return ev.arg;
     }
   }
+  return kNoRank;
 }
 
 Status SimFabric::run(const RankMain& main) {
@@ -274,14 +282,12 @@ Status SimFabric::run(const RankMain& main) {
       }
       continue;
     }
-    const Event ev = events_queue_.top();
-    events_queue_.pop();
-    now_ = ev.time;
+    const Event ev = events_queue_.top().payload;
+    now_ = events_queue_.top().time();
     ++events_;
-    process(ev);
     // Wake the rank of the host the event touched, if its wait is over.
-    if (ev.kind == kArrival && nodes_[ev.node].engine) continue;
-    const std::uint32_t rank = ev.kind == kArrival ? nodes_[ev.node].rank : ev.arg;
+    const std::uint32_t rank = process(ev);
+    if (rank == kNoRank) continue;
     RankDriver& r = *ranks_[rank];
     if (!r.finished() && r.waiting() && (r.timed_out() || r.wakeable())) runnable.push_back(rank);
   }

@@ -9,7 +9,6 @@
 #include <exception>
 #include <functional>
 #include <memory>
-#include <queue>
 #include <string>
 #include <vector>
 
@@ -17,6 +16,7 @@
 #include "fabric.hpp"
 #include "inca/status.hpp"
 #include "protocol/host_driver.hpp"
+#include "sim/event_heap.hpp"
 #include "topology/topology.hpp"
 #include "wire/control.hpp"
 
@@ -63,13 +63,10 @@ class SimFabric final : public fabric::Fabric {
   struct PortState;
   struct NodeState;
   struct Event {
-    Time time;
-    std::uint64_t seq;
     std::uint16_t kind;
     std::uint16_t port;
     std::uint32_t node;
-    std::uint32_t arg;  // packet slab index (arrival) or rank (timer, wake)
-    bool operator>(const Event& o) const { return time != o.time ? time > o.time : seq > o.seq; }
+    std::uint32_t arg;  // rank (timer, wake); arrivals name the sending node and port
   };
   enum Kind : std::uint16_t { kArrival, kTimer, kWake };
 
@@ -78,21 +75,20 @@ class SimFabric final : public fabric::Fabric {
   void transmit_from_host(std::uint32_t rank, protocol::Outbox& out);
   void on_arrival(std::uint32_t node, std::uint16_t port, wire::Packet&& packet);
   void after_host_activity(std::uint32_t rank);
-  void process(const Event& ev);
-  std::uint32_t store_packet(wire::Packet&& p);
+  static constexpr std::uint32_t kNoRank = 0xffffffffu;
+  /// Handles one event; returns the rank whose host it touched, or kNoRank.
+  /// The event is the heap's top on entry; process() removes it.
+  std::uint32_t process(const Event& ev);
 
   const topology::Topology& topology_;
   SimConfig config_;
   Time now_ = 0;
-  std::uint64_t next_seq_ = 0;
   std::uint64_t events_ = 0;
-  std::priority_queue<Event, std::vector<Event>, std::greater<Event>> events_queue_;
-  std::vector<wire::Packet> packets_;        // packets in flight, by slab index
-  std::vector<std::uint32_t> free_packets_;
+  EventHeap<Event> events_queue_;
   std::vector<NodeState> nodes_;
   std::vector<std::unique_ptr<RankDriver>> ranks_;
-  std::vector<engine::Emit> emits_;          // scratch
-  protocol::Outbox outbox_;                  // scratch
+  std::vector<engine::Emit> emits_;  // scratch
+  protocol::Outbox outbox_;          // scratch
 };
 
 }  // namespace inca::sim

@@ -15,13 +15,13 @@ namespace inca {
 struct ModelFabric {
   std::uint32_t ranks = 1;
   double link_gbps = 100;
-  Time link_latency = 0;           ///< per link
-  std::size_t packet_overhead = 0; ///< header + framing bytes per packet
-  std::size_t p2p_payload = 0;     ///< payload per point-to-point packet
-  std::size_t slot_payload = 0;    ///< payload per aggregation packet
-  std::uint32_t window = 1;        ///< aggregation slots in flight per host
-  std::uint32_t tree_links = 0;    ///< links from a host up to the tree's root
-  double ring_links = 0;           ///< mean links between ring neighbours
+  Time link_latency = 0;            ///< per link
+  std::size_t packet_overhead = 0;  ///< header + framing bytes per packet
+  std::size_t p2p_payload = 0;      ///< payload per point-to-point packet
+  std::size_t slot_payload = 0;     ///< payload per aggregation packet
+  std::uint32_t window = 1;         ///< aggregation slots in flight per host
+  std::uint32_t tree_links = 0;     ///< links from a host up to the tree's root
+  double ring_links = 0;            ///< mean links between ring neighbours
 };
 
 /// Predicted time of `algorithm` ("ring", "innet") reducing `bytes` of

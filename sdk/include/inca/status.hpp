@@ -59,7 +59,7 @@ inline Status make_error(StatusCode code, std::string message) {
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : state_(std::move(value)) {}  // NOLINT: implicit by design
+  Result(T value) : state_(std::move(value)) {}         // NOLINT: implicit by design
   Result(Status status) : state_(std::move(status)) {}  // NOLINT: implicit by design
 
   bool ok() const { return std::holds_alternative<T>(state_); }
@@ -81,8 +81,8 @@ class [[nodiscard]] Result {
 }  // namespace inca
 
 /// Propagates a non-ok Status from an expression to the caller.
-#define INCA_RETURN_IF_ERROR(expr)        \
-  do {                                    \
-    ::inca::Status inca_status_ = (expr); \
+#define INCA_RETURN_IF_ERROR(expr)               \
+  do {                                           \
+    ::inca::Status inca_status_ = (expr);        \
     if (!inca_status_.ok()) return inca_status_; \
   } while (0)

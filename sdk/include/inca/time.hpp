@@ -15,7 +15,11 @@ inline constexpr Time kPicosPerMilli = 1000 * kPicosPerMicro;
 inline constexpr Time kPicosPerSecond = 1000 * kPicosPerMilli;
 inline constexpr Time kNever = std::numeric_limits<Time>::max();
 
-inline constexpr double to_micros(Time t) { return static_cast<double>(t) / kPicosPerMicro; }
-inline constexpr double to_seconds(Time t) { return static_cast<double>(t) / kPicosPerSecond; }
+inline constexpr double to_micros(Time t) {
+  return static_cast<double>(t) / kPicosPerMicro;
+}
+inline constexpr double to_seconds(Time t) {
+  return static_cast<double>(t) / kPicosPerSecond;
+}
 
 }  // namespace inca

@@ -33,14 +33,14 @@ struct FabricOptions {
   std::uint32_t ranks = 64;
   std::uint32_t hosts_per_leaf = 8;
   std::uint32_t spines = 2;
-  double link_gbps = 100.0;     ///< every link's rate
+  double link_gbps = 100.0;            ///< every link's rate
   Time latency = 500 * kPicosPerNano;  ///< per link: propagation plus switching
-  std::uint32_t mtu = 4096;     ///< largest inca packet (header + payload)
-  std::uint32_t switch_slots = 512;      ///< slot pool of every switch
-  std::uint32_t slot_bytes = 2048;       ///< payload per slot
-  std::uint32_t window = 64;             ///< slots a tree takes = chunks in flight per host
-  bool timing_only = false;     ///< payload-free mode: sizes and times, no data
-  double host_reduce_gbps = 0;  ///< host reduction speed in the simulator (0 = free)
+  std::uint32_t mtu = 4096;            ///< largest inca packet (header + payload)
+  std::uint32_t switch_slots = 512;    ///< slot pool of every switch
+  std::uint32_t slot_bytes = 2048;     ///< payload per slot
+  std::uint32_t window = 64;           ///< slots a tree takes = chunks in flight per host
+  bool timing_only = false;            ///< payload-free mode: sizes and times, no data
+  double host_reduce_gbps = 0;         ///< host reduction speed in the simulator (0 = free)
   Time retransmit_timeout = 10 * kPicosPerMilli;
   std::uint32_t job = 1;
   std::uint32_t key_tag = 0x1ca0cafe;
