@@ -1,7 +1,6 @@
 #include "sim/sim_fabric.hpp"
 
-#include <boost/context/fiber.hpp>
-#include <boost/context/protected_fixedsize_stack.hpp>
+#include "sim/fiber_switch.hpp"
 
 #include <cmath>
 #include <deque>
@@ -66,21 +65,20 @@ class SimFabric::RankDriver final : public protocol::HostDriver {
   void start(const RankMain& main, std::size_t stack_bytes) {
     finished_ = false;
     error_.clear();
-    fiber_ = ctx::fiber(std::allocator_arg, ctx::protected_fixedsize_stack(stack_bytes),
-                        [this, &main](ctx::fiber&& scheduler) {
-                          scheduler_ = std::move(scheduler);
-                          try {
-                            main(rank_, *this);
-                          } catch (const std::exception& e) {
-                            error_ = e.what();
-                          } catch (...) {
-                            error_ = "unknown exception";
-                          }
-                          finished_ = true;
-                          return std::move(scheduler_);
-                        });
+    fiber_.create(stack_bytes, [this, &main](ctx::fiber&& scheduler) {
+      fiber_.enter_fiber(std::move(scheduler));
+      try {
+        main(rank_, *this);
+      } catch (const std::exception& e) {
+        error_ = e.what();
+      } catch (...) {
+        error_ = "unknown exception";
+      }
+      finished_ = true;
+      return fiber_.finish_fiber();
+    });
   }
-  void resume() { fiber_ = std::move(fiber_).resume(); }
+  void resume() { fiber_.resume(); }
   bool waiting() const { return ready_ != nullptr; }
   bool wakeable() const { return ready_ != nullptr && (*ready_)(); }
   void time_out() { timed_out_ = true; }
@@ -91,14 +89,13 @@ class SimFabric::RankDriver final : public protocol::HostDriver {
   Time timer_at = kNever;
 
  private:
-  void yield() { scheduler_ = std::move(scheduler_).resume(); }
+  void yield() { fiber_.yield(); }
 
   SimFabric& fabric_;
   std::uint32_t rank_;
   std::uint32_t node_;
   protocol::HostEndpoint endpoint_;
-  ctx::fiber fiber_;
-  ctx::fiber scheduler_;
+  FiberSwitch fiber_;
   const std::function<bool()>* ready_ = nullptr;
   Time deadline_ = kNever;
   bool timed_out_ = false;
