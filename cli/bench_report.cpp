@@ -26,7 +26,7 @@ std::string table(const BenchReport& report, const BenchOptions& o) {
       "# busbw = algbw x 2(n-1)/n; nic_tx_bytes = wire bytes rank 0's NIC sent (framing "
       "included); x_ring = algbw / ring algbw\n";
   out += fmt::format(
-      "{:>12} {:>11} {:>5} {:>4} {:>9} {:>5} {:>11} {:>10} {:>10} {:>13} {:>11} "
+      "{:>12} {:>11} {:>5} {:>4} {:>18} {:>5} {:>11} {:>10} {:>10} {:>13} {:>11} "
       "{:>6}  {}\n",
       "bytes", "count", "dtype", "op", "algorithm", "ranks", "time_us", "algbw_GBps", "busbw_GBps",
       "nic_tx_bytes", "model_us", "x_ring", "check");
@@ -37,7 +37,7 @@ std::string table(const BenchReport& report, const BenchOptions& o) {
                                   : "-";
     const std::string model = r.model_us ? fmt::format("{:.2f}", *r.model_us) : "-";
     out += fmt::format(
-        "{:>12} {:>11} {:>5} {:>4} {:>9} {:>5} {:>11.2f} {:>10.2f} {:>10.2f} "
+        "{:>12} {:>11} {:>5} {:>4} {:>18} {:>5} {:>11.2f} {:>10.2f} {:>10.2f} "
         "{:>13} {:>11} {:>6}  {}{}\n",
         r.bytes, r.count, to_string(r.dtype), to_string(r.op), r.algorithm, r.ranks, r.time_us,
         r.algbw_GBps, r.busbw_GBps, r.nic_tx_bytes, model, ratio, r.check,

@@ -62,6 +62,47 @@ Time innet(const ModelFabric& f, std::size_t bytes, std::size_t esize) {
   return static_cast<Time>(std::llround(total));
 }
 
+// One exchange step moving `bytes` per flow: the most-shared link carries
+// `sharing` flows back to back, then the last packet crosses the path.
+double exchange(const ModelFabric& f, const ExchangeStep& step, std::size_t bytes) {
+  const double pkt = std::min<double>(bytes, f.p2p_payload) + f.packet_overhead;
+  return ser(wire(bytes, f.p2p_payload, f.packet_overhead) * step.sharing, f.link_gbps) +
+         ser(pkt, f.link_gbps) * (step.links - 1) +
+         static_cast<double>(f.link_latency) * step.links;
+}
+
+double fold_cost(const ModelFabric& f, std::size_t bytes) {
+  const bool folds = !f.xor_steps.empty() && (std::size_t{1} << f.xor_steps.size()) != f.ranks;
+  return folds ? 2 * exchange(f, f.fold_step, bytes) : 0.0;
+}
+
+Time recursive_doubling(const ModelFabric& f, std::size_t bytes) {
+  if (f.ranks <= 1 || bytes == 0) return 0;
+  double total = fold_cost(f, bytes);
+  for (const ExchangeStep& step : f.xor_steps) total += exchange(f, step, bytes);
+  return static_cast<Time>(std::llround(total));
+}
+
+Time rabenseifner(const ModelFabric& f, std::size_t bytes, std::size_t esize) {
+  if (f.ranks <= 1 || bytes == 0) return 0;
+  double total = fold_cost(f, bytes);
+  // Step k moves half of what step k-1 held (reduce-scatter), then the
+  // all-gather retraces the same sizes.
+  std::size_t count = bytes / esize;
+  for (const ExchangeStep& step : f.xor_steps) {
+    count = (count + 1) / 2;
+    total += 2 * exchange(f, step, count * esize);
+  }
+  return static_cast<Time>(std::llround(total));
+}
+
+Time binomial_tree(const ModelFabric& f, std::size_t bytes) {
+  if (f.ranks <= 1 || bytes == 0) return 0;
+  double total = 0;
+  for (const ExchangeStep& step : f.binomial_steps) total += 2 * exchange(f, step, bytes);
+  return static_cast<Time>(std::llround(total));
+}
+
 }  // namespace
 
 std::optional<Time> model_allreduce(const std::string& algorithm, const ModelFabric& fabric,
@@ -69,6 +110,9 @@ std::optional<Time> model_allreduce(const std::string& algorithm, const ModelFab
   if (elem_size == 0) return std::nullopt;
   if (algorithm == "ring") return ring(fabric, bytes, elem_size);
   if (algorithm == "innet") return innet(fabric, bytes, elem_size);
+  if (algorithm == "recursive_doubling") return recursive_doubling(fabric, bytes);
+  if (algorithm == "rabenseifner") return rabenseifner(fabric, bytes, elem_size);
+  if (algorithm == "binomial_tree") return binomial_tree(fabric, bytes);
   return std::nullopt;
 }
 

@@ -1,7 +1,10 @@
 #include <deque>
 #include <mutex>
 
+#include "algorithms/binomial_tree_allreduce.hpp"
 #include "algorithms/innet_allreduce.hpp"
+#include "algorithms/rabenseifner_allreduce.hpp"
+#include "algorithms/recursive_doubling_allreduce.hpp"
 #include "algorithms/ring_allreduce.hpp"
 #include "inca/algorithm.hpp"
 
@@ -19,6 +22,14 @@ struct Registry {
                           algorithms::innet_allreduce});
     algorithms.push_back(
         {"ring", "pipelined ring: reduce-scatter + all-gather", false, algorithms::ring_allreduce});
+    algorithms.push_back({"recursive_doubling", "recursive doubling: lg p whole-buffer exchanges",
+                          false, algorithms::recursive_doubling_allreduce});
+    algorithms.push_back({"rabenseifner",
+                          "Rabenseifner: recursive-halving reduce-scatter + recursive-doubling "
+                          "all-gather",
+                          false, algorithms::rabenseifner_allreduce});
+    algorithms.push_back({"binomial_tree", "binomial reduce to rank 0 + binomial broadcast", false,
+                          algorithms::binomial_tree_allreduce});
   }
 };
 

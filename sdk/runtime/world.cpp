@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "algorithms/exchange_patterns.hpp"
 #include "inca/communicator.hpp"
 #include "manager/aggregation_manager.hpp"
 #include "sim/sim_fabric.hpp"
@@ -193,6 +194,7 @@ ModelFabric World::model_fabric() const {
       links += static_cast<double>(impl_->topology.path(r, (r + 1) % o.ranks).size() - 1);
     f.ring_links = links / o.ranks;
   }
+  algorithms::add_exchange_patterns(f, impl_->topology);
   return f;
 }
 

@@ -1,0 +1,38 @@
+#include "algorithms/exchange_patterns.hpp"
+
+#include "algorithms/p2p_steps.hpp"
+#include "topology/traffic.hpp"
+
+namespace inca::algorithms {
+namespace {
+
+using Flows = std::vector<std::pair<std::uint32_t, std::uint32_t>>;
+
+ExchangeStep measure(const topology::Topology& topology, const Flows& flows) {
+  if (flows.empty()) return {};
+  const topology::PatternLoad load = topology::pattern_load(topology, flows);
+  return {load.max_links, load.sharing};
+}
+
+}  // namespace
+
+void add_exchange_patterns(ModelFabric& f, const topology::Topology& topology) {
+  const int p = static_cast<int>(f.ranks);
+  if (p < 2) return;
+  const PowerOfTwoFold fold(0, p);
+  Flows flows;
+  for (int i = 0; i < fold.rem; ++i) flows.emplace_back(2 * i, 2 * i + 1);
+  f.fold_step = measure(topology, flows);
+  for (int mask = 1; mask < fold.pof2; mask <<= 1) {
+    flows.clear();
+    for (int n = 0; n < fold.pof2; ++n) flows.emplace_back(fold.real(n), fold.real(n ^ mask));
+    f.xor_steps.push_back(measure(topology, flows));
+  }
+  for (int mask = 1; mask < p; mask <<= 1) {
+    flows.clear();
+    for (int r = mask; r < p; r += 2 * mask) flows.emplace_back(r, r - mask);
+    f.binomial_steps.push_back(measure(topology, flows));
+  }
+}
+
+}  // namespace inca::algorithms
