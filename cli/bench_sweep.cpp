@@ -179,14 +179,16 @@ Result<BenchReport> run_bench(const BenchOptions& o) {
       row.count = count;
       row.dtype = o.dtype;
       row.op = o.op;
-      row.algorithm = m.algorithm.empty() ? algorithm : m.algorithm;
+      // `auto` rows name the algorithm it chose, e.g. auto:innet.
+      row.algorithm = algorithm == "auto" ? "auto:" + m.algorithm : algorithm;
       row.ranks = o.fabric.ranks;
       row.time_us = to_micros(m.time);
       row.algbw_GBps = m.time > 0 ? static_cast<double>(bytes) / to_seconds(m.time) / 1e9 : 0;
       const double n = o.fabric.ranks;
       row.busbw_GBps = row.algbw_GBps * (n > 1 ? 2.0 * (n - 1) / n : 0.0);
       row.nic_tx_bytes = m.nic_tx;
-      if (auto t = model_allreduce(row.algorithm, (*world)->model_fabric(), bytes, esize))
+      if (auto t = model_allreduce(m.algorithm.empty() ? algorithm : m.algorithm,
+                                   (*world)->model_fabric(), bytes, esize))
         row.model_us = to_micros(*t);
       row.check = m.check;
       row.note = m.note;

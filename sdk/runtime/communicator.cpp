@@ -12,13 +12,15 @@
 namespace inca {
 
 Communicator::Communicator(std::uint32_t rank, std::uint32_t size, protocol::HostDriver& driver,
-                           const manager::TreePlan* tree, Status innet_status, bool timing_only)
+                           const manager::TreePlan* tree, Status innet_status, bool timing_only,
+                           const ModelFabric* model)
     : rank_(rank),
       size_(size),
       driver_(driver),
       tree_(tree),
       innet_status_(std::move(innet_status)),
-      timing_only_(timing_only) {}
+      timing_only_(timing_only),
+      model_(model) {}
 
 Time Communicator::now() const {
   return driver_.now();
@@ -51,16 +53,9 @@ Status Communicator::allreduce(const void* send, void* recv, std::size_t count, 
   last_note_.clear();
   std::string name = options.algorithm;
   if (name == "auto") {
-    // In-network whenever a tree exists: it moves each byte once per NIC
-    // where any host algorithm moves it 2(p-1)/p times.
-    if (innet_available() && size_ > 1) {
-      name = "innet";
-    } else {
-      name = "ring";
-      last_note_ = size_ == 1 ? "one rank: nothing to aggregate"
-                              : "in-network unavailable (" + innet_status_.to_string() +
-                                    "), fell back to ring";
-    }
+    name = choose_allreduce(bytes, dtype_size(dtype));
+    if (size_ > 1 && !innet_available())
+      last_note_ = "in-network unavailable (" + innet_status_.to_string() + "); chose " + name;
   }
   const AllreduceAlgorithm* algorithm = find_allreduce(name);
   if (!algorithm)
@@ -68,6 +63,25 @@ Status Communicator::allreduce(const void* send, void* recv, std::size_t count, 
                       fmt::format("unknown all-reduce algorithm '{}'", name));
   last_algorithm_ = name;
   return algorithm->run(*this, args);
+}
+
+std::string Communicator::choose_allreduce(std::size_t bytes, std::size_t elem_size) const {
+  if (size_ == 1) return "ring";
+  // Without a model, in-network whenever a tree exists: it moves each byte
+  // once per NIC where host algorithms move it at least 2(p-1)/p times.
+  if (!model_) return innet_available() ? "innet" : "ring";
+  std::string best;
+  Time best_time = kNever;
+  for (const char* candidate :
+       {"innet", "ring", "rabenseifner", "recursive_doubling", "binomial_tree"}) {
+    if (std::string_view(candidate) == "innet" && !innet_available()) continue;
+    auto t = model_allreduce(candidate, *model_, bytes, elem_size);
+    if (t && *t < best_time) {
+      best_time = *t;
+      best = candidate;
+    }
+  }
+  return best.empty() ? "ring" : best;
 }
 
 Status Communicator::innet_allreduce(const void* send, void* recv, std::size_t count, Dtype dtype,

@@ -26,6 +26,7 @@ class World::Impl {
   std::unique_ptr<fabric::Fabric> fabric;
   manager::TreePlan tree;
   Status innet_status;
+  ModelFabric model;  // for `auto` algorithm choice
 };
 
 namespace {
@@ -106,7 +107,9 @@ Result<std::unique_ptr<World>> World::create(const FabricOptions& o) {
   } else {
     impl->innet_status = plan.status();
   }
-  return std::unique_ptr<World>(new World(std::move(impl)));
+  auto world = std::unique_ptr<World>(new World(std::move(impl)));
+  world->impl_->model = world->model_fabric();
+  return world;
 }
 
 World::World(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -116,7 +119,7 @@ Status World::run(const std::function<void(Communicator&)>& rank_main) {
   const manager::TreePlan* tree = impl_->innet_status.ok() ? &impl_->tree : nullptr;
   return impl_->fabric->run([&](std::uint32_t rank, protocol::HostDriver& driver) {
     Communicator comm(rank, impl_->options.ranks, driver, tree, impl_->innet_status,
-                      impl_->options.timing_only);
+                      impl_->options.timing_only, &impl_->model);
     rank_main(comm);
   });
 }

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "inca/cost_model.hpp"
 #include "inca/dtype.hpp"
 #include "inca/status.hpp"
 #include "inca/time.hpp"
@@ -24,7 +25,9 @@ struct TreePlan;
 
 /// Options of one all-reduce.
 struct AllreduceOptions {
-  /// "auto", "innet", "ring", or any registered algorithm.
+  /// "auto", "innet", "ring", "recursive_doubling", "rabenseifner",
+  /// "binomial_tree", or any registered algorithm. "auto" picks the one the
+  /// cost model predicts fastest among those this communicator can run.
   std::string algorithm = "auto";
   /// Reduce in a fixed order so results are bit-identical across runs.
   bool reproducible = false;
@@ -41,8 +44,10 @@ inline constexpr int kMaxUserTag = 0x7fff;
 class Communicator {
  public:
   /// Built by the runtime for each rank; users receive it in their rank program.
+  /// `model` (optional) lets `auto` pick the algorithm the cost model rates fastest.
   Communicator(std::uint32_t rank, std::uint32_t size, protocol::HostDriver& driver,
-               const manager::TreePlan* tree, Status innet_status, bool timing_only);
+               const manager::TreePlan* tree, Status innet_status, bool timing_only,
+               const ModelFabric* model = nullptr);
 
   int rank() const { return static_cast<int>(rank_); }
   int size() const { return static_cast<int>(size_); }
@@ -89,6 +94,7 @@ class Communicator {
 
  private:
   Status wait_op(std::uint64_t id, const char* what);
+  std::string choose_allreduce(std::size_t bytes, std::size_t elem_size) const;
 
   std::uint32_t rank_;
   std::uint32_t size_;
@@ -96,6 +102,7 @@ class Communicator {
   const manager::TreePlan* tree_;
   Status innet_status_;
   bool timing_only_;
+  const ModelFabric* model_;
   std::string last_algorithm_;
   std::string last_note_;
 };
