@@ -6,6 +6,7 @@
 #include "bench_report.hpp"
 #include "bench_sweep.hpp"
 #include "commands.hpp"
+#include "fault_flags.hpp"
 
 namespace inca::cli {
 namespace {
@@ -20,7 +21,12 @@ struct BenchFlags {
   std::string topology = "leaf-spine";
   std::string format = "table";
   std::string payload = "auto";
+  std::string fabric = "sim";
+  std::uint32_t iterations = 0;  // 0: 1 on sim (deterministic), 5 on live
   double latency_ns = 500;
+  CLI::Option* ranks_flag = nullptr;
+  CLI::Option* max_bytes_flag = nullptr;
+  FaultFlags faults;
 };
 
 std::vector<std::string> split_list(const std::string& text) {
@@ -38,6 +44,17 @@ int fail(const std::string& message) {
 
 int run(BenchFlags& f) {
   BenchOptions& o = f.options;
+  if (f.fabric == "sim")
+    o.fabric.fabric = FabricKind::sim;
+  else if (f.fabric == "live")
+    o.fabric.fabric = FabricKind::live;
+  else
+    return fail("unknown --fabric '" + f.fabric + "' (sim, live)");
+  const bool live = o.fabric.fabric == FabricKind::live;
+  // Live runs a thread per rank on the wall clock: keep the defaults modest.
+  if (live && f.ranks_flag->count() == 0) o.fabric.ranks = 8;
+  if (live && f.max_bytes_flag->count() == 0) f.max_bytes = "16M";
+  o.iterations = f.iterations != 0 ? f.iterations : (live ? 5 : 1);
   auto min = parse_size(f.min_bytes);
   auto max = parse_size(f.max_bytes);
   if (!min) return fail("--min-bytes '" + f.min_bytes + "' is not a size (e.g. 8, 4K, 64M, 1G)");
@@ -68,6 +85,11 @@ int run(BenchFlags& f) {
     o.payload = PayloadMode::off;
   else
     return fail("--payload must be auto, on or off");
+  if (live && o.payload == PayloadMode::off)
+    return fail(
+        "--payload off is not meaningful on the live fabric: its wall-clock time "
+        "includes moving and reducing the data");
+  if (live) o.payload = PayloadMode::on;
   ReportFormat format;
   if (f.format == "table")
     format = ReportFormat::table;
@@ -78,6 +100,7 @@ int run(BenchFlags& f) {
   else
     return fail("--format must be table, json or csv");
 
+  if (Status s = apply_fault_flags(f.faults, o.fabric); !s.ok()) return fail(s.message());
   auto report = run_bench(o);
   if (!report.ok()) return fail(report.status().to_string());
   std::cout << format_report(*report, o, format) << std::flush;
@@ -91,14 +114,23 @@ int run(BenchFlags& f) {
 Action add_bench_command(CLI::App& app) {
   auto flags = std::make_shared<BenchFlags>();
   CLI::App* cmd = app.add_subcommand(
-      "bench", "Sweep all-reduce sizes on the simulated fabric: in-network vs host algorithms");
+      "bench", "Sweep all-reduce sizes on a fabric: in-network vs host algorithms");
   BenchOptions& o = flags->options;
   cmd->add_option("-b,--min-bytes", flags->min_bytes, "Smallest message (K/M/G suffixes)")
       ->capture_default_str();
-  cmd->add_option("-e,--max-bytes", flags->max_bytes, "Largest message")->capture_default_str();
+  flags->max_bytes_flag =
+      cmd->add_option("-e,--max-bytes", flags->max_bytes, "Largest message (default 16M on live)")
+          ->capture_default_str();
   cmd->add_option("-f,--step-factor", o.step_factor, "Size multiplier between rows")
       ->capture_default_str();
-  cmd->add_option("--ranks", o.fabric.ranks, "Ranks (one per host)")->capture_default_str();
+  cmd->add_option("--fabric", flags->fabric,
+                  "sim (discrete events, virtual time) | live (threads, wall clock)")
+      ->capture_default_str();
+  cmd->add_option("--iters", flags->iterations,
+                  "Runs per size; rows report the median (default: 1 on sim, 5 on live)");
+  flags->ranks_flag =
+      cmd->add_option("--ranks", o.fabric.ranks, "Ranks (one per host; default 8 on live)")
+          ->capture_default_str();
   cmd->add_option("--algos", flags->algos,
                   "Comma-separated algorithms (innet, ring, auto, or registered)")
       ->capture_default_str();
@@ -125,6 +157,10 @@ Action add_bench_command(CLI::App& app) {
                   "Carry data: auto (when it fits in memory), on, off (timing only)")
       ->capture_default_str();
   cmd->add_option("--format", flags->format, "table | json | csv")->capture_default_str();
+  cmd->add_flag("--stats", o.stats,
+                "Print each row's counters (retransmissions, drops, faults, recovery) after the "
+                "table; in JSON, a \"stats\" key per row");
+  add_fault_flags(*cmd, flags->faults);
   return [flags] { return run(*flags); };
 }
 

@@ -8,6 +8,23 @@
 namespace inca::cli {
 namespace {
 
+// One line per row with the counters that moved (docs/reliability.md says
+// what each means).
+std::string stats_block(const BenchReport& report) {
+  std::string out = "# stats per row (counters that moved):\n";
+  for (const BenchRow& r : report.rows) {
+    out += fmt::format("# {:>12} {:>18}:", r.bytes, r.algorithm);
+    bool any = false;
+    for (const auto& [name, value] : stats_fields(r.stats))
+      if (value != 0 && name != "events") {
+        out += fmt::format(" {}={}", name, value);
+        any = true;
+      }
+    out += any ? "\n" : " none\n";
+  }
+  return out;
+}
+
 std::string table(const BenchReport& report, const BenchOptions& o) {
   std::map<std::size_t, double> ring_algbw;
   for (const BenchRow& r : report.rows)
@@ -46,6 +63,7 @@ std::string table(const BenchReport& report, const BenchOptions& o) {
   out += fmt::format("# {} simulator events in {:.2f} s wall ({:.2f} M events/s)\n", report.events,
                      report.wall_seconds,
                      report.wall_seconds > 0 ? report.events / report.wall_seconds / 1e6 : 0.0);
+  if (o.stats) out += stats_block(report);
   return out;
 }
 
@@ -74,7 +92,15 @@ std::string format_report(const BenchReport& report, const BenchOptions& options
       return table(report, options);
     case ReportFormat::json: {
       nlohmann::json rows = nlohmann::json::array();
-      for (const BenchRow& r : report.rows) rows.push_back(row_json(r));
+      for (const BenchRow& r : report.rows) {
+        nlohmann::json row = row_json(r);
+        if (options.stats) {
+          nlohmann::json stats = nlohmann::json::object();
+          for (const auto& [name, value] : stats_fields(r.stats)) stats[std::string(name)] = value;
+          row["stats"] = std::move(stats);
+        }
+        rows.push_back(std::move(row));
+      }
       return rows.dump(2) + "\n";
     }
     case ReportFormat::csv: {

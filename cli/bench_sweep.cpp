@@ -56,35 +56,50 @@ struct Measured {
   std::string algorithm;
   std::string note;
   std::string check;
+  WorldStats stats;
 };
 
-Measured measure(World& world, const BenchOptions& o, const std::string& algorithm,
-                 std::size_t count, bool with_data, const std::vector<std::byte>& reference) {
+// Every rank's buffers for one size, filled before any run so that a
+// wall-clock fabric times the collective, not the fill. Empty in payload-free
+// mode.
+struct RankBuffers {
+  std::vector<std::vector<std::byte>> send, recv;
+};
+
+Measured measure_once(World& world, const BenchOptions& o, const std::string& algorithm,
+                      std::size_t count, RankBuffers& data,
+                      const std::vector<std::byte>& reference) {
   const std::size_t bytes = count * dtype_size(o.dtype);
   const std::uint32_t ranks = world.size();
-  std::vector<Time> finish(ranks, 0);
+  const bool with_data = !data.send.empty();
+  for (auto& out : data.recv) std::fill(out.begin(), out.end(), std::byte{0});
+  std::vector<Time> start(ranks, kNever), finish(ranks, 0);
   std::vector<std::string> errors(ranks);
   Measured m;
-  const Time start = world.now();
   const std::uint64_t tx_before = world.nic_tx_bytes(0);
+  const WorldStats stats_before = world.stats();
   Status run = world.run([&](Communicator& comm) {
-    std::vector<std::byte> send(with_data ? bytes : 0), recv(with_data ? bytes : 0);
-    if (with_data)
-      fill_pattern(send.data(), count, o.dtype, o.op, static_cast<std::uint32_t>(comm.rank()));
-    Status s = comm.allreduce(with_data ? send.data() : nullptr, with_data ? recv.data() : nullptr,
-                              count, o.dtype, o.op, {.algorithm = algorithm});
-    finish[comm.rank()] = comm.now();
+    const auto r = static_cast<std::size_t>(comm.rank());
+    start[r] = comm.now();
+    Status s = comm.allreduce(with_data ? data.send[r].data() : nullptr,
+                              with_data ? data.recv[r].data() : nullptr, count, o.dtype, o.op,
+                              {.algorithm = algorithm});
+    finish[r] = comm.now();
     if (!s.ok())
-      errors[comm.rank()] = s.to_string();
-    else if (with_data && std::memcmp(recv.data(), reference.data(), bytes) != 0)
-      errors[comm.rank()] = "result differs from the reference reduction";
-    if (comm.rank() == 0) {
+      errors[r] = s.to_string();
+    else if (with_data && std::memcmp(data.recv[r].data(), reference.data(), bytes) != 0)
+      errors[r] = "result differs from the reference reduction";
+    if (r == 0) {
       m.algorithm = comm.last_algorithm();
       m.note = comm.last_note();
     }
   });
-  m.time = *std::max_element(finish.begin(), finish.end()) - start;
+  // From the first rank's start to the last rank's finish (in the simulator
+  // every rank starts at the same virtual time).
+  m.time = *std::max_element(finish.begin(), finish.end()) -
+           *std::min_element(start.begin(), start.end());
   m.nic_tx = world.nic_tx_bytes(0) - tx_before;
+  m.stats = world.stats() - stats_before;
   m.check = with_data ? "exact" : "timing";
   if (!run.ok()) m.check = run.to_string();
   for (std::uint32_t r = 0; r < ranks; ++r)
@@ -93,6 +108,19 @@ Measured measure(World& world, const BenchOptions& o, const std::string& algorit
       break;
     }
   return m;
+}
+
+// The median of o.iterations runs, or the first run that failed.
+Measured measure(World& world, const BenchOptions& o, const std::string& algorithm,
+                 std::size_t count, RankBuffers& data, const std::vector<std::byte>& reference) {
+  std::vector<Measured> runs;
+  for (std::uint32_t i = 0; i < std::max<std::uint32_t>(1, o.iterations); ++i) {
+    runs.push_back(measure_once(world, o, algorithm, count, data, reference));
+    if (runs.back().check != "exact" && runs.back().check != "timing") return runs.back();
+  }
+  std::sort(runs.begin(), runs.end(),
+            [](const Measured& a, const Measured& b) { return a.time < b.time; });
+  return runs[(runs.size() - 1) / 2];
 }
 
 }  // namespace
@@ -160,20 +188,29 @@ Result<BenchReport> run_bench(const BenchOptions& o) {
         (o.payload == PayloadMode::automatic && bytes * 2 * o.fabric.ranks <= o.data_budget_bytes);
     auto world = world_for(with_data);
     if (!world.ok()) return world.status();
-    if (report.fabric.empty()) report.fabric = (*world)->describe();
+    if (report.fabric.empty()) {
+      report.fabric = (*world)->describe();
+      if (o.fabric.fabric == FabricKind::live)
+        report.fabric = fmt::format(
+                            "live fabric: a thread per rank and switch, wall-clock "
+                            "time, median of {} runs\n",
+                            std::max<std::uint32_t>(1, o.iterations)) +
+                        report.fabric;
+    }
 
+    RankBuffers buffers;
     std::vector<std::byte> reference;
     if (with_data) {
-      reference.resize(bytes);
-      std::vector<std::byte> contribution(bytes);
-      fill_pattern(reference.data(), count, o.dtype, o.op, 0);
-      for (std::uint32_t r = 1; r < o.fabric.ranks; ++r) {
-        fill_pattern(contribution.data(), count, o.dtype, o.op, r);
-        reduce_into(reference.data(), contribution.data(), count, o.dtype, o.op);
-      }
+      buffers.send.assign(o.fabric.ranks, std::vector<std::byte>(bytes));
+      buffers.recv.assign(o.fabric.ranks, std::vector<std::byte>(bytes));
+      for (std::uint32_t r = 0; r < o.fabric.ranks; ++r)
+        fill_pattern(buffers.send[r].data(), count, o.dtype, o.op, r);
+      reference = buffers.send[0];
+      for (std::uint32_t r = 1; r < o.fabric.ranks; ++r)
+        reduce_into(reference.data(), buffers.send[r].data(), count, o.dtype, o.op);
     }
     for (const std::string& algorithm : o.algorithms) {
-      Measured m = measure(**world, o, algorithm, count, with_data, reference);
+      Measured m = measure(**world, o, algorithm, count, buffers, reference);
       BenchRow row;
       row.bytes = bytes;
       row.count = count;
@@ -187,11 +224,11 @@ Result<BenchReport> run_bench(const BenchOptions& o) {
       const double n = o.fabric.ranks;
       row.busbw_GBps = row.algbw_GBps * (n > 1 ? 2.0 * (n - 1) / n : 0.0);
       row.nic_tx_bytes = m.nic_tx;
-      if (auto t = model_allreduce(m.algorithm.empty() ? algorithm : m.algorithm,
-                                   (*world)->model_fabric(), bytes, esize))
+      if (auto t = model_allreduce(m.algorithm.empty() ? algorithm : m.algorithm, (*world)->model_fabric(), bytes, esize))
         row.model_us = to_micros(*t);
       row.check = m.check;
       row.note = m.note;
+      row.stats = m.stats;
       report.rows.push_back(std::move(row));
     }
   }

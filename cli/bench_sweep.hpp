@@ -1,6 +1,7 @@
 // The sweep behind `inca bench`: one collective per size and algorithm on a
-// simulated world, timed in virtual time, checked against a reference
-// reduction when payloads are carried, and set next to the cost model.
+// world (sim: virtual time; live: wall clock, median of several runs),
+// checked against a reference reduction when payloads are carried, and set
+// next to the cost model.
 #pragma once
 
 #include <cstddef>
@@ -28,6 +29,12 @@ struct BenchOptions {
   PayloadMode payload = PayloadMode::automatic;
   /// In automatic mode, carry data while ranks x 2 x bytes stays below this.
   std::size_t data_budget_bytes = 256u << 20;
+  /// Runs per size and algorithm; a row reports the median run (the lower
+  /// middle one for an even count). Wall-clock fabrics need several.
+  std::uint32_t iterations = 1;
+  /// Show each row's counters (WorldStats): after the table, and as a
+  /// "stats" key of each JSON row.
+  bool stats = false;
 };
 
 /// One row, with the nccl-tests names.
@@ -45,6 +52,7 @@ struct BenchRow {
   std::optional<double> model_us;
   std::string check;  ///< "exact", "timing", or what went wrong
   std::string note;   ///< fallback explanation, when any
+  WorldStats stats;   ///< what the row's run(s) did: retransmissions, drops, faults, recovery
 };
 
 struct BenchReport {

@@ -11,5 +11,7 @@ namespace inca::cli {
 using Action = std::function<int()>;
 
 Action add_bench_command(CLI::App& app);
+/// `inca config --dump` (config_command.cpp).
+Action add_config_command(CLI::App& app);
 
 }  // namespace inca::cli

@@ -10,6 +10,8 @@ int main(int argc, char** argv) {
   std::vector<std::pair<CLI::App*, inca::cli::Action>> commands;
   inca::cli::Action bench = inca::cli::add_bench_command(app);
   commands.emplace_back(app.get_subcommand("bench"), bench);
+  inca::cli::Action config = inca::cli::add_config_command(app);
+  commands.emplace_back(app.get_subcommand("config"), config);
   CLI11_PARSE(app, argc, argv);
   for (auto& [sub, action] : commands)
     if (sub->parsed()) return action();

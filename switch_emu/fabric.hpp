@@ -7,6 +7,7 @@
 #include <functional>
 
 #include "engine/aggregation_node.hpp"
+#include "inca/faults.hpp"
 #include "inca/status.hpp"
 #include "inca/time.hpp"
 #include "protocol/host_driver.hpp"
@@ -36,6 +37,25 @@ class Fabric {
   virtual const engine::EngineCounters* switch_counters(std::uint32_t node) const = 0;
   /// Discrete events processed (0 for fabrics without events).
   virtual std::uint64_t events_processed() const { return 0; }
+
+  /// Fault injection (docs/reliability.md). Fabrics that cannot inject faults
+  /// accept only an empty plan.
+  virtual Status set_faults(const FaultPlan& plan) {
+    if (plan.empty()) return {};
+    return make_error(StatusCode::not_supported, "this fabric cannot inject faults");
+  }
+  virtual FaultCounters fault_counters() const { return {}; }
+  /// Liveness, as the manager learns it when it re-forms a tree: whether a
+  /// switch node is up, and whether the link out of (node, port) is up now.
+  virtual bool node_alive(std::uint32_t node) const {
+    (void)node;
+    return true;
+  }
+  virtual bool link_alive(std::uint32_t node, std::uint16_t port) const {
+    (void)node;
+    (void)port;
+    return true;
+  }
 };
 
 }  // namespace inca::fabric

@@ -171,7 +171,7 @@ TEST(WireHeaderRoundTrip, ExtremeFieldValues) {
 
 TEST(WireHeaderRoundTrip, EveryPacketType) {
   for (auto type : {PacketType::contribution, PacketType::result, PacketType::p2p,
-                    PacketType::control, PacketType::error}) {
+                    PacketType::control, PacketType::error, PacketType::ack}) {
     Header h = sample_header();
     h.type = type;
     h.dtype = Dtype::u8;
@@ -261,7 +261,7 @@ TEST(WireHeaderDecode, WrongVersion) {
 TEST(WireHeaderDecode, EveryInvalidTypeCode) {
   const Bytes good = encode_or_die(sample_header(), make_payload(16));
   for (int code = 0; code < 256; ++code) {
-    if (code >= 1 && code <= 5) continue;
+    if (code >= 1 && code <= 6) continue;
     Bytes pkt = good;
     pkt[1] = static_cast<std::byte>(code);
     refresh_checksum(pkt);

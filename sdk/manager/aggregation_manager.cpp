@@ -1,6 +1,7 @@
 #include "manager/aggregation_manager.hpp"
 
 #include <algorithm>
+#include <deque>
 #include <limits>
 #include <set>
 
@@ -9,6 +10,61 @@
 namespace inca::manager {
 
 using topology::NodeKind;
+
+namespace {
+constexpr std::uint32_t kUnreached = std::numeric_limits<std::uint32_t>::max();
+}
+
+// Hop distances from switch `root` over the part of the fabric a request may
+// use: the topology's own table, or a breadth-first search that skips avoided
+// switches and links (and, like routing, never passes through a host).
+class AggregationManager::Reach {
+ public:
+  Reach(const topology::Topology& topology, const TreeRequest& req) : topology_(topology) {
+    dead_.insert(req.avoid_switches.begin(), req.avoid_switches.end());
+    for (const auto& [node, port] : req.avoid_links) {
+      if (node >= topology.nodes().size() || port >= topology.node(node).ports.size()) continue;
+      const auto& p = topology.node(node).ports[port];
+      down_.insert({node, port});
+      down_.insert({p.peer_node, p.peer_port});
+    }
+  }
+  bool usable_switch(std::uint32_t node) const { return !dead_.count(node); }
+  bool usable_link(std::uint32_t node, std::uint16_t port) const {
+    return !down_.count({node, port});
+  }
+  std::uint32_t distance(std::uint32_t root, std::uint32_t node) {
+    if (dead_.empty() && down_.empty()) return topology_.distance_from_switch(root, node);
+    auto& d = from_[root];
+    if (d.empty()) d = search(root);
+    return d[node];
+  }
+
+ private:
+  std::vector<std::uint32_t> search(std::uint32_t root) const {
+    std::vector<std::uint32_t> d(topology_.nodes().size(), kUnreached);
+    if (dead_.count(root)) return d;
+    std::deque<std::uint32_t> queue{root};
+    d[root] = 0;
+    while (!queue.empty()) {
+      const std::uint32_t u = queue.front();
+      queue.pop_front();
+      const auto& ports = topology_.node(u).ports;
+      for (std::uint16_t p = 0; p < ports.size(); ++p) {
+        const std::uint32_t v = ports[p].peer_node;
+        if (d[v] != kUnreached || dead_.count(v) || down_.count({u, p})) continue;
+        d[v] = d[u] + 1;
+        if (topology_.node(v).kind == NodeKind::switch_node) queue.push_back(v);
+      }
+    }
+    return d;
+  }
+
+  const topology::Topology& topology_;
+  std::set<std::uint32_t> dead_;
+  std::set<std::pair<std::uint32_t, std::uint16_t>> down_;
+  std::map<std::uint32_t, std::vector<std::uint32_t>> from_;
+};
 
 AggregationManager::AggregationManager(const topology::Topology& topology) : topology_(topology) {
   for (std::uint32_t sw : topology_.switch_nodes())
@@ -36,12 +92,14 @@ Result<TreePlan> AggregationManager::allocate(const TreeRequest& req) {
   // Root: the switch nearest to the farthest member (minimum eccentricity);
   // among equals, rotate by tree id so trees spread over the spines.
   const std::vector<std::uint32_t> switches = topology_.switch_nodes();
+  Reach reach(topology_, req);
   std::uint32_t best = std::numeric_limits<std::uint32_t>::max();
   std::vector<std::uint32_t> roots;
   for (std::uint32_t sw : switches) {
+    if (!reach.usable_switch(sw)) continue;
     std::uint32_t ecc = 0;
     for (std::uint32_t h : req.hosts)
-      ecc = std::max(ecc, topology_.distance_from_switch(sw, topology_.host_node(h)));
+      ecc = std::max(ecc, reach.distance(sw, topology_.host_node(h)));
     if (ecc < best) {
       best = ecc;
       roots.clear();
@@ -50,6 +108,9 @@ Result<TreePlan> AggregationManager::allocate(const TreeRequest& req) {
   }
   if (roots.empty() || best == std::numeric_limits<std::uint32_t>::max())
     return make_error(StatusCode::no_tree, "no switch reaches every member");
+  if (live_.size() >= 0xffff)
+    return make_error(StatusCode::no_resource, "all 65535 tree ids are live");
+  while (live_.count(next_tree_)) next_tree_ = next_tree_ == 0xffff ? 1 : next_tree_ + 1;
   const std::uint16_t tree_id = next_tree_;
   const std::uint32_t root = roots[tree_id % roots.size()];
 
@@ -69,12 +130,14 @@ Result<TreePlan> AggregationManager::allocate(const TreeRequest& req) {
         up = it->second;
       } else {
         const auto& ports = topology_.node(at).ports;
-        const std::uint32_t d = topology_.distance_from_switch(root, at);
+        const std::uint32_t d = reach.distance(root, at);
         bool found = false;
         for (std::uint16_t p = 0; p < ports.size() && !found; ++p) {
           const std::uint32_t peer = ports[p].peer_node;
           if (topology_.node(peer).kind != NodeKind::switch_node) continue;
-          if (topology_.distance_from_switch(root, peer) + 1 == d) {
+          if (!reach.usable_switch(peer) || !reach.usable_link(at, p)) continue;
+          const std::uint32_t dp = reach.distance(root, peer);
+          if (dp != kUnreached && dp + 1 == d) {
             up = p;
             found = true;
           }
@@ -146,18 +209,22 @@ Result<TreePlan> AggregationManager::allocate(const TreeRequest& req) {
     }
     plan.installs.emplace_back(sw, std::move(install));
   }
+  auto& held = live_[tree_id];
+  for (const auto& [sw, install] : plan.installs) held.emplace_back(sw, install.slot_base);
   ++next_tree_;
   if (next_tree_ == 0) next_tree_ = 1;
   return plan;
 }
 
 Status AggregationManager::release(const TreePlan& plan) {
-  for (const auto& [sw, install] : plan.installs) {
-    auto it = pools_.find(sw);
-    if (it == pools_.end() || !it->second.release(install.slot_base))
-      return make_error(StatusCode::invalid_argument,
-                        fmt::format("tree {} holds no slots on switch node {}", plan.tree, sw));
-  }
+  auto it = live_.find(plan.tree);
+  std::vector<std::pair<std::uint32_t, std::uint32_t>> claimed;
+  for (const auto& [sw, install] : plan.installs) claimed.emplace_back(sw, install.slot_base);
+  if (it == live_.end() || it->second != claimed)
+    return make_error(StatusCode::invalid_argument,
+                      fmt::format("tree {} is not a live tree of this manager", plan.tree));
+  for (const auto& [sw, base] : it->second) pools_.at(sw).release(base);
+  live_.erase(it);
   return {};
 }
 

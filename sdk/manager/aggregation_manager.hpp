@@ -24,6 +24,10 @@ struct TreeRequest {
   std::vector<std::uint32_t> hosts;        ///< host index of each member, in rank order
   std::uint32_t slots = 64;                ///< window: outstanding chunks per host
   std::uint32_t max_payload_bytes = 1024;  ///< upper bound on payload per packet
+  /// Switch nodes the tree must not use (dead ones, when a tree is re-formed).
+  std::vector<std::uint32_t> avoid_switches = {};
+  /// Links the tree must not use, each named by one end (node, port).
+  std::vector<std::pair<std::uint32_t, std::uint16_t>> avoid_links = {};
 };
 
 /// Where a member host plugs into the tree.
@@ -50,18 +54,25 @@ class AggregationManager {
  public:
   explicit AggregationManager(const topology::Topology& topology);
 
-  /// Builds and reserves a tree. Errors: invalid_argument (bad request),
-  /// no_tree (members not connected), no_resource (a switch lacks slots; the
-  /// message names it and what is free).
+  /// Builds and reserves a tree, around the switches and links the request
+  /// avoids. Errors: invalid_argument (bad request), no_tree (members not
+  /// connected), no_resource (a switch lacks slots; the message names it and
+  /// what is free).
   Result<TreePlan> allocate(const TreeRequest& request);
-  /// Frees the slots of a tree allocated here.
+  /// Frees the slots of a tree allocated here; invalid_argument when the plan
+  /// is not a live tree of this manager (e.g. released twice).
   Status release(const TreePlan& plan);
   /// Free slots of a switch node.
   std::uint32_t free_slots(std::uint32_t switch_node) const;
 
  private:
+  class Reach;
   const topology::Topology& topology_;
   std::map<std::uint32_t, SlotPool> pools_;  // switch node -> pool
+  // Live trees: id -> (switch node, slot base) of each reservation. Release
+  // goes by this book, not by the caller's plan alone, so a stale plan can
+  // never free slots that now belong to another tree.
+  std::map<std::uint16_t, std::vector<std::pair<std::uint32_t, std::uint32_t>>> live_;
   std::uint16_t next_tree_ = 1;
 };
 

@@ -1,13 +1,15 @@
 // Retransmission deadlines of outstanding chunks. A chunk's deadline is its
 // send time plus timeout * 2^retries, so within one backoff level deadlines
-// arrive in increasing order: a FIFO per level replaces a heap, making push,
-// peek and pop O(1) (levels are few).
+// arrive in increasing order (almost: an adaptive timeout moves a little): a
+// sorted FIFO per level replaces a heap, making push, peek and pop O(1) in the
+// common case (levels are few).
 #pragma once
 
 #include <array>
 #include <bit>
 #include <cstdint>
 #include <deque>
+#include <iterator>
 
 #include "inca/time.hpp"
 
@@ -23,10 +25,15 @@ class DeadlineQueue {
  public:
   static constexpr std::size_t kLevels = 17;
 
-  /// Adds a deadline at backoff `level` (clamped to the last level).
+  /// Adds a deadline at backoff `level` (clamped to the last level). With an
+  /// adaptive timeout a deadline may precede the level's last one; it is then
+  /// placed in order, searching from the back (the common case stays O(1)).
   void push(std::size_t level, const ChunkDeadline& d) {
     const std::size_t l = level < kLevels ? level : kLevels - 1;
-    levels_[l].push_back(d);
+    auto& q = levels_[l];
+    auto at = q.end();
+    while (at != q.begin() && std::prev(at)->deadline > d.deadline) --at;
+    q.insert(at, d);
     nonempty_ |= 1u << l;
     ++size_;
   }

@@ -5,19 +5,10 @@
 
 #include <fmt/format.h>
 
+#include "protocol/reliable_p2p.hpp"
+#include "wire/error_payload.hpp"
+
 namespace inca::protocol {
-namespace {
-
-// Point-to-point messages are matched by (source rank, tag, message number).
-std::uint64_t message_key(std::uint32_t peer, std::uint16_t tag, std::uint16_t msg_no) {
-  return (std::uint64_t{peer} << 32) | (std::uint64_t{tag} << 16) | msg_no;
-}
-std::uint32_t stream_key(std::uint32_t peer, std::uint16_t tag) {
-  return (peer << 16) | tag;
-}
-constexpr std::uint16_t kMsgNoMask = wire::kMaxSlot;
-
-}  // namespace
 
 struct HostEndpoint::InnetOp {
   OpId id;
@@ -28,28 +19,20 @@ struct HostEndpoint::InnetOp {
   std::uint32_t completed = 0;
   std::vector<std::uint8_t> answered;  // per chunk
   std::vector<Time> deadline;          // per chunk, of the outstanding send
-  std::vector<std::uint8_t> retries;   // per chunk
+  std::vector<Time> first_sent;        // per chunk
+  std::vector<Time> drain;             // per chunk: allowance for the chunks outstanding ahead
+  std::vector<std::uint32_t> retries;  // per chunk
 };
 
-// A message being received: either into a posted buffer or, unexpected, kept
-// as fragment payload references until its receive is posted.
-struct HostEndpoint::Message {
-  std::size_t received = 0;
-  std::size_t total = SIZE_MAX;         // known once the last fragment arrived
-  std::vector<std::uint8_t> have;       // per fragment index
-  std::vector<wire::Packet> fragments;  // unexpected only
-};
-
-struct HostEndpoint::RecvOp {
-  OpId id;
-  std::byte* data;
-  std::size_t bytes;
-  std::uint32_t src;
-  std::uint16_t tag;
-  Message msg;
-};
-
-HostEndpoint::HostEndpoint(EndpointConfig config) : config_(std::move(config)) {}
+HostEndpoint::HostEndpoint(EndpointConfig config)
+    : config_(std::move(config)),
+      innet_rto_(config_.retransmit_timeout, config_.min_retransmit_timeout,
+                 config_.adaptive_timeout) {
+  p2p_ = std::make_unique<P2pChannel>(config_, ops_, counters_,
+                                      [this](wire::Packet&& p, Outbox& out) {
+                                        transmit(std::move(p), out);
+                                      });
+}
 HostEndpoint::~HostEndpoint() = default;
 
 void HostEndpoint::transmit(wire::Packet&& p, Outbox& out) {
@@ -58,26 +41,30 @@ void HostEndpoint::transmit(wire::Packet&& p, Outbox& out) {
   out.push_back(std::move(p));
 }
 
-void HostEndpoint::finish(OpId id, Status status) {
-  finished_[id] = std::move(status);
-}
-
 bool HostEndpoint::done(OpId id) const {
-  return finished_.count(id) != 0;
+  return ops_.done(id);
 }
 
 Status HostEndpoint::status(OpId id) const {
-  auto it = finished_.find(id);
-  return it == finished_.end() ? Status() : it->second;
+  return ops_.status(id);
 }
 
 void HostEndpoint::release(OpId id) {
-  finished_.erase(id);
+  ops_.release(id);
+}
+
+bool HostEndpoint::pending(OpId id) const {
+  return innet_.count(id) != 0 || p2p_->pending(id);
+}
+
+void HostEndpoint::retire_tag(std::uint16_t tag) {
+  p2p_->retire_tag(tag);
 }
 
 // ---------------------------------------------------------------- innet ----
 
 Result<OpId> HostEndpoint::start_innet(const InnetAllreduce& spec, Time now, Outbox& out) {
+  last_now_ = now;
   const std::size_t esize = dtype_size(spec.dtype);
   INCA_RETURN_IF_ERROR(check_op(spec.op, spec.dtype));
   if (spec.window == 0 || spec.slot_payload_bytes < esize)
@@ -85,23 +72,33 @@ Result<OpId> HostEndpoint::start_innet(const InnetAllreduce& spec, Time now, Out
         StatusCode::invalid_argument,
         fmt::format("tree {}: window {} and slot payload {} B cannot carry {}", spec.tree,
                     spec.window, spec.slot_payload_bytes, to_string(spec.dtype)));
+  if (spec.count > 0 && !config_.timing_only && (spec.send == nullptr || spec.recv == nullptr))
+    return make_error(StatusCode::invalid_argument,
+                      fmt::format("tree {}: null buffer for {} elements", spec.tree, spec.count));
+  const std::size_t elems_per_chunk = spec.slot_payload_bytes / esize;
+  if ((spec.count + elems_per_chunk - 1) / elems_per_chunk > 0x7fffffffu)
+    return make_error(StatusCode::invalid_argument,
+                      fmt::format("tree {}: {} elements need more than 2^31 chunks", spec.tree,
+                                  spec.count));
   if (tree_active_.count(spec.tree))
     return make_error(StatusCode::invalid_argument,
                       fmt::format("tree {} already runs an operation on this rank", spec.tree));
   auto op = std::make_unique<InnetOp>();
-  op->id = next_op_++;
+  op->id = ops_.next();
   op->spec = spec;
-  op->elems_per_chunk = static_cast<std::uint32_t>(spec.slot_payload_bytes / esize);
+  op->elems_per_chunk = static_cast<std::uint32_t>(elems_per_chunk);
   op->chunks =
       static_cast<std::uint32_t>((spec.count + op->elems_per_chunk - 1) / op->elems_per_chunk);
   op->base_seq = tree_next_seq_[spec.tree];
   tree_next_seq_[spec.tree] = op->base_seq + op->chunks;
   op->answered.assign(op->chunks, 0);
   op->deadline.assign(op->chunks, kNever);
+  op->first_sent.assign(op->chunks, kNever);
+  op->drain.assign(op->chunks, 0);
   op->retries.assign(op->chunks, 0);
   const OpId id = op->id;
   if (op->chunks == 0) {
-    finish(id, {});
+    ops_.finish(id, {});
     return id;
   }
   if (op->chunks > spec.window) counters_.window_full_waits += op->chunks - spec.window;
@@ -124,6 +121,8 @@ void HostEndpoint::send_chunk(InnetOp& op, std::uint32_t chunk, Time now, Outbox
       static_cast<std::uint8_t>(s.flags | (chunk + 1 == op.chunks ? wire::kFlagLast : 0));
   p.header.dtype = s.dtype;
   p.header.op = s.op;
+  if (!(s.flags & wire::kFlagQuantized))
+    p.header.block_exponent = static_cast<std::int8_t>(s.attempt_tag);
   p.header.child = s.child_index;
   p.header.job = config_.job;
   p.header.key_tag = config_.key_tag;
@@ -138,8 +137,13 @@ void HostEndpoint::send_chunk(InnetOp& op, std::uint32_t chunk, Time now, Outbox
                            n * dtype_size(s.dtype));
   p.src = config_.address;
   ++counters_.contributions_sent;
-  const Time timeout = config_.retransmit_timeout << std::min<int>(op.retries[chunk], 16);
-  op.deadline[chunk] = now + timeout;
+  if (op.retries[chunk] == 0) {
+    op.first_sent[chunk] = now;
+    innet_outstanding_bytes_ += p.wire_bytes();
+    op.drain[chunk] = drain_time(innet_outstanding_bytes_, config_.nic_gbps);
+  }
+  op.deadline[chunk] = now + op.drain[chunk] +
+                       innet_rto_.timeout(op.retries[chunk], config_.max_backoff_shift);
   timers_.push(op.retries[chunk], {op.deadline[chunk], op.id, chunk});
   transmit(std::move(p), out);
 }
@@ -160,7 +164,9 @@ void HostEndpoint::on_result(const wire::Packet& p, Time now, Outbox& out) {
   const std::size_t first = std::size_t{chunk} * op.elems_per_chunk;
   const std::size_t n = std::min<std::size_t>(op.elems_per_chunk, op.spec.count - first);
   const std::size_t esize = dtype_size(op.spec.dtype);
-  if (h.count != n || h.dtype != op.spec.dtype || h.op != op.spec.op ||
+  const bool other_attempt = !h.has(wire::kFlagQuantized) &&
+                             static_cast<std::uint8_t>(h.block_exponent) != op.spec.attempt_tag;
+  if (h.count != n || h.dtype != op.spec.dtype || h.op != op.spec.op || other_attempt ||
       (!config_.timing_only && (!p.payload || p.payload->size() != n * esize))) {
     ++counters_.dropped;
     return;
@@ -169,6 +175,11 @@ void HostEndpoint::on_result(const wire::Packet& p, Time now, Outbox& out) {
   if (!config_.timing_only)
     std::memcpy(static_cast<std::byte*>(op.spec.recv) + first * esize, p.payload->data(),
                 n * esize);
+  // Karn's rule; the drain allowance is the local queue, not the network.
+  if (op.retries[chunk] == 0 &&
+      innet_rto_.sample(std::max<Time>(0, now - op.first_sent[chunk] - op.drain[chunk])))
+    rearm(op);
+  innet_outstanding_bytes_ -= chunk_wire_bytes(op, chunk);
   op.answered[chunk] = 1;
   op.deadline[chunk] = kNever;
   ++op.completed;
@@ -179,131 +190,87 @@ void HostEndpoint::on_result(const wire::Packet& p, Time now, Outbox& out) {
     tree_active_.erase(h.tree);
     const OpId id = op.id;
     forget_innet(id);
-    finish(id, {});
+    ops_.finish(id, {});
   }
+}
+
+void HostEndpoint::rearm(InnetOp& op) {
+  // The first estimate replaces the initial timeout: chunks sent before it
+  // would otherwise wait out the (much longer) initial timeout when lost.
+  for (std::uint32_t c = 0; c < op.chunks; ++c) {
+    if (op.answered[c] || op.first_sent[c] == kNever) continue;
+    const Time sooner = op.first_sent[c] + op.drain[c] +
+                        innet_rto_.timeout(op.retries[c], config_.max_backoff_shift);
+    if (sooner >= op.deadline[c]) continue;
+    op.deadline[c] = sooner;
+    timers_.push(op.retries[c], {sooner, op.id, c});
+  }
+}
+
+std::uint64_t HostEndpoint::chunk_wire_bytes(const InnetOp& op, std::uint32_t chunk) const {
+  const std::size_t first = std::size_t{chunk} * op.elems_per_chunk;
+  const std::size_t n = std::min<std::size_t>(op.elems_per_chunk, op.spec.count - first);
+  return wire::kFramingBytes + wire::kHeaderBytes + n * dtype_size(op.spec.dtype);
+}
+
+void HostEndpoint::fail_innet(InnetOp& op, Status why) {
+  for (std::uint32_t c = 0; c < op.chunks; ++c)
+    if (!op.answered[c] && op.first_sent[c] != kNever)
+      innet_outstanding_bytes_ -= chunk_wire_bytes(op, c);
+  tree_active_.erase(op.spec.tree);
+  const OpId id = op.id;
+  forget_innet(id);
+  ops_.finish(id, std::move(why));
+}
+
+void HostEndpoint::on_error(const wire::Packet& p) {
+  const wire::Header& h = p.header;
+  auto active = tree_active_.find(h.tree);
+  auto error = wire::parse_error_payload(p.payload_span());
+  if (active == tree_active_.end() || !error) {
+    ++counters_.dropped;  // for no running operation (a late repeat), or malformed
+    return;
+  }
+  InnetOp& op = *find_innet(active->second);
+  if (error->chunk_sequence - op.base_seq >= op.chunks) {
+    ++counters_.dropped;  // about a chunk of an earlier operation
+    return;
+  }
+  ++counters_.errors_received;
+  const bool known = h.sequence > 0 && h.sequence <= static_cast<std::uint32_t>(StatusCode::internal);
+  fail_innet(op, make_error(known ? static_cast<StatusCode>(h.sequence) : StatusCode::mismatch,
+                            fmt::format("rank {}: the in-network all-reduce on tree {} was refused: "
+                                        "{}",
+                                        config_.rank, h.tree, error->message)));
 }
 
 // ------------------------------------------------------------------ p2p ----
 
+Result<OpId> HostEndpoint::post_send(std::uint32_t dst, std::uint16_t tag, MessageKind kind,
+                                     const void* data, std::size_t bytes, Time now, Outbox& out) {
+  last_now_ = std::max(last_now_, now);
+  return p2p_->post_send(dst, tag, kind, data, bytes, now, out);
+}
+
 Result<OpId> HostEndpoint::post_send(std::uint32_t dst, std::uint16_t tag, const void* data,
                                      std::size_t bytes, Outbox& out) {
-  if (dst >= config_.rank_address.size())
-    return make_error(StatusCode::invalid_argument,
-                      fmt::format("send to rank {} of {}", dst, config_.rank_address.size()));
-  if (bytes > 0 && data == nullptr && !config_.timing_only)
-    return make_error(StatusCode::invalid_argument, "send of non-zero bytes from a null buffer");
-  const std::uint16_t msg_no = send_msg_no_[stream_key(dst, tag)]++ & kMsgNoMask;
-  const std::size_t frag = config_.p2p_payload_bytes;
-  std::size_t offset = 0;
-  do {
-    const std::size_t n = std::min(frag, bytes - offset);
-    wire::Packet p;
-    p.header.type = wire::PacketType::p2p;
-    p.header.flags = offset + n == bytes ? wire::kFlagLast : 0;
-    p.header.child = static_cast<std::uint16_t>(config_.rank);
-    p.header.job = config_.job;
-    p.header.key_tag = config_.key_tag;
-    p.header.tree = tag;
-    p.header.slot = msg_no;
-    p.header.sequence = static_cast<std::uint32_t>(offset);
-    p.header.count = static_cast<std::uint32_t>(n);
-    if (!config_.timing_only && n > 0)
-      p.payload = wire::make_payload(static_cast<const std::byte*>(data) + offset, n);
-    p.src = config_.address;
-    p.dst = config_.rank_address[dst];
-    ++counters_.p2p_fragments_sent;
-    transmit(std::move(p), out);
-    offset += n;
-  } while (offset < bytes);
-  const OpId id = next_op_++;
-  finish(id, {});
-  return id;
+  return p2p_->post_send(dst, tag, MessageKind{}, data, bytes, last_now_, out);
+}
+
+Result<OpId> HostEndpoint::post_recv(std::uint32_t src, std::uint16_t tag, MessageKind kind,
+                                     void* data, std::size_t bytes) {
+  return p2p_->post_recv(src, tag, kind, data, bytes);
 }
 
 Result<OpId> HostEndpoint::post_recv(std::uint32_t src, std::uint16_t tag, void* data,
                                      std::size_t bytes) {
-  if (src >= config_.rank_address.size())
-    return make_error(StatusCode::invalid_argument,
-                      fmt::format("receive from rank {} of {}", src, config_.rank_address.size()));
-  if (bytes > 0 && data == nullptr && !config_.timing_only)
-    return make_error(StatusCode::invalid_argument, "receive of non-zero bytes into a null buffer");
-  const std::uint16_t msg_no = recv_msg_no_[stream_key(src, tag)]++ & kMsgNoMask;
-  const std::uint64_t key = message_key(src, tag, msg_no);
-  auto r = std::make_unique<RecvOp>();
-  r->id = next_op_++;
-  r->data = static_cast<std::byte*>(data);
-  r->bytes = bytes;
-  r->src = src;
-  r->tag = tag;
-  const OpId id = r->id;
-  RecvOp& ref = *r;
-  recvs_.emplace(key, std::move(r));
-  recv_keys_.emplace(id, key);
-  if (auto it = unexpected_.find(key); it != unexpected_.end()) {
-    std::unique_ptr<Message> early = std::move(it->second);
-    unexpected_.erase(it);
-    for (const wire::Packet& frag : early->fragments) {
-      if (done(id)) break;
-      deliver_fragment(ref, frag);
-    }
-  }
-  return id;
-}
-
-void HostEndpoint::on_p2p(const wire::Packet& p) {
-  const wire::Header& h = p.header;
-  const std::uint64_t key = message_key(h.child, h.tree, h.slot);
-  ++counters_.p2p_fragments_received;
-  if (auto it = recvs_.find(key); it != recvs_.end()) {
-    deliver_fragment(*it->second, p);
-    return;
-  }
-  auto& msg = unexpected_[key];
-  if (!msg) msg = std::make_unique<Message>();
-  ++counters_.unexpected_fragments;
-  msg->fragments.push_back(p);
-}
-
-void HostEndpoint::deliver_fragment(RecvOp& r, const wire::Packet& p) {
-  const wire::Header& h = p.header;
-  Message& m = r.msg;
-  const std::size_t index = h.sequence / config_.p2p_payload_bytes;
-  if (m.have.size() <= index) m.have.resize(index + 1, 0);
-  if (m.have[index]) {
-    ++counters_.p2p_duplicates;
-    return;
-  }
-  auto fail = [&](std::string why) {
-    const std::uint64_t key = recv_keys_.at(r.id);
-    recv_keys_.erase(r.id);
-    finish(r.id, make_error(StatusCode::mismatch, std::move(why)));
-    recvs_.erase(key);  // destroys r
-  };
-  const std::size_t end = std::size_t{h.sequence} + h.count;
-  if (end > r.bytes)
-    return fail(fmt::format("rank {} expected {} B from rank {} (tag {}), the message is larger",
-                            config_.rank, r.bytes, r.src, r.tag));
-  m.have[index] = 1;
-  if (!config_.timing_only && h.count > 0) {
-    if (!p.payload || p.payload->size() != h.count) return fail("p2p fragment without its payload");
-    std::memcpy(r.data + h.sequence, p.payload->data(), h.count);
-  }
-  m.received += h.count;
-  if (h.has(wire::kFlagLast)) m.total = end;
-  if (m.total != SIZE_MAX && m.received == m.total) {
-    if (m.total != r.bytes)
-      return fail(fmt::format("rank {} expected {} B from rank {} (tag {}), got {} B", config_.rank,
-                              r.bytes, r.src, r.tag, m.total));
-    const std::uint64_t key = recv_keys_.at(r.id);
-    recv_keys_.erase(r.id);
-    finish(r.id, {});
-    recvs_.erase(key);
-  }
+  return p2p_->post_recv(src, tag, MessageKind{}, data, bytes);
 }
 
 // -------------------------------------------------------------- dispatch ----
 
 void HostEndpoint::on_packet(const wire::Packet& p, Time now, Outbox& out) {
+  last_now_ = std::max(last_now_, now);
   ++counters_.packets_received;
   if (p.header.job != config_.job || p.header.key_tag != config_.key_tag) {
     ++counters_.dropped;
@@ -314,7 +281,13 @@ void HostEndpoint::on_packet(const wire::Packet& p, Time now, Outbox& out) {
       on_result(p, now, out);
       break;
     case wire::PacketType::p2p:
-      on_p2p(p);
+      p2p_->on_fragment(p, out);
+      break;
+    case wire::PacketType::ack:
+      p2p_->on_ack(p, now, out);
+      break;
+    case wire::PacketType::error:
+      on_error(p);
       break;
     default:
       ++counters_.dropped;
@@ -345,6 +318,7 @@ void HostEndpoint::prune_timers() {
 }
 
 void HostEndpoint::on_timer(Time now, Outbox& out) {
+  last_now_ = std::max(last_now_, now);
   prune_timers();
   while (!timers_.empty() && timers_.top().deadline <= now) {
     const ChunkDeadline t = timers_.top();
@@ -352,16 +326,16 @@ void HostEndpoint::on_timer(Time now, Outbox& out) {
     InnetOp* found = find_innet(t.op);
     if (!found || found->deadline[t.chunk] != t.deadline) continue;
     InnetOp& op = *found;
-    if (op.retries[t.chunk] >= config_.max_retransmits) {
-      const Status why = make_error(
-          StatusCode::timeout,
-          fmt::format("rank {}: chunk {} of the in-network all-reduce on tree {} got no result "
-                      "after {} retransmissions",
-                      config_.rank, t.chunk, op.spec.tree, op.retries[t.chunk]));
-      tree_active_.erase(op.spec.tree);
-      const OpId id = op.id;
-      forget_innet(id);
-      finish(id, why);
+    const Time waited = now - op.first_sent[t.chunk];
+    if (op.retries[t.chunk] >= config_.max_retransmits ||
+        (config_.give_up_after != kNever && waited >= config_.give_up_after)) {
+      ++counters_.timeouts;
+      fail_innet(op, make_error(StatusCode::timeout,
+                                fmt::format("rank {}: chunk {} of the in-network all-reduce on "
+                                            "tree {} got no result after {} retransmissions in "
+                                            "{:.1f} us",
+                                            config_.rank, t.chunk, op.spec.tree,
+                                            op.retries[t.chunk], to_micros(waited))));
       continue;
     }
     ++op.retries[t.chunk];
@@ -369,21 +343,22 @@ void HostEndpoint::on_timer(Time now, Outbox& out) {
     send_chunk(op, t.chunk, now, out);
     prune_timers();
   }
+  p2p_->on_timer(now, out);
 }
 
 Time HostEndpoint::next_deadline() const {
-  return timers_.empty() ? kNever : timers_.top().deadline;
+  const Time innet = timers_.empty() ? kNever : timers_.top().deadline;
+  return std::min(innet, p2p_->next_deadline());
 }
 
 void HostEndpoint::abort_all(const Status& why) {
-  for (auto& [id, op] : innet_) finish(id, why);
+  for (auto& [id, op] : innet_) ops_.finish(id, why);
   innet_.clear();
+  innet_outstanding_bytes_ = 0;
   last_innet_ = nullptr;
   tree_active_.clear();
-  for (auto& [key, r] : recvs_) finish(r->id, why);
-  recvs_.clear();
-  recv_keys_.clear();
   timers_.clear();
+  p2p_->abort_all(why);
 }
 
 }  // namespace inca::protocol

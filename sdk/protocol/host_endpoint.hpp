@@ -16,27 +16,13 @@
 #include "inca/status.hpp"
 #include "inca/time.hpp"
 #include "protocol/deadline_queue.hpp"
+#include "protocol/endpoint_types.hpp"
+#include "protocol/rto_estimator.hpp"
 #include "wire/packet.hpp"
 
 namespace inca::protocol {
 
-/// Packets an endpoint wants transmitted, in order.
-using Outbox = std::vector<wire::Packet>;
-
-/// Handle of an operation posted on an endpoint.
-using OpId = std::uint64_t;
-
-struct EndpointConfig {
-  std::uint32_t rank = 0;                   ///< world rank (source field of p2p packets)
-  wire::Address address = 0;                ///< this host's fabric address
-  std::vector<wire::Address> rank_address;  ///< fabric address of every world rank
-  std::uint32_t job = 0;
-  std::uint32_t key_tag = 0;
-  std::uint32_t p2p_payload_bytes = 4000;         ///< payload per point-to-point fragment
-  Time retransmit_timeout = 10 * kPicosPerMilli;  ///< first timeout; doubles per expiry
-  std::uint32_t max_retransmits = 8;              ///< then the operation fails with `timeout`
-  bool timing_only = false;                       ///< move sizes, not data (payload-free mode)
-};
+class P2pChannel;
 
 /// An in-network all-reduce of one buffer over an installed tree.
 struct InnetAllreduce {
@@ -50,36 +36,31 @@ struct InnetAllreduce {
   Dtype dtype = Dtype::f32;
   ReduceOp op = ReduceOp::sum;
   std::uint8_t flags = 0;  ///< wire::kFlagReproducible, ...
-};
-
-/// Counters of one endpoint.
-struct EndpointCounters {
-  std::uint64_t packets_sent = 0;
-  std::uint64_t bytes_sent = 0;  ///< wire bytes, framing included
-  std::uint64_t packets_received = 0;
-  std::uint64_t contributions_sent = 0;
-  std::uint64_t results_received = 0;
-  std::uint64_t duplicate_results = 0;
-  std::uint64_t retransmissions = 0;
-  std::uint64_t window_full_waits = 0;  ///< chunks that had to wait for a free slot
-  std::uint64_t p2p_fragments_sent = 0;
-  std::uint64_t p2p_fragments_received = 0;
-  std::uint64_t p2p_duplicates = 0;
-  std::uint64_t unexpected_fragments = 0;  ///< arrived before their receive was posted
-  std::uint64_t dropped = 0;               ///< packets for no known operation or malformed
+  /// Identifies the collective attempt (the same on every rank); switches
+  /// refuse to mix contributions that disagree on it (docs/protocol.md).
+  std::uint8_t attempt_tag = 0;
 };
 
 class HostEndpoint {
  public:
   explicit HostEndpoint(EndpointConfig config);
   ~HostEndpoint();
+  HostEndpoint(const HostEndpoint&) = delete;
+  HostEndpoint& operator=(const HostEndpoint&) = delete;
 
   /// Starts an in-network all-reduce; its first window of chunks goes to `out`.
   Result<OpId> start_innet(const InnetAllreduce& spec, Time now, Outbox& out);
-  /// Sends `bytes` to world rank `dst` with `tag` (eager: data is copied now).
+  /// Sends `bytes` to world rank `dst` with `tag` (data is copied now). With
+  /// reliable_p2p the send completes when every fragment was acknowledged.
+  Result<OpId> post_send(std::uint32_t dst, std::uint16_t tag, MessageKind kind, const void* data,
+                         std::size_t bytes, Time now, Outbox& out);
+  /// The same for plain bytes, timed at the last time the endpoint was given.
   Result<OpId> post_send(std::uint32_t dst, std::uint16_t tag, const void* data, std::size_t bytes,
                          Outbox& out);
-  /// Receives exactly `bytes` from world rank `src` with `tag` into `data`.
+  /// Receives exactly `bytes` from world rank `src` with `tag` into `data`;
+  /// fails with `mismatch` when the message is of another size or kind.
+  Result<OpId> post_recv(std::uint32_t src, std::uint16_t tag, MessageKind kind, void* data,
+                         std::size_t bytes);
   Result<OpId> post_recv(std::uint32_t src, std::uint16_t tag, void* data, std::size_t bytes);
 
   /// Feeds one arriving packet.
@@ -95,6 +76,10 @@ class HostEndpoint {
   Status status(OpId id) const;
   /// Forgets a done operation.
   void release(OpId id);
+  /// True while `id` names an operation of this endpoint that has not finished.
+  bool pending(OpId id) const;
+  /// The collective that used point-to-point `tag` is over (P2pChannel::retire_tag).
+  void retire_tag(std::uint16_t tag);
   /// Fails every pending operation with `why` (a fabric that can no longer progress).
   void abort_all(const Status& why);
 
@@ -103,31 +88,28 @@ class HostEndpoint {
 
  private:
   struct InnetOp;
-  struct RecvOp;
-  struct Message;
   void transmit(wire::Packet&& p, Outbox& out);
   void send_chunk(InnetOp& op, std::uint32_t chunk, Time now, Outbox& out);
   void on_result(const wire::Packet& p, Time now, Outbox& out);
-  void on_p2p(const wire::Packet& p);
-  void deliver_fragment(RecvOp& r, const wire::Packet& p);
-  void finish(OpId id, Status status);
-
-  EndpointConfig config_;
-  EndpointCounters counters_;
-  OpId next_op_ = 1;
-  std::unordered_map<OpId, Status> finished_;
-  std::unordered_map<OpId, std::unique_ptr<InnetOp>> innet_;          // by op id
-  std::map<std::uint16_t, std::uint32_t> tree_next_seq_;              // per tree, across ops
-  std::map<std::uint16_t, OpId> tree_active_;                         // tree -> running op
-  std::unordered_map<std::uint64_t, std::unique_ptr<RecvOp>> recvs_;  // by message key
-  std::unordered_map<OpId, std::uint64_t> recv_keys_;
-  std::unordered_map<std::uint64_t, std::unique_ptr<Message>> unexpected_;
-  std::unordered_map<std::uint32_t, std::uint16_t> send_msg_no_;  // (dst,tag) -> next number
-  std::unordered_map<std::uint32_t, std::uint16_t> recv_msg_no_;  // (src,tag) -> next number
+  void on_error(const wire::Packet& p);
+  void fail_innet(InnetOp& op, Status why);
+  void rearm(InnetOp& op);
+  std::uint64_t chunk_wire_bytes(const InnetOp& op, std::uint32_t chunk) const;
   void prune_timers();
   InnetOp* find_innet(OpId id);
   void forget_innet(OpId id);
-  InnetOp* last_innet_ = nullptr;  // cache for find_innet
+
+  EndpointConfig config_;
+  EndpointCounters counters_;
+  OpTable ops_;
+  std::unique_ptr<P2pChannel> p2p_;
+  RtoEstimator innet_rto_;
+  Time last_now_ = 0;  // the latest time the fabric gave us
+  std::uint64_t innet_outstanding_bytes_ = 0;  // wire bytes of chunks sent, not yet answered
+  std::unordered_map<OpId, std::unique_ptr<InnetOp>> innet_;  // by op id
+  std::map<std::uint16_t, std::uint32_t> tree_next_seq_;      // per tree, across ops
+  std::map<std::uint16_t, OpId> tree_active_;                 // tree -> running op
+  InnetOp* last_innet_ = nullptr;                             // cache for find_innet
   // Chunk deadlines; entries of answered chunks are skipped lazily.
   DeadlineQueue timers_;
 };

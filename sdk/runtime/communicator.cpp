@@ -8,6 +8,7 @@
 #include "inca/reduce.hpp"
 #include "manager/aggregation_manager.hpp"
 #include "protocol/host_driver.hpp"
+#include "runtime/tree_service.hpp"
 
 namespace inca {
 
@@ -40,6 +41,11 @@ bool partial_overlap(const void* a, const void* b, std::size_t n) {
 Status Communicator::allreduce(const void* send, void* recv, std::size_t count, Dtype dtype,
                                ReduceOp op, const AllreduceOptions& options) {
   INCA_RETURN_IF_ERROR(check_op(op, dtype));
+  if (count > SIZE_MAX / dtype_size(dtype))
+    return make_error(StatusCode::invalid_argument,
+                      fmt::format("allreduce on rank {}: {} elements of {} overflow the address "
+                                  "space",
+                                  rank_, count, to_string(dtype)));
   const std::size_t bytes = count * dtype_size(dtype);
   if (count > 0 && !timing_only_ && (send == nullptr || recv == nullptr))
     return make_error(StatusCode::invalid_argument,
@@ -51,6 +57,7 @@ Status Communicator::allreduce(const void* send, void* recv, std::size_t count, 
                                   rank_));
   AllreduceArgs args{send, recv, count, dtype, op, options.reproducible};
   last_note_.clear();
+  refresh_tree();  // a failure may have re-formed it since the last collective
   std::string name = options.algorithm;
   if (name == "auto") {
     name = choose_allreduce(bytes, dtype_size(dtype));
@@ -62,7 +69,7 @@ Status Communicator::allreduce(const void* send, void* recv, std::size_t count, 
     return make_error(StatusCode::invalid_argument,
                       fmt::format("unknown all-reduce algorithm '{}'", name));
   last_algorithm_ = name;
-  return algorithm->run(*this, args);
+  return run_collective(*algorithm, args);
 }
 
 std::string Communicator::choose_allreduce(std::size_t bytes, std::size_t elem_size) const {
@@ -87,10 +94,30 @@ std::string Communicator::choose_allreduce(std::size_t bytes, std::size_t elem_s
 Status Communicator::innet_allreduce(const void* send, void* recv, std::size_t count, Dtype dtype,
                                      ReduceOp op, bool reproducible) {
   INCA_RETURN_IF_ERROR(check_op(op, dtype));
+  if (count > SIZE_MAX / dtype_size(dtype))
+    return make_error(StatusCode::invalid_argument,
+                      fmt::format("in-network all-reduce on rank {}: {} elements of {} overflow "
+                                  "the address space",
+                                  rank_, count, to_string(dtype)));
+  if (count > 0 && !timing_only_ && (send == nullptr || recv == nullptr))
+    return make_error(
+        StatusCode::invalid_argument,
+        fmt::format("in-network all-reduce on rank {}: null buffer with count {}", rank_, count));
+  if (count > 0 && !timing_only_ && partial_overlap(send, recv, count * dtype_size(dtype)))
+    return make_error(StatusCode::invalid_argument,
+                      fmt::format("in-network all-reduce on rank {}: send and receive buffers "
+                                  "overlap (only identical buffers, in place, are allowed)",
+                                  rank_));
   if (size_ == 1) {
     if (!timing_only_ && count > 0 && send != recv)
       std::memcpy(recv, send, count * dtype_size(dtype));
     return {};
+  }
+  // Called on its own (not by allreduce), it is a collective attempt of its own.
+  const bool standalone = !in_collective_;
+  if (standalone) {
+    refresh_tree();
+    ++*attempts_;
   }
   if (!innet_status_.ok())
     return make_error(StatusCode::not_supported,
@@ -106,15 +133,25 @@ Status Communicator::innet_allreduce(const void* send, void* recv, std::size_t c
   spec.dtype = dtype;
   spec.op = op;
   spec.flags = reproducible ? wire::kFlagReproducible : 0;
+  spec.attempt_tag = static_cast<std::uint8_t>(*attempts_);
   protocol::Outbox out;
   auto id = driver_.endpoint().start_innet(spec, driver_.now(), out);
   driver_.transmit(out);
   if (!id.ok()) return id.status();
-  return wait_op(*id, "in-network all-reduce");
+  Status s = wait_op(*id, "in-network all-reduce");
+  // A standalone call is not recovered, but the next collective gets a tree
+  // re-formed around whatever stopped answering.
+  if (standalone && trees_ && s.code() == StatusCode::timeout) trees_->tree_failed(tree_generation_);
+  return s;
 }
 
 Status Communicator::wait_op(std::uint64_t id, const char* what) {
   protocol::HostEndpoint& ep = driver_.endpoint();
+  if (!ep.done(id) && !ep.pending(id))
+    return make_error(StatusCode::invalid_argument,
+                      fmt::format("rank {}: {}: request {} is not pending (waited for already, "
+                                  "or never posted)",
+                                  rank_, what, id));
   const bool done = driver_.block_until([&] { return ep.done(id); }, kNever);
   if (!done) {
     ep.abort_all(make_error(StatusCode::timeout, "aborted: no progress possible"));
@@ -133,9 +170,12 @@ Result<Request> Communicator::post_send(const void* data, std::size_t bytes, int
   if (dst < 0 || static_cast<std::uint32_t>(dst) >= size_)
     return make_error(StatusCode::invalid_argument,
                       fmt::format("rank {}: send to rank {} outside 0..{}", rank_, dst, size_ - 1));
+  if (tag < 0 || tag > 0xffff)
+    return make_error(StatusCode::invalid_argument,
+                      fmt::format("rank {}: send with tag {} outside 0..65535", rank_, tag));
   protocol::Outbox out;
-  auto id = driver_.endpoint().post_send(static_cast<std::uint32_t>(dst),
-                                         static_cast<std::uint16_t>(tag), data, bytes, out);
+  auto id = driver_.endpoint().post_send(static_cast<std::uint32_t>(dst), wire_tag(tag),
+                                         message_kind(tag), data, bytes, driver_.now(), out);
   driver_.transmit(out);
   if (!id.ok()) return id.status();
   return Request{*id};
@@ -146,8 +186,11 @@ Result<Request> Communicator::post_recv(void* data, std::size_t bytes, int src, 
     return make_error(
         StatusCode::invalid_argument,
         fmt::format("rank {}: receive from rank {} outside 0..{}", rank_, src, size_ - 1));
-  auto id = driver_.endpoint().post_recv(static_cast<std::uint32_t>(src),
-                                         static_cast<std::uint16_t>(tag), data, bytes);
+  if (tag < 0 || tag > 0xffff)
+    return make_error(StatusCode::invalid_argument,
+                      fmt::format("rank {}: receive with tag {} outside 0..65535", rank_, tag));
+  auto id = driver_.endpoint().post_recv(static_cast<std::uint32_t>(src), wire_tag(tag),
+                                         message_kind(tag), data, bytes);
   if (!id.ok()) return id.status();
   return Request{*id};
 }
@@ -171,6 +214,7 @@ Result<Request> Communicator::irecv(void* data, std::size_t bytes, int src, int 
 }
 
 Status Communicator::wait(Request request) {
+  if (!deferred_error_.ok() && !in_collective_) return std::exchange(deferred_error_, Status());
   return wait_op(request.id, "point-to-point wait");
 }
 
@@ -197,6 +241,20 @@ Status Communicator::recv(void* data, std::size_t bytes, int src, int tag) {
 
 void Communicator::reduce_local(void* acc, const void* in, std::size_t count, Dtype dtype,
                                 ReduceOp op) {
+  Status valid = check_op(op, dtype);
+  if (valid.ok() && count > SIZE_MAX / dtype_size(dtype))
+    valid = make_error(StatusCode::invalid_argument, fmt::format("{} elements overflow", count));
+  if (valid.ok() && count > 0 && !timing_only_ && (acc == nullptr || in == nullptr))
+    valid = make_error(StatusCode::invalid_argument,
+                       fmt::format("null buffer with count {}", count));
+  if (valid.ok() && count > 0 && !timing_only_ && partial_overlap(acc, in, count * dtype_size(dtype)))
+    valid = make_error(StatusCode::invalid_argument, "buffers overlap partially");
+  if (!valid.ok()) {
+    if (deferred_error_.ok())
+      deferred_error_ = make_error(valid.code(), fmt::format("reduce_local on rank {}: {}", rank_,
+                                                             valid.message()));
+    return;
+  }
   if (!timing_only_) reduce_into(acc, in, count, dtype, op);
   driver_.account_compute(count * dtype_size(dtype));
 }

@@ -1,10 +1,15 @@
 #include "inca/world.hpp"
 
+#include <cmath>
+
 #include <fmt/format.h>
 
 #include "algorithms/exchange_patterns.hpp"
 #include "inca/communicator.hpp"
+#include "live/live_fabric.hpp"
 #include "manager/aggregation_manager.hpp"
+#include "runtime/recovery_options.hpp"
+#include "runtime/tree_service.hpp"
 #include "sim/sim_fabric.hpp"
 #include "topology/topology.hpp"
 
@@ -24,9 +29,17 @@ class World::Impl {
   topology::Topology topology;
   std::unique_ptr<manager::AggregationManager> manager;
   std::unique_ptr<fabric::Fabric> fabric;
-  manager::TreePlan tree;
-  Status innet_status;
+  std::unique_ptr<runtime::TreeService> trees;  // the tree, re-formed after failures
   ModelFabric model;  // for `auto` algorithm choice
+
+  // The world communicator's tree now; null with the reason when there is none.
+  const manager::TreePlan* tree(Status* why = nullptr, runtime::TreeService::Snapshot* hold = nullptr) const {
+    runtime::TreeService::Snapshot s = trees->current();
+    if (why) *why = s.plan ? Status() : s.status;
+    const manager::TreePlan* plan = s.plan.get();
+    if (hold) *hold = std::move(s);
+    return plan;
+  }
 };
 
 namespace {
@@ -35,9 +48,19 @@ Status validate(const FabricOptions& o) {
   auto bad = [](std::string what) {
     return make_error(StatusCode::invalid_argument, std::move(what));
   };
+  if (o.fabric != FabricKind::sim && o.fabric != FabricKind::live)
+    return bad(fmt::format("FabricOptions.fabric {} is no fabric kind (sim, live)",
+                           static_cast<int>(o.fabric)));
+  if (o.topology != TopologyKind::star && o.topology != TopologyKind::leaf_spine)
+    return bad(fmt::format("FabricOptions.topology {} is no topology kind (star, leaf-spine)",
+                           static_cast<int>(o.topology)));
+  if (o.fiber_stack_bytes < 64 * 1024)
+    return bad(fmt::format("FabricOptions.fiber_stack_bytes {} is below 64 KiB",
+                           o.fiber_stack_bytes));
+  INCA_RETURN_IF_ERROR(runtime::validate(o.recovery, o.retransmit_timeout));
   if (o.ranks == 0) return bad("a world needs at least one rank");
   if (o.ranks > 65535) return bad(fmt::format("{} ranks: at most 65535", o.ranks));
-  if (!(o.link_gbps > 0))
+  if (!(o.link_gbps > 0) || !std::isfinite(o.link_gbps))
     return bad(fmt::format("link rate {} Gb/s must be positive", o.link_gbps));
   if (o.latency < 0) return bad("link latency must not be negative");
   if (o.mtu < wire::kHeaderBytes + 8 || o.mtu > wire::kHeaderBytes + wire::kMaxPayloadBytes)
@@ -76,16 +99,27 @@ Result<std::unique_ptr<World>> World::create(const FabricOptions& o) {
   sc.endpoint.p2p_payload_bytes = o.mtu - static_cast<std::uint32_t>(wire::kHeaderBytes);
   sc.endpoint.retransmit_timeout = o.retransmit_timeout;
   sc.endpoint.timing_only = o.timing_only;
+  const RecoveryOptions recovery = runtime::resolve(o.recovery, o.fabric);
+  runtime::apply(recovery, sc.endpoint);
+  sc.endpoint.nic_gbps = o.link_gbps;
   sc.fiber_stack_bytes = o.fiber_stack_bytes;
   sc.host_reduce_gbps = o.host_reduce_gbps;
   switch (o.fabric) {
     case FabricKind::sim:
       impl->fabric = std::make_unique<sim::SimFabric>(impl->topology, sc);
       break;
+    case FabricKind::live: {
+      live::LiveConfig lc;
+      lc.endpoint = sc.endpoint;
+      impl->fabric = std::make_unique<live::LiveFabric>(impl->topology, lc);
+      break;
+    }
     default:
       return make_error(StatusCode::not_supported,
                         fmt::format("fabric '{}' is not built in", to_string(o.fabric)));
   }
+
+  INCA_RETURN_IF_ERROR(impl->fabric->set_faults(o.faults));
 
   manager::TreeRequest req;
   req.job = o.job;
@@ -94,19 +128,9 @@ Result<std::unique_ptr<World>> World::create(const FabricOptions& o) {
   req.slots = std::min(o.window, o.switch_slots);
   req.max_payload_bytes =
       std::min<std::uint32_t>(o.slot_bytes, o.mtu - static_cast<std::uint32_t>(wire::kHeaderBytes));
-  auto plan = impl->manager->allocate(req);
-  if (plan.ok()) {
-    impl->tree = std::move(*plan);
-    for (const auto& [node, install] : impl->tree.installs) {
-      Status s = impl->fabric->install(node, install);
-      if (!s.ok()) {
-        impl->innet_status = s;
-        break;
-      }
-    }
-  } else {
-    impl->innet_status = plan.status();
-  }
+  impl->trees = std::make_unique<runtime::TreeService>(impl->topology, *impl->manager,
+                                                       *impl->fabric, req, o.ranks, recovery);
+  impl->trees->start();
   auto world = std::unique_ptr<World>(new World(std::move(impl)));
   world->impl_->model = world->model_fabric();
   return world;
@@ -116,9 +140,10 @@ World::World(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 World::~World() = default;
 
 Status World::run(const std::function<void(Communicator&)>& rank_main) {
-  const manager::TreePlan* tree = impl_->innet_status.ok() ? &impl_->tree : nullptr;
+  if (!rank_main)
+    return make_error(StatusCode::invalid_argument, "World::run: the rank program is empty");
   return impl_->fabric->run([&](std::uint32_t rank, protocol::HostDriver& driver) {
-    Communicator comm(rank, impl_->options.ranks, driver, tree, impl_->innet_status,
+    Communicator comm(rank, impl_->options.ranks, driver, *impl_->trees,
                       impl_->options.timing_only, &impl_->model);
     rank_main(comm);
   });
@@ -134,25 +159,31 @@ const FabricOptions& World::options() const {
   return impl_->options;
 }
 Status World::innet_status() const {
-  return impl_->innet_status;
+  Status why;
+  impl_->tree(&why);
+  return why;
 }
 std::uint32_t World::tree_levels() const {
-  return impl_->innet_status.ok() ? impl_->tree.switch_levels : 0;
+  runtime::TreeService::Snapshot hold;
+  const manager::TreePlan* tree = impl_->tree(nullptr, &hold);
+  return tree ? tree->switch_levels : 0;
 }
 
 std::uint64_t World::nic_tx_bytes(std::uint32_t rank) const {
+  if (rank >= impl_->options.ranks) return 0;
   return impl_->fabric->endpoint(rank).counters().bytes_sent;
 }
 
 std::string World::describe() const {
   std::string out = impl_->topology.describe();
-  if (impl_->innet_status.ok()) {
-    out +=
-        fmt::format("\ntree {}: root {}, {} switch levels, {} slots x {} B per switch",
-                    impl_->tree.tree, impl_->topology.node(impl_->tree.root).name,
-                    impl_->tree.switch_levels, impl_->tree.slots, impl_->tree.slot_payload_bytes);
+  Status why;
+  runtime::TreeService::Snapshot hold;
+  if (const manager::TreePlan* tree = impl_->tree(&why, &hold)) {
+    out += fmt::format("\ntree {}: root {}, {} switch levels, {} slots x {} B per switch",
+                       tree->tree, impl_->topology.node(tree->root).name, tree->switch_levels,
+                       tree->slots, tree->slot_payload_bytes);
   } else {
-    out += "\nno aggregation tree: " + impl_->innet_status.to_string();
+    out += "\nno aggregation tree: " + why.to_string();
   }
   return out;
 }
@@ -164,15 +195,43 @@ WorldStats World::stats() const {
     const auto& c = *impl_->fabric->switch_counters(sw);
     s.switch_contributions += c.contributions;
     s.switch_duplicates += c.duplicates;
+    s.switch_duplicate_answers += c.duplicate_answers;
+    s.switch_partial_reforwards += c.partial_reforwards;
     s.switch_results += c.results;
     s.switch_drops += c.drop_unknown_tree + c.drop_bad_key + c.drop_bad_child + c.drop_mismatch +
-                      c.drop_oversize + c.drop_bad_type + c.stale + c.slot_full;
+                      c.drop_oversize + c.drop_bad_type + c.drop_malformed + c.stale + c.slot_full;
+    s.switch_stale += c.stale;
+    s.switch_slot_full += c.slot_full;
+    s.switch_drop_unknown_tree += c.drop_unknown_tree;
+    s.switch_drop_bad_key += c.drop_bad_key;
+    s.switch_drop_bad_child += c.drop_bad_child;
+    s.switch_drop_mismatch += c.drop_mismatch;
+    s.switch_errors_sent += c.errors_sent;
   }
   for (std::uint32_t r = 0; r < impl_->options.ranks; ++r) {
     const auto& c = impl_->fabric->endpoint(r).counters();
     s.host_packets_sent += c.packets_sent;
-    s.host_retransmissions += c.retransmissions;
+    s.host_retransmissions += c.retransmissions + c.p2p_retransmissions;
+    s.host_innet_retransmissions += c.retransmissions;
+    s.host_p2p_retransmissions += c.p2p_retransmissions;
+    s.host_duplicate_results += c.duplicate_results;
+    s.host_p2p_duplicates += c.p2p_duplicates;
+    s.host_acks_sent += c.acks_sent;
+    s.host_errors_received += c.errors_received;
+    s.host_dropped += c.dropped;
+    s.host_timeouts += c.timeouts;
   }
+  const FaultCounters f = impl_->fabric->fault_counters();
+  s.fault_dropped = f.dropped;
+  s.fault_duplicated = f.duplicated;
+  s.fault_reordered = f.reordered;
+  s.fault_corrupted = f.corrupted;
+  s.fault_corrupt_detected = f.corrupt_detected;
+  s.fault_corrupt_undetected = f.corrupt_undetected;
+  s.fault_link_down_drops = f.link_down_drops;
+  s.fault_switch_down_drops = f.switch_down_drops;
+  s.fault_switch_state_losses = f.switch_state_losses;
+  impl_->trees->add_stats(s);
   return s;
 }
 
@@ -188,9 +247,11 @@ ModelFabric World::model_fabric() const {
   f.link_latency = o.latency;
   f.packet_overhead = wire::kHeaderBytes + wire::kFramingBytes;
   f.p2p_payload = o.mtu - wire::kHeaderBytes;
-  f.slot_payload = impl_->innet_status.ok() ? impl_->tree.slot_payload_bytes : o.slot_bytes;
-  f.window = impl_->innet_status.ok() ? impl_->tree.slots : o.window;
-  f.tree_links = impl_->innet_status.ok() ? impl_->tree.switch_levels : 0;
+  runtime::TreeService::Snapshot hold;
+  const manager::TreePlan* tree = impl_->tree(nullptr, &hold);
+  f.slot_payload = tree ? tree->slot_payload_bytes : o.slot_bytes;
+  f.window = tree ? tree->slots : o.window;
+  f.tree_links = tree ? tree->switch_levels : 0;
   if (o.ranks > 1) {
     double links = 0;
     for (std::uint32_t r = 0; r < o.ranks; ++r)

@@ -3,6 +3,8 @@
 // by byte so the code is independent of host endianness and alignment.
 #include "wire/header.hpp"
 
+#include "wire/crc32.hpp"
+
 #include <zlib.h>
 
 #include <algorithm>
@@ -62,7 +64,7 @@ std::uint32_t get_u32(const std::byte* p, std::size_t off) {
 
 bool is_valid_type_code(std::uint8_t code) {
   return code >= static_cast<std::uint8_t>(PacketType::contribution) &&
-         code <= static_cast<std::uint8_t>(PacketType::error);
+         code <= static_cast<std::uint8_t>(PacketType::ack);
 }
 
 bool is_element_type(PacketType t) {
@@ -73,7 +75,7 @@ bool is_element_type(PacketType t) {
 // silently reset the running CRC, so empty spans are skipped instead.
 uLong crc_update(uLong crc, std::span<const std::byte> bytes) {
   if (bytes.empty()) return crc;
-  return crc32_z(crc, reinterpret_cast<const Bytef*>(bytes.data()), bytes.size());
+  return crc32(static_cast<std::uint32_t>(crc), bytes);  // zlib's CRC-32, folded with PCLMULQDQ
 }
 
 }  // namespace

@@ -30,6 +30,7 @@ enum class PacketType : std::uint8_t {
   p2p = 3,           ///< rank -> rank point-to-point data (forwarded, never aggregated)
   control = 4,       ///< manager <-> switch configuration
   error = 5,         ///< switch -> host: the request was refused (status in `sequence`)
+  ack = 6,           ///< rank -> rank: acknowledges point-to-point fragments
 };
 
 /// Header flag bits.
@@ -46,7 +47,19 @@ enum Flag : std::uint8_t {
 /// - p2p: job, key_tag, tree = user message tag, slot = per (source,
 ///   destination) message number modulo 2^15, sequence = byte offset of this
 ///   fragment in the message, child = source rank, count = payload bytes,
-///   dtype = u8, op = sum, kFlagLast on the fragment that ends the message.
+///   dtype/op = the element type and op of the collective the message belongs
+///   to (u8/sum for plain byte messages; receivers check them), kFlagLast on
+///   the fragment that ends the message.
+/// - ack: job, key_tag, tree = tag, slot = message number of the p2p message
+///   acknowledged, child = the acknowledging (receiving) rank, kFlagLast when
+///   the whole message arrived; otherwise the payload is a bitmap of the
+///   fragments that arrived (bit i of byte i/8, least significant first).
+/// - error: tree, slot+shadow as in the refused chunk, sequence = StatusCode,
+///   payload = the refused chunk's sequence (4 bytes, big-endian) followed by
+///   a message in UTF-8.
+/// - contribution/result: unless kFlagQuantized is set, block_exponent carries
+///   the collective's attempt tag; a switch aggregates only contributions
+///   that agree on it, so two different collectives never mix in one slot.
 struct Header {
   std::uint8_t version = kVersion;
   PacketType type = PacketType::contribution;

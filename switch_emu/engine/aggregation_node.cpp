@@ -4,7 +4,10 @@
 #include <cstring>
 #include <string>
 
+#include <fmt/format.h>
+
 #include "inca/reduce.hpp"
+#include "wire/error_payload.hpp"
 
 namespace inca::engine {
 namespace {
@@ -14,13 +17,37 @@ bool newer(std::uint32_t a, std::uint32_t b) {
   return static_cast<std::int32_t>(a - b) > 0;
 }
 
+// The attempt tag rides in the block exponent unless the payload is quantized.
+bool same_attempt(const wire::Header& a, const wire::Header& b) {
+  return a.has(wire::kFlagQuantized) || a.block_exponent == b.block_exponent;
+}
+
+std::string describe(const wire::Header& h) {
+  std::string flags;
+  if (h.has(wire::kFlagLast)) flags += " last";
+  if (h.has(wire::kFlagReproducible)) flags += " reproducible";
+  if (h.has(wire::kFlagQuantized)) flags += " quantized";
+  return fmt::format("{} x {} {}{} (attempt tag {})", h.count, to_string(h.dtype), to_string(h.op),
+                     flags.empty() ? "" : " [" + flags.substr(1) + "]",
+                     static_cast<std::uint8_t>(h.block_exponent));
+}
+
 }  // namespace
+
+std::uint64_t classified_packets(const EngineCounters& c) {
+  return c.contributions + c.duplicates + c.refused + c.slot_full + c.stale + c.results_in +
+         c.results_repeated + c.errors_in + c.drop_unknown_tree + c.drop_bad_key +
+         c.drop_bad_child + c.drop_mismatch + c.drop_oversize + c.drop_bad_type +
+         c.drop_malformed;
+}
 
 // One of the two shadow sets of a slot (SwitchML): the set keeps its completed
 // result until the set is reused by a newer chunk, so a retransmission whose
 // bit is already set is answered from it instead of being aggregated twice.
+// A set whose chunk was refused (mismatch) is `failed`: it keeps the error to
+// answer retransmissions with, and a newer chunk may take it over like a done one.
 struct SlotSet {
-  enum class State : std::uint8_t { idle, collecting, partial_sent, done };
+  enum class State : std::uint8_t { idle, collecting, partial_sent, done, failed };
   State state = State::idle;
   std::uint32_t seq = 0;
   std::uint32_t received = 0;
@@ -31,7 +58,7 @@ struct SlotSet {
   std::vector<std::uint64_t> seen;     // child bitmap
   std::vector<std::byte> acc;          // running reduction
   std::vector<wire::Payload> pending;  // reproducible mode: out-of-order children
-  wire::Payload kept;                  // partial (partial_sent) or result (done)
+  wire::Payload kept;                  // partial (partial_sent), result (done), error (failed)
 
   bool has_bit(std::uint32_t c) const { return (seen[c / 64] >> (c % 64)) & 1u; }
   void set_bit(std::uint32_t c) { seen[c / 64] |= std::uint64_t{1} << (c % 64); }
@@ -106,6 +133,7 @@ AggregationNode::Tree* AggregationNode::find_tree(std::uint32_t job, std::uint16
 
 void AggregationNode::on_packet(std::uint16_t in_port, const wire::Packet& p,
                                 std::vector<Emit>& out) {
+  ++counters_.packets_in;
   Tree* tree = find_tree(p.header.job, p.header.tree);
   if (!tree) {
     ++counters_.drop_unknown_tree;
@@ -124,6 +152,8 @@ void AggregationNode::on_packet(std::uint16_t in_port, const wire::Packet& p,
       return on_contribution(*tree, in_port, p, out);
     case wire::PacketType::result:
       return on_result(*tree, in_port, p, out);
+    case wire::PacketType::error:
+      return on_error(*tree, in_port, p, out);
     default:
       ++counters_.drop_bad_type;
   }
@@ -145,6 +175,39 @@ wire::Packet make_reply(const wire::Header& chunk, const wire::Header& request,
   r.header.child = child;
   r.payload = std::move(payload);
   return r;
+}
+
+wire::Packet make_error_packet(const wire::TreeInstall& cfg, const SlotSet& set, std::uint16_t slot,
+                               bool shadow, std::uint16_t child) {
+  wire::Packet e;
+  e.header.type = wire::PacketType::error;
+  e.header.job = cfg.job;
+  e.header.key_tag = cfg.key_tag;
+  e.header.tree = cfg.tree;
+  e.header.slot = slot;
+  e.header.shadow = shadow;
+  e.header.sequence = static_cast<std::uint32_t>(StatusCode::mismatch);
+  e.header.child = child;
+  e.header.count = static_cast<std::uint32_t>(set.kept->size());
+  e.payload = set.kept;
+  return e;
+}
+
+// Fails the set's chunk and sends its error down to every child but `skip`,
+// and up to the parent when `up`.
+void fail_chunk(const wire::TreeInstall& cfg, SlotSet& set, std::uint16_t slot, bool shadow,
+                std::uint16_t skip, bool up, EngineCounters& counters, std::vector<Emit>& out) {
+  set.state = SlotSet::State::failed;
+  set.pending.clear();
+  for (std::uint16_t port : cfg.child_ports) {
+    if (port == skip) continue;
+    out.push_back({port, make_error_packet(cfg, set, slot, shadow, 0)});
+    ++counters.errors_sent;
+  }
+  if (up && cfg.parent_port != wire::kNoPort) {
+    out.push_back({cfg.parent_port, make_error_packet(cfg, set, slot, shadow, cfg.index_at_parent)});
+    ++counters.errors_sent;
+  }
 }
 
 void fold(SlotSet& set, const wire::Payload& payload) {
@@ -174,7 +237,7 @@ void AggregationNode::on_contribution(Tree& t, std::uint16_t in_port, const wire
   SlotSet& set = t.sets[std::size_t{h.slot} * 2 + (h.shadow ? 1 : 0)];
   const bool fresh = set.state == SlotSet::State::idle;
   if (fresh || (h.sequence != set.seq && newer(h.sequence, set.seq))) {
-    if (!fresh && set.state != SlotSet::State::done) {
+    if (!fresh && set.state != SlotSet::State::done && set.state != SlotSet::State::failed) {
       // Hosts only reuse a set after its previous chunk's result reached them,
       // so this is a forged or misordered packet: never overwrite live state.
       ++counters_.slot_full;
@@ -194,6 +257,13 @@ void AggregationNode::on_contribution(Tree& t, std::uint16_t in_port, const wire
     ++counters_.stale;
     return;
   }
+  if (set.state == SlotSet::State::failed) {
+    // A retransmission of a refused chunk: its sender lost the error.
+    ++counters_.refused;
+    ++counters_.errors_sent;
+    out.push_back({in_port, make_error_packet(cfg, set, h.slot, h.shadow, 0)});
+    return;
+  }
 
   if (set.has_bit(h.child)) {
     ++counters_.duplicates;
@@ -211,8 +281,17 @@ void AggregationNode::on_contribution(Tree& t, std::uint16_t in_port, const wire
     return;
   }
   if (h.dtype != set.chunk.dtype || h.op != set.chunk.op || h.count != set.chunk.count ||
-      h.flags != set.chunk.flags || set.timing_only != !p.payload) {
+      h.flags != set.chunk.flags || !same_attempt(h, set.chunk) ||
+      set.timing_only != !p.payload) {
+    // Ranks called the collective with different arguments, or are in
+    // different collectives: no result can be exact, so every member hears it.
     ++counters_.drop_mismatch;
+    const std::string why = fmt::format(
+        "switch {}: chunk {} of tree {}: child {} sent {}{}, the chunk is {}{}", config_.name,
+        h.sequence, cfg.tree, h.child, describe(h), p.payload ? "" : " without data",
+        describe(set.chunk), set.timing_only ? " without data" : "");
+    set.kept = wire::make_error_payload(h.sequence, why);
+    fail_chunk(cfg, set, h.slot, h.shadow, wire::kNoPort, true, counters_, out);
     return;
   }
   set.set_bit(h.child);
@@ -269,6 +348,9 @@ void AggregationNode::on_result(Tree& t, std::uint16_t in_port, const wire::Pack
     set.state = SlotSet::State::done;
     set.kept = p.payload;
     ++counters_.results;
+    ++counters_.results_in;
+  } else {
+    ++counters_.results_repeated;
   }
   // A repeated result (our re-forwarded partial was answered) goes down again:
   // the children that lost it are waiting, the others discard it as duplicate.
@@ -276,6 +358,41 @@ void AggregationNode::on_result(Tree& t, std::uint16_t in_port, const wire::Pack
     out.push_back({port, make_reply(set.chunk, h, wire::PacketType::result, 0, set.kept)});
     ++counters_.results_sent;
   }
+}
+
+void AggregationNode::on_error(Tree& t, std::uint16_t in_port, const wire::Packet& p,
+                               std::vector<Emit>& out) {
+  const wire::Header& h = p.header;
+  const wire::TreeInstall& cfg = t.install;
+  const bool from_parent = !t.is_root() && in_port == cfg.parent_port;
+  const bool from_child = h.child < t.children() && cfg.child_ports[h.child] == in_port;
+  if (!from_parent && !from_child) {
+    ++counters_.drop_bad_child;
+    return;
+  }
+  auto error = wire::parse_error_payload(p.payload_span());
+  if (!error) {
+    ++counters_.drop_malformed;
+    return;
+  }
+  SlotSet& set = t.sets[std::size_t{h.slot} * 2 + (h.shadow ? 1 : 0)];
+  const bool ours = set.state != SlotSet::State::idle && set.seq == error->chunk_sequence;
+  if ((ours && set.state == SlotSet::State::failed) ||
+      (!ours && set.state != SlotSet::State::idle && !newer(error->chunk_sequence, set.seq))) {
+    ++counters_.stale;  // already failed, or about a chunk this set has moved past
+    return;
+  }
+  ++counters_.errors_in;
+  // Take the set over for the refused chunk even if no child reached it yet,
+  // so that their contributions are answered with the error, not aggregated.
+  if (!ours) {
+    set.seq = error->chunk_sequence;
+    set.received = 0;
+    std::fill(set.seen.begin(), set.seen.end(), 0);
+  }
+  set.kept = p.payload;
+  fail_chunk(cfg, set, h.slot, h.shadow, from_parent ? wire::kNoPort : in_port, !from_parent,
+             counters_, out);
 }
 
 }  // namespace inca::engine

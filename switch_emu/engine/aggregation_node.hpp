@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <string>
 #include <utility>
 #include <vector>
 
@@ -20,11 +21,14 @@ namespace inca::engine {
 struct SwitchConfig {
   std::uint32_t slots = 512;                ///< slot pool size (SHARP's OSTs)
   std::uint32_t slot_payload_bytes = 1024;  ///< payload per slot
+  std::string name = "switch";              ///< names the switch in error messages
 };
 
-/// Event counters; every packet the node sees lands in exactly one of the
-/// `in_*` or `drop_*` buckets.
+/// Event counters. Every packet the node sees counts in `packets_in` and in
+/// exactly one bucket (classified_packets() sums them); the others
+/// (partials_sent, results, results_sent, ...) count what the node did.
 struct EngineCounters {
+  std::uint64_t packets_in = 0;          ///< every packet handed to on_packet
   std::uint64_t contributions = 0;       ///< contributions aggregated
   std::uint64_t duplicates = 0;          ///< contributions whose child bit was already set
   std::uint64_t duplicate_answers = 0;   ///< duplicates answered from the kept result
@@ -33,14 +37,23 @@ struct EngineCounters {
   std::uint64_t results = 0;             ///< results produced (root) or received (others)
   std::uint64_t results_sent = 0;        ///< result packets emitted toward children
   std::uint64_t slot_full = 0;           ///< new chunk met a slot still busy with another
-  std::uint64_t stale = 0;               ///< contribution/result for an older chunk
+  std::uint64_t stale = 0;               ///< contribution/result/error for an older chunk
+  std::uint64_t results_in = 0;          ///< results from the parent that completed a chunk
+  std::uint64_t results_repeated = 0;    ///< results from the parent for a completed chunk
+  std::uint64_t refused = 0;     ///< contributions to a chunk that failed (answered with its error)
+  std::uint64_t errors_in = 0;   ///< error packets from the parent or a child, passed on
+  std::uint64_t errors_sent = 0;  ///< error packets emitted
   std::uint64_t drop_unknown_tree = 0;
   std::uint64_t drop_bad_key = 0;
   std::uint64_t drop_bad_child = 0;  ///< child index out of range or wrong port
   std::uint64_t drop_mismatch = 0;   ///< dtype/op/count differ from the chunk's
   std::uint64_t drop_oversize = 0;   ///< payload larger than the tree's slot
-  std::uint64_t drop_bad_type = 0;   ///< not a contribution or result
+  std::uint64_t drop_bad_type = 0;   ///< not a contribution, result or error
+  std::uint64_t drop_malformed = 0;  ///< an error packet without a chunk sequence
 };
+
+/// The sum of the buckets every incoming packet lands in; equals packets_in.
+std::uint64_t classified_packets(const EngineCounters& c);
 
 /// One packet to send out of a port.
 struct Emit {
@@ -62,8 +75,11 @@ class AggregationNode {
   /// Removes a tree and frees its slots; not_supported when it is unknown.
   Status remove(const wire::TreeRemove& tree);
 
-  /// Handles one aggregation packet (contribution or result) arriving on
-  /// `in_port`, appending what must be sent to `out`.
+  /// Handles one aggregation packet (contribution, result or error) arriving
+  /// on `in_port`, appending what must be sent to `out`. A contribution whose
+  /// dtype, op, count, flags or attempt tag differ from its chunk's fails the
+  /// chunk: the node sends an `error` packet (mismatch) to every child and to
+  /// its parent, and answers later contributions of that chunk with it.
   void on_packet(std::uint16_t in_port, const wire::Packet& packet, std::vector<Emit>& out);
 
   const EngineCounters& counters() const { return counters_; }
@@ -77,7 +93,7 @@ class AggregationNode {
   void on_contribution(Tree& t, std::uint16_t in_port, const wire::Packet& p,
                        std::vector<Emit>& out);
   void on_result(Tree& t, std::uint16_t in_port, const wire::Packet& p, std::vector<Emit>& out);
-
+  void on_error(Tree& t, std::uint16_t in_port, const wire::Packet& p, std::vector<Emit>& out);
   SwitchConfig config_;
   EngineCounters counters_;
   std::map<std::pair<std::uint32_t, std::uint16_t>, std::unique_ptr<Tree>> trees_;

@@ -7,6 +7,10 @@
 
 #include <fmt/format.h>
 
+#include "host_config.hpp"
+#include "link_pacer.hpp"
+#include "switch_forwarding.hpp"
+
 namespace inca::sim {
 
 namespace ctx = boost::context;
@@ -16,8 +20,7 @@ struct SimFabric::PortState {
   // fixed latency, arrivals on one link are ordered, so only the head needs
   // an event (the event heap holds links, not packets).
   std::deque<std::pair<Time, wire::Packet>> in_flight;
-  Time busy_until = 0;
-  Time ps_per_byte_x1024 = 0;  // serialisation cost in 1/1024 ps per byte
+  fabric::LinkPacer pacer{1.0};  // replaced by the link's rate
   Time latency = 0;
   std::uint32_t peer_node = 0;
   std::uint16_t peer_port = 0;
@@ -39,7 +42,11 @@ class SimFabric::RankDriver final : public protocol::HostDriver {
 
   Time now() const override { return fabric_.now_; }
   protocol::HostEndpoint& endpoint() override { return endpoint_; }
-  void transmit(protocol::Outbox& out) override { fabric_.transmit_from_host(rank_, out); }
+  void transmit(protocol::Outbox& out) override {
+    fabric_.transmit_from_host(rank_, out);
+    // What the rank sent may have armed retransmission timers.
+    fabric_.after_host_activity(rank_);
+  }
 
   bool block_until(const std::function<bool()>& ready, Time deadline) override {
     if (ready()) return true;
@@ -107,14 +114,12 @@ SimFabric::SimFabric(const topology::Topology& topology, SimConfig config)
     : topology_(topology), config_(std::move(config)) {
   const auto& nodes = topology_.nodes();
   nodes_.resize(nodes.size());
-  std::vector<wire::Address> addresses(topology_.host_count());
-  for (std::uint32_t h = 0; h < topology_.host_count(); ++h) addresses[h] = h;
   for (std::uint32_t id = 0; id < nodes.size(); ++id) {
     const topology::Node& n = nodes[id];
     NodeState& state = nodes_[id];
     for (const topology::Port& p : n.ports) {
       PortState ps;
-      ps.ps_per_byte_x1024 = static_cast<Time>(std::llround(8000.0 * 1024 / p.link.gbps));
+      ps.pacer = fabric::LinkPacer(p.link.gbps);
       ps.latency = p.link.latency;
       ps.peer_node = p.peer_node;
       ps.peer_port = p.peer_port;
@@ -122,14 +127,12 @@ SimFabric::SimFabric(const topology::Topology& topology, SimConfig config)
     }
     if (n.kind == topology::NodeKind::switch_node) {
       state.engine = std::make_unique<engine::AggregationNode>(
-          engine::SwitchConfig{n.switch_spec.slots, n.switch_spec.slot_payload_bytes});
+          engine::SwitchConfig{n.switch_spec.slots, n.switch_spec.slot_payload_bytes, n.name});
     } else {
       state.rank = n.host_index;
-      protocol::EndpointConfig ec = config_.endpoint;
-      ec.rank = n.host_index;
-      ec.address = n.host_index;
-      ec.rank_address = addresses;
-      ranks_.push_back(std::make_unique<RankDriver>(*this, n.host_index, id, std::move(ec)));
+      ranks_.push_back(std::make_unique<RankDriver>(
+          *this, n.host_index, id,
+          fabric::host_endpoint_config(config_.endpoint, topology_, n.host_index)));
     }
   }
 }
@@ -140,6 +143,9 @@ Status SimFabric::install(std::uint32_t switch_node, const wire::TreeInstall& tr
   if (switch_node >= nodes_.size() || !nodes_[switch_node].engine)
     return make_error(StatusCode::invalid_argument,
                       fmt::format("node {} is no switch", switch_node));
+  if (!switch_ready(switch_node))
+    return make_error(StatusCode::io_error,
+                      fmt::format("switch {} is down", topology_.node(switch_node).name));
   return nodes_[switch_node].engine->install(tree);
 }
 
@@ -147,7 +153,47 @@ Status SimFabric::remove(std::uint32_t switch_node, const wire::TreeRemove& tree
   if (switch_node >= nodes_.size() || !nodes_[switch_node].engine)
     return make_error(StatusCode::invalid_argument,
                       fmt::format("node {} is no switch", switch_node));
+  if (!switch_ready(switch_node))
+    return make_error(StatusCode::io_error,
+                      fmt::format("switch {} is down", topology_.node(switch_node).name));
   return nodes_[switch_node].engine->remove(tree);
+}
+
+Status SimFabric::set_faults(const FaultPlan& plan) {
+  if (plan.empty() && !faults_) return {};
+  auto model = FaultModel::create(topology_, plan);
+  if (!model.ok()) return model.status();
+  // Packets held back under the old plan still arrive.
+  if (faults_) (*model)->take_held(std::move(*faults_));
+  faults_ = std::move(*model);
+  deaths_seen_.assign(nodes_.size(), 0);
+  return {};
+}
+
+FaultCounters SimFabric::fault_counters() const {
+  return faults_ ? faults_->counters() : FaultCounters{};
+}
+
+bool SimFabric::node_alive(std::uint32_t node) const {
+  return !faults_ || node >= nodes_.size() || faults_->node_up(node, now_);
+}
+
+bool SimFabric::link_alive(std::uint32_t node, std::uint16_t port) const {
+  return !faults_ || node >= nodes_.size() || port >= nodes_[node].ports.size() ||
+         faults_->link_up(node, port, now_);
+}
+
+bool SimFabric::switch_ready(std::uint32_t node) {
+  if (!faults_) return true;
+  if (!faults_->node_up(node, now_)) return false;
+  const std::uint32_t deaths = faults_->deaths(node, now_);
+  if (deaths != deaths_seen_[node]) {
+    // It died since we last looked: it restarts with no trees and no slots.
+    deaths_seen_[node] = deaths;
+    *nodes_[node].engine = engine::AggregationNode(nodes_[node].engine->config());
+    faults_->count_state_loss();
+  }
+  return true;
 }
 
 protocol::HostEndpoint& SimFabric::endpoint(std::uint32_t rank) {
@@ -175,14 +221,23 @@ void SimFabric::schedule(Time t, Kind kind, std::uint32_t node, std::uint32_t ar
 void SimFabric::enqueue(std::uint32_t node, std::uint16_t port, wire::Packet&& packet) {
   // A FIFO egress queue is exactly "start when the port is next free".
   PortState& ps = nodes_[node].ports[port];
-  const Time serialise =
-      (static_cast<Time>(packet.wire_bytes()) * ps.ps_per_byte_x1024 + 512) / 1024;
-  const Time start = std::max(now_, ps.busy_until);
-  ps.busy_until = start + serialise;
+  const Time serialise = ps.pacer.serialise(packet.wire_bytes());
   ps.counters.packets++;
   ps.counters.bytes += packet.wire_bytes();
   ps.counters.busy += serialise;
-  const Time arrival = ps.busy_until + ps.latency;
+  const Time arrival = ps.pacer.book(now_, packet.wire_bytes()) + ps.latency;
+  if (faults_) {
+    const FaultModel::Fate fate = faults_->on_send(node, port, now_, packet);
+    if (fate.lost) return;
+    if (fate.duplicate)
+      schedule(arrival + fate.duplicate_delay, kHeld, node, faults_->hold(wire::Packet(packet)),
+               port);
+    if (fate.extra_delay > 0) {
+      // Off the FIFO: the packets behind it overtake it.
+      schedule(arrival + fate.extra_delay, kHeld, node, faults_->hold(std::move(packet)), port);
+      return;
+    }
+  }
   if (ps.in_flight.empty()) schedule(arrival, kArrival, node, 0, port);
   ps.in_flight.emplace_back(arrival, std::move(packet));
 }
@@ -205,20 +260,24 @@ void SimFabric::after_host_activity(std::uint32_t rank) {
 void SimFabric::on_arrival(std::uint32_t node, std::uint16_t port, wire::Packet&& packet) {
   NodeState& n = nodes_[node];
   if (n.engine) {
-    const auto type = packet.header.type;
-    if (type == wire::PacketType::contribution || type == wire::PacketType::result) {
-      emits_.clear();
-      n.engine->on_packet(port, packet, emits_);
-      for (engine::Emit& e : emits_) enqueue(node, e.port, std::move(e.packet));
-    } else if (packet.dst < topology_.host_count()) {
-      enqueue(node, topology_.route(node, packet.dst), std::move(packet));
-    }
+    if (!switch_ready(node)) return;
+    emits_.clear();
+    fabric::switch_packet(*n.engine, topology_, node, port, std::move(packet), emits_);
+    for (engine::Emit& e : emits_) enqueue(node, e.port, std::move(e.packet));
     return;
   }
   RankDriver& r = *ranks_[n.rank];
   r.endpoint().on_packet(packet, now_, outbox_);
   transmit_from_host(n.rank, outbox_);
   after_host_activity(n.rank);
+}
+
+std::uint32_t SimFabric::deliver(std::uint32_t node, std::uint16_t port, wire::Packet&& packet) {
+  const PortState& link = nodes_[node].ports[port];
+  const std::uint32_t to = link.peer_node;
+  if (faults_ && !faults_->on_arrival(node, port, to, now_)) return kNoRank;
+  on_arrival(to, link.peer_port, std::move(packet));
+  return nodes_[to].engine ? kNoRank : nodes_[to].rank;
 }
 
 std::uint32_t SimFabric::process(const Event& ev) {
@@ -231,9 +290,11 @@ std::uint32_t SimFabric::process(const Event& ev) {
         events_queue_.pop();
       else
         events_queue_.replace_top(link.in_flight.front().first, ev);
-      const std::uint32_t to = link.peer_node;
-      on_arrival(to, link.peer_port, std::move(p));
-      return nodes_[to].engine ? kNoRank : nodes_[to].rank;
+      return deliver(ev.node, ev.port, std::move(p));
+    }
+    case kHeld: {
+      events_queue_.pop();
+      return deliver(ev.node, ev.port, faults_->release(ev.arg));
     }
     case kTimer: {
       events_queue_.pop();

@@ -17,6 +17,7 @@
 #include "inca/status.hpp"
 #include "protocol/host_driver.hpp"
 #include "sim/event_heap.hpp"
+#include "sim/fault_model.hpp"
 #include "topology/topology.hpp"
 #include "wire/control.hpp"
 
@@ -53,6 +54,11 @@ class SimFabric final : public fabric::Fabric {
   std::uint64_t events_processed() const override { return events_; }
   protocol::HostEndpoint& endpoint(std::uint32_t rank) override;
   const engine::EngineCounters* switch_counters(std::uint32_t node) const override;
+  /// Installs a fault plan (sim/fault_model.hpp); an empty plan removes faults.
+  Status set_faults(const FaultPlan& plan) override;
+  FaultCounters fault_counters() const override;
+  bool node_alive(std::uint32_t node) const override;
+  bool link_alive(std::uint32_t node, std::uint16_t port) const override;
 
   const topology::Topology& topology() const { return topology_; }
   const engine::AggregationNode* engine(std::uint32_t switch_node) const;
@@ -66,14 +72,22 @@ class SimFabric final : public fabric::Fabric {
     std::uint16_t kind;
     std::uint16_t port;
     std::uint32_t node;
-    std::uint32_t arg;  // rank (timer, wake); arrivals name the sending node and port
+    std::uint32_t arg;  // rank (timer, wake); held packet id; arrivals name the sending node and port
   };
-  enum Kind : std::uint16_t { kArrival, kTimer, kWake };
+  // kHeld: a packet the fault model took off its link's FIFO (reordered or
+  // duplicated) arrives on its own.
+  enum Kind : std::uint16_t { kArrival, kTimer, kWake, kHeld };
 
   void schedule(Time t, Kind kind, std::uint32_t node, std::uint32_t arg, std::uint16_t port = 0);
   void enqueue(std::uint32_t node, std::uint16_t port, wire::Packet&& packet);
   void transmit_from_host(std::uint32_t rank, protocol::Outbox& out);
   void on_arrival(std::uint32_t node, std::uint16_t port, wire::Packet&& packet);
+  /// Hands a packet that crossed (node, port) to the peer, unless a fault
+  /// lost it; returns the rank whose host it reached, or kNoRank.
+  std::uint32_t deliver(std::uint32_t node, std::uint16_t port, wire::Packet&& packet);
+  /// Under faults: a dead switch does nothing, and one that died since it was
+  /// last touched restarts with an empty engine. False while it is dead.
+  bool switch_ready(std::uint32_t node);
   void after_host_activity(std::uint32_t rank);
   static constexpr std::uint32_t kNoRank = 0xffffffffu;
   /// Handles one event; returns the rank whose host it touched, or kNoRank.
@@ -89,6 +103,8 @@ class SimFabric final : public fabric::Fabric {
   std::vector<std::unique_ptr<RankDriver>> ranks_;
   std::vector<engine::Emit> emits_;  // scratch
   protocol::Outbox outbox_;          // scratch
+  std::unique_ptr<FaultModel> faults_;  // null without faults: no cost
+  std::vector<std::uint32_t> deaths_seen_;  // per node: deaths its engine has lived through
 };
 
 }  // namespace inca::sim

@@ -13,6 +13,7 @@ local DEFAULT_PORT = 4792
 
 local packet_types = {
   [1] = "contribution", [2] = "result", [3] = "p2p", [4] = "control", [5] = "error",
+  [6] = "ack",
 }
 
 -- code -> {name, element size}; mirrors sdk/core/dtype.cpp.

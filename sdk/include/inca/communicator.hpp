@@ -5,12 +5,16 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
+#include <memory>
 #include <span>
 #include <string>
 #include <vector>
 
+#include "inca/collective.hpp"
 #include "inca/cost_model.hpp"
 #include "inca/dtype.hpp"
+#include "inca/loc.hpp"
 #include "inca/status.hpp"
 #include "inca/time.hpp"
 
@@ -18,10 +22,16 @@ namespace inca {
 
 namespace protocol {
 class HostDriver;
+struct MessageKind;
 }
 namespace manager {
 struct TreePlan;
 }
+namespace runtime {
+class TreeService;
+}
+struct AllreduceAlgorithm;
+struct AllreduceArgs;
 
 /// Options of one all-reduce.
 struct AllreduceOptions {
@@ -48,6 +58,10 @@ class Communicator {
   Communicator(std::uint32_t rank, std::uint32_t size, protocol::HostDriver& driver,
                const manager::TreePlan* tree, Status innet_status, bool timing_only,
                const ModelFabric* model = nullptr);
+  /// Built by a World: the tree comes from `trees`, which re-forms it after
+  /// failures, and failed collectives are recovered (docs/reliability.md).
+  Communicator(std::uint32_t rank, std::uint32_t size, protocol::HostDriver& driver,
+               runtime::TreeService& trees, bool timing_only, const ModelFabric* model = nullptr);
 
   int rank() const { return static_cast<int>(rank_); }
   int size() const { return static_cast<int>(size_); }
@@ -62,6 +76,33 @@ class Communicator {
   /// The algorithm the last allreduce ran, and why when it was not the one asked for.
   const std::string& last_algorithm() const { return last_algorithm_; }
   const std::string& last_note() const { return last_note_; }
+
+  // The other collectives (sdk/runtime/collectives.cpp). Every rank calls
+  // them with the same arguments; each validates its arguments and returns
+  // invalid_argument / not_supported before anything is sent. last_algorithm()
+  // and last_note() report the choice as for allreduce.
+
+  /// recv[i] = op over ranks of send[i], on `root` only (recv may be null elsewhere).
+  Status reduce(const void* send, void* recv, std::size_t count, Dtype dtype, ReduceOp op, int root,
+                const CollectiveOptions& options = {});
+  /// buf on every rank = buf on `root`.
+  Status broadcast(void* buf, std::size_t count, Dtype dtype, int root,
+                   const CollectiveOptions& options = {});
+  /// Returns once every rank has entered the barrier.
+  Status barrier(const CollectiveOptions& options = {});
+  /// recv (recvcount elements) = block rank() of the reduction of send
+  /// (size() x recvcount elements).
+  Status reduce_scatter(const void* send, void* recv, std::size_t recvcount, Dtype dtype,
+                        ReduceOp op, const CollectiveOptions& options = {});
+  /// Block i of recv (size() x sendcount elements) = send of rank i. send may
+  /// be recv's own block (in place).
+  Status allgather(const void* send, void* recv, std::size_t sendcount, Dtype dtype,
+                   const CollectiveOptions& options = {});
+
+  /// MINLOC / MAXLOC all-reduce of `count` (value, index) pairs (inca/loc.hpp).
+  /// Hosts only (switches do not aggregate pairs): a binomial reduce to rank
+  /// 0 with the pair reduction, then a binomial broadcast.
+  Status allreduce_loc(const void* send, void* recv, std::size_t count, LocDtype dtype, LocOp op);
 
   /// Blocking point-to-point: exactly `bytes` from/to rank `peer` with `tag`.
   Status send(const void* data, std::size_t bytes, int dst, int tag = 0);
@@ -82,10 +123,17 @@ class Communicator {
 
   /// acc = acc op in, on this host (skipped in payload-free mode but still
   /// timed by the fabric's host model). Algorithms use this for local steps.
+  /// Invalid arguments (null buffers, an unknown or unsupported pair) reduce
+  /// nothing; the enclosing collective, or the next wait, returns the error.
   void reduce_local(void* acc, const void* in, std::size_t count, Dtype dtype, ReduceOp op);
 
-  /// Tags reserved for library collectives (above kMaxUserTag).
+  /// Tags reserved for library collectives (above kMaxUserTag). While a
+  /// collective runs, kCollectiveTag + 0 .. kCollectiveTags - 1 are private
+  /// to it: messages of an earlier, failed collective never match them, and
+  /// they carry the collective's dtype and op so that ranks that called it
+  /// with different arguments fail with `mismatch`.
   static constexpr int kCollectiveTag = 0x8000;
+  static constexpr int kCollectiveTags = 8;
   /// Internal point-to-point without the user-tag check (collectives use it).
   Result<Request> post_send(const void* data, std::size_t bytes, int dst, int tag);
   Result<Request> post_recv(void* data, std::size_t bytes, int src, int tag);
@@ -94,7 +142,20 @@ class Communicator {
 
  private:
   Status wait_op(std::uint64_t id, const char* what);
+  // Recovery (collective_recovery.cpp).
+  void refresh_tree();
+  Status run_collective(const AllreduceAlgorithm& algorithm, const AllreduceArgs& args);
+  std::uint64_t begin_attempt(Dtype dtype, ReduceOp op);
+  void end_attempt();
+  std::uint16_t wire_tag(int tag) const;
+  protocol::MessageKind message_kind(int tag) const;
   std::string choose_allreduce(std::size_t bytes, std::size_t elem_size) const;
+  /// Resolves options.algorithm for `collective` to "innet" or its host
+  /// algorithm (recorded in last_algorithm_ / last_note_) and runs
+  /// `body(innet)` as one collective attempt (collectives.cpp).
+  Status run_other_collective(Collective collective, const CollectiveOptions& options,
+                              std::size_t bytes, std::size_t elem_size, Dtype dtype, ReduceOp op,
+                              const std::function<Status(bool innet)>& body);
 
   std::uint32_t rank_;
   std::uint32_t size_;
@@ -105,6 +166,17 @@ class Communicator {
   const ModelFabric* model_;
   std::string last_algorithm_;
   std::string last_note_;
+  runtime::TreeService* trees_ = nullptr;
+  std::shared_ptr<const manager::TreePlan> tree_hold_;  // keeps tree_ alive across re-forms
+  std::uint64_t tree_generation_ = 0;
+  // Collective attempts begun: the same count on every rank. A World keeps it
+  // across runs (TreeService::attempts); a bare communicator keeps its own.
+  std::uint64_t own_attempts_ = 0;
+  std::uint64_t* attempts_ = &own_attempts_;
+  bool in_collective_ = false;
+  Dtype collective_dtype_ = Dtype::u8;
+  ReduceOp collective_op_ = ReduceOp::sum;
+  Status deferred_error_;  // from reduce_local
 };
 
 }  // namespace inca

@@ -10,6 +10,8 @@
 #include <string>
 
 #include "inca/cost_model.hpp"
+#include "inca/faults.hpp"
+#include "inca/stats.hpp"
 #include "inca/status.hpp"
 #include "inca/time.hpp"
 
@@ -45,17 +47,10 @@ struct FabricOptions {
   std::uint32_t job = 1;
   std::uint32_t key_tag = 0x1ca0cafe;
   std::size_t fiber_stack_bytes = 256 * 1024;
-};
-
-/// Aggregated counters of a world (see docs for each field).
-struct WorldStats {
-  std::uint64_t events = 0;
-  std::uint64_t switch_contributions = 0;
-  std::uint64_t switch_duplicates = 0;
-  std::uint64_t switch_results = 0;
-  std::uint64_t switch_drops = 0;
-  std::uint64_t host_packets_sent = 0;
-  std::uint64_t host_retransmissions = 0;
+  /// What goes wrong on the fabric (sim only; other fabrics refuse a non-empty plan).
+  FaultPlan faults;
+  /// Retransmission and switch-failure handling (docs/reliability.md).
+  RecoveryOptions recovery;
 };
 
 class World {

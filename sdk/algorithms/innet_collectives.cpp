@@ -1,0 +1,56 @@
+#include "algorithms/innet_collectives.hpp"
+
+#include <cstring>
+#include <vector>
+
+namespace inca::algorithms {
+
+Status innet_reduce(Communicator& comm, const void* send, void* recv, std::size_t count,
+                    Dtype dtype, ReduceOp op, int root, bool reproducible) {
+  if (count == 0) return {};
+  if (comm.rank() == root || comm.timing_only())
+    return comm.innet_allreduce(send, comm.rank() == root ? recv : nullptr, count, dtype, op,
+                                reproducible);
+  std::vector<std::byte> discarded(count * dtype_size(dtype));
+  return comm.innet_allreduce(send, discarded.data(), count, dtype, op, reproducible);
+}
+
+Status innet_broadcast(Communicator& comm, void* buf, std::size_t bytes, int root) {
+  if (bytes == 0) return {};
+  // x | 0 = x, so the root's bytes come back unchanged to everyone.
+  if (comm.rank() != root && !comm.timing_only()) std::memset(buf, 0, bytes);
+  return comm.innet_allreduce(buf, buf, bytes, Dtype::u8, ReduceOp::bor);
+}
+
+Status innet_barrier(Communicator& comm) {
+  std::uint8_t token = 0;
+  return comm.innet_allreduce(&token, &token, 1, Dtype::u8, ReduceOp::bor);
+}
+
+Status innet_reduce_scatter(Communicator& comm, const void* send, void* recv, std::size_t recvcount,
+                            Dtype dtype, ReduceOp op, bool reproducible) {
+  if (recvcount == 0) return {};
+  const std::size_t block = recvcount * dtype_size(dtype);
+  const std::size_t total = recvcount * static_cast<std::size_t>(comm.size());
+  if (comm.timing_only()) return comm.innet_allreduce(nullptr, nullptr, total, dtype, op);
+  std::vector<std::byte> all(total * dtype_size(dtype));
+  INCA_RETURN_IF_ERROR(comm.innet_allreduce(send, all.data(), total, dtype, op, reproducible));
+  std::memcpy(recv, all.data() + static_cast<std::size_t>(comm.rank()) * block, block);
+  return {};
+}
+
+Status innet_allgather(Communicator& comm, const void* send, void* recv, std::size_t block_bytes) {
+  if (block_bytes == 0) return {};
+  const std::size_t total = block_bytes * static_cast<std::size_t>(comm.size());
+  if (!comm.timing_only()) {
+    auto* out = static_cast<std::byte*>(recv);
+    std::byte* own = out + static_cast<std::size_t>(comm.rank()) * block_bytes;
+    // memmove: send may already be our own block (in place).
+    std::memmove(own, send, block_bytes);
+    std::memset(out, 0, own - out);
+    std::memset(own + block_bytes, 0, total - (own + block_bytes - out));
+  }
+  return comm.innet_allreduce(recv, recv, total, Dtype::u8, ReduceOp::bor);
+}
+
+}  // namespace inca::algorithms

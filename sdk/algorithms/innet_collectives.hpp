@@ -1,0 +1,29 @@
+// Reduce, broadcast, barrier, reduce-scatter and all-gather built on the one
+// switch primitive, the in-network all-reduce over the communicator's tree.
+// They share that primitive, so they share one file. Each costs every NIC one
+// upload and one download of the all-reduced buffer: unlike SHARP, whose
+// broadcast multicasts from the root, a broadcast here uploads zeros from
+// every non-root. docs/model.md, "Other collectives", gives the costs.
+#pragma once
+
+#include <cstddef>
+
+#include "inca/communicator.hpp"
+
+namespace inca::algorithms {
+
+/// All-reduce whose result only `root` keeps (recv may be null elsewhere).
+Status innet_reduce(Communicator& comm, const void* send, void* recv, std::size_t count,
+                    Dtype dtype, ReduceOp op, int root, bool reproducible);
+/// Bitwise-or all-reduce of the bytes, to which non-roots contribute zeros.
+Status innet_broadcast(Communicator& comm, void* buf, std::size_t bytes, int root);
+/// A one-byte all-reduce: nobody gets its result before everybody sent.
+Status innet_barrier(Communicator& comm);
+/// All-reduce of the whole send buffer; each rank keeps its block.
+Status innet_reduce_scatter(Communicator& comm, const void* send, void* recv, std::size_t recvcount,
+                            Dtype dtype, ReduceOp op, bool reproducible);
+/// Bitwise-or all-reduce of the p-block buffer in which each rank filled its
+/// own block and zeroed the others.
+Status innet_allgather(Communicator& comm, const void* send, void* recv, std::size_t block_bytes);
+
+}  // namespace inca::algorithms

@@ -1,0 +1,83 @@
+// The vocabulary of the host side of the protocol: the outbox a state machine
+// fills, the configuration and counters of one endpoint, and what a
+// point-to-point message declares about itself.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "inca/dtype.hpp"
+#include "inca/time.hpp"
+#include "protocol/op_table.hpp"
+#include "wire/packet.hpp"
+
+namespace inca::protocol {
+
+/// Packets an endpoint wants transmitted, in order.
+using Outbox = std::vector<wire::Packet>;
+
+struct EndpointConfig {
+  std::uint32_t rank = 0;                   ///< world rank (source field of p2p packets)
+  wire::Address address = 0;                ///< this host's fabric address
+  std::vector<wire::Address> rank_address;  ///< fabric address of every world rank
+  std::uint32_t job = 0;
+  std::uint32_t key_tag = 0;
+  std::uint32_t p2p_payload_bytes = 4000;         ///< payload per point-to-point fragment
+  Time retransmit_timeout = 10 * kPicosPerMilli;  ///< first timeout; doubles per expiry
+  std::uint32_t max_retransmits = 8;              ///< then the operation fails with `timeout`
+  bool timing_only = false;                       ///< move sizes, not data (payload-free mode)
+  /// Point-to-point reliability: receivers acknowledge fragments, senders
+  /// retransmit what is unacknowledged and a send completes once all of it
+  /// was acknowledged. Off: sends complete when handed to the fabric.
+  bool reliable_p2p = false;
+  /// Estimate timeouts from round trips (protocol/rto_estimator.hpp), between
+  /// min_retransmit_timeout and retransmit_timeout. Off: always retransmit_timeout.
+  bool adaptive_timeout = false;
+  Time min_retransmit_timeout = 20 * kPicosPerMicro;
+  std::uint32_t max_backoff_shift = 16;  ///< the timeout doubles at most this many times
+  /// A chunk or message unanswered this long after its first send fails its
+  /// operation with `timeout` (as do max_retransmits retransmissions).
+  Time give_up_after = kNever;
+  /// The NIC's line rate. When known (> 0), a packet's timeout also allows for
+  /// draining what this endpoint has outstanding ahead of it, so that a burst
+  /// (a window of chunks, a large message) is not retransmitted while it is
+  /// still leaving, and round-trip samples measure the network alone.
+  double nic_gbps = 0;
+};
+
+/// How long `bytes` of wire traffic take to leave a NIC of `gbps` (0 when unknown).
+inline Time drain_time(std::uint64_t bytes, double gbps) {
+  return gbps > 0 ? static_cast<Time>(static_cast<double>(bytes) * 8000.0 / gbps) : 0;
+}
+
+/// What a point-to-point message says about its bytes: the element type and
+/// op of the collective it belongs to (u8/sum for plain bytes). A receive
+/// that expects another kind fails with `mismatch`.
+struct MessageKind {
+  Dtype dtype = Dtype::u8;
+  ReduceOp op = ReduceOp::sum;
+};
+
+/// Counters of one endpoint.
+struct EndpointCounters {
+  std::uint64_t packets_sent = 0;
+  std::uint64_t bytes_sent = 0;  ///< wire bytes, framing included
+  std::uint64_t packets_received = 0;
+  std::uint64_t contributions_sent = 0;
+  std::uint64_t results_received = 0;
+  std::uint64_t duplicate_results = 0;
+  std::uint64_t retransmissions = 0;  ///< in-network chunks sent again
+  std::uint64_t window_full_waits = 0;  ///< chunks that had to wait for a free slot
+  std::uint64_t p2p_fragments_sent = 0;
+  std::uint64_t p2p_fragments_received = 0;
+  std::uint64_t p2p_duplicates = 0;
+  std::uint64_t unexpected_fragments = 0;  ///< arrived before their receive was posted
+  std::uint64_t dropped = 0;               ///< packets for no known operation or malformed
+  std::uint64_t p2p_retransmissions = 0;   ///< p2p fragments sent again
+  std::uint64_t acks_sent = 0;
+  std::uint64_t acks_received = 0;
+  std::uint64_t errors_received = 0;  ///< error packets that failed an operation
+  std::uint64_t timeouts = 0;         ///< operations failed after retransmissions ran out
+};
+
+}  // namespace inca::protocol

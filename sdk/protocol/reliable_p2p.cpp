@@ -1,0 +1,516 @@
+#include "protocol/reliable_p2p.hpp"
+
+#include <algorithm>
+#include <cstring>
+#include <optional>
+#include <set>
+
+#include <fmt/format.h>
+
+namespace inca::protocol {
+namespace {
+
+constexpr std::uint16_t kNumberMask = wire::kMaxSlot;  // message numbers are 15 bits
+
+std::uint32_t stream_key(std::uint32_t peer, std::uint16_t tag) {
+  return (peer << 16) | tag;
+}
+std::uint64_t message_key(std::uint32_t peer, std::uint16_t tag, std::uint16_t number) {
+  return (std::uint64_t{peer} << 32) | (std::uint64_t{tag} << 16) | number;
+}
+// Serial order of message numbers (they wrap at 2^15).
+bool before(std::uint16_t a, std::uint16_t b) {
+  const auto d = static_cast<std::uint16_t>((b - a) & kNumberMask);
+  return d != 0 && d < 0x4000;
+}
+
+}  // namespace
+
+struct P2pChannel::OutMessage {
+  OpId id = 0;
+  std::uint32_t dst = 0;
+  std::uint16_t tag = 0;
+  std::size_t bytes = 0;
+  std::uint64_t wire_bytes = 0;         // of all fragments, framing included
+  Time drain = 0;                       // allowance for what was outstanding ahead of it
+  std::vector<wire::Packet> fragments;  // kept for retransmission (payloads are shared)
+  std::vector<std::uint8_t> acked;
+  std::size_t unacked = 0;
+  Time first_sent = 0;
+  Time deadline = kNever;
+  std::uint32_t retries = 0;
+  std::uint32_t resent_in_round = 0;  // the retry round whose probe answer was acted on
+};
+
+struct P2pChannel::RecvOp {
+  OpId id = 0;
+  std::byte* data = nullptr;
+  std::size_t bytes = 0;
+  MessageKind kind;
+};
+
+// One incoming message: which fragments arrived (what acknowledgements
+// report), and either the receive it is written into or, before that receive
+// is posted, the fragments themselves.
+struct P2pChannel::Incoming {
+  std::vector<std::uint8_t> have;  // per fragment index
+  std::size_t received = 0;        // bytes
+  std::size_t total = SIZE_MAX;    // known once the last fragment arrived
+  std::optional<RecvOp> recv;
+  std::vector<wire::Packet> early;
+  bool complete() const { return total != SIZE_MAX && received == total; }
+};
+
+// The messages from one (source, tag): numbered in sending order; receives
+// take numbers in posting order. A consumed message (delivered or failed) is
+// remembered so that its late duplicates are recognised.
+struct P2pChannel::Stream {
+  std::uint16_t next_post = 0;
+  std::uint16_t floor = 0;            // every number before it is consumed
+  std::set<std::uint16_t> consumed;   // consumed numbers at or after floor
+  std::unordered_map<std::uint16_t, Incoming> open;
+  bool is_consumed(std::uint16_t n) const { return before(n, floor) || consumed.count(n) != 0; }
+};
+
+P2pChannel::P2pChannel(const EndpointConfig& config, OpTable& ops, EndpointCounters& counters,
+                       Transmit transmit)
+    : config_(config),
+      ops_(ops),
+      counters_(counters),
+      transmit_(std::move(transmit)),
+      rto_(config.retransmit_timeout, config.min_retransmit_timeout, config.adaptive_timeout) {}
+
+P2pChannel::~P2pChannel() = default;
+
+// ----------------------------------------------------------------- send ----
+
+Result<OpId> P2pChannel::post_send(std::uint32_t dst, std::uint16_t tag, MessageKind kind,
+                                   const void* data, std::size_t bytes, Time now, Outbox& out) {
+  if (dst >= config_.rank_address.size())
+    return make_error(StatusCode::invalid_argument,
+                      fmt::format("rank {}: send to rank {} of {}", config_.rank, dst,
+                                  config_.rank_address.size()));
+  if (bytes > 0 && data == nullptr && !config_.timing_only)
+    return make_error(StatusCode::invalid_argument,
+                      fmt::format("rank {}: send of {} B from a null buffer", config_.rank, bytes));
+  if (bytes > UINT32_MAX)
+    return make_error(StatusCode::invalid_argument,
+                      fmt::format("rank {}: a message of {} B exceeds the 4 GiB a point-to-point "
+                                  "message can carry",
+                                  config_.rank, bytes));
+  const std::uint16_t number = send_numbers_[stream_key(dst, tag)]++ & kNumberMask;
+  const OpId id = ops_.next();
+  auto m = std::make_unique<OutMessage>();
+  m->id = id;
+  m->dst = dst;
+  m->tag = tag;
+  m->bytes = bytes;
+  const std::size_t frag = config_.p2p_payload_bytes;
+  std::size_t offset = 0;
+  do {
+    const std::size_t n = std::min(frag, bytes - offset);
+    wire::Packet p;
+    p.header.type = wire::PacketType::p2p;
+    p.header.flags = offset + n == bytes ? wire::kFlagLast : 0;
+    p.header.dtype = kind.dtype;
+    p.header.op = kind.op;
+    p.header.child = static_cast<std::uint16_t>(config_.rank);
+    p.header.job = config_.job;
+    p.header.key_tag = config_.key_tag;
+    p.header.tree = tag;
+    p.header.slot = number;
+    p.header.sequence = static_cast<std::uint32_t>(offset);
+    p.header.count = static_cast<std::uint32_t>(n);
+    if (!config_.timing_only && n > 0)
+      p.payload = wire::make_payload(static_cast<const std::byte*>(data) + offset, n);
+    p.src = config_.address;
+    p.dst = config_.rank_address[dst];
+    ++counters_.p2p_fragments_sent;
+    m->wire_bytes += p.wire_bytes();
+    if (config_.reliable_p2p) m->fragments.push_back(p);
+    transmit_(std::move(p), out);
+    offset += n;
+  } while (offset < bytes);
+  if (!config_.reliable_p2p) {
+    ops_.finish(id, {});  // eager: complete once handed to the fabric
+    return id;
+  }
+  m->acked.assign(m->fragments.size(), 0);
+  m->unacked = m->fragments.size();
+  m->first_sent = now;
+  unacked_bytes_ += m->wire_bytes;
+  // The acknowledgement may wait behind the receiver's own traffic as long as
+  // this message waits behind ours: collectives load every rank alike.
+  m->drain = 2 * drain_time(unacked_bytes_, config_.nic_gbps);
+  m->deadline = now + m->drain + rto_.timeout(0, config_.max_backoff_shift);
+  const std::uint64_t key = message_key(dst, tag, number);
+  timers_.push(0, {m->deadline, key, 0});
+  if (auto old = outgoing_.find(key); old != outgoing_.end()) {  // 2^15 messages ago
+    ops_.finish(old->second->id, make_error(StatusCode::timeout, "superseded by a newer message"));
+    unacked_bytes_ -= old->second->wire_bytes;
+  }
+  outgoing_[key] = std::move(m);
+  return id;
+}
+
+void P2pChannel::on_ack(const wire::Packet& p, Time now, Outbox& out) {
+  const wire::Header& h = p.header;
+  ++counters_.acks_received;
+  auto it = outgoing_.find(message_key(h.child, h.tree, h.slot));
+  if (it == outgoing_.end()) return;  // a late repeat
+  OutMessage& m = *it->second;
+  if (h.has(wire::kFlagLast)) {
+    std::fill(m.acked.begin(), m.acked.end(), 1);
+    m.unacked = 0;
+  } else {
+    const auto bitmap = p.payload_span();
+    for (std::size_t i = 0; i < m.fragments.size() && i / 8 < bitmap.size(); ++i) {
+      const bool bit = (std::to_integer<unsigned>(bitmap[i / 8]) >> (i % 8)) & 1u;
+      if (bit && !m.acked[i]) {
+        m.acked[i] = 1;
+        --m.unacked;
+      }
+    }
+  }
+  if (m.unacked > 0) {
+    // An answer to a probe: resend what is missing now. Before any timeout a
+    // partial answer only means the last fragment overtook others.
+    if (m.retries > 0 && m.resent_in_round != m.retries) {
+      m.resent_in_round = m.retries;
+      resend_missing(m, now, out);
+    }
+    return;
+  }
+  // Karn: no samples from retransmitted messages; the drain allowance is the
+  // local queue, not the network.
+  const bool estimated =
+      m.retries == 0 && rto_.sample(std::max<Time>(0, now - m.first_sent - m.drain));
+  ops_.finish(m.id, {});
+  unacked_bytes_ -= m.wire_bytes;
+  outgoing_.erase(it);
+  if (estimated) rearm_all();
+  prune_timers();
+}
+
+void P2pChannel::rearm_all() {
+  // The first estimate replaces the initial timeout (see HostEndpoint::rearm).
+  for (auto& [key, m] : outgoing_) {
+    const Time sooner =
+        m->first_sent + m->drain + rto_.timeout(m->retries, config_.max_backoff_shift);
+    if (sooner >= m->deadline) continue;
+    m->deadline = sooner;
+    timers_.push(m->retries, {sooner, key, 0});
+  }
+}
+
+void P2pChannel::probe(OutMessage& m, Time now, Outbox& out) {
+  // Only the last fragment: its arrival makes the receiver answer with what it
+  // has, so a timeout costs one packet when nothing was lost (the answer was
+  // merely late, queued behind the receiver's own traffic) and a round trip
+  // before the missing fragments are resent when something was.
+  ++counters_.p2p_retransmissions;
+  transmit_(wire::Packet(m.fragments.back()), out);
+  arm(m, now, m.fragments.back().wire_bytes());
+}
+
+void P2pChannel::resend_missing(OutMessage& m, Time now, Outbox& out) {
+  std::uint64_t bytes = 0;
+  for (std::size_t i = 0; i < m.fragments.size(); ++i) {
+    if (m.acked[i]) continue;
+    ++counters_.p2p_retransmissions;
+    bytes += m.fragments[i].wire_bytes();
+    transmit_(wire::Packet(m.fragments[i]), out);
+  }
+  arm(m, now, bytes);
+}
+
+void P2pChannel::arm(OutMessage& m, Time now, std::uint64_t bytes) {
+  m.deadline = now + drain_time(bytes, config_.nic_gbps) +
+               rto_.timeout(m.retries, config_.max_backoff_shift);
+  timers_.push(m.retries, {m.deadline, message_key(m.dst, m.tag, m.fragments[0].header.slot), 0});
+}
+
+void P2pChannel::prune_timers() {
+  while (!timers_.empty()) {
+    const ChunkDeadline& t = timers_.top();
+    auto it = outgoing_.find(t.op);
+    if (it != outgoing_.end() && it->second->deadline == t.deadline) break;
+    timers_.pop();
+  }
+}
+
+void P2pChannel::on_timer(Time now, Outbox& out) {
+  prune_timers();
+  while (!timers_.empty() && timers_.top().deadline <= now) {
+    const ChunkDeadline t = timers_.top();
+    timers_.pop();
+    auto it = outgoing_.find(t.op);
+    if (it == outgoing_.end() || it->second->deadline != t.deadline) continue;
+    OutMessage& m = *it->second;
+    if (m.retries >= config_.max_retransmits ||
+        (config_.give_up_after != kNever && now - m.first_sent >= config_.give_up_after)) {
+      ++counters_.timeouts;
+      ops_.finish(m.id, make_error(StatusCode::timeout,
+                                   fmt::format("rank {}: a message of {} B to rank {} (tag {}) was "
+                                               "not acknowledged after {} retransmissions in "
+                                               "{:.1f} us",
+                                               config_.rank, m.bytes, m.dst, m.tag, m.retries,
+                                               to_micros(now - m.first_sent))));
+      unacked_bytes_ -= m.wire_bytes;
+      outgoing_.erase(it);
+      continue;
+    }
+    ++m.retries;
+    probe(m, now, out);
+    prune_timers();
+  }
+}
+
+Time P2pChannel::next_deadline() const {
+  return timers_.empty() ? kNever : timers_.top().deadline;
+}
+
+// -------------------------------------------------------------- receive ----
+
+Result<OpId> P2pChannel::post_recv(std::uint32_t src, std::uint16_t tag, MessageKind kind,
+                                   void* data, std::size_t bytes) {
+  if (src >= config_.rank_address.size())
+    return make_error(StatusCode::invalid_argument,
+                      fmt::format("rank {}: receive from rank {} of {}", config_.rank, src,
+                                  config_.rank_address.size()));
+  if (bytes > 0 && data == nullptr && !config_.timing_only)
+    return make_error(StatusCode::invalid_argument,
+                      fmt::format("rank {}: receive of {} B into a null buffer", config_.rank,
+                                  bytes));
+  auto& slot = streams_[stream_key(src, tag)];
+  if (!slot) slot = std::make_unique<Stream>();
+  Stream& s = *slot;
+  const std::uint16_t number = s.next_post++ & kNumberMask;
+  s.next_post &= kNumberMask;
+  const OpId id = ops_.next();
+  Incoming& in = s.open[number];
+  in.recv = RecvOp{id, static_cast<std::byte*>(data), bytes, kind};
+  pending_recvs_[id] = stream_key(src, tag);
+  // Fragments that came first are written now. Nothing is acknowledged here:
+  // a complete message was acknowledged when it completed, and the rest of a
+  // failed one will be answered as a consumed message when it arrives.
+  std::vector<wire::Packet> early = std::move(in.early);
+  for (const wire::Packet& p : early)
+    if (!deliver(s, number, in, p, nullptr)) return id;
+  if (in.complete())
+    finish_recv(s, number, in,
+                in.total == bytes
+                    ? Status()
+                    : make_error(StatusCode::mismatch,
+                                 fmt::format("rank {} expected {} B from rank {} (tag {}), got {} B",
+                                             config_.rank, bytes, src, tag, in.total)),
+                nullptr);
+  return id;
+}
+
+bool P2pChannel::deliver(Stream& s, std::uint16_t number, Incoming& in, const wire::Packet& p,
+                         Outbox* out) {
+  const wire::Header& h = p.header;
+  const RecvOp& r = *in.recv;
+  if (h.dtype != r.kind.dtype || h.op != r.kind.op) {
+    finish_recv(s, number, in,
+                make_error(StatusCode::mismatch,
+                           fmt::format("rank {}: the message from rank {} (tag {}) carries {} {} "
+                                       "data, the receive expects {} {}: ranks called the "
+                                       "collective with different arguments",
+                                       config_.rank, h.child, h.tree, to_string(h.dtype),
+                                       to_string(h.op), to_string(r.kind.dtype),
+                                       to_string(r.kind.op))),
+                out);
+    return false;
+  }
+  const std::size_t end = std::size_t{h.sequence} + h.count;
+  if (end > r.bytes) {
+    finish_recv(s, number, in,
+                make_error(StatusCode::mismatch,
+                           fmt::format("rank {} expected {} B from rank {} (tag {}), the message "
+                                       "is larger",
+                                       config_.rank, r.bytes, h.child, h.tree)),
+                out);
+    return false;
+  }
+  if (!config_.timing_only && h.count > 0) {
+    if (!p.payload || p.payload->size() != h.count) {
+      finish_recv(s, number, in,
+                  make_error(StatusCode::malformed_packet,
+                             fmt::format("rank {}: a fragment from rank {} (tag {}) came without "
+                                         "its payload",
+                                         config_.rank, h.child, h.tree)),
+                  out);
+      return false;
+    }
+    std::memcpy(r.data + h.sequence, p.payload->data(), h.count);
+  }
+  return true;
+}
+
+void P2pChannel::finish_recv(Stream& s, std::uint16_t number, Incoming& in, Status status,
+                             Outbox* out) {
+  const OpId id = in.recv->id;
+  const std::uint32_t key = pending_recvs_.at(id);
+  pending_recvs_.erase(id);
+  ops_.finish(id, std::move(status));
+  // Acknowledge the whole message even when the receive failed: its sender
+  // must stop, and whatever still arrives is a duplicate of a consumed message.
+  if (config_.reliable_p2p && out) {
+    wire::Header of;
+    of.child = static_cast<std::uint16_t>(key >> 16);
+    of.tree = static_cast<std::uint16_t>(key & 0xffff);
+    of.slot = number;
+    send_ack(of, nullptr, *out);
+  }
+  consume(s, number);
+}
+
+void P2pChannel::consume(Stream& s, std::uint16_t number) {
+  s.open.erase(number);
+  if (number != s.floor) {
+    s.consumed.insert(number);
+    return;
+  }
+  s.floor = (s.floor + 1) & kNumberMask;
+  while (s.consumed.erase(s.floor)) s.floor = (s.floor + 1) & kNumberMask;
+}
+
+void P2pChannel::send_ack(const wire::Header& of, const Incoming* in, Outbox& out) {
+  wire::Packet a;
+  a.header.type = wire::PacketType::ack;
+  a.header.job = config_.job;
+  a.header.key_tag = config_.key_tag;
+  a.header.tree = of.tree;
+  a.header.slot = of.slot;
+  a.header.child = static_cast<std::uint16_t>(config_.rank);
+  if (in == nullptr || in->complete()) {
+    a.header.flags = wire::kFlagLast;
+  } else {
+    std::vector<std::byte> bitmap(std::min((in->have.size() + 7) / 8, wire::kMaxPayloadBytes));
+    for (std::size_t i = 0; i < in->have.size() && i / 8 < bitmap.size(); ++i)
+      if (in->have[i]) bitmap[i / 8] |= static_cast<std::byte>(1u << (i % 8));
+    a.header.count = static_cast<std::uint32_t>(bitmap.size());
+    a.payload = wire::make_payload(bitmap);
+  }
+  a.src = config_.address;
+  a.dst = config_.rank_address[of.child];
+  ++counters_.acks_sent;
+  transmit_(std::move(a), out);
+}
+
+void P2pChannel::on_fragment(const wire::Packet& p, Outbox& out) {
+  const wire::Header& h = p.header;
+  ++counters_.p2p_fragments_received;
+  const std::size_t frag = config_.p2p_payload_bytes;
+  const bool last = h.has(wire::kFlagLast);
+  if (h.child >= config_.rank_address.size() || frag == 0 || h.sequence % frag != 0 ||
+      h.count > frag) {
+    ++counters_.dropped;  // not something a sender with our configuration makes
+    return;
+  }
+  if (retired_.count(h.tree)) {
+    ++counters_.dropped;  // a late repeat for a collective that is over
+    if (config_.reliable_p2p && last) send_ack(h, nullptr, out);
+    return;
+  }
+  auto& slot = streams_[stream_key(h.child, h.tree)];
+  if (!slot) slot = std::make_unique<Stream>();
+  Stream& s = *slot;
+  if (s.is_consumed(h.slot)) {
+    ++counters_.p2p_duplicates;
+    if (config_.reliable_p2p && last) send_ack(h, nullptr, out);
+    return;
+  }
+  Incoming& in = s.open[h.slot];
+  const std::size_t index = h.sequence / frag;
+  const std::size_t end = std::size_t{h.sequence} + h.count;
+  if (index < in.have.size() && in.have[index]) {
+    ++counters_.p2p_duplicates;
+    if (config_.reliable_p2p && last) send_ack(h, &in, out);
+    return;
+  }
+  if ((in.total != SIZE_MAX && end > in.total) || (last && in.received + h.count > end)) {
+    ++counters_.dropped;  // disagrees with the fragments already here
+    return;
+  }
+  if (in.have.size() <= index) in.have.resize(index + 1, 0);
+  in.have[index] = 1;
+  in.received += h.count;
+  if (last) in.total = end;
+  if (in.recv) {
+    if (!deliver(s, h.slot, in, p, &out)) return;
+  } else {
+    ++counters_.unexpected_fragments;
+    in.early.push_back(p);
+  }
+  if (in.complete()) {
+    if (in.recv) {
+      const std::size_t want = in.recv->bytes;
+      finish_recv(s, h.slot, in,
+                  in.total == want
+                      ? Status()
+                      : make_error(StatusCode::mismatch,
+                                   fmt::format("rank {} expected {} B from rank {} (tag {}), got "
+                                               "{} B",
+                                               config_.rank, want, h.child, h.tree, in.total)),
+                  &out);
+    } else if (config_.reliable_p2p) {
+      send_ack(h, &in, out);
+    }
+  } else if (config_.reliable_p2p && last) {
+    send_ack(h, &in, out);
+  }
+}
+
+// ------------------------------------------------------------ lifecycle ----
+
+void P2pChannel::retire_tag(std::uint16_t tag) {
+  if (retired_.insert(tag).second) {
+    retired_order_.push_back(tag);
+    if (retired_order_.size() > kRetiredTags) {
+      retired_.erase(retired_order_.front());
+      retired_order_.pop_front();
+    }
+  }
+  for (auto it = streams_.begin(); it != streams_.end();) {
+    if ((it->first & 0xffff) != tag) {
+      ++it;
+      continue;
+    }
+    for (auto& [number, in] : it->second->open)
+      if (in.recv) {
+        pending_recvs_.erase(in.recv->id);
+        ops_.detach(in.recv->id);
+      }
+    it = streams_.erase(it);
+  }
+  for (auto& [key, m] : outgoing_)
+    if (m->tag == tag) ops_.detach(m->id);
+  for (auto it = send_numbers_.begin(); it != send_numbers_.end();)
+    it = (it->first & 0xffff) == tag ? send_numbers_.erase(it) : std::next(it);
+}
+
+void P2pChannel::abort_all(const Status& why) {
+  for (auto& [key, s] : streams_)
+    for (auto& [number, in] : s->open)
+      if (in.recv) {
+        ops_.finish(in.recv->id, why);
+        in.recv.reset();
+      }
+  pending_recvs_.clear();
+  for (auto& [key, m] : outgoing_) ops_.finish(m->id, why);
+  outgoing_.clear();
+  unacked_bytes_ = 0;
+  timers_.clear();
+}
+
+bool P2pChannel::pending(OpId id) const {
+  if (pending_recvs_.count(id)) return true;
+  for (const auto& [key, m] : outgoing_)
+    if (m->id == id) return true;
+  return false;
+}
+
+}  // namespace inca::protocol

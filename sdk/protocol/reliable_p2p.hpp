@@ -1,0 +1,89 @@
+// Point-to-point messages of one endpoint, sans-I/O: fragmentation, matching
+// (by source, tag and per-stream message number, in posting order),
+// reassembly in any fragment order, duplicate suppression, and, when the
+// endpoint is configured reliable, acknowledgements and retransmission with
+// backoff. Delivery is idempotent: a fragment that arrives twice, or after its
+// message was consumed, is never written again. docs/reliability.md.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <unordered_map>
+#include <unordered_set>
+
+#include "inca/status.hpp"
+#include "protocol/deadline_queue.hpp"
+#include "protocol/endpoint_types.hpp"
+#include "protocol/rto_estimator.hpp"
+
+namespace inca::protocol {
+
+class P2pChannel {
+ public:
+  /// `transmit` puts one packet in an outbox (and counts it).
+  using Transmit = std::function<void(wire::Packet&&, Outbox&)>;
+  P2pChannel(const EndpointConfig& config, OpTable& ops, EndpointCounters& counters,
+             Transmit transmit);
+  ~P2pChannel();
+
+  Result<OpId> post_send(std::uint32_t dst, std::uint16_t tag, MessageKind kind, const void* data,
+                         std::size_t bytes, Time now, Outbox& out);
+  Result<OpId> post_recv(std::uint32_t src, std::uint16_t tag, MessageKind kind, void* data,
+                         std::size_t bytes);
+
+  void on_fragment(const wire::Packet& p, Outbox& out);
+  void on_ack(const wire::Packet& p, Time now, Outbox& out);
+  void on_timer(Time now, Outbox& out);
+  Time next_deadline() const;
+
+  /// The collective that used `tag` is over: pending receives on it are
+  /// dropped (nobody waits for them), sends on it finish unobserved, and
+  /// fragments that still arrive are acknowledged and discarded. The last
+  /// kRetiredTags retired tags are remembered.
+  void retire_tag(std::uint16_t tag);
+  static constexpr std::size_t kRetiredTags = 4096;
+
+  /// Fails every pending send and receive with `why`.
+  void abort_all(const Status& why);
+  /// True while `id` is a pending send or receive of this channel.
+  bool pending(OpId id) const;
+
+ private:
+  struct OutMessage;
+  struct RecvOp;
+  struct Incoming;
+  struct Stream;
+
+  /// Ends a receive and consumes its message; acknowledges it into `out`
+  /// unless that is null.
+  void finish_recv(Stream& s, std::uint16_t msg_no, Incoming& in, Status status, Outbox* out);
+  /// Writes one new fragment into a posted receive; a failed check ends it.
+  bool deliver(Stream& s, std::uint16_t msg_no, Incoming& in, const wire::Packet& p, Outbox* out);
+  void consume(Stream& s, std::uint16_t msg_no);
+  void send_ack(const wire::Header& of, const Incoming* in, Outbox& out);
+  void probe(OutMessage& m, Time now, Outbox& out);
+  void resend_missing(OutMessage& m, Time now, Outbox& out);
+  /// Sets the message's next deadline after `bytes` were (re)sent.
+  void arm(OutMessage& m, Time now, std::uint64_t bytes);
+  void prune_timers();
+  void rearm_all();
+
+  const EndpointConfig& config_;
+  OpTable& ops_;
+  EndpointCounters& counters_;
+  Transmit transmit_;
+  RtoEstimator rto_;
+  std::unordered_map<std::uint64_t, std::unique_ptr<OutMessage>> outgoing_;  // (dst, tag, number)
+  std::unordered_map<std::uint32_t, std::uint16_t> send_numbers_;            // (dst, tag) -> next
+  std::unordered_map<std::uint32_t, std::unique_ptr<Stream>> streams_;       // (src, tag)
+  std::unordered_map<OpId, std::uint32_t> pending_recvs_;  // receive -> its stream
+  std::unordered_set<std::uint16_t> retired_;
+  std::deque<std::uint16_t> retired_order_;
+  DeadlineQueue timers_;  // op = outgoing key
+  std::uint64_t unacked_bytes_ = 0;  // wire bytes of the messages in outgoing_
+};
+
+}  // namespace inca::protocol

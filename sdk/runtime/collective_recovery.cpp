@@ -1,0 +1,147 @@
+// How a communicator runs one collective so that it ends exact or with an
+// error, never a hang, and leaves the communicator usable
+// (docs/reliability.md):
+// - every attempt gets a number, the same on every rank; it tags the attempt's
+//   in-network chunks (switches never mix two attempts) and selects private
+//   point-to-point tags (an earlier attempt's messages never match);
+// - an attempt that times out makes the tree service re-form the tree, then
+//   the ranks agree: if every rank failed it recoverably, all re-run it from
+//   the user's send buffer (the receive buffer is rewritten, so a re-run is
+//   idempotent), in-network on the re-formed tree or with a host algorithm,
+//   as the policy says; otherwise the error is returned.
+#include <fmt/format.h>
+
+#include "inca/algorithm.hpp"
+#include "inca/communicator.hpp"
+#include "manager/aggregation_manager.hpp"
+#include "protocol/endpoint_types.hpp"
+#include "protocol/host_driver.hpp"
+#include "protocol/reliable_p2p.hpp"
+#include "runtime/tree_service.hpp"
+
+namespace inca {
+namespace {
+
+// Attempt numbers select one of this many groups of private tags; tags are
+// retired when their attempt ends, and an endpoint remembers the last
+// P2pChannel::kRetiredTags of them (fewer than a full cycle), so a tag is
+// reused only long after any straggler of its previous attempt.
+constexpr std::uint64_t kTagGroups = 0x8000 / Communicator::kCollectiveTags;
+static_assert(protocol::P2pChannel::kRetiredTags < 0x8000);
+
+}  // namespace
+
+Communicator::Communicator(std::uint32_t rank, std::uint32_t size, protocol::HostDriver& driver,
+                           runtime::TreeService& trees, bool timing_only, const ModelFabric* model)
+    : Communicator(rank, size, driver, nullptr, Status(), timing_only, model) {
+  trees_ = &trees;
+  attempts_ = &trees.attempts(rank);
+  refresh_tree();
+}
+
+void Communicator::refresh_tree() {
+  if (!trees_) return;
+  const runtime::TreeService::Snapshot s = trees_->current();
+  tree_hold_ = s.plan;
+  tree_ = s.plan.get();
+  tree_generation_ = s.generation;
+  innet_status_ = s.plan ? Status() : s.status;
+  if (!s.plan && innet_status_.ok())
+    innet_status_ = make_error(StatusCode::no_tree, "the tree service holds no tree");
+}
+
+std::uint64_t Communicator::begin_attempt(Dtype dtype, ReduceOp op) {
+  in_collective_ = true;
+  collective_dtype_ = dtype;
+  collective_op_ = op;
+  return ++*attempts_;
+}
+
+void Communicator::end_attempt() {
+  in_collective_ = false;
+  for (int k = 0; k < kCollectiveTags; ++k)
+    driver_.endpoint().retire_tag(wire_tag(kCollectiveTag + k));
+}
+
+std::uint16_t Communicator::wire_tag(int tag) const {
+  const int k = tag - kCollectiveTag;
+  if (k < 0 || k >= kCollectiveTags) return static_cast<std::uint16_t>(tag);
+  return static_cast<std::uint16_t>(kCollectiveTag | ((*attempts_ % kTagGroups) * kCollectiveTags) |
+                                    static_cast<std::uint64_t>(k));
+}
+
+protocol::MessageKind Communicator::message_kind(int tag) const {
+  const int k = tag - kCollectiveTag;
+  if (!in_collective_ || k < 0 || k >= kCollectiveTags) return {};
+  return {collective_dtype_, collective_op_};
+}
+
+Status Communicator::run_collective(const AllreduceAlgorithm& first, const AllreduceArgs& args) {
+  const AllreduceAlgorithm* algorithm = &first;
+  for (std::uint32_t rerun = 0;; ++rerun) {
+    const std::uint64_t attempt = begin_attempt(args.dtype, args.op);
+    const std::uint64_t generation = tree_generation_;
+    Status s = algorithm->run(*this, args);
+    end_attempt();
+    if (s.ok() && !deferred_error_.ok()) s = std::exchange(deferred_error_, Status());
+    if (!trees_) return s;
+    const bool timed_out = s.code() == StatusCode::timeout;
+    trees_->report(attempt, rank_,
+                   s.ok()        ? runtime::Outcome::ok
+                   : timed_out   ? runtime::Outcome::recoverable
+                                 : runtime::Outcome::fatal,
+                   now());
+    if (!timed_out) return s;
+
+    // The fabric stopped answering somewhere: the tree is suspect.
+    if (algorithm->uses_switches) trees_->tree_failed(generation);
+    const RecoveryOptions& policy = trees_->options();
+    auto give_up = [&](const std::string& why) {
+      last_note_ += (last_note_.empty() ? "" : "; ") + algorithm->name + " failed (" +
+                    s.to_string() + "); " + why;
+      return s;
+    };
+    if (algorithm->uses_switches && policy.on_switch_failure == SwitchFailurePolicy::error)
+      return give_up("policy 'error': not re-run; later collectives use the re-formed tree");
+    if (rerun >= policy.max_reruns)
+      return give_up(fmt::format("not re-run: {} re-runs already", rerun));
+
+    // Either every rank re-runs this attempt or none does.
+    static const std::function<bool()> never = [] { return false; };
+    Time poll = 10 * kPicosPerMicro;
+    std::optional<runtime::TreeService::Verdict> verdict;
+    while (!(verdict = trees_->verdict(attempt, now()))) {
+      driver_.block_until(never, now() + poll);
+      poll = std::min<Time>(poll * 2, kPicosPerMilli);
+    }
+    if (!verdict->rerun) return give_up("not re-run: " + verdict->why);
+
+    tree_hold_ = verdict->tree.plan;
+    tree_ = tree_hold_.get();
+    tree_generation_ = verdict->tree.generation;
+    innet_status_ = tree_ ? Status() : verdict->tree.status;
+    const std::string failed = algorithm->name;
+    std::string how;
+    if (algorithm->uses_switches) {
+      const bool fallback =
+          policy.on_switch_failure == SwitchFailurePolicy::fallback || !innet_available();
+      trees_->count_rerun(attempt, fallback);
+      if (fallback) {
+        algorithm = find_allreduce("ring");
+        how = innet_available() ? "re-ran with ring (policy 'fallback')"
+                                : "no tree could be formed (" + innet_status_.to_string() +
+                                      "); re-ran with ring";
+      } else {
+        how = "re-formed the tree and re-ran in-network";
+      }
+    } else {
+      trees_->count_rerun(attempt, false);
+      how = "re-ran it";
+    }
+    last_note_ += (last_note_.empty() ? "" : "; ") + failed + " attempt failed (" +
+                  s.to_string() + "); " + how;
+    last_algorithm_ = algorithm->name;
+  }
+}
+
+}  // namespace inca

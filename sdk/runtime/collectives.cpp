@@ -1,0 +1,217 @@
+// Reduce, broadcast, barrier, reduce-scatter and all-gather on a
+// Communicator: argument checks, the choice between the in-network version
+// and the host algorithm, and one collective attempt around the algorithm so
+// that its point-to-point tags are private and a timed-out attempt is re-run
+// (collective_recovery.cpp).
+#include <cstdint>
+
+#include <fmt/format.h>
+
+#include "algorithms/binomial_broadcast.hpp"
+#include "algorithms/binomial_reduce.hpp"
+#include "algorithms/dissemination_barrier.hpp"
+#include "algorithms/innet_collectives.hpp"
+#include "algorithms/loc_allreduce.hpp"
+#include "algorithms/ring_allgather.hpp"
+#include "algorithms/ring_reduce_scatter.hpp"
+#include "inca/algorithm.hpp"
+#include "inca/communicator.hpp"
+
+namespace inca {
+namespace {
+
+// Each check names the collective and the rank, so that a failure in a
+// 64-rank run points at its cause.
+Status check_dtype(Collective c, int rank, Dtype dtype) {
+  if (dtype_size(dtype) == 0)
+    return make_error(StatusCode::invalid_argument,
+                      fmt::format("{} on rank {}: unknown dtype code {}", to_string(c), rank,
+                                  static_cast<int>(dtype)));
+  return {};
+}
+
+Status check_count(Collective c, int rank, std::size_t count, Dtype dtype, std::size_t blocks) {
+  if (count > SIZE_MAX / dtype_size(dtype) / blocks)
+    return make_error(StatusCode::invalid_argument,
+                      fmt::format("{} on rank {}: {} x {} elements of {} overflow the address "
+                                  "space",
+                                  to_string(c), rank, blocks, count, to_string(dtype)));
+  return {};
+}
+
+Status check_root(Collective c, int rank, int root, int size) {
+  if (root < 0 || root >= size)
+    return make_error(
+        StatusCode::invalid_argument,
+        fmt::format("{} on rank {}: root {} outside 0..{}", to_string(c), rank, root, size - 1));
+  return {};
+}
+
+Status check_buffer(Collective c, int rank, const void* buffer, const char* which,
+                    std::size_t count) {
+  if (count > 0 && buffer == nullptr)
+    return make_error(StatusCode::invalid_argument,
+                      fmt::format("{} on rank {}: null {} buffer with count {}", to_string(c), rank,
+                                  which, count));
+  return {};
+}
+
+}  // namespace
+
+Status Communicator::run_other_collective(Collective collective, const CollectiveOptions& options,
+                                          std::size_t bytes, std::size_t elem_size, Dtype dtype,
+                                          ReduceOp op,
+                                          const std::function<Status(bool innet)>& body) {
+  last_note_.clear();
+  refresh_tree();  // a failure may have re-formed it since the last collective
+  const std::string host(host_algorithm(collective));
+  const std::string& asked = options.algorithm;
+  bool innet = false;
+  if (asked == "innet") {
+    if (size_ > 1 && !innet_available())
+      return make_error(StatusCode::not_supported,
+                        fmt::format("{} on rank {}: in-network unavailable: {}",
+                                    to_string(collective), rank_, innet_status_.to_string()));
+    innet = true;
+  } else if (asked == "auto") {
+    if (size_ > 1 && !innet_available()) {
+      last_note_ = "in-network unavailable (" + innet_status_.to_string() + "); chose " + host;
+    } else if (size_ > 1 && model_) {
+      const auto t_innet = model_collective(collective, "innet", *model_, bytes, elem_size);
+      const auto t_host = model_collective(collective, host, *model_, bytes, elem_size);
+      innet = t_innet && (!t_host || *t_innet <= *t_host);
+    } else {
+      // Without a model, in-network whenever a tree exists (as for allreduce).
+      innet = size_ > 1;
+    }
+  } else if (asked != host) {
+    return make_error(StatusCode::invalid_argument,
+                      fmt::format("unknown {} algorithm '{}' (choose auto, innet or {})",
+                                  to_string(collective), asked, host));
+  }
+  last_algorithm_ = innet ? "innet" : host;
+
+  // Re-runs after a timeout go through the same body; if the tree is gone by
+  // then, the host algorithm takes over.
+  AllreduceAlgorithm attempt;
+  attempt.name = last_algorithm_;
+  attempt.run = [&](Communicator& comm, const AllreduceArgs&) {
+    const bool use_switches = innet && (comm.size() == 1 || comm.innet_available());
+    return body(use_switches);
+  };
+  AllreduceArgs args;
+  args.count = bytes / elem_size;
+  args.dtype = dtype;
+  args.op = op;
+  args.reproducible = options.reproducible;
+  return run_collective(attempt, args);
+}
+
+Status Communicator::reduce(const void* send, void* recv, std::size_t count, Dtype dtype,
+                            ReduceOp op, int root, const CollectiveOptions& options) {
+  const Collective c = Collective::reduce;
+  INCA_RETURN_IF_ERROR(check_op(op, dtype));
+  INCA_RETURN_IF_ERROR(check_count(c, rank(), count, dtype, 1));
+  INCA_RETURN_IF_ERROR(check_root(c, rank(), root, size()));
+  if (!timing_only_) {
+    INCA_RETURN_IF_ERROR(check_buffer(c, rank(), send, "send", count));
+    if (rank() == root) INCA_RETURN_IF_ERROR(check_buffer(c, rank(), recv, "receive", count));
+  }
+  const std::size_t esize = dtype_size(dtype);
+  return run_other_collective(c, options, count * esize, esize, dtype, op, [&](bool innet) {
+    return innet ? algorithms::innet_reduce(*this, send, recv, count, dtype, op, root,
+                                            options.reproducible)
+                 : algorithms::binomial_reduce(*this, send, recv, count, dtype, op, root);
+  });
+}
+
+Status Communicator::broadcast(void* buf, std::size_t count, Dtype dtype, int root,
+                               const CollectiveOptions& options) {
+  const Collective c = Collective::broadcast;
+  INCA_RETURN_IF_ERROR(check_dtype(c, rank(), dtype));
+  INCA_RETURN_IF_ERROR(check_count(c, rank(), count, dtype, 1));
+  INCA_RETURN_IF_ERROR(check_root(c, rank(), root, size()));
+  if (!timing_only_) INCA_RETURN_IF_ERROR(check_buffer(c, rank(), buf, "data", count));
+  const std::size_t bytes = count * dtype_size(dtype);
+  // The in-network broadcast reduces bytes with bor, whatever the dtype.
+  return run_other_collective(
+      c, options, bytes, dtype_size(dtype), dtype, ReduceOp::bor, [&](bool innet) {
+        return innet ? algorithms::innet_broadcast(*this, buf, bytes, root)
+                     : algorithms::binomial_broadcast(*this, buf, bytes, root);
+      });
+}
+
+Status Communicator::barrier(const CollectiveOptions& options) {
+  return run_other_collective(
+      Collective::barrier, options, 1, 1, Dtype::u8, ReduceOp::bor, [&](bool innet) {
+        return innet ? algorithms::innet_barrier(*this) : algorithms::dissemination_barrier(*this);
+      });
+}
+
+Status Communicator::reduce_scatter(const void* send, void* recv, std::size_t recvcount,
+                                    Dtype dtype, ReduceOp op, const CollectiveOptions& options) {
+  const Collective c = Collective::reduce_scatter;
+  INCA_RETURN_IF_ERROR(check_op(op, dtype));
+  INCA_RETURN_IF_ERROR(check_count(c, rank(), recvcount, dtype, size_));
+  if (!timing_only_) {
+    INCA_RETURN_IF_ERROR(check_buffer(c, rank(), send, "send", recvcount));
+    INCA_RETURN_IF_ERROR(check_buffer(c, rank(), recv, "receive", recvcount));
+  }
+  const std::size_t esize = dtype_size(dtype);
+  return run_other_collective(
+      c, options, recvcount * esize * size_, esize, dtype, op, [&](bool innet) {
+        return innet ? algorithms::innet_reduce_scatter(*this, send, recv, recvcount, dtype, op,
+                                                        options.reproducible)
+                     : algorithms::ring_reduce_scatter(*this, send, recv, recvcount, dtype, op);
+      });
+}
+
+Status Communicator::allgather(const void* send, void* recv, std::size_t sendcount, Dtype dtype,
+                               const CollectiveOptions& options) {
+  const Collective c = Collective::allgather;
+  INCA_RETURN_IF_ERROR(check_dtype(c, rank(), dtype));
+  INCA_RETURN_IF_ERROR(check_count(c, rank(), sendcount, dtype, size_));
+  if (!timing_only_) {
+    INCA_RETURN_IF_ERROR(check_buffer(c, rank(), send, "send", sendcount));
+    INCA_RETURN_IF_ERROR(check_buffer(c, rank(), recv, "receive", sendcount));
+  }
+  const std::size_t block = sendcount * dtype_size(dtype);
+  return run_other_collective(c, options, block, dtype_size(dtype), dtype, ReduceOp::bor,
+                              [&](bool innet) {
+                                return innet ? algorithms::innet_allgather(*this, send, recv, block)
+                                             : algorithms::ring_allgather(*this, send, recv, block);
+                              });
+}
+
+Status Communicator::allreduce_loc(const void* send, void* recv, std::size_t count, LocDtype dtype,
+                                   LocOp op) {
+  const std::size_t pair = loc_pair_size(dtype);
+  if (pair == 0 || (op != LocOp::minloc && op != LocOp::maxloc))
+    return make_error(StatusCode::invalid_argument,
+                      fmt::format("allreduce_loc on rank {}: unknown pair dtype {} or op {}", rank_,
+                                  static_cast<int>(dtype), static_cast<int>(op)));
+  if (count > SIZE_MAX / pair)
+    return make_error(
+        StatusCode::invalid_argument,
+        fmt::format("allreduce_loc on rank {}: {} pairs overflow the address space", rank_, count));
+  if (!timing_only_ && count > 0 && (send == nullptr || recv == nullptr))
+    return make_error(
+        StatusCode::invalid_argument,
+        fmt::format("allreduce_loc on rank {}: null buffer with count {}", rank_, count));
+  last_note_.clear();
+  last_algorithm_ = "binomial_loc";
+  AllreduceAlgorithm attempt;
+  attempt.name = last_algorithm_;
+  attempt.run = [&](Communicator& comm, const AllreduceArgs&) {
+    return algorithms::loc_allreduce(comm, send, recv, count, dtype, op);
+  };
+  // The attempt's dtype/op travel with its messages: ranks that disagree on
+  // the op fail with `mismatch`.
+  AllreduceArgs args;
+  args.count = count;
+  args.dtype = Dtype::u8;
+  args.op = op == LocOp::minloc ? ReduceOp::min : ReduceOp::max;
+  return run_collective(attempt, args);
+}
+
+}  // namespace inca

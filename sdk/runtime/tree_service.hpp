@@ -1,0 +1,111 @@
+// The world communicator's aggregation tree as every rank sees it, and what
+// ranks use to recover from a failed collective (docs/reliability.md):
+// - the tree is re-formed (once per failed generation) around the switches
+//   and links the fabric reports dead;
+// - ranks report each collective attempt's outcome, and a rank that failed
+//   waits for everyone's outcome before it re-runs, so that either all ranks
+//   re-run an attempt or none does.
+// One per World, shared by its ranks; thread-safe (the live fabric runs ranks
+// as threads). In one process this is shared memory; a multi-process
+// deployment would put it behind the launcher's out-of-band channel, as
+// SHARP does with its OOB barrier and gather callbacks.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "fabric.hpp"
+#include "inca/faults.hpp"
+#include "inca/stats.hpp"
+#include "inca/status.hpp"
+#include "manager/aggregation_manager.hpp"
+#include "topology/topology.hpp"
+
+namespace inca::runtime {
+
+/// What one rank says about one collective attempt.
+enum class Outcome : std::uint8_t {
+  pending = 0,
+  ok,           ///< completed with the exact result
+  recoverable,  ///< failed because the fabric stopped answering (timeout)
+  fatal,        ///< failed in a way a re-run repeats (mismatch, bad argument)
+};
+
+class TreeService {
+ public:
+  /// The tree every rank uses: a snapshot stays valid after a re-form.
+  struct Snapshot {
+    std::shared_ptr<const manager::TreePlan> plan;  ///< null when there is no tree
+    Status status;                                  ///< why there is none
+    std::uint64_t generation = 0;
+  };
+  /// The decision on a failed attempt, the same for every rank that asks.
+  struct Verdict {
+    bool rerun = false;  ///< every rank failed it recoverably
+    std::string why;     ///< when not: who completed it or failed for good
+    Snapshot tree;       ///< the tree to re-run on
+  };
+
+  TreeService(const topology::Topology& topology, manager::AggregationManager& manager,
+              fabric::Fabric& fabric, manager::TreeRequest request, std::uint32_t ranks,
+              const RecoveryOptions& options);
+
+  /// Allocates and installs the first tree; when that fails in-network
+  /// collectives are unavailable, which is no error.
+  void start();
+  Snapshot current() const;
+  const RecoveryOptions& options() const { return options_; }
+
+  /// An attempt on tree `generation` timed out on some rank: remove that
+  /// tree, and build and install a new one around dead switches and links.
+  /// Only the first report for a generation does anything.
+  void tree_failed(std::uint64_t generation);
+
+  /// Records one rank's outcome of `attempt` at time `now`.
+  void report(std::uint64_t attempt, std::uint32_t rank, Outcome outcome, Time now);
+  /// The verdict on `attempt` once every rank reported, or once the
+  /// agreement window that the first failure opened has closed; nullopt
+  /// before. Decided once: later reports do not change it.
+  std::optional<Verdict> verdict(std::uint64_t attempt, Time now);
+  /// Counts a re-run of `attempt` (once, whatever number of ranks say so).
+  void count_rerun(std::uint64_t attempt, bool fallback);
+
+  /// Rank `rank`'s count of collective attempts begun. It outlives the
+  /// communicators of single runs, so attempt numbers never repeat; only that
+  /// rank touches its counter.
+  std::uint64_t& attempts(std::uint32_t rank) { return attempts_[rank]; }
+
+  /// collectives_failed, trees_reformed, reruns, fallbacks, agreements_incomplete.
+  void add_stats(WorldStats& stats) const;
+
+ private:
+  struct Record {
+    std::vector<Outcome> outcomes;
+    std::uint32_t reported = 0;
+    Time close_at = kNever;
+    std::optional<Verdict> decided;
+    bool rerun_counted = false;
+  };
+  Snapshot install_tree();  // with the lock held
+  Verdict decide(const Record& r, bool complete);
+
+  const topology::Topology& topology_;
+  manager::AggregationManager& manager_;
+  fabric::Fabric& fabric_;
+  manager::TreeRequest request_;
+  std::uint32_t ranks_;
+  RecoveryOptions options_;
+
+  mutable std::mutex mutex_;
+  Snapshot current_;
+  std::map<std::uint64_t, Record> records_;
+  std::vector<std::uint64_t> attempts_;  // per rank; not guarded (each rank owns its own)
+  WorldStats counts_;  // only the recovery fields are used
+};
+
+}  // namespace inca::runtime

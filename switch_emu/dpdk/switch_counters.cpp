@@ -1,0 +1,116 @@
+#include "dpdk/switch_counters.hpp"
+
+#include <fmt/format.h>
+
+namespace inca::dpdk_switch {
+
+std::string_view to_string(DropReason r) {
+  switch (r) {
+    case DropReason::runt_frame:
+      return "runt_frame";
+    case DropReason::oversize_frame:
+      return "oversize_frame";
+    case DropReason::bad_arp:
+      return "bad_arp";
+    case DropReason::bad_ipv4:
+      return "bad_ipv4";
+    case DropReason::bad_udp:
+      return "bad_udp";
+    case DropReason::ip_fragment:
+      return "ip_fragment";
+    case DropReason::bad_udp_length:
+      return "bad_udp_length";
+    case DropReason::bad_ip_checksum:
+      return "bad_ip_checksum";
+    case DropReason::own_source:
+      return "own_source";
+    case DropReason::same_port:
+      return "same_port";
+    case DropReason::unhandled_local:
+      return "unhandled_local";
+    case DropReason::no_neighbor:
+      return "no_neighbor";
+    case DropReason::bad_egress_port:
+      return "bad_egress_port";
+    case DropReason::encode_failed:
+      return "encode_failed";
+    case DropReason::no_mbuf:
+      return "no_mbuf";
+    case DropReason::tx_full:
+      return "tx_full";
+    case DropReason::rate_limit:
+      return "rate_limit";
+  }
+  return "unknown_drop_reason";
+}
+
+void append_counters(std::uint16_t port, const PortCounters& c, std::vector<wire::Counter>& out) {
+  const std::string prefix = fmt::format("port{}.", port);
+  auto add = [&](std::string_view name, std::uint64_t v) {
+    out.push_back({prefix + std::string(name), v});
+  };
+  add("link_up", c.link_up);
+  add("rx_packets", c.rx_packets);
+  add("rx_bytes", c.rx_bytes);
+  add("tx_packets", c.tx_packets);
+  add("tx_bytes", c.tx_bytes);
+  add("inca_rx", c.inca_rx);
+  add("inca_tx", c.inca_tx);
+  add("inca_forwarded", c.inca_forwarded);
+  add("l2_unicast", c.l2_unicast);
+  add("l2_flooded", c.l2_flooded);
+  add("arp_replies", c.arp_replies);
+  add("rate_limit_waits", c.rate_limit_waits);
+  for (std::size_t r = 0; r < kDropReasons; ++r)
+    add(fmt::format("drop_{}", to_string(static_cast<DropReason>(r))), c.drops[r]);
+  for (std::size_t e = 1; e < kDecodeErrors; ++e)
+    add(fmt::format("decode_{}", wire::to_string(static_cast<wire::DecodeError>(e))),
+        c.decode_drops[e]);
+}
+
+void append_counters(const engine::EngineCounters& c, std::vector<wire::Counter>& out) {
+  auto add = [&](std::string_view name, std::uint64_t v) {
+    out.push_back({"engine." + std::string(name), v});
+  };
+  add("packets_in", c.packets_in);
+  add("contributions", c.contributions);
+  add("duplicates", c.duplicates);
+  add("duplicate_answers", c.duplicate_answers);
+  add("partial_reforwards", c.partial_reforwards);
+  add("partials_sent", c.partials_sent);
+  add("results", c.results);
+  add("results_sent", c.results_sent);
+  add("slot_full", c.slot_full);
+  add("stale", c.stale);
+  add("results_in", c.results_in);
+  add("results_repeated", c.results_repeated);
+  add("refused", c.refused);
+  add("errors_in", c.errors_in);
+  add("errors_sent", c.errors_sent);
+  add("drop_unknown_tree", c.drop_unknown_tree);
+  add("drop_bad_key", c.drop_bad_key);
+  add("drop_bad_child", c.drop_bad_child);
+  add("drop_mismatch", c.drop_mismatch);
+  add("drop_oversize", c.drop_oversize);
+  add("drop_bad_type", c.drop_bad_type);
+  add("drop_malformed", c.drop_malformed);
+}
+
+std::string format_counters(const std::vector<wire::Counter>& counters) {
+  std::string out;
+  std::string group;
+  for (const auto& c : counters) {
+    const auto dot = c.name.find('.');
+    const std::string g = c.name.substr(0, dot);
+    if (g != group) {
+      if (!group.empty()) out += '\n';
+      group = g;
+      out += g + ':';
+    }
+    if (c.value != 0) out += fmt::format(" {}={}", c.name.substr(dot + 1), c.value);
+  }
+  if (!out.empty()) out += '\n';
+  return out;
+}
+
+}  // namespace inca::dpdk_switch

@@ -1,0 +1,73 @@
+// The counters of inca-switch: per port (traffic, layer-2 decisions, drops
+// by reason) and the engine's EngineCounters, flattened into named values
+// for the control channel and printed on SIGUSR1 and at exit.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "engine/aggregation_node.hpp"
+#include "wire/control_codec.hpp"
+#include "wire/header.hpp"
+
+namespace inca::dpdk_switch {
+
+/// Why the switch dropped a frame (inca decode failures are counted apart,
+/// by wire::DecodeError; the engine counts its own rejections).
+enum class DropReason : std::uint8_t {
+  runt_frame,       ///< shorter than an Ethernet header
+  oversize_frame,   ///< longer than the switch's receive scratch buffer
+  bad_arp,          ///< ARP with a malformed body
+  bad_ipv4,         ///< IPv4 header inconsistent with the frame
+  bad_udp,          ///< UDP header missing or longer than its packet
+  ip_fragment,      ///< a fragmented datagram to the inca port
+  bad_udp_length,   ///< inca datagram whose UDP length is not the IPv4 payload
+  bad_ip_checksum,  ///< inca datagram whose IPv4 header checksum is wrong
+  own_source,       ///< source MAC is one of this switch's ports (a loop or an echo)
+  same_port,        ///< layer-2 destination lives on the ingress port
+  unhandled_local,  ///< addressed to a switch port but neither ARP nor inca
+  no_neighbor,      ///< an inca packet for a port whose far end is unknown
+  bad_egress_port,  ///< a tree names a port this switch does not have
+  encode_failed,    ///< the engine emitted a packet that does not encode (a bug)
+  no_mbuf,          ///< packet buffer pool exhausted
+  tx_full,          ///< egress queue full (the port does not keep up)
+  rate_limit,       ///< egress queue full on a rate-limited port
+};
+inline constexpr std::size_t kDropReasons = static_cast<std::size_t>(DropReason::rate_limit) + 1;
+std::string_view to_string(DropReason r);
+
+inline constexpr std::size_t kDecodeErrors =
+    static_cast<std::size_t>(wire::DecodeError::bad_checksum) + 1;
+
+struct PortCounters {
+  std::uint64_t link_up = 0;  ///< 1 while the port's link is up (a gauge, refreshed by the loop)
+  std::uint64_t rx_packets = 0;
+  std::uint64_t rx_bytes = 0;
+  std::uint64_t tx_packets = 0;
+  std::uint64_t tx_bytes = 0;
+  std::uint64_t inca_rx = 0;           ///< valid contributions/results/errors handed to the engine
+  std::uint64_t inca_tx = 0;           ///< inca packets the engine emitted through this port
+  std::uint64_t inca_forwarded = 0;    ///< valid inca p2p/ack/control packets switched at layer 2
+  std::uint64_t l2_unicast = 0;        ///< frames forwarded to one learned port
+  std::uint64_t l2_flooded = 0;        ///< broadcast, multicast or unknown-destination frames
+  std::uint64_t arp_replies = 0;       ///< ARP requests for the switch's address answered
+  std::uint64_t rate_limit_waits = 0;  ///< frames queued behind the token bucket
+  std::array<std::uint64_t, kDropReasons> drops{};
+  std::array<std::uint64_t, kDecodeErrors> decode_drops{};  ///< by wire::DecodeError
+
+  void drop(DropReason r) { ++drops[static_cast<std::size_t>(r)]; }
+  std::uint64_t dropped(DropReason r) const { return drops[static_cast<std::size_t>(r)]; }
+};
+
+/// Appends "port<N>.<name>" values (every field, zeros included).
+void append_counters(std::uint16_t port, const PortCounters& c, std::vector<wire::Counter>& out);
+/// Appends "engine.<name>" values.
+void append_counters(const engine::EngineCounters& c, std::vector<wire::Counter>& out);
+
+/// Human-readable report: one line per group, zero-valued drops left out.
+std::string format_counters(const std::vector<wire::Counter>& counters);
+
+}  // namespace inca::dpdk_switch

@@ -1,0 +1,25 @@
+// The endpoint configuration of one host, as every fabric derives it from the
+// world's template: the host's rank and fabric address, and the address of
+// every rank (host index h has address h in every fabric built on a topology).
+#pragma once
+
+#include <cstdint>
+#include <numeric>
+
+#include "protocol/host_endpoint.hpp"
+#include "topology/topology.hpp"
+
+namespace inca::fabric {
+
+inline protocol::EndpointConfig host_endpoint_config(const protocol::EndpointConfig& base,
+                                                     const topology::Topology& topology,
+                                                     std::uint32_t host) {
+  protocol::EndpointConfig config = base;
+  config.rank = host;
+  config.address = host;
+  config.rank_address.resize(topology.host_count());
+  std::iota(config.rank_address.begin(), config.rank_address.end(), wire::Address{0});
+  return config;
+}
+
+}  // namespace inca::fabric

@@ -1,0 +1,587 @@
+// The switch aggregation engine driven directly with hand-built packets: exact
+// reductions, partials up and results down, the duplicate rules of every slot
+// state, shadow sets, every drop counter, reproducible child-order folding,
+// timing-only packets, and the install/remove checks.
+#include "engine/aggregation_node.hpp"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <array>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "test_support.hpp"
+
+namespace inca::engine {
+namespace {
+
+using test::from_bytes;
+using test::payload_of;
+
+constexpr std::uint32_t kJob = 7;
+constexpr std::uint32_t kKey = 0xabcd1234;
+constexpr std::uint16_t kTree = 3;
+constexpr std::uint16_t kParentPort = 11;
+constexpr std::uint16_t kIndexAtParent = 2;
+
+// Child i arrives on kPorts[i]: deliberately not 0..n-1, so a test that mixes
+// up child index and port fails.
+const std::vector<std::uint16_t> kPorts{5, 1, 9};
+
+wire::TreeInstall tree_install(std::vector<std::uint16_t> ports, std::uint16_t window,
+                               std::uint16_t parent = wire::kNoPort) {
+  wire::TreeInstall t;
+  t.job = kJob;
+  t.key_tag = kKey;
+  t.tree = kTree;
+  t.slot_base = 0;
+  t.slot_count = window;
+  t.slot_payload_bytes = 64;
+  t.parent_port = parent;
+  t.index_at_parent = parent == wire::kNoPort ? 0 : kIndexAtParent;
+  t.child_ports = std::move(ports);
+  return t;
+}
+
+// A chunk's header as a host builds it: slot = seq % window, shadow = the
+// parity of seq / window.
+wire::Header chunk_header(wire::PacketType type, std::uint32_t seq, std::uint16_t window,
+                          std::uint16_t child, std::uint32_t count, std::uint8_t flags = 0) {
+  wire::Header h;
+  h.type = type;
+  h.flags = flags;
+  h.dtype = Dtype::f32;
+  h.op = ReduceOp::sum;
+  h.child = child;
+  h.job = kJob;
+  h.key_tag = kKey;
+  h.tree = kTree;
+  h.slot = static_cast<std::uint16_t>(seq % window);
+  h.shadow = (seq / window) % 2 != 0;
+  h.sequence = seq;
+  h.count = count;
+  return h;
+}
+
+wire::Packet contribution(std::uint16_t child, std::uint32_t seq, const std::vector<float>& values,
+                          std::uint16_t window = 4, std::uint8_t flags = 0) {
+  wire::Packet p;
+  p.header = chunk_header(wire::PacketType::contribution, seq, window, child,
+                          static_cast<std::uint32_t>(values.size()), flags);
+  p.payload = payload_of(values);
+  return p;
+}
+
+wire::Packet result_from_parent(std::uint32_t seq, const std::vector<float>& values,
+                                std::uint16_t window = 4) {
+  wire::Packet p;
+  p.header = chunk_header(wire::PacketType::result, seq, window, 0,
+                          static_cast<std::uint32_t>(values.size()));
+  p.payload = payload_of(values);
+  return p;
+}
+
+std::vector<float> values_of(const wire::Packet& p) {
+  return from_bytes<float>(p.payload_span());
+}
+
+// Every counter by name, so a test can say "exactly this one moved".
+std::map<std::string, std::uint64_t> counter_map(const EngineCounters& c) {
+  return {{"contributions", c.contributions},
+          {"duplicates", c.duplicates},
+          {"duplicate_answers", c.duplicate_answers},
+          {"partial_reforwards", c.partial_reforwards},
+          {"partials_sent", c.partials_sent},
+          {"results", c.results},
+          {"results_sent", c.results_sent},
+          {"slot_full", c.slot_full},
+          {"stale", c.stale},
+          {"drop_unknown_tree", c.drop_unknown_tree},
+          {"drop_bad_key", c.drop_bad_key},
+          {"drop_bad_child", c.drop_bad_child},
+          {"drop_mismatch", c.drop_mismatch},
+          {"drop_oversize", c.drop_oversize},
+          {"drop_bad_type", c.drop_bad_type}};
+}
+
+class AggregationNodeTest : public ::testing::Test {
+ protected:
+  AggregationNode node_{SwitchConfig{64, 256}};
+  std::vector<Emit> out_;
+
+  void install(const wire::TreeInstall& t) { ASSERT_TRUE(node_.install(t).ok()); }
+  // Feeds one packet and returns what the node emitted for it.
+  std::vector<Emit> feed(std::uint16_t port, const wire::Packet& p) {
+    out_.clear();
+    node_.on_packet(port, p, out_);
+    return out_;
+  }
+  std::vector<Emit> feed_child(const wire::Packet& p) { return feed(kPorts[p.header.child], p); }
+  // Feeds a packet that must be dropped silently into exactly counter `name`.
+  void expect_dropped_into(std::uint16_t port, const wire::Packet& p, const std::string& name) {
+    auto before = counter_map(node_.counters());
+    EXPECT_TRUE(feed(port, p).empty()) << name;
+    ++before[name];
+    EXPECT_EQ(counter_map(node_.counters()), before) << "expected only " << name << " to move";
+  }
+};
+
+TEST_F(AggregationNodeTest, RootMulticastsTheExactSumToEveryChildOnceAllArrive) {
+  install(tree_install(kPorts, 4));
+  EXPECT_TRUE(feed_child(contribution(0, 0, {1.5f, -2, 1e6f})).empty());
+  EXPECT_TRUE(feed_child(contribution(2, 0, {0.25f, 8, 3})).empty());
+  auto emits = feed_child(contribution(1, 0, {4, 0.5f, -1e6f}));
+
+  ASSERT_EQ(emits.size(), 3u);
+  for (std::size_t i = 0; i < emits.size(); ++i) {
+    EXPECT_EQ(emits[i].port, kPorts[i]);
+    const wire::Header& h = emits[i].packet.header;
+    EXPECT_EQ(h.type, wire::PacketType::result);
+    EXPECT_EQ(h.sequence, 0u);
+    EXPECT_EQ(h.slot, 0u);
+    EXPECT_FALSE(h.shadow);
+    EXPECT_EQ(h.count, 3u);
+    EXPECT_EQ(h.dtype, Dtype::f32);
+    EXPECT_EQ(h.job, kJob);
+    EXPECT_EQ(h.key_tag, kKey);
+    // Arrival order 0, 2, 1: ((a0 + a2) + a1), computed here the same way.
+    EXPECT_EQ(values_of(emits[i].packet),
+              (std::vector<float>{(1.5f + 0.25f) + 4, (-2.0f + 8) + 0.5f, (1e6f + 3) + -1e6f}));
+    // One buffer referenced by every copy of the multicast.
+    EXPECT_EQ(emits[i].packet.payload, emits[0].packet.payload);
+  }
+  const EngineCounters& c = node_.counters();
+  EXPECT_EQ(c.contributions, 3u);
+  EXPECT_EQ(c.results, 1u);
+  EXPECT_EQ(c.results_sent, 3u);
+  EXPECT_EQ(c.partials_sent, 0u);
+}
+
+TEST_F(AggregationNodeTest, NonRootSendsItsPartialUpAndMulticastsTheParentsResult) {
+  install(tree_install({0, 1}, 4, kParentPort));
+  EXPECT_TRUE(feed(0, contribution(0, 1, {1, 2}, 4, wire::kFlagLast)).empty());
+  auto up = feed(1, contribution(1, 1, {10, 20}, 4, wire::kFlagLast));
+  ASSERT_EQ(up.size(), 1u);
+  EXPECT_EQ(up[0].port, kParentPort);
+  EXPECT_EQ(up[0].packet.header.type, wire::PacketType::contribution);
+  EXPECT_EQ(up[0].packet.header.child, kIndexAtParent);
+  EXPECT_EQ(up[0].packet.header.sequence, 1u);
+  EXPECT_EQ(up[0].packet.header.slot, 1u);
+  EXPECT_TRUE(up[0].packet.header.has(wire::kFlagLast));
+  EXPECT_EQ(values_of(up[0].packet), (std::vector<float>{11, 22}));
+  EXPECT_EQ(node_.counters().partials_sent, 1u);
+  EXPECT_EQ(node_.counters().results, 0u);
+
+  auto down = feed(kParentPort, result_from_parent(1, {111, 222}));
+  ASSERT_EQ(down.size(), 2u);
+  for (std::uint16_t i = 0; i < 2; ++i) {
+    EXPECT_EQ(down[i].port, i);
+    EXPECT_EQ(down[i].packet.header.type, wire::PacketType::result);
+    EXPECT_EQ(down[i].packet.header.sequence, 1u);
+    EXPECT_EQ(values_of(down[i].packet), (std::vector<float>{111, 222}));
+  }
+  EXPECT_EQ(node_.counters().results, 1u);
+  EXPECT_EQ(node_.counters().results_sent, 2u);
+}
+
+TEST_F(AggregationNodeTest, DuplicateBeforeCompletionIsDroppedNotAddedTwice) {
+  install(tree_install(kPorts, 4));
+  feed_child(contribution(0, 0, {1}));
+  // A retransmission carries the same child bit; even with other data it
+  // must not be folded in.
+  EXPECT_TRUE(feed_child(contribution(0, 0, {100})).empty());
+  EXPECT_EQ(node_.counters().duplicates, 1u);
+  EXPECT_EQ(node_.counters().duplicate_answers, 0u);
+  feed_child(contribution(1, 0, {2}));
+  auto emits = feed_child(contribution(2, 0, {4}));
+  ASSERT_EQ(emits.size(), 3u);
+  EXPECT_EQ(values_of(emits[0].packet), std::vector<float>{7});
+  EXPECT_EQ(node_.counters().contributions, 3u);
+}
+
+TEST_F(AggregationNodeTest, DuplicateAfterCompletionAtRootIsAnsweredByUnicastFromTheKeptResult) {
+  install(tree_install(kPorts, 4));
+  feed_child(contribution(0, 2, {1}));
+  feed_child(contribution(1, 2, {2}));
+  auto multicast = feed_child(contribution(2, 2, {4}));
+  ASSERT_EQ(multicast.size(), 3u);
+
+  auto answer = feed_child(contribution(1, 2, {50}));
+  ASSERT_EQ(answer.size(), 1u);
+  EXPECT_EQ(answer[0].port, kPorts[1]);
+  EXPECT_EQ(answer[0].packet.header.type, wire::PacketType::result);
+  EXPECT_EQ(answer[0].packet.header.sequence, 2u);
+  EXPECT_EQ(answer[0].packet.payload, multicast[0].packet.payload);
+  const EngineCounters& c = node_.counters();
+  EXPECT_EQ(c.duplicates, 1u);
+  EXPECT_EQ(c.duplicate_answers, 1u);
+  EXPECT_EQ(c.contributions, 3u);
+  EXPECT_EQ(c.results, 1u);
+  EXPECT_EQ(c.results_sent, 4u);
+}
+
+TEST_F(AggregationNodeTest, DuplicateAtNonRootReforwardsThePartialThenAnswersFromTheResult) {
+  install(tree_install({0, 1}, 4, kParentPort));
+  feed(0, contribution(0, 0, {1}));
+  auto up = feed(1, contribution(1, 0, {2}));
+  ASSERT_EQ(up.size(), 1u);
+
+  // The child timed out: our partial or the parent's result was lost.
+  auto again = feed(0, contribution(0, 0, {1}));
+  ASSERT_EQ(again.size(), 1u);
+  EXPECT_EQ(again[0].port, kParentPort);
+  EXPECT_EQ(again[0].packet.header.type, wire::PacketType::contribution);
+  EXPECT_EQ(again[0].packet.header.child, kIndexAtParent);
+  EXPECT_EQ(again[0].packet.payload, up[0].packet.payload);
+  EXPECT_EQ(node_.counters().partial_reforwards, 1u);
+  EXPECT_EQ(node_.counters().partials_sent, 1u);
+
+  feed(kParentPort, result_from_parent(0, {3}));
+  auto answer = feed(1, contribution(1, 0, {2}));
+  ASSERT_EQ(answer.size(), 1u);
+  EXPECT_EQ(answer[0].port, 1u);
+  EXPECT_EQ(answer[0].packet.header.type, wire::PacketType::result);
+  EXPECT_EQ(values_of(answer[0].packet), std::vector<float>{3});
+  EXPECT_EQ(node_.counters().duplicate_answers, 1u);
+  EXPECT_EQ(node_.counters().duplicates, 2u);
+}
+
+TEST_F(AggregationNodeTest, RepeatedResultFromParentGoesDownAgain) {
+  install(tree_install({0, 1}, 4, kParentPort));
+  feed(0, contribution(0, 0, {1}));
+  feed(1, contribution(1, 0, {2}));
+  ASSERT_EQ(feed(kParentPort, result_from_parent(0, {3})).size(), 2u);
+  // The parent answered a re-forwarded partial; the copy must reach the
+  // children that lost the first one, and keeps the first result.
+  auto again = feed(kParentPort, result_from_parent(0, {999}));
+  ASSERT_EQ(again.size(), 2u);
+  EXPECT_EQ(values_of(again[1].packet), std::vector<float>{3});
+  EXPECT_EQ(node_.counters().results, 1u);
+  EXPECT_EQ(node_.counters().results_sent, 4u);
+}
+
+TEST_F(AggregationNodeTest, ShadowSetsSeparateChunksOneWindowApartAndGuardLiveState) {
+  constexpr std::uint16_t kWindow = 2;
+  install(tree_install({0, 1}, kWindow));
+  auto child = [&](std::uint16_t c, std::uint32_t seq, float v) {
+    return feed(c, contribution(c, seq, {v}, kWindow));
+  };
+  // seq 0 -> slot 0 set 0; seq 2 -> slot 0 set 1; seq 4 -> slot 0 set 0 again.
+  EXPECT_TRUE(child(0, 0, 1).empty());
+  EXPECT_TRUE(child(0, 4, 1000).empty());  // set 0 is still collecting seq 0
+  EXPECT_EQ(node_.counters().slot_full, 1u);
+
+  EXPECT_TRUE(child(0, 2, 10).empty());
+  auto r2 = child(1, 2, 20);
+  ASSERT_EQ(r2.size(), 2u);
+  EXPECT_EQ(r2[0].packet.header.sequence, 2u);
+  EXPECT_TRUE(r2[0].packet.header.shadow);
+  EXPECT_EQ(values_of(r2[0].packet), std::vector<float>{30});
+
+  auto r0 = child(1, 0, 2);
+  ASSERT_EQ(r0.size(), 2u);
+  EXPECT_FALSE(r0[0].packet.header.shadow);
+  EXPECT_EQ(values_of(r0[0].packet), std::vector<float>{3});  // untouched by seq 4
+
+  // Set 0 is done, so seq 4 may now take it over.
+  EXPECT_TRUE(child(0, 4, 100).empty());
+  auto r4 = child(1, 4, 200);
+  ASSERT_EQ(r4.size(), 2u);
+  EXPECT_EQ(values_of(r4[0].packet), std::vector<float>{300});
+  EXPECT_EQ(node_.counters().slot_full, 1u);
+  EXPECT_EQ(node_.counters().results, 3u);
+}
+
+TEST_F(AggregationNodeTest, OlderChunkOnAReusedSetIsStale) {
+  constexpr std::uint16_t kWindow = 2;
+  install(tree_install({0, 1}, kWindow, kParentPort));
+  for (std::uint32_t seq : {0u, 4u}) {
+    feed(0, contribution(0, seq, {1}, kWindow));
+    feed(1, contribution(1, seq, {1}, kWindow));
+    feed(kParentPort, result_from_parent(seq, {2}, kWindow));
+  }
+  expect_dropped_into(0, contribution(0, 0, {1}, kWindow), "stale");
+  expect_dropped_into(kParentPort, result_from_parent(0, {2}, kWindow), "stale");
+}
+
+TEST_F(AggregationNodeTest, ResultForAChunkStillCollectingIsStale) {
+  install(tree_install({0, 1}, 4, kParentPort));
+  feed(0, contribution(0, 0, {1}));
+  expect_dropped_into(kParentPort, result_from_parent(0, {2}), "stale");
+}
+
+TEST_F(AggregationNodeTest, SequencesWrapAroundSerially) {
+  constexpr std::uint16_t kWindow = 2;
+  install(tree_install({0, 1}, kWindow));
+  // 0xfffffffe and 2 (= 0xfffffffe + 4) both map to slot 0, set 1.
+  const std::uint32_t before_wrap = 0xfffffffeu;
+  feed(0, contribution(0, before_wrap, {1}, kWindow));
+  ASSERT_EQ(feed(1, contribution(1, before_wrap, {1}, kWindow)).size(), 2u);
+  feed(0, contribution(0, 2, {5}, kWindow));
+  auto r = feed(1, contribution(1, 2, {6}, kWindow));
+  ASSERT_EQ(r.size(), 2u);
+  EXPECT_EQ(values_of(r[0].packet), std::vector<float>{11});
+  EXPECT_EQ(node_.counters().stale, 0u);
+}
+
+TEST_F(AggregationNodeTest, EveryMalformedContributionIsDroppedIntoItsOwnCounter) {
+  install(tree_install(kPorts, 4));
+  wire::Packet p = contribution(0, 0, {1, 2});
+
+  wire::Packet bad_key = p;
+  bad_key.header.key_tag ^= 1;
+  expect_dropped_into(kPorts[0], bad_key, "drop_bad_key");
+
+  wire::Packet other_tree = p;
+  other_tree.header.tree = kTree + 1;
+  expect_dropped_into(kPorts[0], other_tree, "drop_unknown_tree");
+  wire::Packet other_job = p;
+  other_job.header.job = kJob + 1;
+  expect_dropped_into(kPorts[0], other_job, "drop_unknown_tree");
+
+  expect_dropped_into(kPorts[1], p, "drop_bad_child");  // child 0 on child 1's port
+  wire::Packet no_such_child = p;
+  no_such_child.header.child = 3;
+  expect_dropped_into(kPorts[2], no_such_child, "drop_bad_child");
+
+  // 17 floats = 68 B, over the tree's 64 B slots.
+  expect_dropped_into(kPorts[0], contribution(0, 0, std::vector<float>(17, 1.0f)), "drop_oversize");
+
+  wire::Packet not_aggregation = p;
+  not_aggregation.header.type = wire::PacketType::p2p;
+  expect_dropped_into(kPorts[0], not_aggregation, "drop_bad_type");
+
+  // The first accepted contribution fixes the chunk's shape. One that differs
+  // (dtype, op, count, flags) fails the chunk: no result can be exact, so the
+  // root tells every child with an `error` packet (mismatch) instead of
+  // dropping it silently and leaving the ranks to time out.
+  wire::Packet dtype = contribution(1, 0, {1, 2});
+  dtype.header.dtype = Dtype::i32;
+  wire::Packet op = contribution(1, 1, {1, 2});
+  op.header.op = ReduceOp::max;
+  const wire::Packet mismatched[] = {dtype, op, contribution(1, 2, {1, 2, 3}),
+                                     contribution(1, 3, {1, 2}, 4, wire::kFlagReproducible)};
+  for (const wire::Packet& bad : mismatched) {
+    const std::uint32_t seq = bad.header.sequence;
+    ASSERT_TRUE(feed(kPorts[0], contribution(0, seq, {1, 2})).empty());
+    const auto before = node_.counters().drop_mismatch;
+    auto errors = feed(kPorts[1], bad);
+    EXPECT_EQ(node_.counters().drop_mismatch, before + 1) << seq;
+    ASSERT_EQ(errors.size(), kPorts.size()) << seq;
+    for (std::size_t i = 0; i < errors.size(); ++i) {
+      EXPECT_EQ(errors[i].port, kPorts[i]);
+      EXPECT_EQ(errors[i].packet.header.type, wire::PacketType::error);
+      EXPECT_EQ(errors[i].packet.header.sequence, static_cast<std::uint32_t>(StatusCode::mismatch));
+    }
+    // The rest of the chunk is refused with the same error, never aggregated.
+    auto refused = feed(kPorts[2], contribution(2, seq, {100, 200}));
+    ASSERT_EQ(refused.size(), 1u);
+    EXPECT_EQ(refused[0].port, kPorts[2]);
+    EXPECT_EQ(refused[0].packet.header.type, wire::PacketType::error);
+  }
+  EXPECT_EQ(node_.counters().results, 0u);
+  EXPECT_EQ(node_.counters().refused, 4u);
+}
+
+TEST_F(AggregationNodeTest, ResultsAreAcceptedOnlyFromTheParentPort) {
+  install(tree_install({0, 1}, 4, kParentPort));
+  feed(0, contribution(0, 0, {1}));
+  feed(1, contribution(1, 0, {2}));
+  expect_dropped_into(0, result_from_parent(0, {3}), "drop_bad_child");
+  ASSERT_EQ(feed(kParentPort, result_from_parent(0, {3})).size(), 2u);
+}
+
+TEST_F(AggregationNodeTest, ResultAtTheRootIsDropped) {
+  install(tree_install(kPorts, 4));
+  expect_dropped_into(kPorts[0], result_from_parent(0, {3}), "drop_bad_child");
+}
+
+// Reproducible mode folds in child order whatever the arrival order. The data
+// makes the order visible in f32: (1e8 + 1) - 1e8 == 0 but (1e8 - 1e8) + 1 == 1.
+TEST_F(AggregationNodeTest, ReproducibleFoldsInChildOrderForEveryArrivalOrder) {
+  install(tree_install(kPorts, 4));
+  const std::vector<std::vector<float>> in{{1e8f, 1, 3}, {1, -1e8f, 1e8f}, {-1e8f, 1e8f, -1e8f}};
+  std::vector<test::Bytes> bytes;
+  for (const auto& v : in) bytes.push_back(test::to_bytes(v));
+  const auto reference =
+      from_bytes<float>(test::fold_in_rank_order(bytes, 3, Dtype::f32, ReduceOp::sum));
+  const std::vector<std::size_t> reversed{2, 1, 0};
+  ASSERT_NE(reference, from_bytes<float>(test::fold(bytes, reversed, 3, Dtype::f32, ReduceOp::sum)))
+      << "the data must be order-sensitive for this test to mean anything";
+
+  std::array<std::uint16_t, 3> order{0, 1, 2};
+  std::uint32_t seq = 0;
+  do {
+    std::vector<Emit> last;
+    for (std::uint16_t c : order)
+      last = feed_child(contribution(c, seq, in[c], 4, wire::kFlagReproducible));
+    ASSERT_EQ(last.size(), 3u);
+    EXPECT_EQ(values_of(last[0].packet), reference)
+        << "arrival " << order[0] << order[1] << order[2];
+    EXPECT_TRUE(last[0].packet.header.has(wire::kFlagReproducible));
+    ++seq;
+  } while (std::next_permutation(order.begin(), order.end()));
+}
+
+TEST_F(AggregationNodeTest, WithoutReproducibleFlagChildrenFoldInArrivalOrder) {
+  install(tree_install(kPorts, 4));
+  feed_child(contribution(2, 0, {-1e8f}));
+  feed_child(contribution(0, 0, {1e8f}));
+  auto r = feed_child(contribution(1, 0, {1}));
+  ASSERT_EQ(r.size(), 3u);
+  EXPECT_EQ(values_of(r[0].packet), std::vector<float>{1});  // (-1e8 + 1e8) + 1
+}
+
+TEST_F(AggregationNodeTest, TimingOnlyPacketsFlowThroughAsNullPayloadResults) {
+  install(tree_install({0, 1}, 4, kParentPort));
+  const std::vector<float> sixteen(16, 0.0f);
+  auto timing = [&](std::uint16_t child, std::uint32_t seq) {
+    wire::Packet p = contribution(child, seq, sixteen);
+    p.payload = nullptr;  // the header still says 16 floats
+    return p;
+  };
+  feed(0, timing(0, 0));
+  auto up = feed(1, timing(1, 0));
+  ASSERT_EQ(up.size(), 1u);
+  EXPECT_EQ(up[0].packet.payload, nullptr);
+  EXPECT_EQ(up[0].packet.header.count, 16u);
+  EXPECT_EQ(up[0].packet.payload_bytes(), 64u);
+
+  wire::Packet result = result_from_parent(0, sixteen);
+  result.payload = nullptr;
+  auto down = feed(kParentPort, result);
+  ASSERT_EQ(down.size(), 2u);
+  EXPECT_EQ(down[0].packet.payload, nullptr);
+  EXPECT_EQ(down[0].packet.header.count, 16u);
+
+  // Data and timing-only contributions never mix in one chunk: the chunk fails
+  // with an error to every child and to the parent.
+  feed(0, timing(0, 8));
+  EXPECT_EQ(feed(1, contribution(1, 8, sixteen)).size(), 3u);
+  feed(0, contribution(0, 1, sixteen));
+  EXPECT_EQ(feed(1, timing(1, 1)).size(), 3u);
+  EXPECT_EQ(node_.counters().drop_mismatch, 2u);
+}
+
+// Two leaves under a root, wired by hand: each emit is delivered to the node
+// on the other end until nothing is left, as a fabric would.
+TEST(AggregationNodeTwoLevel, PartialsMeetAtTheRootAndResultsReachEveryHost) {
+  constexpr std::uint16_t kUp = 2;  // each leaf: hosts on ports 0 and 1, the root on 2
+  AggregationNode leaves[2] = {AggregationNode(SwitchConfig{16, 64}),
+                               AggregationNode(SwitchConfig{16, 64})};
+  AggregationNode root(SwitchConfig{16, 64});
+  for (std::uint16_t l = 0; l < 2; ++l) {
+    wire::TreeInstall t = tree_install({0, 1}, 2, kUp);
+    t.index_at_parent = l;
+    ASSERT_TRUE(leaves[l].install(t).ok());
+  }
+  ASSERT_TRUE(root.install(tree_install({4, 3}, 2)).ok());  // leaf l on root port 4 - l
+
+  std::map<std::pair<int, std::uint16_t>, std::vector<float>> at_host;  // (leaf, port)
+  std::vector<Emit> out;
+  auto run_from_leaf = [&](int leaf, std::uint16_t port, const wire::Packet& p) {
+    out.clear();
+    leaves[leaf].on_packet(port, p, out);
+    std::vector<std::pair<int, Emit>> queue;
+    for (Emit& e : out) queue.emplace_back(leaf, std::move(e));
+    while (!queue.empty()) {
+      auto [from, e] = std::move(queue.back());
+      queue.pop_back();
+      if (from >= 0 && e.port == kUp) {  // leaf -> root
+        std::vector<Emit> r;
+        root.on_packet(static_cast<std::uint16_t>(4 - from), e.packet, r);
+        for (Emit& down : r) queue.emplace_back(-1, std::move(down));
+      } else if (from == -1) {  // root -> leaf (4 - port) arriving on its uplink
+        const int to = 4 - e.port;
+        std::vector<Emit> r;
+        leaves[to].on_packet(kUp, e.packet, r);
+        for (Emit& down : r) queue.emplace_back(to, std::move(down));
+      } else {
+        at_host[{from, e.port}] = values_of(e.packet);
+      }
+    }
+  };
+  run_from_leaf(0, 0, contribution(0, 1, {1, 2}, 2));
+  run_from_leaf(1, 1, contribution(1, 1, {30, 40}, 2));
+  run_from_leaf(1, 0, contribution(0, 1, {500, 600}, 2));
+  EXPECT_TRUE(at_host.empty());
+  run_from_leaf(0, 1, contribution(1, 1, {7000, 8000}, 2));
+  ASSERT_EQ(at_host.size(), 4u);
+  for (const auto& [where, values] : at_host) EXPECT_EQ(values, (std::vector<float>{7531, 8642}));
+  EXPECT_EQ(root.counters().contributions, 2u);
+  EXPECT_EQ(root.counters().results_sent, 2u);
+  EXPECT_EQ(leaves[0].counters().partials_sent, 1u);
+  EXPECT_EQ(leaves[1].counters().results_sent, 2u);
+}
+
+TEST(AggregationNodeInstall, RejectsBadTreesWithTheRightStatus) {
+  AggregationNode node(SwitchConfig{100, 256});
+  wire::TreeInstall a = tree_install(kPorts, 40);
+  ASSERT_TRUE(node.install(a).ok());
+  EXPECT_EQ(node.free_slots(), 60u);
+
+  wire::TreeInstall overlap = a;
+  overlap.tree = 4;
+  overlap.slot_base = 39;
+  overlap.slot_count = 10;
+  EXPECT_EQ(node.install(overlap).code(), StatusCode::no_resource);
+
+  wire::TreeInstall beyond = a;
+  beyond.tree = 5;
+  beyond.slot_base = 90;
+  beyond.slot_count = 11;
+  EXPECT_EQ(node.install(beyond).code(), StatusCode::no_resource);
+
+  wire::TreeInstall orphan = a;
+  orphan.tree = 6;
+  orphan.slot_base = 40;
+  orphan.child_ports.clear();
+  EXPECT_EQ(node.install(orphan).code(), StatusCode::invalid_argument);
+
+  wire::TreeInstall big = a;
+  big.tree = 7;
+  big.slot_base = 40;
+  big.slot_payload_bytes = 257;
+  const Status too_big = node.install(big);
+  EXPECT_EQ(too_big.code(), StatusCode::no_resource);
+  EXPECT_NE(too_big.message().find("256"), std::string::npos) << too_big.message();
+
+  wire::TreeInstall empty = a;
+  empty.tree = 8;
+  empty.slot_base = 40;
+  empty.slot_count = 0;
+  EXPECT_EQ(node.install(empty).code(), StatusCode::invalid_argument);
+
+  EXPECT_EQ(node.install(a).code(), StatusCode::invalid_argument);  // already installed
+  EXPECT_EQ(node.free_slots(), 60u);                                // nothing leaked
+
+  wire::TreeInstall adjacent = a;
+  adjacent.tree = 9;
+  adjacent.slot_base = 40;
+  adjacent.slot_count = 60;
+  ASSERT_TRUE(node.install(adjacent).ok());
+  EXPECT_EQ(node.free_slots(), 0u);
+}
+
+TEST(AggregationNodeInstall, RemoveFreesSlotsAndForgetsTheTree) {
+  AggregationNode node(SwitchConfig{100, 256});
+  wire::TreeInstall t = tree_install(kPorts, 30);
+  ASSERT_TRUE(node.install(t).ok());
+  EXPECT_EQ(node.free_slots(), 70u);
+  EXPECT_FALSE(node.remove({kJob, static_cast<std::uint16_t>(kTree + 1)}).ok());
+  EXPECT_FALSE(node.remove({kJob + 1, kTree}).ok());
+  ASSERT_TRUE(node.remove({kJob, kTree}).ok());
+  EXPECT_EQ(node.free_slots(), 100u);
+  EXPECT_FALSE(node.remove({kJob, kTree}).ok());
+
+  std::vector<Emit> out;
+  node.on_packet(kPorts[0], contribution(0, 0, {1}), out);
+  EXPECT_TRUE(out.empty());
+  EXPECT_EQ(node.counters().drop_unknown_tree, 1u);
+  ASSERT_TRUE(node.install(t).ok());  // the range is free again
+}
+
+}  // namespace
+}  // namespace inca::engine

@@ -1,0 +1,88 @@
+// INCA_* environment overrides: each knob parses into its field in its units,
+// a bad value is a config_error naming the variable and changes nothing, and
+// describe_knobs lists every knob with value and default.
+#include "inca/knobs.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <string>
+
+namespace inca {
+namespace {
+
+// Sets a variable for one test and removes it afterwards.
+class ScopedEnv {
+ public:
+  ScopedEnv(const char* name, const char* value) : name_(name) { ::setenv(name, value, 1); }
+  ~ScopedEnv() { ::unsetenv(name_); }
+
+ private:
+  const char* name_;
+};
+
+TEST(Knobs, EnvironmentOverridesEveryFieldInItsUnits) {
+  ScopedEnv a("INCA_WINDOW", "16"), b("INCA_SLOT_BYTES", "1024"), c("INCA_SWITCH_SLOTS", "128"),
+      d("INCA_LINK_GBPS", "400"), e("INCA_LATENCY_NS", "250.5"), f("INCA_MTU", "9000"),
+      g("INCA_RETRANSMIT_TIMEOUT_US", "50"), h("INCA_ALGORITHM", "ring"),
+      i("INCA_REPRODUCIBLE", "true"), j("INCA_RANKS", "8"), k("INCA_TIMING_ONLY", "1");
+  FabricOptions fabric;
+  AllreduceOptions call;
+  ASSERT_TRUE(apply_env_overrides(fabric, &call).ok());
+  EXPECT_EQ(fabric.window, 16u);
+  EXPECT_EQ(fabric.slot_bytes, 1024u);
+  EXPECT_EQ(fabric.switch_slots, 128u);
+  EXPECT_DOUBLE_EQ(fabric.link_gbps, 400);
+  EXPECT_EQ(fabric.latency, 250500);  // ps
+  EXPECT_EQ(fabric.mtu, 9000u);
+  EXPECT_EQ(fabric.retransmit_timeout, 50 * kPicosPerMicro);
+  EXPECT_EQ(fabric.ranks, 8u);
+  EXPECT_TRUE(fabric.timing_only);
+  EXPECT_EQ(call.algorithm, "ring");
+  EXPECT_TRUE(call.reproducible);
+}
+
+TEST(Knobs, UnparsableValuesNameTheVariableAndChangeNothing) {
+  for (auto [name, value] :
+       {std::pair{"INCA_WINDOW", "sixteen"}, std::pair{"INCA_WINDOW", "0"},
+        std::pair{"INCA_LINK_GBPS", "-1"}, std::pair{"INCA_MTU", "4k"},
+        std::pair{"INCA_LATENCY_NS", "nan"}, std::pair{"INCA_REPRODUCIBLE", "maybe"}}) {
+    ScopedEnv ok("INCA_SLOT_BYTES", "512");
+    ScopedEnv bad(name, value);
+    FabricOptions fabric;
+    Status s = apply_env_overrides(fabric);
+    EXPECT_EQ(s.code(), StatusCode::config_error) << name << "=" << value;
+    EXPECT_NE(s.message().find(std::string(name) + "='" + value + "'"), std::string::npos)
+        << s.message();
+    EXPECT_EQ(fabric.slot_bytes, FabricOptions{}.slot_bytes) << "partially applied";
+  }
+}
+
+TEST(Knobs, DescribeListsValueDefaultAndDocumentation) {
+  FabricOptions fabric;
+  fabric.window = 8;
+  const auto list = describe_knobs(fabric, {.algorithm = "innet"});
+  ASSERT_EQ(list.size(), 11u);
+  int seen = 0;
+  for (const KnobInfo& k : list) {
+    EXPECT_FALSE(k.doc.empty()) << k.env;
+    if (k.env == "INCA_WINDOW") {
+      EXPECT_EQ(k.value, "8");
+      EXPECT_EQ(k.default_value, "64");
+      ++seen;
+    }
+    if (k.env == "INCA_ALGORITHM") {
+      EXPECT_EQ(k.value, "innet");
+      EXPECT_EQ(k.default_value, "auto");
+      ++seen;
+    }
+    if (k.env == "INCA_LATENCY_NS") {
+      EXPECT_EQ(k.default_value, "500");
+      ++seen;
+    }
+  }
+  EXPECT_EQ(seen, 3);
+}
+
+}  // namespace
+}  // namespace inca

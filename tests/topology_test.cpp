@@ -1,0 +1,145 @@
+// Fabric builders, hop distances and the deterministic routing tables.
+#include "topology/topology.hpp"
+
+#include <gtest/gtest.h>
+
+#include <map>
+#include <vector>
+
+namespace inca::topology {
+namespace {
+
+const LinkSpec kLink{};
+const SwitchSpec kSwitch{};
+
+Topology leaf_spine_or_die(std::uint32_t hosts, std::uint32_t per_leaf, std::uint32_t spines) {
+  auto t = Topology::leaf_spine(hosts, per_leaf, spines, kLink, kLink, kSwitch);
+  EXPECT_TRUE(t.ok()) << t.status().to_string();
+  return std::move(*t);
+}
+
+// Every consecutive pair on a path must be joined by a link.
+bool connected(const Topology& t, std::uint32_t a, std::uint32_t b) {
+  for (const Port& p : t.node(a).ports)
+    if (p.peer_node == b) return true;
+  return false;
+}
+
+TEST(Topology, StarHasOneSwitchWithAPortPerHost) {
+  auto t = Topology::star(5, kLink, SwitchSpec{77, 512});
+  ASSERT_TRUE(t.ok());
+  EXPECT_EQ(t->nodes().size(), 6u);
+  EXPECT_EQ(t->host_count(), 5u);
+  ASSERT_EQ(t->switch_nodes().size(), 1u);
+  const Node& sw = t->node(t->switch_nodes()[0]);
+  EXPECT_EQ(sw.kind, NodeKind::switch_node);
+  EXPECT_EQ(sw.ports.size(), 5u);
+  EXPECT_EQ(sw.switch_spec.slots, 77u);
+  EXPECT_EQ(sw.switch_spec.slot_payload_bytes, 512u);
+  for (std::uint32_t h = 0; h < 5; ++h) {
+    const Node& host = t->node(t->host_node(h));
+    EXPECT_EQ(host.kind, NodeKind::host);
+    EXPECT_EQ(host.host_index, h);
+    ASSERT_EQ(host.ports.size(), 1u);
+    EXPECT_EQ(sw.ports[host.ports[0].peer_port].peer_node, t->host_node(h));
+  }
+  EXPECT_NE(t->describe().find("star"), std::string::npos);
+}
+
+TEST(Topology, LeafSpineHasCeilLeavesEachJoinedToEverySpine) {
+  Topology t = leaf_spine_or_die(10, 4, 3);  // leaves of 4, 4, 2 hosts
+  EXPECT_EQ(t.nodes().size(), 10u + 3u + 3u);
+  std::vector<std::uint32_t> leaves, spines;
+  for (std::uint32_t sw : t.switch_nodes()) (t.node(sw).tier == 1 ? leaves : spines).push_back(sw);
+  ASSERT_EQ(leaves.size(), 3u);
+  ASSERT_EQ(spines.size(), 3u);
+  EXPECT_EQ(t.node(leaves[0]).ports.size(), 4u + 3u);
+  EXPECT_EQ(t.node(leaves[2]).ports.size(), 2u + 3u);
+  for (std::uint32_t s : spines) {
+    EXPECT_EQ(t.node(s).ports.size(), 3u);
+    for (std::uint32_t l : leaves) EXPECT_TRUE(connected(t, s, l));
+  }
+  // Host h hangs off leaf h / 4.
+  for (std::uint32_t h = 0; h < 10; ++h)
+    EXPECT_EQ(t.node(t.host_node(h)).ports[0].peer_node, leaves[h / 4]) << "host " << h;
+}
+
+TEST(Topology, PathsAreTwoHopsOnALeafAndFourAcross) {
+  Topology t = leaf_spine_or_die(8, 4, 2);
+  for (std::uint32_t a = 0; a < 8; ++a)
+    for (std::uint32_t b = 0; b < 8; ++b) {
+      const auto path = t.path(a, b);
+      const std::size_t hops = path.size() - 1;
+      const std::size_t want = a == b ? 0 : (a / 4 == b / 4 ? 2 : 4);
+      EXPECT_EQ(hops, want) << a << " -> " << b;
+      EXPECT_EQ(path.front(), t.host_node(a));
+      EXPECT_EQ(path.back(), t.host_node(b));
+      for (std::size_t i = 1; i < path.size(); ++i) EXPECT_TRUE(connected(t, path[i - 1], path[i]));
+    }
+  auto star = Topology::star(3, kLink, kSwitch);
+  ASSERT_TRUE(star.ok());
+  EXPECT_EQ(star->path(0, 2).size(), 3u);
+}
+
+TEST(Topology, DistancesFromSwitchesCountHops) {
+  Topology t = leaf_spine_or_die(4, 2, 2);
+  const std::uint32_t leaf0 = t.node(t.host_node(0)).ports[0].peer_node;
+  std::uint32_t spine = 0;
+  for (std::uint32_t sw : t.switch_nodes())
+    if (t.node(sw).tier == 2) spine = sw;
+  EXPECT_EQ(t.distance_from_switch(leaf0, leaf0), 0u);
+  EXPECT_EQ(t.distance_from_switch(leaf0, t.host_node(1)), 1u);
+  EXPECT_EQ(t.distance_from_switch(leaf0, t.host_node(2)), 3u);
+  EXPECT_EQ(t.distance_from_switch(spine, t.host_node(3)), 2u);
+  EXPECT_EQ(t.distance_from_switch(spine, leaf0), 1u);
+}
+
+// Destination-hashed ECMP: uplinks are picked by destination index, so the
+// routes of a leaf spread evenly over the spines and never change.
+TEST(Topology, EcmpSpreadsDestinationsEvenlyAndDeterministicallyOverSpines) {
+  Topology t = leaf_spine_or_die(32, 8, 4);
+  Topology again = leaf_spine_or_die(32, 8, 4);
+  const std::uint32_t leaf0 = t.node(t.host_node(0)).ports[0].peer_node;
+  std::map<std::uint32_t, int> per_spine;
+  for (std::uint32_t dst = 8; dst < 32; ++dst) {
+    const std::uint16_t port = t.route(leaf0, dst);
+    EXPECT_EQ(port, again.route(leaf0, dst));
+    const std::uint32_t next = t.node(leaf0).ports[port].peer_node;
+    EXPECT_EQ(t.node(next).tier, 2u);
+    ++per_spine[next];
+  }
+  ASSERT_EQ(per_spine.size(), 4u);
+  for (const auto& [spine, n] : per_spine) EXPECT_EQ(n, 6) << t.node(spine).name;
+  // Toward its own hosts a leaf uses the host's port, never a spine.
+  for (std::uint32_t dst = 0; dst < 8; ++dst)
+    EXPECT_EQ(t.node(leaf0).ports[t.route(leaf0, dst)].peer_node, t.host_node(dst));
+}
+
+TEST(Topology, HandBuiltChainRoutesThroughEverySwitch) {
+  Topology t;
+  const std::uint32_t s0 = t.add_switch("s0", kSwitch, 1);
+  const std::uint32_t s1 = t.add_switch("s1", kSwitch, 1);
+  const std::uint32_t s2 = t.add_switch("s2", kSwitch, 1);
+  const std::uint32_t h0 = t.add_host("h0");
+  const std::uint32_t h1 = t.add_host("h1");
+  t.connect(h0, s0, kLink);
+  t.connect(s0, s1, kLink);
+  t.connect(s1, s2, kLink);
+  t.connect(s2, h1, kLink);
+  t.finalize();
+  EXPECT_EQ(t.path(0, 1), (std::vector<std::uint32_t>{h0, s0, s1, s2, h1}));
+  EXPECT_EQ(t.path(1, 0), (std::vector<std::uint32_t>{h1, s2, s1, s0, h0}));
+  EXPECT_EQ(t.distance_from_switch(s0, h1), 3u);
+}
+
+TEST(Topology, BuildersRejectImpossibleShapes) {
+  EXPECT_EQ(Topology::star(0, kLink, kSwitch).status().code(), StatusCode::invalid_argument);
+  EXPECT_EQ(Topology::star(65536, kLink, kSwitch).status().code(), StatusCode::invalid_argument);
+  for (auto [hosts, per_leaf, spines] : {std::tuple{0u, 4u, 2u}, {8u, 0u, 2u}, {8u, 4u, 0u}}) {
+    auto t = Topology::leaf_spine(hosts, per_leaf, spines, kLink, kLink, kSwitch);
+    EXPECT_EQ(t.status().code(), StatusCode::invalid_argument) << hosts << per_leaf << spines;
+  }
+}
+
+}  // namespace
+}  // namespace inca::topology
