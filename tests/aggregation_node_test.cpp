@@ -1,7 +1,7 @@
 // The switch aggregation engine driven directly with hand-built packets: exact
 // reductions, partials up and results down, the duplicate rules of every slot
 // state, shadow sets, every drop counter, reproducible child-order folding,
-// timing-only packets, and the install/remove checks.
+// and timing-only packets. Trees and installs: aggregation_node_tree_test.cpp.
 #include "engine/aggregation_node.hpp"
 
 #include <gtest/gtest.h>
@@ -17,14 +17,18 @@
 namespace inca::engine {
 namespace {
 
+using test::contribution;
 using test::from_bytes;
 using test::payload_of;
+using test::result_from_parent;
+using test::values_of;
 
-constexpr std::uint32_t kJob = 7;
-constexpr std::uint32_t kKey = 0xabcd1234;
-constexpr std::uint16_t kTree = 3;
 constexpr std::uint16_t kParentPort = 11;
 constexpr std::uint16_t kIndexAtParent = 2;
+
+constexpr auto kJob = test::kTestJob;
+constexpr auto kKey = test::kTestKey;
+constexpr auto kTree = test::kTestTree;
 
 // Child i arrives on kPorts[i]: deliberately not 0..n-1, so a test that mixes
 // up child index and port fails.
@@ -32,59 +36,8 @@ const std::vector<std::uint16_t> kPorts{5, 1, 9};
 
 wire::TreeInstall tree_install(std::vector<std::uint16_t> ports, std::uint16_t window,
                                std::uint16_t parent = wire::kNoPort) {
-  wire::TreeInstall t;
-  t.job = kJob;
-  t.key_tag = kKey;
-  t.tree = kTree;
-  t.slot_base = 0;
-  t.slot_count = window;
-  t.slot_payload_bytes = 64;
-  t.parent_port = parent;
-  t.index_at_parent = parent == wire::kNoPort ? 0 : kIndexAtParent;
-  t.child_ports = std::move(ports);
-  return t;
-}
-
-// A chunk's header as a host builds it: slot = seq % window, shadow = the
-// parity of seq / window.
-wire::Header chunk_header(wire::PacketType type, std::uint32_t seq, std::uint16_t window,
-                          std::uint16_t child, std::uint32_t count, std::uint8_t flags = 0) {
-  wire::Header h;
-  h.type = type;
-  h.flags = flags;
-  h.dtype = Dtype::f32;
-  h.op = ReduceOp::sum;
-  h.child = child;
-  h.job = kJob;
-  h.key_tag = kKey;
-  h.tree = kTree;
-  h.slot = static_cast<std::uint16_t>(seq % window);
-  h.shadow = (seq / window) % 2 != 0;
-  h.sequence = seq;
-  h.count = count;
-  return h;
-}
-
-wire::Packet contribution(std::uint16_t child, std::uint32_t seq, const std::vector<float>& values,
-                          std::uint16_t window = 4, std::uint8_t flags = 0) {
-  wire::Packet p;
-  p.header = chunk_header(wire::PacketType::contribution, seq, window, child,
-                          static_cast<std::uint32_t>(values.size()), flags);
-  p.payload = payload_of(values);
-  return p;
-}
-
-wire::Packet result_from_parent(std::uint32_t seq, const std::vector<float>& values,
-                                std::uint16_t window = 4) {
-  wire::Packet p;
-  p.header = chunk_header(wire::PacketType::result, seq, window, 0,
-                          static_cast<std::uint32_t>(values.size()));
-  p.payload = payload_of(values);
-  return p;
-}
-
-std::vector<float> values_of(const wire::Packet& p) {
-  return from_bytes<float>(p.payload_span());
+  return test::tree_install(std::move(ports), window, parent,
+                            parent == wire::kNoPort ? 0 : kIndexAtParent);
 }
 
 // Every counter by name, so a test can say "exactly this one moved".
@@ -248,18 +201,34 @@ TEST_F(AggregationNodeTest, DuplicateAtNonRootReforwardsThePartialThenAnswersFro
   EXPECT_EQ(node_.counters().duplicates, 2u);
 }
 
-TEST_F(AggregationNodeTest, RepeatedResultFromParentGoesDownAgain) {
+TEST_F(AggregationNodeTest, RepeatedResultFromParentIsNotMulticastAgain) {
   install(tree_install({0, 1}, 4, kParentPort));
   feed(0, contribution(0, 0, {1}));
   feed(1, contribution(1, 0, {2}));
   ASSERT_EQ(feed(kParentPort, result_from_parent(0, {3})).size(), 2u);
-  // The parent answered a re-forwarded partial; the copy must reach the
-  // children that lost the first one, and keeps the first result.
-  auto again = feed(kParentPort, result_from_parent(0, {999}));
-  ASSERT_EQ(again.size(), 2u);
-  EXPECT_EQ(values_of(again[1].packet), std::vector<float>{3});
+  // The parent answered a re-forwarded partial after the first result came
+  // through: every child had the multicast, and one that lost it is answered
+  // from the kept first result when it retransmits.
+  EXPECT_TRUE(feed(kParentPort, result_from_parent(0, {999})).empty());
   EXPECT_EQ(node_.counters().results, 1u);
-  EXPECT_EQ(node_.counters().results_sent, 4u);
+  EXPECT_EQ(node_.counters().results_repeated, 1u);
+  EXPECT_EQ(node_.counters().results_sent, 2u);
+  auto answer = feed(1, contribution(1, 0, {2}));
+  ASSERT_EQ(answer.size(), 1u);
+  EXPECT_EQ(values_of(answer[0].packet), std::vector<float>{3});
+}
+
+TEST_F(AggregationNodeTest, OneReforwardPerRoundOfDuplicates) {
+  install(tree_install(kPorts, 4, kParentPort));
+  for (std::uint16_t c = 0; c < 3; ++c) feed_child(contribution(c, 0, {1}));
+  // Every child times out on the same lost result: one re-forward serves them.
+  EXPECT_EQ(feed_child(contribution(0, 0, {1})).size(), 1u);
+  EXPECT_TRUE(feed_child(contribution(1, 0, {1})).empty());
+  EXPECT_TRUE(feed_child(contribution(2, 0, {1})).empty());
+  // Child 1's next timeout starts a new round.
+  EXPECT_EQ(feed_child(contribution(1, 0, {1})).size(), 1u);
+  EXPECT_EQ(node_.counters().partial_reforwards, 2u);
+  EXPECT_EQ(node_.counters().duplicates, 4u);
 }
 
 TEST_F(AggregationNodeTest, ShadowSetsSeparateChunksOneWindowApartAndGuardLiveState) {
@@ -463,124 +432,6 @@ TEST_F(AggregationNodeTest, TimingOnlyPacketsFlowThroughAsNullPayloadResults) {
   feed(0, contribution(0, 1, sixteen));
   EXPECT_EQ(feed(1, timing(1, 1)).size(), 3u);
   EXPECT_EQ(node_.counters().drop_mismatch, 2u);
-}
-
-// Two leaves under a root, wired by hand: each emit is delivered to the node
-// on the other end until nothing is left, as a fabric would.
-TEST(AggregationNodeTwoLevel, PartialsMeetAtTheRootAndResultsReachEveryHost) {
-  constexpr std::uint16_t kUp = 2;  // each leaf: hosts on ports 0 and 1, the root on 2
-  AggregationNode leaves[2] = {AggregationNode(SwitchConfig{16, 64}),
-                               AggregationNode(SwitchConfig{16, 64})};
-  AggregationNode root(SwitchConfig{16, 64});
-  for (std::uint16_t l = 0; l < 2; ++l) {
-    wire::TreeInstall t = tree_install({0, 1}, 2, kUp);
-    t.index_at_parent = l;
-    ASSERT_TRUE(leaves[l].install(t).ok());
-  }
-  ASSERT_TRUE(root.install(tree_install({4, 3}, 2)).ok());  // leaf l on root port 4 - l
-
-  std::map<std::pair<int, std::uint16_t>, std::vector<float>> at_host;  // (leaf, port)
-  std::vector<Emit> out;
-  auto run_from_leaf = [&](int leaf, std::uint16_t port, const wire::Packet& p) {
-    out.clear();
-    leaves[leaf].on_packet(port, p, out);
-    std::vector<std::pair<int, Emit>> queue;
-    for (Emit& e : out) queue.emplace_back(leaf, std::move(e));
-    while (!queue.empty()) {
-      auto [from, e] = std::move(queue.back());
-      queue.pop_back();
-      if (from >= 0 && e.port == kUp) {  // leaf -> root
-        std::vector<Emit> r;
-        root.on_packet(static_cast<std::uint16_t>(4 - from), e.packet, r);
-        for (Emit& down : r) queue.emplace_back(-1, std::move(down));
-      } else if (from == -1) {  // root -> leaf (4 - port) arriving on its uplink
-        const int to = 4 - e.port;
-        std::vector<Emit> r;
-        leaves[to].on_packet(kUp, e.packet, r);
-        for (Emit& down : r) queue.emplace_back(to, std::move(down));
-      } else {
-        at_host[{from, e.port}] = values_of(e.packet);
-      }
-    }
-  };
-  run_from_leaf(0, 0, contribution(0, 1, {1, 2}, 2));
-  run_from_leaf(1, 1, contribution(1, 1, {30, 40}, 2));
-  run_from_leaf(1, 0, contribution(0, 1, {500, 600}, 2));
-  EXPECT_TRUE(at_host.empty());
-  run_from_leaf(0, 1, contribution(1, 1, {7000, 8000}, 2));
-  ASSERT_EQ(at_host.size(), 4u);
-  for (const auto& [where, values] : at_host) EXPECT_EQ(values, (std::vector<float>{7531, 8642}));
-  EXPECT_EQ(root.counters().contributions, 2u);
-  EXPECT_EQ(root.counters().results_sent, 2u);
-  EXPECT_EQ(leaves[0].counters().partials_sent, 1u);
-  EXPECT_EQ(leaves[1].counters().results_sent, 2u);
-}
-
-TEST(AggregationNodeInstall, RejectsBadTreesWithTheRightStatus) {
-  AggregationNode node(SwitchConfig{100, 256});
-  wire::TreeInstall a = tree_install(kPorts, 40);
-  ASSERT_TRUE(node.install(a).ok());
-  EXPECT_EQ(node.free_slots(), 60u);
-
-  wire::TreeInstall overlap = a;
-  overlap.tree = 4;
-  overlap.slot_base = 39;
-  overlap.slot_count = 10;
-  EXPECT_EQ(node.install(overlap).code(), StatusCode::no_resource);
-
-  wire::TreeInstall beyond = a;
-  beyond.tree = 5;
-  beyond.slot_base = 90;
-  beyond.slot_count = 11;
-  EXPECT_EQ(node.install(beyond).code(), StatusCode::no_resource);
-
-  wire::TreeInstall orphan = a;
-  orphan.tree = 6;
-  orphan.slot_base = 40;
-  orphan.child_ports.clear();
-  EXPECT_EQ(node.install(orphan).code(), StatusCode::invalid_argument);
-
-  wire::TreeInstall big = a;
-  big.tree = 7;
-  big.slot_base = 40;
-  big.slot_payload_bytes = 257;
-  const Status too_big = node.install(big);
-  EXPECT_EQ(too_big.code(), StatusCode::no_resource);
-  EXPECT_NE(too_big.message().find("256"), std::string::npos) << too_big.message();
-
-  wire::TreeInstall empty = a;
-  empty.tree = 8;
-  empty.slot_base = 40;
-  empty.slot_count = 0;
-  EXPECT_EQ(node.install(empty).code(), StatusCode::invalid_argument);
-
-  EXPECT_EQ(node.install(a).code(), StatusCode::invalid_argument);  // already installed
-  EXPECT_EQ(node.free_slots(), 60u);                                // nothing leaked
-
-  wire::TreeInstall adjacent = a;
-  adjacent.tree = 9;
-  adjacent.slot_base = 40;
-  adjacent.slot_count = 60;
-  ASSERT_TRUE(node.install(adjacent).ok());
-  EXPECT_EQ(node.free_slots(), 0u);
-}
-
-TEST(AggregationNodeInstall, RemoveFreesSlotsAndForgetsTheTree) {
-  AggregationNode node(SwitchConfig{100, 256});
-  wire::TreeInstall t = tree_install(kPorts, 30);
-  ASSERT_TRUE(node.install(t).ok());
-  EXPECT_EQ(node.free_slots(), 70u);
-  EXPECT_FALSE(node.remove({kJob, static_cast<std::uint16_t>(kTree + 1)}).ok());
-  EXPECT_FALSE(node.remove({kJob + 1, kTree}).ok());
-  ASSERT_TRUE(node.remove({kJob, kTree}).ok());
-  EXPECT_EQ(node.free_slots(), 100u);
-  EXPECT_FALSE(node.remove({kJob, kTree}).ok());
-
-  std::vector<Emit> out;
-  node.on_packet(kPorts[0], contribution(0, 0, {1}), out);
-  EXPECT_TRUE(out.empty());
-  EXPECT_EQ(node.counters().drop_unknown_tree, 1u);
-  ASSERT_TRUE(node.install(t).ok());  // the range is free again
 }
 
 }  // namespace

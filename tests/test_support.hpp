@@ -18,6 +18,7 @@
 #include "inca/reduce.hpp"
 #include "inca/world.hpp"
 #include "manager/aggregation_manager.hpp"
+#include "wire/control.hpp"
 #include "wire/packet.hpp"
 
 namespace inca::test {
@@ -152,6 +153,72 @@ inline FabricOptions small_fabric(TopologyKind kind, std::uint32_t ranks,
   o.ranks = ranks;
   o.hosts_per_leaf = hosts_per_leaf;
   return o;
+}
+
+// ---- aggregation packets, as hosts and the manager build them -------------
+
+inline constexpr std::uint32_t kTestJob = 7;
+inline constexpr std::uint32_t kTestKey = 0xabcd1234;
+inline constexpr std::uint16_t kTestTree = 3;
+
+/// A tree on slots [0, window) with 64-byte slots of f32 chunks.
+inline wire::TreeInstall tree_install(std::vector<std::uint16_t> ports, std::uint16_t window,
+                                      std::uint16_t parent = wire::kNoPort,
+                                      std::uint16_t index_at_parent = 0) {
+  wire::TreeInstall t;
+  t.job = kTestJob;
+  t.key_tag = kTestKey;
+  t.tree = kTestTree;
+  t.slot_base = 0;
+  t.slot_count = window;
+  t.slot_payload_bytes = 64;
+  t.parent_port = parent;
+  t.index_at_parent = index_at_parent;
+  t.child_ports = std::move(ports);
+  return t;
+}
+
+/// A chunk's header as a host builds it: slot = seq % window, shadow = the
+/// parity of seq / window.
+inline wire::Header chunk_header(wire::PacketType type, std::uint32_t seq, std::uint16_t window,
+                                 std::uint16_t child, std::uint32_t count, std::uint8_t flags = 0) {
+  wire::Header h;
+  h.type = type;
+  h.flags = flags;
+  h.dtype = Dtype::f32;
+  h.op = ReduceOp::sum;
+  h.child = child;
+  h.job = kTestJob;
+  h.key_tag = kTestKey;
+  h.tree = kTestTree;
+  h.slot = static_cast<std::uint16_t>(seq % window);
+  h.shadow = (seq / window) % 2 != 0;
+  h.sequence = seq;
+  h.count = count;
+  return h;
+}
+
+inline wire::Packet contribution(std::uint16_t child, std::uint32_t seq,
+                                 const std::vector<float>& values, std::uint16_t window = 4,
+                                 std::uint8_t flags = 0) {
+  wire::Packet p;
+  p.header = chunk_header(wire::PacketType::contribution, seq, window, child,
+                          static_cast<std::uint32_t>(values.size()), flags);
+  p.payload = payload_of(values);
+  return p;
+}
+
+inline wire::Packet result_from_parent(std::uint32_t seq, const std::vector<float>& values,
+                                       std::uint16_t window = 4) {
+  wire::Packet p;
+  p.header = chunk_header(wire::PacketType::result, seq, window, 0,
+                          static_cast<std::uint32_t>(values.size()));
+  p.payload = payload_of(values);
+  return p;
+}
+
+inline std::vector<float> values_of(const wire::Packet& p) {
+  return from_bytes<float>(p.payload_span());
 }
 
 }  // namespace inca::test

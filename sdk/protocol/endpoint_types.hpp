@@ -34,6 +34,10 @@ struct EndpointConfig {
   /// min_retransmit_timeout and retransmit_timeout. Off: always retransmit_timeout.
   bool adaptive_timeout = false;
   Time min_retransmit_timeout = 20 * kPicosPerMicro;
+  /// With adaptive_timeout, the timeout before enough round trips were
+  /// measured (0: retransmit_timeout); a fabric that knows its latencies
+  /// sets a few round trips here.
+  Time initial_retransmit_timeout = 0;
   std::uint32_t max_backoff_shift = 16;  ///< the timeout doubles at most this many times
   /// A chunk or message unanswered this long after its first send fails its
   /// operation with `timeout` (as do max_retransmits retransmissions).

@@ -26,7 +26,9 @@ struct HostEndpoint::InnetOp {
 
 HostEndpoint::HostEndpoint(EndpointConfig config)
     : config_(std::move(config)),
-      innet_rto_(config_.retransmit_timeout, config_.min_retransmit_timeout,
+      innet_rto_(config_.initial_retransmit_timeout > 0 ? config_.initial_retransmit_timeout
+                                                        : config_.retransmit_timeout,
+                 config_.min_retransmit_timeout, config_.retransmit_timeout,
                  config_.adaptive_timeout) {
   p2p_ = std::make_unique<P2pChannel>(config_, ops_, counters_,
                                       [this](wire::Packet&& p, Outbox& out) {
@@ -70,19 +72,22 @@ Result<OpId> HostEndpoint::start_innet(const InnetAllreduce& spec, Time now, Out
   if (spec.window == 0 || spec.slot_payload_bytes < esize)
     return make_error(
         StatusCode::invalid_argument,
-        fmt::format("tree {}: window {} and slot payload {} B cannot carry {}", spec.tree,
-                    spec.window, spec.slot_payload_bytes, to_string(spec.dtype)));
+        fmt::format("rank {}: tree {}: window {} and slot payload {} B cannot carry {}",
+                    config_.rank, spec.tree, spec.window, spec.slot_payload_bytes,
+                    to_string(spec.dtype)));
   if (spec.count > 0 && !config_.timing_only && (spec.send == nullptr || spec.recv == nullptr))
     return make_error(StatusCode::invalid_argument,
-                      fmt::format("tree {}: null buffer for {} elements", spec.tree, spec.count));
+                      fmt::format("rank {}: tree {}: null buffer for {} elements", config_.rank,
+                                  spec.tree, spec.count));
   const std::size_t elems_per_chunk = spec.slot_payload_bytes / esize;
   if ((spec.count + elems_per_chunk - 1) / elems_per_chunk > 0x7fffffffu)
     return make_error(StatusCode::invalid_argument,
-                      fmt::format("tree {}: {} elements need more than 2^31 chunks", spec.tree,
-                                  spec.count));
+                      fmt::format("rank {}: tree {}: {} elements need more than 2^31 chunks",
+                                  config_.rank, spec.tree, spec.count));
   if (tree_active_.count(spec.tree))
     return make_error(StatusCode::invalid_argument,
-                      fmt::format("tree {} already runs an operation on this rank", spec.tree));
+                      fmt::format("rank {}: tree {} already runs an operation on this rank",
+                                  config_.rank, spec.tree));
   auto op = std::make_unique<InnetOp>();
   op->id = ops_.next();
   op->spec = spec;

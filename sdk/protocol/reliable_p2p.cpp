@@ -78,7 +78,9 @@ P2pChannel::P2pChannel(const EndpointConfig& config, OpTable& ops, EndpointCount
       ops_(ops),
       counters_(counters),
       transmit_(std::move(transmit)),
-      rto_(config.retransmit_timeout, config.min_retransmit_timeout, config.adaptive_timeout) {}
+      rto_(config.initial_retransmit_timeout > 0 ? config.initial_retransmit_timeout
+                                                 : config.retransmit_timeout,
+           config.min_retransmit_timeout, config.retransmit_timeout, config.adaptive_timeout) {}
 
 P2pChannel::~P2pChannel() = default;
 

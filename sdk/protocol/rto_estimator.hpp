@@ -1,6 +1,6 @@
 // The retransmission timeout of one endpoint's traffic class (in-network
 // chunks, point-to-point messages): fixed, or a multiple of the recent
-// minimum round trip, clamped to [min, initial].
+// minimum round trip, clamped to [min, max].
 //
 // Why the minimum and not RFC 6298's smoothed mean plus deviations: an
 // in-network chunk completes only when the slowest member's contribution
@@ -25,8 +25,14 @@ class RtoEstimator {
   static constexpr std::uint32_t kWindow = 64;  ///< samples per minimum window
   static constexpr Time kFactor = 3;            ///< timeout = kFactor x minimum round trip
 
-  RtoEstimator(Time initial, Time min, bool adaptive, std::uint32_t warmup = 16)
-      : initial_(initial), min_(std::min(min, initial)), adaptive_(adaptive), warmup_(warmup) {}
+  /// Fixed: always `max`. Adaptive: `initial` until `warmup` samples, then
+  /// kFactor x the recent minimum within [min, max].
+  RtoEstimator(Time initial, Time min, Time max, bool adaptive, std::uint32_t warmup = 16)
+      : initial_(adaptive ? std::clamp(initial, std::min(min, max), max) : max),
+        min_(std::min(min, max)),
+        max_(max),
+        adaptive_(adaptive),
+        warmup_(warmup) {}
 
   /// One round trip of a packet that was not retransmitted (Karn's rule).
   /// True when this sample ends the warmup: timers armed with the initial
@@ -45,7 +51,7 @@ class RtoEstimator {
   Time base() const {
     if (!adaptive_ || samples_ < warmup_) return initial_;
     const Time recent = std::min(previous_min_, current_min_);
-    return std::clamp(kFactor * recent, min_, initial_);
+    return std::clamp(kFactor * recent, min_, max_);
   }
 
   /// The timeout after `retries` expiries: doubled per expiry, at most
@@ -60,6 +66,7 @@ class RtoEstimator {
  private:
   Time initial_;
   Time min_;
+  Time max_;
   bool adaptive_;
   std::uint32_t warmup_;
   Time current_min_ = kNever;   // this window so far

@@ -76,7 +76,8 @@ protocol::MessageKind Communicator::message_kind(int tag) const {
   return {collective_dtype_, collective_op_};
 }
 
-Status Communicator::run_collective(const AllreduceAlgorithm& first, const AllreduceArgs& args) {
+Status Communicator::run_collective(const AllreduceAlgorithm& first, const AllreduceArgs& args,
+                                    bool may_rerun) {
   const AllreduceAlgorithm* algorithm = &first;
   for (std::uint32_t rerun = 0;; ++rerun) {
     const std::uint64_t attempt = begin_attempt(args.dtype, args.op);
@@ -86,27 +87,25 @@ Status Communicator::run_collective(const AllreduceAlgorithm& first, const Allre
     if (s.ok() && !deferred_error_.ok()) s = std::exchange(deferred_error_, Status());
     if (!trees_) return s;
     const bool timed_out = s.code() == StatusCode::timeout;
-    trees_->report(attempt, rank_,
-                   s.ok()        ? runtime::Outcome::ok
-                   : timed_out   ? runtime::Outcome::recoverable
-                                 : runtime::Outcome::fatal,
-                   now());
-    if (!timed_out) return s;
+    // Failures the fabric was part of: the ranks must agree on what follows.
+    const bool on_fabric = timed_out || s.code() == StatusCode::mismatch;
+    runtime::TreeService::Report report;
+    report.outcome = s.ok()        ? runtime::Outcome::ok
+                     : timed_out   ? runtime::Outcome::recoverable
+                                   : runtime::Outcome::fatal;
+    // A failed in-network attempt leaves chunks half aggregated in the tree's
+    // slots, and the ranks' chunk sequences apart when counts differed: the
+    // tree is re-formed once every rank is done with it.
+    report.tree_suspect = algorithm->uses_switches && on_fabric;
+    report.generation = generation;
+    report.signature = fmt::format("{} of {} x {} {}{}", first.name, args.count,
+                                   to_string(args.dtype), to_string(args.op),
+                                   args.reproducible ? " reproducible" : "");
+    trees_->report(attempt, rank_, report, now());
+    if (!on_fabric) return s;
 
-    // The fabric stopped answering somewhere: the tree is suspect.
-    if (algorithm->uses_switches) trees_->tree_failed(generation);
-    const RecoveryOptions& policy = trees_->options();
-    auto give_up = [&](const std::string& why) {
-      last_note_ += (last_note_.empty() ? "" : "; ") + algorithm->name + " failed (" +
-                    s.to_string() + "); " + why;
-      return s;
-    };
-    if (algorithm->uses_switches && policy.on_switch_failure == SwitchFailurePolicy::error)
-      return give_up("policy 'error': not re-run; later collectives use the re-formed tree");
-    if (rerun >= policy.max_reruns)
-      return give_up(fmt::format("not re-run: {} re-runs already", rerun));
-
-    // Either every rank re-runs this attempt or none does.
+    // Either every rank re-runs this attempt or none does; and nobody uses
+    // the re-formed tree before everyone has left the old one.
     static const std::function<bool()> never = [] { return false; };
     Time poll = 10 * kPicosPerMicro;
     std::optional<runtime::TreeService::Verdict> verdict;
@@ -114,7 +113,23 @@ Status Communicator::run_collective(const AllreduceAlgorithm& first, const Allre
       driver_.block_until(never, now() + poll);
       poll = std::min<Time>(poll * 2, kPicosPerMilli);
     }
+    const RecoveryOptions& policy = trees_->options();
+    auto give_up = [&](const std::string& why) {
+      last_note_ += (last_note_.empty() ? "" : "; ") + algorithm->name + " failed (" +
+                    s.to_string() + "); " + why;
+      return s;
+    };
+    if (verdict->mismatch && s.code() != StatusCode::mismatch)
+      return make_error(StatusCode::mismatch,
+                        fmt::format("rank {}: {} failed ({}): {}", rank_, algorithm->name,
+                                    s.to_string(), verdict->why));
+    if (!timed_out) return s;
     if (!verdict->rerun) return give_up("not re-run: " + verdict->why);
+    if (!may_rerun) return give_up("not re-run: the switch primitive never falls back");
+    if (algorithm->uses_switches && policy.on_switch_failure == SwitchFailurePolicy::error)
+      return give_up("policy 'error': not re-run; later collectives use the re-formed tree");
+    if (rerun >= policy.max_reruns)
+      return give_up(fmt::format("not re-run: {} re-runs already", rerun));
 
     tree_hold_ = verdict->tree.plan;
     tree_ = tree_hold_.get();

@@ -113,12 +113,17 @@ Status Communicator::innet_allreduce(const void* send, void* recv, std::size_t c
       std::memcpy(recv, send, count * dtype_size(dtype));
     return {};
   }
-  // Called on its own (not by allreduce), it is a collective attempt of its own.
-  const bool standalone = !in_collective_;
-  if (standalone) {
+  // Called on its own (not by allreduce), it is a collective attempt of its
+  // own: a World's communicator runs it as one, agreeing on its outcome with
+  // the other ranks (never re-run: the switch primitive does not fall back).
+  if (!in_collective_ && trees_) {
     refresh_tree();
-    ++*attempts_;
+    const AllreduceAlgorithm* innet = find_allreduce("innet");
+    if (!innet) return make_error(StatusCode::internal, "the innet algorithm is not registered");
+    return run_collective(*innet, AllreduceArgs{send, recv, count, dtype, op, reproducible},
+                          false);
   }
+  if (!in_collective_) ++*attempts_;
   if (!innet_status_.ok())
     return make_error(StatusCode::not_supported,
                       "in-network all-reduce unavailable: " + innet_status_.to_string());
@@ -138,11 +143,7 @@ Status Communicator::innet_allreduce(const void* send, void* recv, std::size_t c
   auto id = driver_.endpoint().start_innet(spec, driver_.now(), out);
   driver_.transmit(out);
   if (!id.ok()) return id.status();
-  Status s = wait_op(*id, "in-network all-reduce");
-  // A standalone call is not recovered, but the next collective gets a tree
-  // re-formed around whatever stopped answering.
-  if (standalone && trees_ && s.code() == StatusCode::timeout) trees_->tree_failed(tree_generation_);
-  return s;
+  return wait_op(*id, "in-network all-reduce");
 }
 
 Status Communicator::wait_op(std::uint64_t id, const char* what) {
@@ -152,7 +153,18 @@ Status Communicator::wait_op(std::uint64_t id, const char* what) {
                       fmt::format("rank {}: {}: request {} is not pending (waited for already, "
                                   "or never posted)",
                                   rank_, what, id));
-  const bool done = driver_.block_until([&] { return ep.done(id); }, kNever);
+  // Inside a collective every rank takes part, so a wait half again as long as
+  // the failure timeout means a peer is gone or stuck: fail it rather than
+  // hang on a fabric that cannot tell (the simulator would, when nothing is in
+  // flight). The endpoint's own give-up comes first when it has one; both fit
+  // in the agreement window, so the rank still reports in time.
+  const Time patience = trees_ ? trees_->options().failure_timeout * 3 / 2 : kNever;
+  const Time deadline = in_collective_ && trees_ ? driver_.now() + patience : kNever;
+  const bool done = driver_.block_until([&] { return ep.done(id); }, deadline);
+  if (!done && deadline != kNever && driver_.now() >= deadline)
+    return make_error(StatusCode::timeout,
+                      fmt::format("rank {}: {} made no progress for {:.1f} ms", rank_, what,
+                                  to_micros(patience) / 1000));
   if (!done) {
     ep.abort_all(make_error(StatusCode::timeout, "aborted: no progress possible"));
     ep.release(id);

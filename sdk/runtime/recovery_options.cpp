@@ -1,5 +1,7 @@
 #include "runtime/recovery_options.hpp"
 
+#include <algorithm>
+
 #include <fmt/format.h>
 
 namespace inca::runtime {
@@ -7,7 +9,7 @@ namespace inca::runtime {
 RecoveryOptions resolve(const RecoveryOptions& options, FabricKind fabric) {
   RecoveryOptions r = options;
   const bool live = fabric == FabricKind::live;
-  if (r.min_timeout == 0) r.min_timeout = live ? kPicosPerMilli : 20 * kPicosPerMicro;
+  if (r.min_timeout == 0) r.min_timeout = live ? kPicosPerMilli : 5 * kPicosPerMicro;
   if (r.failure_timeout == 0) r.failure_timeout = live ? 5 * kPicosPerSecond : 100 * kPicosPerMilli;
   if (r.agreement_timeout == 0) r.agreement_timeout = 2 * r.failure_timeout;
   return r;
@@ -31,7 +33,12 @@ Status validate(const RecoveryOptions& o, Time retransmit_timeout) {
   return {};
 }
 
-void apply(const RecoveryOptions& r, protocol::EndpointConfig& endpoint) {
+void apply(const RecoveryOptions& r, const FabricOptions& o, protocol::EndpointConfig& endpoint) {
+  // The longest host-to-host path crosses 2 links on a star and 4 on a
+  // leaf-spine; each costs its latency and the serialisation of a full packet.
+  const Time links = o.topology == TopologyKind::star ? 2 : 4;
+  const Time hop = o.latency + protocol::drain_time(o.mtu + wire::kFramingBytes, o.link_gbps);
+  endpoint.initial_retransmit_timeout = std::max(r.min_timeout, 4 * 2 * links * hop);
   endpoint.reliable_p2p = true;
   endpoint.adaptive_timeout = r.adaptive_timeout;
   endpoint.min_retransmit_timeout = r.min_timeout;

@@ -13,7 +13,9 @@ namespace inca::runtime {
 RecoveryOptions resolve(const RecoveryOptions& options, FabricKind fabric);
 /// invalid_argument naming the field when a value can never work.
 Status validate(const RecoveryOptions& options, Time retransmit_timeout);
-/// Reliable point-to-point, adaptive timeouts and the give-up bounds.
-void apply(const RecoveryOptions& resolved, protocol::EndpointConfig& endpoint);
+/// Reliable point-to-point, adaptive timeouts and the give-up bounds; the
+/// first timeout is a few of the fabric's longest round trips.
+void apply(const RecoveryOptions& resolved, const FabricOptions& fabric,
+           protocol::EndpointConfig& endpoint);
 
 }  // namespace inca::runtime

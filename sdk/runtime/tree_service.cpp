@@ -61,9 +61,8 @@ TreeService::Snapshot TreeService::install_tree() {
   return s;
 }
 
-void TreeService::tree_failed(std::uint64_t generation) {
-  std::lock_guard lock(mutex_);
-  if (generation != current_.generation) return;  // another rank re-formed it already
+void TreeService::reform(std::uint64_t generation) {
+  if (generation != current_.generation) return;  // re-formed already
   if (const auto& old = current_.plan) {
     // Switches that are alive drop the old tree's state; dead ones lost it.
     for (const auto& [node, install] : old->installs)
@@ -76,13 +75,23 @@ void TreeService::tree_failed(std::uint64_t generation) {
   if (current_.plan) ++counts_.trees_reformed;
 }
 
-void TreeService::report(std::uint64_t attempt, std::uint32_t rank, Outcome outcome, Time now) {
+void TreeService::report(std::uint64_t attempt, std::uint32_t rank, const Report& report,
+                         Time now) {
   std::lock_guard lock(mutex_);
+  const Outcome outcome = report.outcome;
   if (rank >= ranks_ || outcome == Outcome::pending) return;
   Record& r = records_[attempt];
-  if (r.outcomes.empty()) r.outcomes.assign(ranks_, Outcome::pending);
+  if (r.outcomes.empty()) {
+    r.outcomes.assign(ranks_, Outcome::pending);
+    r.signatures.assign(ranks_, {});
+  }
   if (r.decided || r.outcomes[rank] != Outcome::pending) return;
   r.outcomes[rank] = outcome;
+  r.signatures[rank] = report.signature;
+  if (report.tree_suspect) {
+    r.tree_suspect = true;
+    r.generation = report.generation;
+  }
   ++r.reported;
   if (outcome != Outcome::ok && r.close_at == kNever) r.close_at = now + options_.agreement_timeout;
   while (!records_.empty() && records_.begin()->first + kKeptRecords < attempt)
@@ -90,6 +99,7 @@ void TreeService::report(std::uint64_t attempt, std::uint32_t rank, Outcome outc
 }
 
 TreeService::Verdict TreeService::decide(const Record& r, bool complete) {
+  if (r.tree_suspect) reform(r.generation);
   Verdict v;
   v.tree = current_;
   ++counts_.collectives_failed;
@@ -101,6 +111,13 @@ TreeService::Verdict TreeService::decide(const Record& r, bool complete) {
                         to_micros(options_.agreement_timeout) / 1000);
     return v;
   }
+  for (std::uint32_t rank = 1; rank < r.signatures.size(); ++rank)
+    if (r.signatures[rank] != r.signatures[0]) {
+      v.mismatch = true;
+      v.why = fmt::format("ranks called it with different arguments (rank 0: {}; rank {}: {})",
+                          r.signatures[0], rank, r.signatures[rank]);
+      return v;
+    }
   for (std::uint32_t rank = 0; rank < r.outcomes.size(); ++rank) {
     if (r.outcomes[rank] == Outcome::ok) {
       v.why = fmt::format("rank {} completed it, so it cannot run again", rank);

@@ -46,9 +46,10 @@ class TreeService {
   };
   /// The decision on a failed attempt, the same for every rank that asks.
   struct Verdict {
-    bool rerun = false;  ///< every rank failed it recoverably
-    std::string why;     ///< when not: who completed it or failed for good
-    Snapshot tree;       ///< the tree to re-run on
+    bool rerun = false;     ///< every rank failed it recoverably, with the same arguments
+    bool mismatch = false;  ///< ranks called it with different arguments
+    std::string why;        ///< when not re-run: who completed it, failed for good, or differed
+    Snapshot tree;          ///< the tree to re-run on
   };
 
   TreeService(const topology::Topology& topology, manager::AggregationManager& manager,
@@ -61,16 +62,21 @@ class TreeService {
   Snapshot current() const;
   const RecoveryOptions& options() const { return options_; }
 
-  /// An attempt on tree `generation` timed out on some rank: remove that
-  /// tree, and build and install a new one around dead switches and links.
-  /// Only the first report for a generation does anything.
-  void tree_failed(std::uint64_t generation);
-
-  /// Records one rank's outcome of `attempt` at time `now`.
-  void report(std::uint64_t attempt, std::uint32_t rank, Outcome outcome, Time now);
+  /// One rank's account of one attempt.
+  struct Report {
+    Outcome outcome = Outcome::pending;
+    bool tree_suspect = false;    ///< it failed on the switches: re-form the tree
+    std::uint64_t generation = 0;  ///< the tree generation it ran on
+    std::string signature;         ///< its arguments, compared across ranks
+  };
+  /// Records `rank`'s report of `attempt` at time `now`.
+  void report(std::uint64_t attempt, std::uint32_t rank, const Report& report, Time now);
   /// The verdict on `attempt` once every rank reported, or once the
   /// agreement window that the first failure opened has closed; nullopt
-  /// before. Decided once: later reports do not change it.
+  /// before. Decided once: later reports do not change it. When a rank found
+  /// the tree suspect, the tree is re-formed (around dead switches and links)
+  /// at that moment, after every rank is done with it, and the verdict
+  /// carries the new one.
   std::optional<Verdict> verdict(std::uint64_t attempt, Time now);
   /// Counts a re-run of `attempt` (once, whatever number of ranks say so).
   void count_rerun(std::uint64_t attempt, bool fallback);
@@ -86,12 +92,16 @@ class TreeService {
  private:
   struct Record {
     std::vector<Outcome> outcomes;
+    std::vector<std::string> signatures;
     std::uint32_t reported = 0;
+    bool tree_suspect = false;
+    std::uint64_t generation = 0;  // of the suspect tree
     Time close_at = kNever;
     std::optional<Verdict> decided;
     bool rerun_counted = false;
   };
-  Snapshot install_tree();  // with the lock held
+  Snapshot install_tree();                   // with the lock held
+  void reform(std::uint64_t generation);    // with the lock held
   Verdict decide(const Record& r, bool complete);
 
   const topology::Topology& topology_;

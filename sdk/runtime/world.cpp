@@ -100,7 +100,7 @@ Result<std::unique_ptr<World>> World::create(const FabricOptions& o) {
   sc.endpoint.retransmit_timeout = o.retransmit_timeout;
   sc.endpoint.timing_only = o.timing_only;
   const RecoveryOptions recovery = runtime::resolve(o.recovery, o.fabric);
-  runtime::apply(recovery, sc.endpoint);
+  runtime::apply(recovery, o, sc.endpoint);
   sc.endpoint.nic_gbps = o.link_gbps;
   sc.fiber_stack_bytes = o.fiber_stack_bytes;
   sc.host_reduce_gbps = o.host_reduce_gbps;

@@ -63,6 +63,31 @@ Status init_eal(int argc, char** argv) {
   return {};
 }
 
+Status check_vdevs_probed(int argc, char** argv) {
+  constexpr std::string_view kFlag = "--vdev";
+  for (int i = 1; i < argc; ++i) {
+    std::string_view arg = argv[i];
+    if (arg == "--") break;
+    if (arg.substr(0, kFlag.size()) != kFlag) continue;
+    if (arg == kFlag) {  // "--vdev NAME,..."
+      if (i + 1 >= argc) break;
+      arg = argv[++i];
+    } else if (arg.size() > kFlag.size() && arg[kFlag.size()] == '=') {
+      arg.remove_prefix(kFlag.size() + 1);
+    } else {
+      continue;
+    }
+    const std::string name(arg.substr(0, arg.find(',')));
+    std::uint16_t id = 0;
+    if (rte_eth_dev_get_port_by_name(name.c_str(), &id) != 0)
+      return make_error(StatusCode::config_error,
+                        fmt::format("device {} did not come up (see the EAL messages above); "
+                                    "refusing to run with renumbered ports",
+                                    name));
+  }
+  return {};
+}
+
 std::uint16_t probed_ports() {
   return rte_eth_dev_count_avail();
 }

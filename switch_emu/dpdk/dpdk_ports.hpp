@@ -23,6 +23,11 @@ struct DpdkPort {
 /// the EAL's reason on failure.
 Status init_eal(int argc, char** argv);
 
+/// Fails (config_error, naming the device) when a `--vdev` of the EAL
+/// arguments did not become an ethdev. The EAL only logs a failed probe and
+/// carries on, which would silently renumber the ports after it.
+Status check_vdevs_probed(int argc, char** argv);
+
 /// Ethdevs the EAL probed.
 std::uint16_t probed_ports();
 

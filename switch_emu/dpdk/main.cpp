@@ -124,9 +124,14 @@ int main(int argc, char** argv) {
   auto parsed = parse_switch_options(static_cast<int>(switch_args.size()), switch_args.data());
   if (parsed.exit_code) return *parsed.exit_code;
 
+  // The EAL may permute its copy of the arguments; argv stays as given.
   std::vector<char*> eal_args(argv, argv + split);
   if (auto s = init_eal(static_cast<int>(eal_args.size()), eal_args.data()); !s.ok())
     return fail(parsed.options.name, s);
+  if (auto s = check_vdevs_probed(split, argv); !s.ok()) {
+    rte_eal_cleanup();
+    return fail(parsed.options.name, s);
+  }
   install_signal_handlers();
   const int rc = run_switch(parsed.options);
   rte_eal_cleanup();

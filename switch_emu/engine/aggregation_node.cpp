@@ -56,12 +56,29 @@ struct SlotSet {
   bool folded_any = false;
   std::uint32_t next_child = 0;        // reproducible mode: next child to fold
   std::vector<std::uint64_t> seen;     // child bitmap
+  std::vector<std::uint64_t> asked;    // partial_sent: children whose duplicate came since the
+                                       // last re-forward of the partial
   std::vector<std::byte> acc;          // running reduction
   std::vector<wire::Payload> pending;  // reproducible mode: out-of-order children
   wire::Payload kept;                  // partial (partial_sent), result (done), error (failed)
 
   bool has_bit(std::uint32_t c) const { return (seen[c / 64] >> (c % 64)) & 1u; }
   void set_bit(std::uint32_t c) { seen[c / 64] |= std::uint64_t{1} << (c % 64); }
+  // True when this duplicate from child c starts a new round of timeouts: the
+  // first since the last re-forward, or c's own next one. The other children's
+  // duplicates of that round wait for the same answer, so one re-forward per
+  // round serves them all instead of one per child.
+  bool new_round(std::uint32_t c) {
+    const std::uint64_t bit = std::uint64_t{1} << (c % 64);
+    const bool fresh = std::all_of(asked.begin(), asked.end(), [](auto w) { return w == 0; });
+    if (fresh || (asked[c / 64] & bit)) {
+      std::fill(asked.begin(), asked.end(), 0);
+      asked[c / 64] |= bit;
+      return true;
+    }
+    asked[c / 64] |= bit;
+    return false;
+  }
 };
 
 struct AggregationNode::Tree {
@@ -114,7 +131,10 @@ Status AggregationNode::install(const wire::TreeInstall& t) {
   tree->install = t;
   tree->sets.resize(std::size_t{t.slot_count} * 2);
   const std::size_t words = (t.child_ports.size() + 63) / 64;
-  for (auto& set : tree->sets) set.seen.assign(words, 0);
+  for (auto& set : tree->sets) {
+    set.seen.assign(words, 0);
+    set.asked.assign(words, 0);
+  }
   trees_.emplace(std::make_pair(t.job, t.tree), std::move(tree));
   return {};
 }
@@ -251,6 +271,7 @@ void AggregationNode::on_contribution(Tree& t, std::uint16_t in_port, const wire
     set.folded_any = false;
     set.next_child = 0;
     std::fill(set.seen.begin(), set.seen.end(), 0);
+    std::fill(set.asked.begin(), set.asked.end(), 0);
     set.pending.clear();
     set.kept.reset();
   } else if (h.sequence != set.seq) {
@@ -271,7 +292,7 @@ void AggregationNode::on_contribution(Tree& t, std::uint16_t in_port, const wire
       ++counters_.duplicate_answers;
       ++counters_.results_sent;
       out.push_back({in_port, make_reply(set.chunk, h, wire::PacketType::result, 0, set.kept)});
-    } else if (set.state == SlotSet::State::partial_sent) {
+    } else if (set.state == SlotSet::State::partial_sent && set.new_round(h.child)) {
       // The child timed out, so our partial or the parent's result was lost:
       // resend the partial; the parent aggregates it or answers from its copy.
       ++counters_.partial_reforwards;
@@ -344,16 +365,18 @@ void AggregationNode::on_result(Tree& t, std::uint16_t in_port, const wire::Pack
     ++counters_.stale;
     return;
   }
-  if (set.state == SlotSet::State::partial_sent) {
-    set.state = SlotSet::State::done;
-    set.kept = p.payload;
-    ++counters_.results;
-    ++counters_.results_in;
-  } else {
+  if (set.state == SlotSet::State::done) {
+    // The parent answered a re-forwarded partial after the first result came
+    // through. Every child got that one by multicast; one that lost it
+    // retransmits and is answered from the kept copy. Sending it down again
+    // would multiply the traffic of every lossy round by the fan-out.
     ++counters_.results_repeated;
+    return;
   }
-  // A repeated result (our re-forwarded partial was answered) goes down again:
-  // the children that lost it are waiting, the others discard it as duplicate.
+  set.state = SlotSet::State::done;
+  set.kept = p.payload;
+  ++counters_.results;
+  ++counters_.results_in;
   for (std::uint16_t port : t.install.child_ports) {
     out.push_back({port, make_reply(set.chunk, h, wire::PacketType::result, 0, set.kept)});
     ++counters_.results_sent;

@@ -12,7 +12,6 @@
 #include <chrono>
 #include <fstream>
 #include <optional>
-#include <regex>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -71,16 +70,18 @@ class ChildProcess {
     return ss.str();
   }
 
-  /// Waits until the log matches `pattern`; returns the first capture group
-  /// (or the whole match), nullopt on timeout or when the child exits.
-  std::optional<std::string> wait_for_log(const std::string& pattern,
-                                          std::chrono::milliseconds timeout) {
-    const std::regex re(pattern);
+  /// Waits until a whole line of the log contains `marker`; returns the rest
+  /// of that line after the marker, nullopt on timeout or when the child
+  /// exits first.
+  std::optional<std::string> wait_for_line(const std::string& marker,
+                                           std::chrono::milliseconds timeout) {
     const auto deadline = std::chrono::steady_clock::now() + timeout;
     while (std::chrono::steady_clock::now() < deadline) {
       const std::string text = log();
-      std::smatch m;
-      if (std::regex_search(text, m, re)) return m.size() > 1 ? m[1].str() : m[0].str();
+      const auto at = text.find(marker);
+      const auto eol = at == std::string::npos ? at : text.find('\n', at);
+      if (eol != std::string::npos)
+        return text.substr(at + marker.size(), eol - at - marker.size());
       if (!running()) return std::nullopt;
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }

@@ -106,23 +106,35 @@ class SwitchProcess {
  public:
   /// Starts `binary` with the EAL `vdevs` and the switch `args`; waits for
   /// "ready". Returns false with `error` set (and the log in it) on failure.
+  ///
+  /// An af_packet port can fail to come up when another process in the same
+  /// network namespace got the same PACKET_FANOUT group id (the PMD derives
+  /// it from pid ^ ifindex); the switch then refuses to start, and a new
+  /// process (a new pid) is tried.
   bool start(const std::string& binary, const std::string& name,
              const std::vector<std::string>& vdevs, const std::vector<std::string>& args,
              const std::string& log_dir, std::string& error) {
     std::vector<std::string> switch_args{"--name", name, "--control", "127.0.0.1:0"};
     switch_args.insert(switch_args.end(), args.begin(), args.end());
-    if (!dpdk_.start(binary, name, vdevs, switch_args, log_dir + "/" + name + ".log")) {
-      error = "fork failed";
-      return false;
-    }
-    auto port = process().wait_for_log("control channel listening on [0-9.]+:([0-9]+)",
-                                       std::chrono::seconds(30));
-    if (!port || !process().wait_for_log(name + ": ready", std::chrono::seconds(5))) {
+    constexpr int kAttempts = 4;
+    for (int attempt = 1; attempt <= kAttempts; ++attempt) {
+      const std::string log = fmt::format("{}/{}.{}.log", log_dir, name, attempt);
+      if (!dpdk_.start(binary, name, vdevs, switch_args, log)) {
+        error = "fork failed";
+        return false;
+      }
+      // "<name>: control channel listening on 127.0.0.1:<port>"
+      auto address =
+          process().wait_for_line("control channel listening on ", std::chrono::seconds(30));
+      if (address && process().wait_for_line(name + ": ready", std::chrono::seconds(5))) {
+        control_ = *address;
+        return true;
+      }
       error = "inca-switch did not start:\n" + process().log();
-      return false;
+      dpdk_.stop();
+      if (error.find("did not come up") == std::string::npos) return false;
     }
-    control_ = "127.0.0.1:" + *port;
-    return true;
+    return false;
   }
 
   /// A new control connection.

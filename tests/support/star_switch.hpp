@@ -52,7 +52,7 @@ class StarSwitchTest : public ::testing::Test {
     auto info = client_->ping();
     ASSERT_TRUE(info.ok()) << info.status().to_string();
     info_ = *info;
-    ASSERT_EQ(info_.ports.size(), hosts);
+    ASSERT_EQ(info_.ports.size(), hosts) << switch_.log();
 
     // The manager plans on the star topology; switch port i is veth i.
     topology::SwitchSpec spec;

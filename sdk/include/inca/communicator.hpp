@@ -144,7 +144,8 @@ class Communicator {
   Status wait_op(std::uint64_t id, const char* what);
   // Recovery (collective_recovery.cpp).
   void refresh_tree();
-  Status run_collective(const AllreduceAlgorithm& algorithm, const AllreduceArgs& args);
+  Status run_collective(const AllreduceAlgorithm& algorithm, const AllreduceArgs& args,
+                        bool may_rerun = true);
   std::uint64_t begin_attempt(Dtype dtype, ReduceOp op);
   void end_attempt();
   std::uint16_t wire_tag(int tag) const;

@@ -25,7 +25,8 @@ struct LinkFaults {
   Time reorder_delay = 20 * kPicosPerMicro;  ///< largest extra delay of a held packet
   double corrupt = 0;  ///< 1 to 3 bits flip; the receiver's CRC-32 check drops the packet
 
-  bool any() const { return drop > 0 || duplicate > 0 || reorder > 0 || corrupt > 0; }
+  /// Any probability set (a bad one too: validation then rejects it).
+  bool any() const { return drop != 0 || duplicate != 0 || reorder != 0 || corrupt != 0; }
 };
 
 /// Faults of every link touching one node (both directions), by node name

@@ -1,0 +1,261 @@
+// Point-to-point reliability of the sans-I/O endpoint, driven by hand:
+// acknowledgements, sends that complete when acknowledged, timeouts that
+// probe with the last fragment, partial acknowledgements that resend only
+// what is missing, duplicate suppression after delivery, retired tags,
+// message kinds that must match, and giving up with `timeout`.
+#include <gtest/gtest.h>
+
+#include <utility>
+
+#include "protocol/host_endpoint.hpp"
+#include "test_support.hpp"
+
+namespace inca::protocol {
+namespace {
+
+constexpr Time kRto = 100 * kPicosPerMicro;
+
+EndpointConfig reliable(std::uint32_t rank) {
+  EndpointConfig c;
+  c.rank = rank;
+  c.address = 10 + rank;
+  c.rank_address = {10, 11};
+  c.job = 7;
+  c.key_tag = 0x5eed;
+  c.p2p_payload_bytes = 100;
+  c.retransmit_timeout = kRto;
+  c.max_retransmits = 3;
+  c.reliable_p2p = true;
+  return c;
+}
+
+std::vector<std::byte> bytes(std::size_t n, int seed = 1) {
+  std::vector<std::byte> v(n);
+  for (std::size_t i = 0; i < n; ++i) v[i] = static_cast<std::byte>((i * 13 + seed) & 0xff);
+  return v;
+}
+
+struct ReliableP2p : ::testing::Test {
+  HostEndpoint a{reliable(0)};
+  HostEndpoint b{reliable(1)};
+
+  // Hands every packet of `from` to `to` at time `now`; returns what `to` sent back.
+  static Outbox deliver(HostEndpoint& to, const Outbox& from, Time now = 0) {
+    Outbox back;
+    for (const wire::Packet& p : from) to.on_packet(p, now, back);
+    return back;
+  }
+  Outbox send(const std::vector<std::byte>& data, OpId& id, std::uint16_t tag = 3,
+              MessageKind kind = {}) {
+    Outbox out;
+    auto r = a.post_send(1, tag, kind, data.data(), data.size(), 0, out);
+    EXPECT_TRUE(r.ok()) << r.status().to_string();
+    id = r.ok() ? *r : 0;
+    return out;
+  }
+};
+
+TEST_F(ReliableP2p, ASendCompletesWhenTheWholeMessageIsAcknowledged) {
+  const auto data = bytes(250);
+  OpId sent = 0;
+  Outbox frags = send(data, sent);
+  ASSERT_EQ(frags.size(), 3u);
+  EXPECT_FALSE(a.done(sent));
+  EXPECT_TRUE(a.pending(sent));
+  EXPECT_EQ(a.next_deadline(), kRto);
+
+  std::vector<std::byte> into(250);
+  auto got = b.post_recv(0, 3, into.data(), into.size());
+  ASSERT_TRUE(got.ok());
+  Outbox acks = deliver(b, frags);
+  ASSERT_EQ(acks.size(), 1u);  // one acknowledgement per message, not per fragment
+  EXPECT_EQ(acks[0].header.type, wire::PacketType::ack);
+  EXPECT_TRUE(acks[0].header.has(wire::kFlagLast));
+  EXPECT_EQ(acks[0].dst, 10u);
+  EXPECT_EQ(b.counters().acks_sent, 1u);
+  EXPECT_TRUE(b.done(*got));
+  EXPECT_EQ(into, data);
+
+  EXPECT_TRUE(deliver(a, acks).empty());
+  ASSERT_TRUE(a.done(sent));
+  EXPECT_TRUE(a.status(sent).ok());
+  EXPECT_EQ(a.next_deadline(), kNever);
+}
+
+TEST_F(ReliableP2p, MessagesThatArriveBeforeTheirReceiveAreAcknowledgedAtOnce) {
+  OpId sent = 0;
+  Outbox acks = deliver(b, send(bytes(30), sent));
+  ASSERT_EQ(acks.size(), 1u);  // the transport acknowledges; matching comes later
+  deliver(a, acks);
+  EXPECT_TRUE(a.done(sent));
+  std::vector<std::byte> into(30);
+  auto got = b.post_recv(0, 3, into.data(), into.size());
+  ASSERT_TRUE(got.ok());
+  EXPECT_TRUE(b.done(*got));
+  EXPECT_EQ(into, bytes(30));
+}
+
+TEST_F(ReliableP2p, ATimeoutProbesWithTheLastFragmentAndThePartialAnswerResendsTheRest) {
+  const auto data = bytes(250);
+  OpId sent = 0;
+  Outbox frags = send(data, sent);
+  std::vector<std::byte> into(250);
+  auto got = b.post_recv(0, 3, into.data(), into.size());
+  // Fragment 1 is lost; the last one arrives and is answered with a bitmap.
+  Outbox partial = deliver(b, {frags[0], frags[2]});
+  ASSERT_EQ(partial.size(), 1u);
+  EXPECT_FALSE(partial[0].header.has(wire::kFlagLast));
+  // Before any timeout a partial answer only records what arrived.
+  EXPECT_TRUE(deliver(a, partial).empty());
+
+  Outbox probe;
+  a.on_timer(kRto, probe);
+  ASSERT_EQ(probe.size(), 1u);
+  EXPECT_EQ(probe[0].header.sequence, 200u);  // the last fragment
+  Outbox answer = deliver(b, probe, kRto);
+  ASSERT_EQ(answer.size(), 1u);
+  Outbox resent = deliver(a, answer, kRto);
+  ASSERT_EQ(resent.size(), 1u);  // only the missing fragment
+  EXPECT_EQ(resent[0].header.sequence, 100u);
+  deliver(a, deliver(b, resent, kRto), kRto);
+  EXPECT_TRUE(b.done(*got));
+  EXPECT_EQ(into, data);
+  EXPECT_TRUE(a.done(sent));
+  EXPECT_EQ(a.counters().p2p_retransmissions, 2u);
+}
+
+TEST_F(ReliableP2p, LateDuplicatesOfADeliveredMessageAreDroppedButAcknowledged) {
+  const auto data = bytes(150);
+  OpId sent = 0;
+  Outbox frags = send(data, sent);
+  std::vector<std::byte> into(150);
+  auto got = b.post_recv(0, 3, into.data(), into.size());
+  deliver(b, frags);  // delivered; its acknowledgement is lost
+  ASSERT_TRUE(b.done(*got));
+  b.release(*got);
+  std::fill(into.begin(), into.end(), std::byte{0});
+
+  Outbox probe;
+  a.on_timer(kRto, probe);
+  Outbox ack = deliver(b, probe, kRto);
+  ASSERT_EQ(ack.size(), 1u);  // consumed: answered as complete, never written again
+  EXPECT_TRUE(ack[0].header.has(wire::kFlagLast));
+  EXPECT_EQ(into, std::vector<std::byte>(150));
+  EXPECT_EQ(b.counters().p2p_duplicates, 1u);
+  deliver(a, ack, kRto);
+  EXPECT_TRUE(a.done(sent));
+  EXPECT_TRUE(a.status(sent).ok());
+
+  // The next message on the same (peer, tag) is a new one.
+  OpId second = 0;
+  Outbox next = send(bytes(20, 9), second);
+  std::vector<std::byte> into2(20);
+  auto got2 = b.post_recv(0, 3, into2.data(), into2.size());
+  deliver(b, next);
+  EXPECT_TRUE(b.done(*got2));
+  EXPECT_EQ(into2, bytes(20, 9));
+}
+
+TEST_F(ReliableP2p, AnUnacknowledgedSendFailsWithTimeoutAfterItsRetransmissions) {
+  OpId sent = 0;
+  send(bytes(50), sent);
+  Outbox out;
+  Time now = 0;
+  for (int i = 0; i < 10 && !a.done(sent); ++i) {
+    now = a.next_deadline();
+    a.on_timer(now, out);
+  }
+  ASSERT_TRUE(a.done(sent));
+  EXPECT_EQ(a.status(sent).code(), StatusCode::timeout);
+  EXPECT_NE(a.status(sent).message().find("not acknowledged after 3 retransmissions"),
+            std::string::npos)
+      << a.status(sent).message();
+  EXPECT_EQ(a.counters().timeouts, 1u);
+  EXPECT_EQ(a.next_deadline(), kNever);
+  EXPECT_EQ(now, kRto * (1 + 2 + 4 + 8));  // doubling backoff
+}
+
+TEST_F(ReliableP2p, GiveUpAfterBoundsTheTimeAMessageMayWait) {
+  EndpointConfig c = reliable(0);
+  c.max_retransmits = 1000;
+  c.give_up_after = 5 * kRto;
+  HostEndpoint sender(c);
+  Outbox out;
+  auto id = sender.post_send(1, 3, bytes(10).data(), 10, out);
+  ASSERT_TRUE(id.ok());
+  Time now = 0;
+  while (!sender.done(*id)) sender.on_timer(now = sender.next_deadline(), out);
+  EXPECT_EQ(sender.status(*id).code(), StatusCode::timeout);
+  EXPECT_GE(now, 5 * kRto);
+  EXPECT_LT(now, 5 * kRto + (kRto << 16));
+}
+
+TEST_F(ReliableP2p, AMessageOfAnotherKindFailsTheReceiveWithMismatch) {
+  OpId sent = 0;
+  Outbox frags = send(bytes(40), sent, 3, {Dtype::f32, ReduceOp::max});
+  std::vector<std::byte> into(40);
+  auto got = b.post_recv(0, 3, {Dtype::f32, ReduceOp::sum}, into.data(), into.size());
+  ASSERT_TRUE(got.ok());
+  Outbox acks = deliver(b, frags);
+  ASSERT_TRUE(b.done(*got));
+  EXPECT_EQ(b.status(*got).code(), StatusCode::mismatch);
+  EXPECT_NE(b.status(*got).message().find("f32 max"), std::string::npos)
+      << b.status(*got).message();
+  // The sender still learns the message arrived: it must not retransmit forever.
+  deliver(a, acks);
+  EXPECT_TRUE(a.done(sent));
+}
+
+TEST_F(ReliableP2p, ARetiredTagDropsItsReceivesAndAcknowledgesLateFragments) {
+  std::vector<std::byte> into(40);
+  auto got = b.post_recv(0, 0x8123, into.data(), into.size());
+  ASSERT_TRUE(got.ok());
+  b.retire_tag(0x8123);
+  EXPECT_FALSE(b.pending(*got));  // nobody waits for it any more
+  OpId sent = 0;
+  Outbox acks = deliver(b, send(bytes(40), sent, 0x8123));
+  ASSERT_EQ(acks.size(), 1u);
+  EXPECT_TRUE(acks[0].header.has(wire::kFlagLast));
+  EXPECT_EQ(into, std::vector<std::byte>(40));  // never written
+  deliver(a, acks);
+  EXPECT_TRUE(a.done(sent));
+}
+
+TEST_F(ReliableP2p, AbortFailsPendingSendsAndReceives) {
+  OpId sent = 0;
+  send(bytes(10), sent);
+  std::vector<std::byte> into(10);
+  auto got = a.post_recv(1, 4, into.data(), into.size());
+  a.abort_all(make_error(StatusCode::timeout, "stalled"));
+  EXPECT_EQ(a.status(sent).code(), StatusCode::timeout);
+  EXPECT_EQ(a.status(*got).code(), StatusCode::timeout);
+  EXPECT_EQ(a.next_deadline(), kNever);
+}
+
+TEST_F(ReliableP2p, AdaptiveTimeoutsFollowTheMeasuredRoundTrip) {
+  EndpointConfig c = reliable(0);
+  c.adaptive_timeout = true;
+  c.min_retransmit_timeout = kPicosPerMicro;
+  c.initial_retransmit_timeout = kRto;
+  HostEndpoint sender(c);
+  HostEndpoint receiver(reliable(1));
+  const Time rtt = 2 * kPicosPerMicro;
+  Time now = 0;
+  for (int i = 0; i < 20; ++i) {
+    Outbox out;
+    auto id = sender.post_send(1, 3, {}, bytes(10).data(), 10, now, out);
+    ASSERT_TRUE(id.ok());
+    if (i == 0) {
+      EXPECT_EQ(sender.next_deadline(), now + kRto);  // before any measurement
+    }
+    deliver(sender, deliver(receiver, out, now), now + rtt);
+    ASSERT_TRUE(sender.done(*id));
+    now += 10 * kPicosPerMicro;
+  }
+  Outbox out;
+  ASSERT_TRUE(sender.post_send(1, 3, {}, bytes(10).data(), 10, now, out).ok());
+  EXPECT_EQ(sender.next_deadline(), now + 3 * rtt);  // three round trips
+}
+
+}  // namespace
+}  // namespace inca::protocol
