@@ -63,11 +63,6 @@ std::span<const ReduceOp> all_ops() {
   return kOpList;
 }
 
-std::size_t dtype_size(Dtype dtype) {
-  const DtypeInfo* info = find(dtype);
-  return info ? info->size : 0;
-}
-
 bool is_floating(Dtype dtype) {
   const DtypeInfo* info = find(dtype);
   return info && info->floating;

@@ -11,17 +11,35 @@
 namespace inca::protocol {
 
 struct HostEndpoint::InnetOp {
+  // The state of a chunk between its first send and its result. Chunk c + W
+  // is sent only once chunk c is answered, so a ring of W entries (by chunk
+  // mod W) holds every outstanding chunk: the state a rank touches stays a
+  // few KiB however large the message, instead of arrays as long as the
+  // message that miss the cache on every chunk.
+  struct InFlight {
+    std::uint32_t chunk = kNoChunk;  // the chunk this entry now belongs to
+    std::uint32_t retries = 0;
+    Time deadline = kNever;  // of the outstanding send
+    Time first_sent = kNever;
+    Time drain = 0;  // allowance for the chunks outstanding ahead of it
+  };
+  static constexpr std::uint32_t kNoChunk = 0xffffffffu;
+
   OpId id;
   InnetAllreduce spec;
   std::uint32_t base_seq;  // sequence of chunk 0
   std::uint32_t chunks;
   std::uint32_t elems_per_chunk;
   std::uint32_t completed = 0;
-  std::vector<std::uint8_t> answered;  // per chunk
-  std::vector<Time> deadline;          // per chunk, of the outstanding send
-  std::vector<Time> first_sent;        // per chunk
-  std::vector<Time> drain;             // per chunk: allowance for the chunks outstanding ahead
-  std::vector<std::uint32_t> retries;  // per chunk
+  std::vector<InFlight> in_flight;  // by chunk mod window
+
+  InFlight& entry(std::uint32_t c) { return in_flight[c % in_flight.size()]; }
+  /// The outstanding state of chunk c, or nullptr when c is not outstanding.
+  InFlight* outstanding(std::uint32_t c) {
+    if (c >= chunks) return nullptr;
+    InFlight& f = entry(c);
+    return f.chunk == c ? &f : nullptr;
+  }
 };
 
 HostEndpoint::HostEndpoint(EndpointConfig config)
@@ -96,11 +114,7 @@ Result<OpId> HostEndpoint::start_innet(const InnetAllreduce& spec, Time now, Out
       static_cast<std::uint32_t>((spec.count + op->elems_per_chunk - 1) / op->elems_per_chunk);
   op->base_seq = tree_next_seq_[spec.tree];
   tree_next_seq_[spec.tree] = op->base_seq + op->chunks;
-  op->answered.assign(op->chunks, 0);
-  op->deadline.assign(op->chunks, kNever);
-  op->first_sent.assign(op->chunks, kNever);
-  op->drain.assign(op->chunks, 0);
-  op->retries.assign(op->chunks, 0);
+  op->in_flight.resize(std::min(op->chunks, spec.window));
   const OpId id = op->id;
   if (op->chunks == 0) {
     ops_.finish(id, {});
@@ -142,14 +156,14 @@ void HostEndpoint::send_chunk(InnetOp& op, std::uint32_t chunk, Time now, Outbox
                            n * dtype_size(s.dtype));
   p.src = config_.address;
   ++counters_.contributions_sent;
-  if (op.retries[chunk] == 0) {
-    op.first_sent[chunk] = now;
+  InnetOp::InFlight& f = op.entry(chunk);
+  if (f.chunk != chunk) {  // its first send
+    f = InnetOp::InFlight{chunk, 0, kNever, now, 0};
     innet_outstanding_bytes_ += p.wire_bytes();
-    op.drain[chunk] = drain_time(innet_outstanding_bytes_, config_.nic_gbps);
+    f.drain = drain_time(innet_outstanding_bytes_, config_.nic_gbps);
   }
-  op.deadline[chunk] = now + op.drain[chunk] +
-                       innet_rto_.timeout(op.retries[chunk], config_.max_backoff_shift);
-  timers_.push(op.retries[chunk], {op.deadline[chunk], op.id, chunk});
+  f.deadline = now + f.drain + innet_rto_.timeout(f.retries, config_.max_backoff_shift);
+  timers_.push(f.retries, {f.deadline, op.id, chunk});
   transmit(std::move(p), out);
 }
 
@@ -162,7 +176,8 @@ void HostEndpoint::on_result(const wire::Packet& p, Time now, Outbox& out) {
   }
   InnetOp& op = *find_innet(active->second);
   const std::uint32_t chunk = h.sequence - op.base_seq;
-  if (chunk >= op.chunks || op.answered[chunk]) {
+  InnetOp::InFlight* f = op.outstanding(chunk);
+  if (!f) {  // answered already (or never sent: a forged result)
     ++counters_.duplicate_results;
     return;
   }
@@ -181,12 +196,10 @@ void HostEndpoint::on_result(const wire::Packet& p, Time now, Outbox& out) {
     std::memcpy(static_cast<std::byte*>(op.spec.recv) + first * esize, p.payload->data(),
                 n * esize);
   // Karn's rule; the drain allowance is the local queue, not the network.
-  if (op.retries[chunk] == 0 &&
-      innet_rto_.sample(std::max<Time>(0, now - op.first_sent[chunk] - op.drain[chunk])))
+  if (f->retries == 0 && innet_rto_.sample(std::max<Time>(0, now - f->first_sent - f->drain)))
     rearm(op);
   innet_outstanding_bytes_ -= chunk_wire_bytes(op, chunk);
-  op.answered[chunk] = 1;
-  op.deadline[chunk] = kNever;
+  f->chunk = InnetOp::kNoChunk;
   ++op.completed;
   // The result is the ACK that frees the slot for the chunk a window ahead.
   const std::uint32_t next = chunk + op.spec.window;
@@ -202,13 +215,13 @@ void HostEndpoint::on_result(const wire::Packet& p, Time now, Outbox& out) {
 void HostEndpoint::rearm(InnetOp& op) {
   // The first estimate replaces the initial timeout: chunks sent before it
   // would otherwise wait out the (much longer) initial timeout when lost.
-  for (std::uint32_t c = 0; c < op.chunks; ++c) {
-    if (op.answered[c] || op.first_sent[c] == kNever) continue;
-    const Time sooner = op.first_sent[c] + op.drain[c] +
-                        innet_rto_.timeout(op.retries[c], config_.max_backoff_shift);
-    if (sooner >= op.deadline[c]) continue;
-    op.deadline[c] = sooner;
-    timers_.push(op.retries[c], {sooner, op.id, c});
+  for (InnetOp::InFlight& f : op.in_flight) {
+    if (f.chunk == InnetOp::kNoChunk) continue;
+    const Time sooner =
+        f.first_sent + f.drain + innet_rto_.timeout(f.retries, config_.max_backoff_shift);
+    if (sooner >= f.deadline) continue;
+    f.deadline = sooner;
+    timers_.push(f.retries, {sooner, op.id, f.chunk});
   }
 }
 
@@ -219,9 +232,8 @@ std::uint64_t HostEndpoint::chunk_wire_bytes(const InnetOp& op, std::uint32_t ch
 }
 
 void HostEndpoint::fail_innet(InnetOp& op, Status why) {
-  for (std::uint32_t c = 0; c < op.chunks; ++c)
-    if (!op.answered[c] && op.first_sent[c] != kNever)
-      innet_outstanding_bytes_ -= chunk_wire_bytes(op, c);
+  for (const InnetOp::InFlight& f : op.in_flight)
+    if (f.chunk != InnetOp::kNoChunk) innet_outstanding_bytes_ -= chunk_wire_bytes(op, f.chunk);
   tree_active_.erase(op.spec.tree);
   const OpId id = op.id;
   forget_innet(id);
@@ -316,8 +328,9 @@ void HostEndpoint::forget_innet(OpId id) {
 void HostEndpoint::prune_timers() {
   while (!timers_.empty()) {
     const ChunkDeadline& t = timers_.top();
-    const InnetOp* op = find_innet(t.op);
-    if (op && op->deadline[t.chunk] == t.deadline) break;
+    InnetOp* op = find_innet(t.op);
+    const InnetOp::InFlight* f = op ? op->outstanding(t.chunk) : nullptr;
+    if (f && f->deadline == t.deadline) break;
     timers_.pop();
   }
 }
@@ -329,10 +342,11 @@ void HostEndpoint::on_timer(Time now, Outbox& out) {
     const ChunkDeadline t = timers_.top();
     timers_.pop();
     InnetOp* found = find_innet(t.op);
-    if (!found || found->deadline[t.chunk] != t.deadline) continue;
+    InnetOp::InFlight* f = found ? found->outstanding(t.chunk) : nullptr;
+    if (!f || f->deadline != t.deadline) continue;
     InnetOp& op = *found;
-    const Time waited = now - op.first_sent[t.chunk];
-    if (op.retries[t.chunk] >= config_.max_retransmits ||
+    const Time waited = now - f->first_sent;
+    if (f->retries >= config_.max_retransmits ||
         (config_.give_up_after != kNever && waited >= config_.give_up_after)) {
       ++counters_.timeouts;
       fail_innet(op, make_error(StatusCode::timeout,
@@ -340,10 +354,10 @@ void HostEndpoint::on_timer(Time now, Outbox& out) {
                                             "tree {} got no result after {} retransmissions in "
                                             "{:.1f} us",
                                             config_.rank, t.chunk, op.spec.tree,
-                                            op.retries[t.chunk], to_micros(waited))));
+                                            f->retries, to_micros(waited))));
       continue;
     }
-    ++op.retries[t.chunk];
+    ++f->retries;
     ++counters_.retransmissions;
     send_chunk(op, t.chunk, now, out);
     prune_timers();

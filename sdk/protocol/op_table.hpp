@@ -4,8 +4,9 @@
 #pragma once
 
 #include <cstdint>
-#include <unordered_map>
-#include <unordered_set>
+
+#include <boost/container/flat_map.hpp>
+#include <boost/container/flat_set.hpp>
 
 #include "inca/status.hpp"
 
@@ -17,7 +18,7 @@ class OpTable {
  public:
   OpId next() { return next_++; }
   void finish(OpId id, Status status) {
-    if (detached_.erase(id) == 0) finished_[id] = std::move(status);
+    if (detached_.erase(id) == 0) finished_.insert_or_assign(id, std::move(status));
   }
   bool done(OpId id) const { return finished_.count(id) != 0; }
   /// The outcome of a finished operation; ok while pending or unknown.
@@ -35,8 +36,11 @@ class OpTable {
 
  private:
   OpId next_ = 1;
-  std::unordered_map<OpId, Status> finished_;
-  std::unordered_set<OpId> detached_;
+  // Sorted vectors: the finished-but-uncollected operations are a handful,
+  // ids only grow (inserts land at the end), and done() runs on every event
+  // that touches the rank, where a hash lookup's cache miss showed up.
+  boost::container::flat_map<OpId, Status> finished_;
+  boost::container::flat_set<OpId> detached_;
 };
 
 }  // namespace inca::protocol

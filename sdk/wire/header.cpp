@@ -80,11 +80,6 @@ uLong crc_update(uLong crc, std::span<const std::byte> bytes) {
 
 }  // namespace
 
-std::size_t Header::payload_bytes() const {
-  if (is_element_type(type)) return std::size_t{count} * dtype_size(dtype);
-  return count;
-}
-
 std::string_view to_string(DecodeError e) {
   switch (e) {
     case DecodeError::none:

@@ -79,7 +79,10 @@ struct Header {
 
   bool has(Flag f) const { return (flags & f) != 0; }
   /// Payload bytes this header announces (count * dtype size, or count for byte types).
-  std::size_t payload_bytes() const;
+  std::size_t payload_bytes() const {
+    const bool elements = type == PacketType::contribution || type == PacketType::result;
+    return elements ? std::size_t{count} * dtype_size(dtype) : count;
+  }
 };
 
 /// Why a decode failed; each maps to a counter and to a message.

@@ -3,8 +3,8 @@
 #include "sim/fiber_switch.hpp"
 
 #include <cmath>
-#include <deque>
 
+#include <boost/circular_buffer.hpp>
 #include <fmt/format.h>
 
 #include "host_config.hpp"
@@ -18,8 +18,10 @@ namespace ctx = boost::context;
 struct SimFabric::PortState {
   // Packets on the link, in arrival order: with FIFO serialisation and a
   // fixed latency, arrivals on one link are ordered, so only the head needs
-  // an event (the event heap holds links, not packets).
-  std::deque<std::pair<Time, wire::Packet>> in_flight;
+  // an event (the event heap holds links, not packets). A growing ring, so
+  // the packets a link carries recycle its memory instead of allocating and
+  // freeing deque blocks as they pass.
+  boost::circular_buffer<std::pair<Time, wire::Packet>> in_flight{16};
   fabric::LinkPacer pacer{1.0};  // replaced by the link's rate
   Time latency = 0;
   std::uint32_t peer_node = 0;
@@ -239,7 +241,8 @@ void SimFabric::enqueue(std::uint32_t node, std::uint16_t port, wire::Packet&& p
     }
   }
   if (ps.in_flight.empty()) schedule(arrival, kArrival, node, 0, port);
-  ps.in_flight.emplace_back(arrival, std::move(packet));
+  if (ps.in_flight.full()) ps.in_flight.set_capacity(2 * ps.in_flight.capacity());
+  ps.in_flight.push_back({arrival, std::move(packet)});
 }
 
 void SimFabric::transmit_from_host(std::uint32_t rank, protocol::Outbox& out) {

@@ -45,8 +45,29 @@ enum class ReduceOp : std::uint8_t {
 std::span<const Dtype> all_dtypes();
 std::span<const ReduceOp> all_ops();
 
-/// Size of one element in bytes; 0 for an unknown code.
-std::size_t dtype_size(Dtype dtype);
+/// Size of one element in bytes; 0 for an unknown code. Inline: every packet
+/// the simulator moves asks it.
+constexpr std::size_t dtype_size(Dtype dtype) {
+  switch (dtype) {
+    case Dtype::i8:
+    case Dtype::u8:
+      return 1;
+    case Dtype::i16:
+    case Dtype::u16:
+    case Dtype::f16:
+    case Dtype::bf16:
+      return 2;
+    case Dtype::i32:
+    case Dtype::u32:
+    case Dtype::f32:
+      return 4;
+    case Dtype::i64:
+    case Dtype::u64:
+    case Dtype::f64:
+      return 8;
+  }
+  return 0;
+}
 bool is_floating(Dtype dtype);
 /// True when the numeric code names a known dtype / op (used by wire decode).
 bool is_valid_dtype_code(std::uint8_t code);

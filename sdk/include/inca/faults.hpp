@@ -110,7 +110,7 @@ struct RecoveryOptions {
   /// 6298, Karn's rule), between min_timeout and FabricOptions::retransmit_timeout
   /// (the first timeout, before any measurement). Off: always the first timeout.
   bool adaptive_timeout = true;
-  Time min_timeout = 0;  ///< 0: 20 us on sim, 1 ms on live
+  Time min_timeout = 0;  ///< 0: 5 us on sim, 1 ms on live
   /// The timeout doubles at each expiry of one chunk or message, up to
   /// 2^max_backoff_shift times its base.
   std::uint32_t max_backoff_shift = 3;
