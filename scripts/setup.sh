@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages inca needs (only those missing), then configures
-# and builds the chosen CMake preset. Usage: scripts/setup.sh [preset]  (default: release)
+# and builds the chosen CMake preset (all targets, or the ones named).
+# Usage: scripts/setup.sh [preset [target...]]  (default: release, everything)
+# ccache, when installed, makes rebuilds of unchanged sources instant.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 PACKAGES=(
-  build-essential cmake ninja-build pkg-config git clang lld libclang-rt-14-dev clang-format
+  build-essential cmake ninja-build ccache pkg-config git clang lld libclang-rt-14-dev clang-format
   libgtest-dev libgmock-dev libbenchmark-dev
   libboost-dev libboost-context-dev
   libcli11-dev libyaml-cpp-dev nlohmann-json3-dev libfmt-dev libspdlog-dev zlib1g-dev
@@ -30,5 +32,10 @@ if ((${#missing[@]})); then
 fi
 
 preset="${1:-release}"
-cmake --preset "$preset" >/dev/null
-cmake --build --preset "$preset" -j "${INCA_BUILD_JOBS:-2}"
+shift || true
+launcher=()
+command -v ccache >/dev/null && launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
+cmake --preset "$preset" "${launcher[@]}" >/dev/null
+targets=()
+for t in "$@"; do targets+=(--target "$t"); done
+cmake --build --preset "$preset" -j "${INCA_BUILD_JOBS:-2}" "${targets[@]}"

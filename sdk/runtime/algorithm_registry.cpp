@@ -3,6 +3,7 @@
 
 #include "algorithms/binomial_tree_allreduce.hpp"
 #include "algorithms/innet_allreduce.hpp"
+#include "algorithms/quantized_allreduce.hpp"
 #include "algorithms/rabenseifner_allreduce.hpp"
 #include "algorithms/recursive_doubling_allreduce.hpp"
 #include "algorithms/ring_allreduce.hpp"
@@ -20,6 +21,10 @@ struct Registry {
   Registry() {
     algorithms.push_back({"innet", "in-network tree all-reduce (switch aggregation)", true,
                           algorithms::innet_allreduce});
+    algorithms.push_back({"innet_quantized",
+                          "in-network on integer-only switches: f32/f64 sum as int32 with a "
+                          "shared exponent per packet (SwitchML)",
+                          true, algorithms::quantized_allreduce});
     algorithms.push_back(
         {"ring", "pipelined ring: reduce-scatter + all-gather", false, algorithms::ring_allreduce});
     algorithms.push_back({"recursive_doubling", "recursive doubling: lg p whole-buffer exchanges",

@@ -91,6 +91,10 @@ std::string Communicator::choose_allreduce(std::size_t bytes, std::size_t elem_s
   return best.empty() ? "ring" : best;
 }
 
+std::size_t Communicator::innet_payload_bytes() const {
+  return tree_ ? tree_->slot_payload_bytes : 0;
+}
+
 Status Communicator::innet_allreduce(const void* send, void* recv, std::size_t count, Dtype dtype,
                                      ReduceOp op, bool reproducible) {
   INCA_RETURN_IF_ERROR(check_op(op, dtype));

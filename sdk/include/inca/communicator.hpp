@@ -119,6 +119,9 @@ class Communicator {
   Status innet_allreduce(const void* send, void* recv, std::size_t count, Dtype dtype, ReduceOp op,
                          bool reproducible = false);
   bool innet_available() const { return innet_status_.ok(); }
+  /// Payload bytes of one switch slot of this communicator's tree (one
+  /// in-network packet); 0 without a tree.
+  std::size_t innet_payload_bytes() const;
   const Status& innet_status() const { return innet_status_; }
 
   /// acc = acc op in, on this host (skipped in payload-free mode but still
