@@ -203,6 +203,35 @@ TEST(Allreduce, ReproducibleInnetOnAStarFoldsInRankOrder) {
             "");
 }
 
+// Packets held back and duplicated at random shuffle the order in which
+// contributions reach each switch, differently per seed: reproducible mode
+// still gives the tree-order bits every time, while plain mode, folding in
+// arrival order, shows the shuffles took effect.
+TEST(Allreduce, ReproducibleInnetIsBitIdenticalUnderShuffledArrivals) {
+  constexpr std::uint32_t kRanks = 7, kPerLeaf = 3;
+  constexpr std::size_t kCount = 3000;
+  const std::vector<Bytes> inputs = order_sensitive_inputs(kRanks, kCount);
+  const Bytes want = tree_order_reference(inputs, kCount, kPerLeaf);
+  std::vector<Bytes> plain;
+  for (std::uint64_t seed = 1; seed <= 4; ++seed) {
+    FabricOptions options = test::small_fabric(TopologyKind::leaf_spine, kRanks, kPerLeaf);
+    options.faults.seed = seed;
+    options.faults.every_link.reorder = 0.3;
+    options.faults.every_link.reorder_delay = 3 * kPicosPerMicro;
+    options.faults.every_link.duplicate = 0.05;
+    auto world = test::make_world(options);
+    ASSERT_TRUE(world);
+    const Bytes got =
+        reduce_everywhere(*world, inputs, kCount, {.algorithm = "innet", .reproducible = true});
+    EXPECT_EQ(test::first_difference(got, want, 4), "") << "seed " << seed;
+    plain.push_back(reduce_everywhere(*world, inputs, kCount, {.algorithm = "innet"}));
+    EXPECT_GT(world->stats().fault_reordered, 0u);
+  }
+  bool orders_differ = false;
+  for (const Bytes& p : plain) orders_differ |= test::first_difference(p, want, 4) != "";
+  EXPECT_TRUE(orders_differ) << "arrival-order folding never left the tree order";
+}
+
 // The ring reduces segment j (count / p elements, the first count % p one
 // longer) starting at rank j and adding ranks j+1, j+2, ... around the ring.
 TEST(Allreduce, RingFoldsEachSegmentAroundTheRingFromItsOwner) {
