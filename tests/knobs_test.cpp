@@ -42,6 +42,36 @@ TEST(Knobs, EnvironmentOverridesEveryFieldInItsUnits) {
   EXPECT_TRUE(call.reproducible);
 }
 
+TEST(Knobs, TopologyAndRecoveryKnobsParseTheirNamesAndUnits) {
+  ScopedEnv a("INCA_TOPOLOGY", "star"), b("INCA_FABRIC", "live"), c("INCA_SPINES", "4"),
+      d("INCA_HOSTS_PER_LEAF", "16"), e("INCA_ON_SWITCH_FAILURE", "fallback"),
+      f("INCA_FAILURE_TIMEOUT_US", "2500"), g("INCA_MAX_RERUNS", "0"),
+      h("INCA_ADAPTIVE_TIMEOUT", "off"), i("INCA_HOST_REDUCE_GBPS", "200"),
+      j("INCA_MIN_TIMEOUT_US", "7"), k("INCA_AGREEMENT_TIMEOUT_US", "9000");
+  FabricOptions fabric;
+  ASSERT_TRUE(apply_env_overrides(fabric).ok());
+  EXPECT_EQ(fabric.topology, TopologyKind::star);
+  EXPECT_EQ(fabric.fabric, FabricKind::live);
+  EXPECT_EQ(fabric.spines, 4u);
+  EXPECT_EQ(fabric.hosts_per_leaf, 16u);
+  EXPECT_EQ(fabric.recovery.on_switch_failure, SwitchFailurePolicy::fallback);
+  EXPECT_EQ(fabric.recovery.failure_timeout, 2500 * kPicosPerMicro);
+  EXPECT_EQ(fabric.recovery.max_reruns, 0u);
+  EXPECT_FALSE(fabric.recovery.adaptive_timeout);
+  EXPECT_DOUBLE_EQ(fabric.host_reduce_gbps, 200);
+  EXPECT_EQ(fabric.recovery.min_timeout, 7 * kPicosPerMicro);
+  EXPECT_EQ(fabric.recovery.agreement_timeout, 9 * kPicosPerMilli);
+}
+
+TEST(Knobs, UnknownEnumNamesListTheChoices) {
+  ScopedEnv bad("INCA_ON_SWITCH_FAILURE", "retry");
+  FabricOptions fabric;
+  Status s = apply_env_overrides(fabric);
+  EXPECT_EQ(s.code(), StatusCode::config_error);
+  EXPECT_NE(s.message().find("not one of reform, fallback, error"), std::string::npos)
+      << s.message();
+}
+
 TEST(Knobs, UnparsableValuesNameTheVariableAndChangeNothing) {
   for (auto [name, value] :
        {std::pair{"INCA_WINDOW", "sixteen"}, std::pair{"INCA_WINDOW", "0"},
@@ -62,7 +92,7 @@ TEST(Knobs, DescribeListsValueDefaultAndDocumentation) {
   FabricOptions fabric;
   fabric.window = 8;
   const auto list = describe_knobs(fabric, {.algorithm = "innet"});
-  ASSERT_EQ(list.size(), 11u);
+  ASSERT_EQ(list.size(), 24u);
   int seen = 0;
   for (const KnobInfo& k : list) {
     EXPECT_FALSE(k.doc.empty()) << k.env;

@@ -48,61 +48,152 @@ std::optional<bool> parse_bool(std::string_view text) {
   return {};
 }
 
-Knob u32_knob(const char* env, const char* doc, std::uint32_t FabricOptions::*field) {
-  return {env, doc, [field](const Settings& s) { return std::to_string(s.fabric.*field); },
-          [field](Settings& s, std::string_view text) -> std::string {
+// Knobs read and write a field through an accessor, so one helper serves
+// fabric, recovery and call fields alike.
+template <typename T>
+using Access = T& (*)(Settings&);
+
+template <typename T>
+const T& read(Access<T> field, const Settings& s) {
+  return field(const_cast<Settings&>(s));  // the accessor only selects a member
+}
+
+Knob u32_knob(const char* env, const char* doc, Access<std::uint32_t> field, bool zero_ok = false) {
+  return {env, doc, [field](const Settings& s) { return std::to_string(read(field, s)); },
+          [field, zero_ok](Settings& s, std::string_view text) -> std::string {
             auto v = parse_u32(text);
-            if (!v || *v == 0) return "not a positive integer";
-            s.fabric.*field = *v;
+            if (!v || (*v == 0 && !zero_ok))
+              return zero_ok ? "not a non-negative integer" : "not a positive integer";
+            field(s) = *v;
+            return "";
+          }};
+}
+
+Knob double_knob(const char* env, const char* doc, Access<double> field, bool zero_ok) {
+  return {env, doc, [field](const Settings& s) { return fmt::format("{:g}", read(field, s)); },
+          [field, zero_ok](Settings& s, std::string_view text) -> std::string {
+            auto v = parse_double(text);
+            if (!v || *v < 0 || (*v == 0 && !zero_ok))
+              return zero_ok ? "not a non-negative number" : "not a positive number";
+            field(s) = *v;
             return "";
           }};
 }
 
 // A Time field set in `unit` picoseconds (1000 for ns, 1e6 for us).
-Knob time_knob(const char* env, const char* doc, Time FabricOptions::*field, double unit) {
+Knob time_knob(const char* env, const char* doc, Access<Time> field, double unit) {
   return {env, doc,
           [field, unit](const Settings& s) {
-            return fmt::format("{:g}", static_cast<double>(s.fabric.*field) / unit);
+            return fmt::format("{:g}", static_cast<double>(read(field, s)) / unit);
           },
           [field, unit](Settings& s, std::string_view text) -> std::string {
             auto v = parse_double(text);
             if (!v || *v < 0 || *v * unit > static_cast<double>(std::numeric_limits<Time>::max()))
               return "not a non-negative number";
-            s.fabric.*field = static_cast<Time>(std::llround(*v * unit));
+            field(s) = static_cast<Time>(std::llround(*v * unit));
             return "";
           }};
 }
 
+Knob bool_knob(const char* env, const char* doc, Access<bool> field) {
+  return {env, doc, [field](const Settings& s) { return std::string(read(field, s) ? "1" : "0"); },
+          [field](Settings& s, std::string_view text) -> std::string {
+            auto v = parse_bool(text);
+            if (!v) return "not a boolean (0/1, true/false, on/off, yes/no)";
+            field(s) = *v;
+            return "";
+          }};
+}
+
+// An enum field with to_string and a parser returning optional.
+template <typename E, typename Parse>
+Knob enum_knob(const char* env, const char* doc, Access<E> field, Parse parse,
+               const char* choices) {
+  return {env, doc, [field](const Settings& s) { return std::string(to_string(read(field, s))); },
+          [field, parse, choices](Settings& s, std::string_view text) -> std::string {
+            auto v = parse(text);
+            if (!v) return fmt::format("not one of {}", choices);
+            field(s) = *v;
+            return "";
+          }};
+}
+
+std::optional<TopologyKind> parse_topology(std::string_view text) {
+  for (TopologyKind k : {TopologyKind::star, TopologyKind::leaf_spine})
+    if (text == to_string(k)) return k;
+  return {};
+}
+
+std::optional<FabricKind> parse_fabric(std::string_view text) {
+  for (FabricKind k : {FabricKind::sim, FabricKind::live})
+    if (text == to_string(k)) return k;
+  return {};
+}
+
 const std::vector<Knob>& knobs() {
+  constexpr double ns = static_cast<double>(kPicosPerNano);
+  constexpr double us = static_cast<double>(kPicosPerMicro);
   static const std::vector<Knob> table = {
-      u32_knob("INCA_RANKS", "ranks, one per host", &FabricOptions::ranks),
-      {"INCA_LINK_GBPS", "rate of every link in Gb/s",
-       [](const Settings& s) { return fmt::format("{:g}", s.fabric.link_gbps); },
-       [](Settings& s, std::string_view text) -> std::string {
-         auto v = parse_double(text);
-         if (!v || *v <= 0) return "not a positive number";
-         s.fabric.link_gbps = *v;
-         return "";
-       }},
-      time_knob("INCA_LATENCY_NS", "latency of every link in ns (propagation plus switching)",
-                &FabricOptions::latency, static_cast<double>(kPicosPerNano)),
-      u32_knob("INCA_MTU", "largest inca packet in bytes (header + payload)", &FabricOptions::mtu),
+      enum_knob<FabricKind>(
+          "INCA_FABRIC", "fabric: sim (discrete-event) or live (threads, wall clock)",
+          [](Settings& s) -> FabricKind& { return s.fabric.fabric; }, parse_fabric, "sim, live"),
+      enum_knob<TopologyKind>(
+          "INCA_TOPOLOGY", "topology: star (one switch) or leaf-spine",
+          [](Settings& s) -> TopologyKind& { return s.fabric.topology; }, parse_topology,
+          "star, leaf-spine"),
+      u32_knob("INCA_RANKS", "ranks, one per host",
+               [](Settings& s) -> std::uint32_t& { return s.fabric.ranks; }),
+      u32_knob("INCA_HOSTS_PER_LEAF", "hosts on each leaf switch (leaf-spine)",
+               [](Settings& s) -> std::uint32_t& { return s.fabric.hosts_per_leaf; }),
+      u32_knob("INCA_SPINES", "spine switches (leaf-spine)",
+               [](Settings& s) -> std::uint32_t& { return s.fabric.spines; }),
+      double_knob(
+          "INCA_LINK_GBPS", "rate of every link in Gb/s",
+          [](Settings& s) -> double& { return s.fabric.link_gbps; }, false),
+      time_knob(
+          "INCA_LATENCY_NS", "latency of every link in ns (propagation plus switching)",
+          [](Settings& s) -> Time& { return s.fabric.latency; }, ns),
+      u32_knob("INCA_MTU", "largest inca packet in bytes (header + payload)",
+               [](Settings& s) -> std::uint32_t& { return s.fabric.mtu; }),
       u32_knob("INCA_SWITCH_SLOTS", "aggregation slots in every switch's pool",
-               &FabricOptions::switch_slots),
+               [](Settings& s) -> std::uint32_t& { return s.fabric.switch_slots; }),
       u32_knob("INCA_SLOT_BYTES", "payload bytes per switch slot (one aggregation packet)",
-               &FabricOptions::slot_bytes),
+               [](Settings& s) -> std::uint32_t& { return s.fabric.slot_bytes; }),
       u32_knob("INCA_WINDOW", "slots a tree takes = aggregation chunks in flight per host",
-               &FabricOptions::window),
-      time_knob("INCA_RETRANSMIT_TIMEOUT_US", "first retransmission timeout in us",
-                &FabricOptions::retransmit_timeout, static_cast<double>(kPicosPerMicro)),
-      {"INCA_TIMING_ONLY", "payload-free mode: sizes and times only, no data (0/1)",
-       [](const Settings& s) { return std::string(s.fabric.timing_only ? "1" : "0"); },
-       [](Settings& s, std::string_view text) -> std::string {
-         auto v = parse_bool(text);
-         if (!v) return "not a boolean (0/1, true/false, on/off, yes/no)";
-         s.fabric.timing_only = *v;
-         return "";
-       }},
+               [](Settings& s) -> std::uint32_t& { return s.fabric.window; }),
+      double_knob(
+          "INCA_HOST_REDUCE_GBPS", "host reduction speed in the simulator in Gb/s (0: free)",
+          [](Settings& s) -> double& { return s.fabric.host_reduce_gbps; }, true),
+      bool_knob("INCA_TIMING_ONLY", "payload-free mode: sizes and times only, no data (0/1)",
+                [](Settings& s) -> bool& { return s.fabric.timing_only; }),
+      time_knob(
+          "INCA_RETRANSMIT_TIMEOUT_US", "first retransmission timeout in us",
+          [](Settings& s) -> Time& { return s.fabric.retransmit_timeout; }, us),
+      bool_knob("INCA_ADAPTIVE_TIMEOUT", "adapt the retransmission timeout to round trips (0/1)",
+                [](Settings& s) -> bool& { return s.fabric.recovery.adaptive_timeout; }),
+      time_knob(
+          "INCA_MIN_TIMEOUT_US", "floor of the adaptive timeout in us (0: 5 on sim, 1000 on live)",
+          [](Settings& s) -> Time& { return s.fabric.recovery.min_timeout; }, us),
+      u32_knob(
+          "INCA_MAX_BACKOFF_SHIFT", "the timeout doubles at most this many times",
+          [](Settings& s) -> std::uint32_t& { return s.fabric.recovery.max_backoff_shift; }, true),
+      time_knob(
+          "INCA_FAILURE_TIMEOUT_US",
+          "fail an operation unanswered this long, in us (0: 100000 on sim, 5000000 on live)",
+          [](Settings& s) -> Time& { return s.fabric.recovery.failure_timeout; }, us),
+      u32_knob("INCA_MAX_RETRANSMITS", "... or after this many retransmissions of one packet",
+               [](Settings& s) -> std::uint32_t& { return s.fabric.recovery.max_retransmits; }),
+      enum_knob<SwitchFailurePolicy>(
+          "INCA_ON_SWITCH_FAILURE", "when a tree's switch dies: reform, fallback or error",
+          [](Settings& s) -> SwitchFailurePolicy& { return s.fabric.recovery.on_switch_failure; },
+          parse_switch_failure_policy, "reform, fallback, error"),
+      u32_knob(
+          "INCA_MAX_RERUNS", "re-runs of a failed collective before its error is returned",
+          [](Settings& s) -> std::uint32_t& { return s.fabric.recovery.max_reruns; }, true),
+      time_knob(
+          "INCA_AGREEMENT_TIMEOUT_US",
+          "how long ranks wait for each other's outcome of a failure, in us (0: 2 x failure)",
+          [](Settings& s) -> Time& { return s.fabric.recovery.agreement_timeout; }, us),
       {"INCA_ALGORITHM", "all-reduce algorithm: auto, innet, ring, ... (a registered name)",
        [](const Settings& s) { return s.call.algorithm; },
        [](Settings& s, std::string_view text) -> std::string {
@@ -110,14 +201,9 @@ const std::vector<Knob>& knobs() {
          s.call.algorithm = std::string(text);
          return "";
        }},
-      {"INCA_REPRODUCIBLE", "reduce in a fixed order: bit-identical results across runs (0/1)",
-       [](const Settings& s) { return std::string(s.call.reproducible ? "1" : "0"); },
-       [](Settings& s, std::string_view text) -> std::string {
-         auto v = parse_bool(text);
-         if (!v) return "not a boolean (0/1, true/false, on/off, yes/no)";
-         s.call.reproducible = *v;
-         return "";
-       }},
+      bool_knob("INCA_REPRODUCIBLE",
+                "reduce in a fixed order: bit-identical results across runs (0/1)",
+                [](Settings& s) -> bool& { return s.call.reproducible; }),
   };
   return table;
 }
