@@ -120,8 +120,7 @@ Status Communicator::innet_allreduce(const void* send, void* recv, std::size_t c
     refresh_tree();
     const AllreduceAlgorithm* innet = find_allreduce("innet");
     if (!innet) return make_error(StatusCode::internal, "the innet algorithm is not registered");
-    return run_collective(*innet, AllreduceArgs{send, recv, count, dtype, op, reproducible},
-                          false);
+    return run_collective(*innet, AllreduceArgs{send, recv, count, dtype, op, reproducible}, false);
   }
   if (!in_collective_) ++*attempts_;
   if (!innet_status_.ok())
@@ -162,9 +161,8 @@ Status Communicator::wait_op(std::uint64_t id, const char* what) {
   const Time deadline = in_collective_ && trees_ ? driver_.now() + patience : kNever;
   const bool done = driver_.block_until([&] { return ep.done(id); }, deadline);
   if (!done && deadline != kNever && driver_.now() >= deadline)
-    return make_error(StatusCode::timeout,
-                      fmt::format("rank {}: {} made no progress for {:.1f} ms", rank_, what,
-                                  to_micros(patience) / 1000));
+    return make_error(StatusCode::timeout, fmt::format("rank {}: {} made no progress for {:.1f} ms",
+                                                       rank_, what, to_micros(patience) / 1000));
   if (!done) {
     ep.abort_all(make_error(StatusCode::timeout, "aborted: no progress possible"));
     ep.release(id);
@@ -186,8 +184,8 @@ Result<Request> Communicator::post_send(const void* data, std::size_t bytes, int
     return make_error(StatusCode::invalid_argument,
                       fmt::format("rank {}: send with tag {} outside 0..65535", rank_, tag));
   protocol::Outbox out;
-  auto id = driver_.endpoint().post_send(static_cast<std::uint32_t>(dst), wire_tag(tag),
-                                         message_kind(tag), data, bytes, driver_.now(), out);
+  auto id = driver_.endpoint().post_send(world_rank(dst), wire_tag(tag), message_kind(tag), data,
+                                         bytes, driver_.now(), out);
   driver_.transmit(out);
   if (!id.ok()) return id.status();
   return Request{*id};
@@ -201,8 +199,8 @@ Result<Request> Communicator::post_recv(void* data, std::size_t bytes, int src, 
   if (tag < 0 || tag > 0xffff)
     return make_error(StatusCode::invalid_argument,
                       fmt::format("rank {}: receive with tag {} outside 0..65535", rank_, tag));
-  auto id = driver_.endpoint().post_recv(static_cast<std::uint32_t>(src), wire_tag(tag),
-                                         message_kind(tag), data, bytes);
+  auto id =
+      driver_.endpoint().post_recv(world_rank(src), wire_tag(tag), message_kind(tag), data, bytes);
   if (!id.ok()) return id.status();
   return Request{*id};
 }
@@ -257,14 +255,15 @@ void Communicator::reduce_local(void* acc, const void* in, std::size_t count, Dt
   if (valid.ok() && count > SIZE_MAX / dtype_size(dtype))
     valid = make_error(StatusCode::invalid_argument, fmt::format("{} elements overflow", count));
   if (valid.ok() && count > 0 && !timing_only_ && (acc == nullptr || in == nullptr))
-    valid = make_error(StatusCode::invalid_argument,
-                       fmt::format("null buffer with count {}", count));
-  if (valid.ok() && count > 0 && !timing_only_ && partial_overlap(acc, in, count * dtype_size(dtype)))
+    valid =
+        make_error(StatusCode::invalid_argument, fmt::format("null buffer with count {}", count));
+  if (valid.ok() && count > 0 && !timing_only_ &&
+      partial_overlap(acc, in, count * dtype_size(dtype)))
     valid = make_error(StatusCode::invalid_argument, "buffers overlap partially");
   if (!valid.ok()) {
     if (deferred_error_.ok())
-      deferred_error_ = make_error(valid.code(), fmt::format("reduce_local on rank {}: {}", rank_,
-                                                             valid.message()));
+      deferred_error_ = make_error(
+          valid.code(), fmt::format("reduce_local on rank {}: {}", rank_, valid.message()));
     return;
   }
   if (!timing_only_) reduce_into(acc, in, count, dtype, op);

@@ -23,7 +23,7 @@ namespace inca {
 namespace protocol {
 class HostDriver;
 struct MessageKind;
-}
+}  // namespace protocol
 namespace manager {
 struct TreePlan;
 }
@@ -63,6 +63,11 @@ class Communicator {
   Communicator(std::uint32_t rank, std::uint32_t size, protocol::HostDriver& driver,
                runtime::TreeService& trees, bool timing_only, const ModelFabric* model = nullptr);
 
+  /// Gives the sub-communicator's tag context back (split()).
+  ~Communicator();
+  Communicator(const Communicator&) = delete;
+  Communicator& operator=(const Communicator&) = delete;
+
   int rank() const { return static_cast<int>(rank_); }
   int size() const { return static_cast<int>(size_); }
   /// The fabric's clock (virtual in the simulator).
@@ -98,6 +103,27 @@ class Communicator {
   /// be recv's own block (in place).
   Status allgather(const void* send, void* recv, std::size_t sendcount, Dtype dtype,
                    const CollectiveOptions& options = {});
+
+  /// Splits this communicator, as MPI_Comm_split: every rank calls it; the
+  /// ranks that pass the same `color` (>= 0) form a sub-communicator, ranked
+  /// by `key`, then by rank here. A negative color joins none and gets
+  /// nullptr. Each sub-communicator has its own reduction tree and slots from
+  /// the aggregation manager (when they do not fit, its in-network status
+  /// says no_resource and `auto` uses host algorithms), so groups run
+  /// collectives concurrently on one fabric; the tree is removed and its
+  /// slots freed when every member has destroyed its sub-communicator.
+  /// Collective tags are private to each communicator; user tags are not,
+  /// so a rank's user messages to one peer on a communicator and its
+  /// sub-communicator should use different tags. A sub-communicator must not
+  /// outlive the World. Errors: not_supported on a communicator not made by
+  /// a World or in payload-free mode (the colors travel as data);
+  /// no_resource when a member already holds kMaxSubCommunicators
+  /// sub-communicators; the parent's errors.
+  Result<std::unique_ptr<Communicator>> split(int color, int key);
+  /// Sub-communicators one rank may hold at once (point-to-point tag contexts).
+  static constexpr int kMaxSubCommunicators = 3;
+  /// World rank of this communicator's rank `rank` (the host it runs on).
+  std::uint32_t world_rank(int rank) const;
 
   /// MINLOC / MAXLOC all-reduce of `count` (value, index) pairs (inca/loc.hpp).
   /// Hosts only (switches do not aggregate pairs): a binomial reduce to rank
@@ -141,6 +167,9 @@ class Communicator {
   protocol::HostDriver& driver() { return driver_; }
 
  private:
+  Communicator(std::uint32_t rank, std::vector<std::uint32_t> hosts, protocol::HostDriver& driver,
+               std::shared_ptr<runtime::TreeService> trees, std::uint32_t context,
+               bool timing_only);
   Status wait_op(std::uint64_t id, const char* what);
   // Recovery (collective_recovery.cpp).
   void refresh_tree();
@@ -178,6 +207,12 @@ class Communicator {
   Dtype collective_dtype_ = Dtype::u8;
   ReduceOp collective_op_ = ReduceOp::sum;
   Status deferred_error_;  // from reduce_local
+  // Sub-communicators (split.cpp): world rank of each rank (empty: the
+  // identity), the group's tree service, and the tag context that keeps
+  // their collective tags apart from every other communicator's.
+  std::vector<std::uint32_t> hosts_;
+  std::shared_ptr<runtime::TreeService> group_trees_;
+  std::uint32_t context_ = 0;
 };
 
 }  // namespace inca
