@@ -60,9 +60,12 @@ Status Communicator::allreduce(const void* send, void* recv, std::size_t count, 
   refresh_tree();  // a failure may have re-formed it since the last collective
   std::string name = options.algorithm;
   if (name == "auto") {
-    name = choose_allreduce(bytes, dtype_size(dtype));
+    name = choose_allreduce(bytes, dtype, op);
     if (size_ > 1 && !innet_available())
       last_note_ = "in-network unavailable (" + innet_status_.to_string() + "); chose " + name;
+    else if (size_ > 1 && !caps().supports(dtype, op))
+      last_note_ = fmt::format("the switches do not aggregate {} {}; chose {}", to_string(dtype),
+                               to_string(op), name);
   }
   const AllreduceAlgorithm* algorithm = find_allreduce(name);
   if (!algorithm)
@@ -72,16 +75,30 @@ Status Communicator::allreduce(const void* send, void* recv, std::size_t count, 
   return run_collective(*algorithm, args);
 }
 
-std::string Communicator::choose_allreduce(std::size_t bytes, std::size_t elem_size) const {
+SwitchCaps Communicator::caps() const {
+  return innet_available() && tree_ ? tree_->caps : SwitchCaps::none();
+}
+
+Status Communicator::check_caps(std::string_view what, Dtype dtype, ReduceOp op) const {
+  if (size_ == 1 || caps().supports(dtype, op)) return {};
+  return make_error(StatusCode::not_supported,
+                    fmt::format("{} on rank {}: the switches of this tree do not aggregate {} {} "
+                                "(they aggregate {})",
+                                what, rank_, to_string(dtype), to_string(op), caps().describe()));
+}
+
+std::string Communicator::choose_allreduce(std::size_t bytes, Dtype dtype, ReduceOp op) const {
   if (size_ == 1) return "ring";
+  const bool innet = innet_available() && caps().supports(dtype, op);
+  const std::size_t elem_size = dtype_size(dtype);
   // Without a model, in-network whenever a tree exists: it moves each byte
   // once per NIC where host algorithms move it at least 2(p-1)/p times.
-  if (!model_) return innet_available() ? "innet" : "ring";
+  if (!model_) return innet ? "innet" : "ring";
   std::string best;
   Time best_time = kNever;
   for (const char* candidate :
        {"innet", "ring", "rabenseifner", "recursive_doubling", "binomial_tree"}) {
-    if (std::string_view(candidate) == "innet" && !innet_available()) continue;
+    if (std::string_view(candidate) == "innet" && !innet) continue;
     auto t = model_allreduce(candidate, *model_, bytes, elem_size);
     if (t && *t < best_time) {
       best_time = *t;
@@ -126,6 +143,7 @@ Status Communicator::innet_allreduce(const void* send, void* recv, std::size_t c
   if (!innet_status_.ok())
     return make_error(StatusCode::not_supported,
                       "in-network all-reduce unavailable: " + innet_status_.to_string());
+  INCA_RETURN_IF_ERROR(check_caps("in-network all-reduce", dtype, op));
   protocol::InnetAllreduce spec;
   spec.tree = tree_->tree;
   spec.child_index = tree_->members[rank_].child_index;

@@ -9,8 +9,10 @@
 #include <memory>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
+#include "inca/caps.hpp"
 #include "inca/collective.hpp"
 #include "inca/cost_model.hpp"
 #include "inca/dtype.hpp"
@@ -145,6 +147,11 @@ class Communicator {
   Status innet_allreduce(const void* send, void* recv, std::size_t count, Dtype dtype, ReduceOp op,
                          bool reproducible = false);
   bool innet_available() const { return innet_status_.ok(); }
+  /// The dtypes and ops every switch of this communicator's tree aggregates
+  /// (none without a tree). Pairs outside it never reach the switches: a
+  /// pinned "innet" returns not_supported before anything is sent, and
+  /// "auto" picks a host algorithm.
+  SwitchCaps caps() const;
   const Status& innet_status() const { return innet_status_; }
 
   /// acc = acc op in, on this host (skipped in payload-free mode but still
@@ -179,7 +186,9 @@ class Communicator {
   void end_attempt();
   std::uint16_t wire_tag(int tag) const;
   protocol::MessageKind message_kind(int tag) const;
-  std::string choose_allreduce(std::size_t bytes, std::size_t elem_size) const;
+  std::string choose_allreduce(std::size_t bytes, Dtype dtype, ReduceOp op) const;
+  /// ok, or not_supported naming the pair when the tree cannot aggregate it.
+  Status check_caps(std::string_view what, Dtype dtype, ReduceOp op) const;
   /// Resolves options.algorithm for `collective` to "innet" or its host
   /// algorithm (recorded in last_algorithm_ / last_note_) and runs
   /// `body(innet)` as one collective attempt (collectives.cpp).
