@@ -3,10 +3,12 @@
 #include <memory>
 #include <sstream>
 
+#include "bench_collectives.hpp"
 #include "bench_report.hpp"
 #include "bench_sweep.hpp"
 #include "commands.hpp"
 #include "fault_flags.hpp"
+#include "inca/plugin.hpp"
 
 namespace inca::cli {
 namespace {
@@ -15,7 +17,9 @@ struct BenchFlags {
   BenchOptions options;
   std::string min_bytes = "8";
   std::string max_bytes = "64M";
-  std::string algos = "innet,ring";
+  std::string algos;  // default: innet and the collective's host algorithm
+  std::string collective = "allreduce";
+  std::vector<std::string> plugins;
   std::string dtype = "f32";
   std::string op = "sum";
   std::string topology = "leaf-spine";
@@ -61,7 +65,15 @@ int run(BenchFlags& f) {
   if (!max) return fail("--max-bytes '" + f.max_bytes + "' is not a size (e.g. 8, 4K, 64M, 1G)");
   o.min_bytes = *min;
   o.max_bytes = *max;
-  o.algorithms = split_list(f.algos);
+  // Before --algos is checked: plugins add the names it may use.
+  for (const std::string& path : f.plugins)
+    if (Status s = load_plugin(path); !s.ok()) return fail(s.to_string());
+  auto collective = parse_collective(f.collective);
+  if (!collective)
+    return fail("unknown --collective '" + f.collective +
+                "' (allreduce, reduce, bcast, barrier, reduce_scatter, allgather)");
+  o.collective = *collective;
+  o.algorithms = f.algos.empty() ? default_algorithms(o.collective) : split_list(f.algos);
   if (o.algorithms.empty()) return fail("--algos names no algorithm");
   auto dtype = parse_dtype(f.dtype);
   if (!dtype) return fail("unknown --dtype '" + f.dtype + "'");
@@ -114,7 +126,7 @@ int run(BenchFlags& f) {
 Action add_bench_command(CLI::App& app) {
   auto flags = std::make_shared<BenchFlags>();
   CLI::App* cmd = app.add_subcommand(
-      "bench", "Sweep all-reduce sizes on a fabric: in-network vs host algorithms");
+      "bench", "Sweep collective sizes on a fabric: in-network vs host algorithms");
   BenchOptions& o = flags->options;
   cmd->add_option("-b,--min-bytes", flags->min_bytes, "Smallest message (K/M/G suffixes)")
       ->capture_default_str();
@@ -131,9 +143,15 @@ Action add_bench_command(CLI::App& app) {
   flags->ranks_flag =
       cmd->add_option("--ranks", o.fabric.ranks, "Ranks (one per host; default 8 on live)")
           ->capture_default_str();
-  cmd->add_option("--algos", flags->algos,
-                  "Comma-separated algorithms (innet, ring, auto, or registered)")
+  cmd->add_option("--collective", flags->collective,
+                  "allreduce | reduce | bcast | barrier | reduce_scatter | allgather")
       ->capture_default_str();
+  cmd->add_option("--algos", flags->algos,
+                  "Comma-separated algorithms: auto, innet, the collective's host algorithm, or "
+                  "(allreduce) any registered name (default: innet and the host algorithm)");
+  cmd->add_option("--plugin", flags->plugins,
+                  "Shared library whose inca_register_algorithms() registers all-reduce "
+                  "algorithms (repeatable; inca/plugin.hpp)");
   cmd->add_option("--dtype", flags->dtype, "Element type")->capture_default_str();
   cmd->add_option("--op", flags->op, "Reduction")->capture_default_str();
   cmd->add_option("--topology", flags->topology, "star | leaf-spine")->capture_default_str();

@@ -1,5 +1,6 @@
 #include "bench_report.hpp"
 
+#include <algorithm>
 #include <map>
 
 #include <fmt/format.h>
@@ -25,39 +26,60 @@ std::string stats_block(const BenchReport& report) {
   return out;
 }
 
+// How busbw follows from algbw for the report's collective (nccl-tests).
+std::string_view busbw_rule(Collective c) {
+  switch (c) {
+    case Collective::allreduce:
+      return "busbw = algbw x 2(n-1)/n";
+    case Collective::reduce_scatter:
+    case Collective::allgather:
+      return "bytes = n blocks; busbw = algbw x (n-1)/n";
+    case Collective::reduce:
+    case Collective::broadcast:
+      return "busbw = algbw";
+    case Collective::barrier:
+      return "barrier: time only, algbw = busbw = 0";
+  }
+  return "";
+}
+
 std::string table(const BenchReport& report, const BenchOptions& o) {
-  std::map<std::size_t, double> ring_algbw;
+  // Each row's algbw next to the host algorithm's (ring for all-reduce).
+  const std::string host(host_algorithm(o.collective));
+  const std::size_t ratio_width = std::max<std::size_t>(6, host.size() + 2);
+  std::map<std::size_t, double> host_algbw;
   for (const BenchRow& r : report.rows)
-    if (r.algorithm == "ring") ring_algbw[r.bytes] = r.algbw_GBps;
+    if (r.algorithm == host) host_algbw[r.bytes] = r.algbw_GBps;
 
   std::string out;
-  out += fmt::format("# inca bench: allreduce {} {}, {} ranks, {:g} Gb/s links, {} ns latency\n",
-                     to_string(o.dtype), to_string(o.op), o.fabric.ranks, o.fabric.link_gbps,
-                     o.fabric.latency / kPicosPerNano);
+  out += fmt::format("# inca bench: {} {} {}, {} ranks, {:g} Gb/s links, {} ns latency\n",
+                     to_string(o.collective), to_string(o.dtype), to_string(o.op), o.fabric.ranks,
+                     o.fabric.link_gbps, o.fabric.latency / kPicosPerNano);
   for (std::size_t at = 0, nl; at < report.fabric.size(); at = nl + 1) {
     nl = report.fabric.find('\n', at);
     if (nl == std::string::npos) nl = report.fabric.size();
     out += "# " + report.fabric.substr(at, nl - at) + "\n";
   }
-  out +=
-      "# busbw = algbw x 2(n-1)/n; nic_tx_bytes = wire bytes rank 0's NIC sent (framing "
-      "included); x_ring = algbw / ring algbw\n";
+  out += fmt::format(
+      "# {}; nic_tx_bytes = wire bytes rank 0's NIC sent (framing included); x_{} = algbw / {} "
+      "algbw\n",
+      busbw_rule(o.collective), host, host);
   out += fmt::format(
       "{:>12} {:>11} {:>5} {:>4} {:>18} {:>5} {:>11} {:>10} {:>10} {:>13} {:>11} "
-      "{:>6}  {}\n",
+      "{:>{}}  {}\n",
       "bytes", "count", "dtype", "op", "algorithm", "ranks", "time_us", "algbw_GBps", "busbw_GBps",
-      "nic_tx_bytes", "model_us", "x_ring", "check");
+      "nic_tx_bytes", "model_us", "x_" + host, ratio_width, "check");
   for (const BenchRow& r : report.rows) {
-    auto ring = ring_algbw.find(r.bytes);
-    const std::string ratio = ring != ring_algbw.end() && ring->second > 0
-                                  ? fmt::format("{:.2f}", r.algbw_GBps / ring->second)
+    auto base = host_algbw.find(r.bytes);
+    const std::string ratio = base != host_algbw.end() && base->second > 0
+                                  ? fmt::format("{:.2f}", r.algbw_GBps / base->second)
                                   : "-";
     const std::string model = r.model_us ? fmt::format("{:.2f}", *r.model_us) : "-";
     out += fmt::format(
         "{:>12} {:>11} {:>5} {:>4} {:>18} {:>5} {:>11.2f} {:>10.2f} {:>10.2f} "
-        "{:>13} {:>11} {:>6}  {}{}\n",
+        "{:>13} {:>11} {:>{}}  {}{}\n",
         r.bytes, r.count, to_string(r.dtype), to_string(r.op), r.algorithm, r.ranks, r.time_us,
-        r.algbw_GBps, r.busbw_GBps, r.nic_tx_bytes, model, ratio, r.check,
+        r.algbw_GBps, r.busbw_GBps, r.nic_tx_bytes, model, ratio, ratio_width, r.check,
         r.note.empty() ? "" : "  (" + r.note + ")");
   }
   out += fmt::format("# {} simulator events in {:.2f} s wall ({:.2f} M events/s)\n", report.events,

@@ -1,5 +1,7 @@
 #include "bench_sweep.hpp"
 
+#include "bench_collectives.hpp"
+
 #include <algorithm>
 #include <chrono>
 #include <cstring>
@@ -59,20 +61,11 @@ struct Measured {
   WorldStats stats;
 };
 
-// Every rank's buffers for one size, filled before any run so that a
-// wall-clock fabric times the collective, not the fill. Empty in payload-free
-// mode.
-struct RankBuffers {
-  std::vector<std::vector<std::byte>> send, recv;
-};
-
 Measured measure_once(World& world, const BenchOptions& o, const std::string& algorithm,
-                      std::size_t count, RankBuffers& data,
-                      const std::vector<std::byte>& reference) {
-  const std::size_t bytes = count * dtype_size(o.dtype);
+                      const CollectiveSize& size, CollectiveData& data) {
   const std::uint32_t ranks = world.size();
-  const bool with_data = !data.send.empty();
-  for (auto& out : data.recv) std::fill(out.begin(), out.end(), std::byte{0});
+  const Collective c = o.collective;
+  reset_collective_data(c, data);
   std::vector<Time> start(ranks, kNever), finish(ranks, 0);
   std::vector<std::string> errors(ranks);
   Measured m;
@@ -81,26 +74,31 @@ Measured measure_once(World& world, const BenchOptions& o, const std::string& al
   Status run = world.run([&](Communicator& comm) {
     const auto r = static_cast<std::size_t>(comm.rank());
     start[r] = comm.now();
-    Status s = comm.allreduce(with_data ? data.send[r].data() : nullptr,
-                              with_data ? data.recv[r].data() : nullptr, count, o.dtype, o.op,
-                              {.algorithm = algorithm});
+    Status s = call_collective(c, comm, size, o.dtype, o.op, algorithm, data);
     finish[r] = comm.now();
     if (!s.ok())
       errors[r] = s.to_string();
-    else if (with_data && std::memcmp(data.recv[r].data(), reference.data(), bytes) != 0)
-      errors[r] = "result differs from the reference reduction";
+    else
+      errors[r] = check_collective(c, comm.rank(), size, data);
     if (r == 0) {
       m.algorithm = comm.last_algorithm();
       m.note = comm.last_note();
     }
   });
+  const Time first_start = *std::min_element(start.begin(), start.end());
+  const Time last_start = *std::max_element(start.begin(), start.end());
+  const Time first_finish = *std::min_element(finish.begin(), finish.end());
+  const Time last_finish = *std::max_element(finish.begin(), finish.end());
   // From the first rank's start to the last rank's finish (in the simulator
   // every rank starts at the same virtual time).
-  m.time = *std::max_element(finish.begin(), finish.end()) -
-           *std::min_element(start.begin(), start.end());
+  m.time = last_finish - first_start;
   m.nic_tx = world.nic_tx_bytes(0) - tx_before;
   m.stats = world.stats() - stats_before;
-  m.check = with_data ? "exact" : "timing";
+  // A barrier has no data to compare; what it promises is that no rank
+  // leaves before the last one entered.
+  m.check = !data.send.empty() || c == Collective::barrier ? "exact" : "timing";
+  if (c == Collective::barrier && first_finish < last_start)
+    m.check = "a rank left the barrier before every rank entered it";
   if (!run.ok()) m.check = run.to_string();
   for (std::uint32_t r = 0; r < ranks; ++r)
     if (!errors[r].empty()) {
@@ -112,10 +110,10 @@ Measured measure_once(World& world, const BenchOptions& o, const std::string& al
 
 // The median of o.iterations runs, or the first run that failed.
 Measured measure(World& world, const BenchOptions& o, const std::string& algorithm,
-                 std::size_t count, RankBuffers& data, const std::vector<std::byte>& reference) {
+                 const CollectiveSize& size, CollectiveData& data) {
   std::vector<Measured> runs;
   for (std::uint32_t i = 0; i < std::max<std::uint32_t>(1, o.iterations); ++i) {
-    runs.push_back(measure_once(world, o, algorithm, count, data, reference));
+    runs.push_back(measure_once(world, o, algorithm, size, data));
     if (runs.back().check != "exact" && runs.back().check != "timing") return runs.back();
   }
   std::sort(runs.begin(), runs.end(),
@@ -149,17 +147,14 @@ std::optional<std::size_t> parse_size(const std::string& text) {
 }
 
 Result<BenchReport> run_bench(const BenchOptions& o) {
-  INCA_RETURN_IF_ERROR(check_op(o.op, o.dtype));
+  const Collective c = o.collective;
+  if (collective_reduces(c)) INCA_RETURN_IF_ERROR(check_op(o.op, o.dtype));
   if (o.min_bytes > o.max_bytes)
     return make_error(StatusCode::invalid_argument,
                       fmt::format("min bytes {} exceed max bytes {}", o.min_bytes, o.max_bytes));
   if (!(o.step_factor > 1.0))
     return make_error(StatusCode::invalid_argument, "step factor must be greater than 1");
-  for (const std::string& a : o.algorithms)
-    if (a != "auto" && !find_allreduce(a))
-      return make_error(StatusCode::invalid_argument,
-                        fmt::format("unknown algorithm '{}' (registered: {})", a,
-                                    fmt::join(allreduce_names(), ", ")));
+  for (const std::string& a : o.algorithms) INCA_RETURN_IF_ERROR(check_collective_algorithm(c, a));
   const auto wall_start = std::chrono::steady_clock::now();
   const std::size_t esize = dtype_size(o.dtype);
 
@@ -181,11 +176,12 @@ Result<BenchReport> run_bench(const BenchOptions& o) {
   BenchReport report;
   for (double size = static_cast<double>(o.min_bytes);
        size <= static_cast<double>(o.max_bytes) * 1.0000001; size *= o.step_factor) {
-    const std::size_t count = std::max<std::size_t>(1, static_cast<std::size_t>(size) / esize);
-    const std::size_t bytes = count * esize;
+    const CollectiveSize sized =
+        size_collective(c, static_cast<std::size_t>(size), esize, o.fabric.ranks);
     const bool with_data =
         o.payload == PayloadMode::on ||
-        (o.payload == PayloadMode::automatic && bytes * 2 * o.fabric.ranks <= o.data_budget_bytes);
+        (o.payload == PayloadMode::automatic &&
+         (sized.send_bytes + sized.recv_bytes) * o.fabric.ranks <= o.data_budget_bytes);
     auto world = world_for(with_data);
     if (!world.ok()) return world.status();
     if (report.fabric.empty()) {
@@ -198,39 +194,36 @@ Result<BenchReport> run_bench(const BenchOptions& o) {
                         report.fabric;
     }
 
-    RankBuffers buffers;
-    std::vector<std::byte> reference;
-    if (with_data) {
-      buffers.send.assign(o.fabric.ranks, std::vector<std::byte>(bytes));
-      buffers.recv.assign(o.fabric.ranks, std::vector<std::byte>(bytes));
-      for (std::uint32_t r = 0; r < o.fabric.ranks; ++r)
-        fill_pattern(buffers.send[r].data(), count, o.dtype, o.op, r);
-      reference = buffers.send[0];
-      for (std::uint32_t r = 1; r < o.fabric.ranks; ++r)
-        reduce_into(reference.data(), buffers.send[r].data(), count, o.dtype, o.op);
-    }
+    CollectiveData buffers;
+    if (with_data)
+      buffers = make_collective_data(c, sized, o.fabric.ranks, o.dtype, o.op, fill_pattern);
     for (const std::string& algorithm : o.algorithms) {
-      Measured m = measure(**world, o, algorithm, count, buffers, reference);
+      Measured m = measure(**world, o, algorithm, sized, buffers);
       BenchRow row;
-      row.bytes = bytes;
-      row.count = count;
+      row.bytes = sized.bytes;
+      // nccl-tests counts the elements of S.
+      row.count = sized.bytes / esize;
       row.dtype = o.dtype;
       row.op = o.op;
       // `auto` rows name the algorithm it chose, e.g. auto:innet.
       row.algorithm = algorithm == "auto" ? "auto:" + m.algorithm : algorithm;
       row.ranks = o.fabric.ranks;
       row.time_us = to_micros(m.time);
-      row.algbw_GBps = m.time > 0 ? static_cast<double>(bytes) / to_seconds(m.time) / 1e9 : 0;
-      const double n = o.fabric.ranks;
-      row.busbw_GBps = row.algbw_GBps * (n > 1 ? 2.0 * (n - 1) / n : 0.0);
+      row.algbw_GBps = m.time > 0 ? static_cast<double>(sized.bytes) / to_seconds(m.time) / 1e9 : 0;
+      row.busbw_GBps = row.algbw_GBps * busbw_factor(c, o.fabric.ranks);
       row.nic_tx_bytes = m.nic_tx;
-      if (auto t = model_allreduce(m.algorithm.empty() ? algorithm : m.algorithm, (*world)->model_fabric(), bytes, esize))
-        row.model_us = to_micros(*t);
+      const std::string& ran = m.algorithm.empty() ? algorithm : m.algorithm;
+      const ModelFabric fabric = (*world)->model_fabric();
+      const auto model = c == Collective::allreduce
+                             ? model_allreduce(ran, fabric, sized.bytes, esize)
+                             : model_collective(c, ran, fabric, sized.model_bytes, esize);
+      if (model) row.model_us = to_micros(*model);
       row.check = m.check;
       row.note = m.note;
       row.stats = m.stats;
       report.rows.push_back(std::move(row));
     }
+    if (c == Collective::barrier) break;  // one row per algorithm: it moves no data
   }
   for (World* w : {timing_world.get(), data_world.get()})
     if (w) report.events += w->stats().events;

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "inca/collective.hpp"
 #include "inca/dtype.hpp"
 #include "inca/status.hpp"
 #include "inca/world.hpp"
@@ -20,9 +21,13 @@ enum class PayloadMode { automatic, on, off };
 
 struct BenchOptions {
   FabricOptions fabric;
+  /// The collective every row runs; `algorithms` must implement it.
+  Collective collective = Collective::allreduce;
   std::size_t min_bytes = 8;
   std::size_t max_bytes = 64u << 20;
   double step_factor = 2.0;
+  /// auto, innet, the collective's host algorithm, or (all-reduce) any
+  /// registered name.
   std::vector<std::string> algorithms{"innet", "ring"};
   Dtype dtype = Dtype::f32;
   ReduceOp op = ReduceOp::sum;
@@ -37,7 +42,9 @@ struct BenchOptions {
   bool stats = false;
 };
 
-/// One row, with the nccl-tests names.
+/// One row, with the nccl-tests names. bytes is nccl-tests' S: the whole
+/// buffer (reduce-scatter: n blocks sent; all-gather: n blocks received), 0
+/// for barrier, whose algbw and busbw are 0.
 struct BenchRow {
   std::size_t bytes = 0;
   std::size_t count = 0;
@@ -50,9 +57,11 @@ struct BenchRow {
   double busbw_GBps = 0;
   std::uint64_t nic_tx_bytes = 0;
   std::optional<double> model_us;
-  std::string check;  ///< "exact", "timing", or what went wrong
-  std::string note;   ///< fallback explanation, when any
-  WorldStats stats;   ///< what the row's run(s) did: retransmissions, drops, faults, recovery
+  /// "exact" (results compared with the reference; barrier: no rank left
+  /// before every rank entered), "timing", or what went wrong.
+  std::string check;
+  std::string note;  ///< fallback explanation, when any
+  WorldStats stats;  ///< what the row's run(s) did: retransmissions, drops, faults, recovery
 };
 
 struct BenchReport {

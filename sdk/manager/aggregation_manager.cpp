@@ -175,9 +175,11 @@ Result<TreePlan> AggregationManager::allocate(const TreeRequest& req) {
   plan.switch_levels = levels;
   plan.members = std::move(members);
   plan.slot_payload_bytes = req.max_payload_bytes;
-  for (const auto& [sw, ports] : child_ports)
+  for (const auto& [sw, ports] : child_ports) {
     plan.slot_payload_bytes =
         std::min(plan.slot_payload_bytes, topology_.node(sw).switch_spec.slot_payload_bytes);
+    plan.caps = plan.caps & topology_.node(sw).switch_spec.caps;
+  }
   plan.slot_payload_bytes -= plan.slot_payload_bytes % 8;  // whole elements of every dtype
   if (plan.slot_payload_bytes == 0)
     return make_error(StatusCode::no_resource, "slot payload smaller than one 8-byte element");

@@ -46,6 +46,7 @@ struct TreePlan {
   std::uint32_t slot_payload_bytes = 0;  ///< payload per packet every switch accepts
   std::uint32_t root = 0;                ///< root switch node id
   std::uint32_t switch_levels = 0;       ///< switches on the longest host-root path
+  SwitchCaps caps = {};                  ///< what every switch of the tree aggregates
   std::vector<std::pair<std::uint32_t, wire::TreeInstall>> installs;  ///< per switch node
   std::vector<HostAttachment> members;  ///< one per requested host, same order
 };

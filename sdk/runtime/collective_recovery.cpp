@@ -22,12 +22,16 @@
 namespace inca {
 namespace {
 
-// Attempt numbers select one of this many groups of private tags; tags are
-// retired when their attempt ends, and an endpoint remembers the last
-// P2pChannel::kRetiredTags of them (fewer than a full cycle), so a tag is
-// reused only long after any straggler of its previous attempt.
-constexpr std::uint64_t kTagGroups = 0x8000 / Communicator::kCollectiveTags;
-static_assert(protocol::P2pChannel::kRetiredTags < 0x8000);
+// The private tags are split into one context per communicator a rank may
+// hold (the world's and kMaxSubCommunicators sub-communicators), so that
+// their collectives never retire each other's tags. Within a context, attempt
+// numbers select one of kTagGroups groups; tags are retired when their
+// attempt ends, and an endpoint remembers the last P2pChannel::kRetiredTags
+// of them (fewer than a context's cycle), so a tag is reused only long after
+// any straggler of its previous attempt.
+constexpr std::uint64_t kContexts = Communicator::kMaxSubCommunicators + 1;
+constexpr std::uint64_t kTagGroups = 0x8000 / Communicator::kCollectiveTags / kContexts;
+static_assert(protocol::P2pChannel::kRetiredTags < kTagGroups * Communicator::kCollectiveTags);
 
 }  // namespace
 
@@ -66,7 +70,8 @@ void Communicator::end_attempt() {
 std::uint16_t Communicator::wire_tag(int tag) const {
   const int k = tag - kCollectiveTag;
   if (k < 0 || k >= kCollectiveTags) return static_cast<std::uint16_t>(tag);
-  return static_cast<std::uint16_t>(kCollectiveTag | ((*attempts_ % kTagGroups) * kCollectiveTags) |
+  const std::uint64_t group = context_ * kTagGroups + *attempts_ % kTagGroups;
+  return static_cast<std::uint16_t>(kCollectiveTag | (group * kCollectiveTags) |
                                     static_cast<std::uint64_t>(k));
 }
 
@@ -90,17 +95,17 @@ Status Communicator::run_collective(const AllreduceAlgorithm& first, const Allre
     // Failures the fabric was part of: the ranks must agree on what follows.
     const bool on_fabric = timed_out || s.code() == StatusCode::mismatch;
     runtime::TreeService::Report report;
-    report.outcome = s.ok()        ? runtime::Outcome::ok
-                     : timed_out   ? runtime::Outcome::recoverable
-                                   : runtime::Outcome::fatal;
+    report.outcome = s.ok()      ? runtime::Outcome::ok
+                     : timed_out ? runtime::Outcome::recoverable
+                                 : runtime::Outcome::fatal;
     // A failed in-network attempt leaves chunks half aggregated in the tree's
     // slots, and the ranks' chunk sequences apart when counts differed: the
     // tree is re-formed once every rank is done with it.
     report.tree_suspect = algorithm->uses_switches && on_fabric;
     report.generation = generation;
-    report.signature = fmt::format("{} of {} x {} {}{}", first.name, args.count,
-                                   to_string(args.dtype), to_string(args.op),
-                                   args.reproducible ? " reproducible" : "");
+    report.signature =
+        fmt::format("{} of {} x {} {}{}", first.name, args.count, to_string(args.dtype),
+                    to_string(args.op), args.reproducible ? " reproducible" : "");
     trees_->report(attempt, rank_, report, now());
     if (!on_fabric) return s;
 
@@ -143,9 +148,9 @@ Status Communicator::run_collective(const AllreduceAlgorithm& first, const Allre
       trees_->count_rerun(attempt, fallback);
       if (fallback) {
         algorithm = find_allreduce("ring");
-        how = innet_available() ? "re-ran with ring (policy 'fallback')"
-                                : "no tree could be formed (" + innet_status_.to_string() +
-                                      "); re-ran with ring";
+        how = innet_available()
+                  ? "re-ran with ring (policy 'fallback')"
+                  : "no tree could be formed (" + innet_status_.to_string() + "); re-ran with ring";
       } else {
         how = "re-formed the tree and re-ran in-network";
       }
@@ -153,8 +158,8 @@ Status Communicator::run_collective(const AllreduceAlgorithm& first, const Allre
       trees_->count_rerun(attempt, false);
       how = "re-ran it";
     }
-    last_note_ += (last_note_.empty() ? "" : "; ") + failed + " attempt failed (" +
-                  s.to_string() + "); " + how;
+    last_note_ += (last_note_.empty() ? "" : "; ") + failed + " attempt failed (" + s.to_string() +
+                  "); " + how;
     last_algorithm_ = algorithm->name;
   }
 }

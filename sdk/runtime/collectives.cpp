@@ -66,16 +66,24 @@ Status Communicator::run_other_collective(Collective collective, const Collectiv
   refresh_tree();  // a failure may have re-formed it since the last collective
   const std::string host(host_algorithm(collective));
   const std::string& asked = options.algorithm;
+  // What the switches reduce: the data itself, or bytes with bor (the
+  // in-network broadcast, barrier and all-gather).
+  const bool reduces = collective == Collective::reduce || collective == Collective::reduce_scatter;
+  const Status switch_pair =
+      check_caps(to_string(collective), reduces ? dtype : Dtype::u8, reduces ? op : ReduceOp::bor);
   bool innet = false;
   if (asked == "innet") {
     if (size_ > 1 && !innet_available())
       return make_error(StatusCode::not_supported,
                         fmt::format("{} on rank {}: in-network unavailable: {}",
                                     to_string(collective), rank_, innet_status_.to_string()));
+    INCA_RETURN_IF_ERROR(switch_pair);
     innet = true;
   } else if (asked == "auto") {
     if (size_ > 1 && !innet_available()) {
       last_note_ = "in-network unavailable (" + innet_status_.to_string() + "); chose " + host;
+    } else if (!switch_pair.ok()) {
+      last_note_ = switch_pair.message() + "; chose " + host;
     } else if (size_ > 1 && model_) {
       const auto t_innet = model_collective(collective, "innet", *model_, bytes, elem_size);
       const auto t_host = model_collective(collective, host, *model_, bytes, elem_size);

@@ -60,9 +60,12 @@ Status Communicator::allreduce(const void* send, void* recv, std::size_t count, 
   refresh_tree();  // a failure may have re-formed it since the last collective
   std::string name = options.algorithm;
   if (name == "auto") {
-    name = choose_allreduce(bytes, dtype_size(dtype));
+    name = choose_allreduce(bytes, dtype, op);
     if (size_ > 1 && !innet_available())
       last_note_ = "in-network unavailable (" + innet_status_.to_string() + "); chose " + name;
+    else if (size_ > 1 && !caps().supports(dtype, op))
+      last_note_ = fmt::format("the switches do not aggregate {} {}; chose {}", to_string(dtype),
+                               to_string(op), name);
   }
   const AllreduceAlgorithm* algorithm = find_allreduce(name);
   if (!algorithm)
@@ -72,16 +75,30 @@ Status Communicator::allreduce(const void* send, void* recv, std::size_t count, 
   return run_collective(*algorithm, args);
 }
 
-std::string Communicator::choose_allreduce(std::size_t bytes, std::size_t elem_size) const {
+SwitchCaps Communicator::caps() const {
+  return innet_available() && tree_ ? tree_->caps : SwitchCaps::none();
+}
+
+Status Communicator::check_caps(std::string_view what, Dtype dtype, ReduceOp op) const {
+  if (size_ == 1 || caps().supports(dtype, op)) return {};
+  return make_error(StatusCode::not_supported,
+                    fmt::format("{} on rank {}: the switches of this tree do not aggregate {} {} "
+                                "(they aggregate {})",
+                                what, rank_, to_string(dtype), to_string(op), caps().describe()));
+}
+
+std::string Communicator::choose_allreduce(std::size_t bytes, Dtype dtype, ReduceOp op) const {
   if (size_ == 1) return "ring";
+  const bool innet = innet_available() && caps().supports(dtype, op);
+  const std::size_t elem_size = dtype_size(dtype);
   // Without a model, in-network whenever a tree exists: it moves each byte
   // once per NIC where host algorithms move it at least 2(p-1)/p times.
-  if (!model_) return innet_available() ? "innet" : "ring";
+  if (!model_) return innet ? "innet" : "ring";
   std::string best;
   Time best_time = kNever;
   for (const char* candidate :
        {"innet", "ring", "rabenseifner", "recursive_doubling", "binomial_tree"}) {
-    if (std::string_view(candidate) == "innet" && !innet_available()) continue;
+    if (std::string_view(candidate) == "innet" && !innet) continue;
     auto t = model_allreduce(candidate, *model_, bytes, elem_size);
     if (t && *t < best_time) {
       best_time = *t;
@@ -124,13 +141,13 @@ Status Communicator::innet_allreduce(const void* send, void* recv, std::size_t c
     refresh_tree();
     const AllreduceAlgorithm* innet = find_allreduce("innet");
     if (!innet) return make_error(StatusCode::internal, "the innet algorithm is not registered");
-    return run_collective(*innet, AllreduceArgs{send, recv, count, dtype, op, reproducible},
-                          false);
+    return run_collective(*innet, AllreduceArgs{send, recv, count, dtype, op, reproducible}, false);
   }
   if (!in_collective_) ++*attempts_;
   if (!innet_status_.ok())
     return make_error(StatusCode::not_supported,
                       "in-network all-reduce unavailable: " + innet_status_.to_string());
+  INCA_RETURN_IF_ERROR(check_caps("in-network all-reduce", dtype, op));
   protocol::InnetAllreduce spec;
   spec.tree = tree_->tree;
   spec.child_index = tree_->members[rank_].child_index;
@@ -166,9 +183,8 @@ Status Communicator::wait_op(std::uint64_t id, const char* what) {
   const Time deadline = in_collective_ && trees_ ? driver_.now() + patience : kNever;
   const bool done = driver_.block_until([&] { return ep.done(id); }, deadline);
   if (!done && deadline != kNever && driver_.now() >= deadline)
-    return make_error(StatusCode::timeout,
-                      fmt::format("rank {}: {} made no progress for {:.1f} ms", rank_, what,
-                                  to_micros(patience) / 1000));
+    return make_error(StatusCode::timeout, fmt::format("rank {}: {} made no progress for {:.1f} ms",
+                                                       rank_, what, to_micros(patience) / 1000));
   if (!done) {
     ep.abort_all(make_error(StatusCode::timeout, "aborted: no progress possible"));
     ep.release(id);
@@ -190,8 +206,8 @@ Result<Request> Communicator::post_send(const void* data, std::size_t bytes, int
     return make_error(StatusCode::invalid_argument,
                       fmt::format("rank {}: send with tag {} outside 0..65535", rank_, tag));
   protocol::Outbox out;
-  auto id = driver_.endpoint().post_send(static_cast<std::uint32_t>(dst), wire_tag(tag),
-                                         message_kind(tag), data, bytes, driver_.now(), out);
+  auto id = driver_.endpoint().post_send(world_rank(dst), wire_tag(tag), message_kind(tag), data,
+                                         bytes, driver_.now(), out);
   driver_.transmit(out);
   if (!id.ok()) return id.status();
   return Request{*id};
@@ -205,8 +221,8 @@ Result<Request> Communicator::post_recv(void* data, std::size_t bytes, int src, 
   if (tag < 0 || tag > 0xffff)
     return make_error(StatusCode::invalid_argument,
                       fmt::format("rank {}: receive with tag {} outside 0..65535", rank_, tag));
-  auto id = driver_.endpoint().post_recv(static_cast<std::uint32_t>(src), wire_tag(tag),
-                                         message_kind(tag), data, bytes);
+  auto id =
+      driver_.endpoint().post_recv(world_rank(src), wire_tag(tag), message_kind(tag), data, bytes);
   if (!id.ok()) return id.status();
   return Request{*id};
 }
@@ -261,14 +277,15 @@ void Communicator::reduce_local(void* acc, const void* in, std::size_t count, Dt
   if (valid.ok() && count > SIZE_MAX / dtype_size(dtype))
     valid = make_error(StatusCode::invalid_argument, fmt::format("{} elements overflow", count));
   if (valid.ok() && count > 0 && !timing_only_ && (acc == nullptr || in == nullptr))
-    valid = make_error(StatusCode::invalid_argument,
-                       fmt::format("null buffer with count {}", count));
-  if (valid.ok() && count > 0 && !timing_only_ && partial_overlap(acc, in, count * dtype_size(dtype)))
+    valid =
+        make_error(StatusCode::invalid_argument, fmt::format("null buffer with count {}", count));
+  if (valid.ok() && count > 0 && !timing_only_ &&
+      partial_overlap(acc, in, count * dtype_size(dtype)))
     valid = make_error(StatusCode::invalid_argument, "buffers overlap partially");
   if (!valid.ok()) {
     if (deferred_error_.ok())
-      deferred_error_ = make_error(valid.code(), fmt::format("reduce_local on rank {}: {}", rank_,
-                                                             valid.message()));
+      deferred_error_ = make_error(
+          valid.code(), fmt::format("reduce_local on rank {}: {}", rank_, valid.message()));
     return;
   }
   if (!timing_only_) reduce_into(acc, in, count, dtype, op);

@@ -20,7 +20,32 @@ TreeService::TreeService(const topology::Topology& topology, manager::Aggregatio
       request_(std::move(request)),
       ranks_(ranks),
       options_(options),
-      attempts_(ranks, 0) {}
+      attempts_(ranks, 0),
+      contexts_(ranks, 1),
+      first_attempts_(ranks, 0) {}
+
+TreeService::~TreeService() {
+  std::lock_guard lock(mutex_);
+  drop_tree();
+}
+
+std::shared_ptr<TreeService> TreeService::group(std::uint64_t split, std::int32_t color,
+                                                const std::vector<std::uint32_t>& hosts) {
+  std::lock_guard lock(mutex_);
+  std::erase_if(groups_, [](const auto& entry) { return entry.second.expired(); });
+  std::weak_ptr<TreeService>& slot = groups_[{split, color}];
+  if (auto existing = slot.lock()) return existing;
+  manager::TreeRequest request = request_;
+  request.hosts = hosts;
+  auto created = std::make_shared<TreeService>(topology_, manager_, fabric_, std::move(request),
+                                               static_cast<std::uint32_t>(hosts.size()), options_);
+  created->root_ = root_;
+  created->contexts_.clear();
+  created->first_attempts_.clear();
+  created->start();
+  slot = created;
+  return created;
+}
 
 void TreeService::start() {
   std::lock_guard lock(mutex_);
@@ -61,8 +86,7 @@ TreeService::Snapshot TreeService::install_tree() {
   return s;
 }
 
-void TreeService::reform(std::uint64_t generation) {
-  if (generation != current_.generation) return;  // re-formed already
+void TreeService::drop_tree() {
   if (const auto& old = current_.plan) {
     // Switches that are alive drop the old tree's state; dead ones lost it.
     for (const auto& [node, install] : old->installs)
@@ -70,6 +94,11 @@ void TreeService::reform(std::uint64_t generation) {
     (void)manager_.release(*old);
   }
   current_.plan.reset();
+}
+
+void TreeService::reform(std::uint64_t generation) {
+  if (generation != current_.generation) return;  // re-formed already
+  drop_tree();
   current_ = install_tree();
   current_.generation = generation + 1;
   if (current_.plan) ++counts_.trees_reformed;

@@ -55,6 +55,26 @@ class TreeService {
   TreeService(const topology::Topology& topology, manager::AggregationManager& manager,
               fabric::Fabric& fabric, manager::TreeRequest request, std::uint32_t ranks,
               const RecoveryOptions& options);
+  /// Removes the tree from the switches and gives its slots back to the manager.
+  ~TreeService();
+  TreeService(const TreeService&) = delete;
+  TreeService& operator=(const TreeService&) = delete;
+
+  /// The service of sub-communicator `color` of the split whose agreement
+  /// was this service's attempt `split` (the same number on every member).
+  /// The first member to ask creates it over `hosts` (the members' world
+  /// ranks in sub-rank order) and installs its tree; the others share it; it
+  /// lives while a member holds it.
+  std::shared_ptr<TreeService> group(std::uint64_t split, std::int32_t color,
+                                     const std::vector<std::uint32_t>& hosts);
+  /// The point-to-point tag contexts in use on world rank `host`'s endpoint,
+  /// bit c for context c (bit 0: the world communicator). Kept by the world's
+  /// service for every communicator on the fabric; only that rank touches it.
+  std::uint8_t& contexts(std::uint32_t host) { return root_->contexts_[host]; }
+  /// The attempt number a new sub-communicator on world rank `host` starts
+  /// from: past every attempt a destroyed one reached there, so that its
+  /// private tags (which the endpoint retired) are not reused soon.
+  std::uint64_t& first_attempt(std::uint32_t host) { return root_->first_attempts_[host]; }
 
   /// Allocates and installs the first tree; when that fails in-network
   /// collectives are unavailable, which is no error.
@@ -65,7 +85,7 @@ class TreeService {
   /// One rank's account of one attempt.
   struct Report {
     Outcome outcome = Outcome::pending;
-    bool tree_suspect = false;    ///< it failed on the switches: re-form the tree
+    bool tree_suspect = false;     ///< it failed on the switches: re-form the tree
     std::uint64_t generation = 0;  ///< the tree generation it ran on
     std::string signature;         ///< its arguments, compared across ranks
   };
@@ -100,8 +120,9 @@ class TreeService {
     std::optional<Verdict> decided;
     bool rerun_counted = false;
   };
-  Snapshot install_tree();                   // with the lock held
-  void reform(std::uint64_t generation);    // with the lock held
+  Snapshot install_tree();                // with the lock held
+  void drop_tree();                       // with the lock held
+  void reform(std::uint64_t generation);  // with the lock held
   Verdict decide(const Record& r, bool complete);
 
   const topology::Topology& topology_;
@@ -114,8 +135,12 @@ class TreeService {
   mutable std::mutex mutex_;
   Snapshot current_;
   std::map<std::uint64_t, Record> records_;
-  std::vector<std::uint64_t> attempts_;  // per rank; not guarded (each rank owns its own)
-  WorldStats counts_;  // only the recovery fields are used
+  std::vector<std::uint64_t> attempts_;        // per rank; not guarded (each rank owns its own)
+  WorldStats counts_;                          // only the recovery fields are used
+  TreeService* root_ = this;                   // the world communicator's service
+  std::vector<std::uint8_t> contexts_;         // per world rank; the root's only
+  std::vector<std::uint64_t> first_attempts_;  // per world rank; the root's only
+  std::map<std::pair<std::uint64_t, std::int32_t>, std::weak_ptr<TreeService>> groups_;
 };
 
 }  // namespace inca::runtime

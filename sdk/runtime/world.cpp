@@ -30,10 +30,11 @@ class World::Impl {
   std::unique_ptr<manager::AggregationManager> manager;
   std::unique_ptr<fabric::Fabric> fabric;
   std::unique_ptr<runtime::TreeService> trees;  // the tree, re-formed after failures
-  ModelFabric model;  // for `auto` algorithm choice
+  ModelFabric model;                            // for `auto` algorithm choice
 
   // The world communicator's tree now; null with the reason when there is none.
-  const manager::TreePlan* tree(Status* why = nullptr, runtime::TreeService::Snapshot* hold = nullptr) const {
+  const manager::TreePlan* tree(Status* why = nullptr,
+                                runtime::TreeService::Snapshot* hold = nullptr) const {
     runtime::TreeService::Snapshot s = trees->current();
     if (why) *why = s.plan ? Status() : s.status;
     const manager::TreePlan* plan = s.plan.get();
@@ -55,8 +56,8 @@ Status validate(const FabricOptions& o) {
     return bad(fmt::format("FabricOptions.topology {} is no topology kind (star, leaf-spine)",
                            static_cast<int>(o.topology)));
   if (o.fiber_stack_bytes < 64 * 1024)
-    return bad(fmt::format("FabricOptions.fiber_stack_bytes {} is below 64 KiB",
-                           o.fiber_stack_bytes));
+    return bad(
+        fmt::format("FabricOptions.fiber_stack_bytes {} is below 64 KiB", o.fiber_stack_bytes));
   INCA_RETURN_IF_ERROR(runtime::validate(o.recovery, o.retransmit_timeout));
   if (o.ranks == 0) return bad("a world needs at least one rank");
   if (o.ranks > 65535) return bad(fmt::format("{} ranks: at most 65535", o.ranks));
@@ -84,13 +85,18 @@ Result<std::unique_ptr<World>> World::create(const FabricOptions& o) {
   auto impl = std::make_unique<Impl>();
   impl->options = o;
   topology::LinkSpec link{o.link_gbps, o.latency, o.mtu};
-  topology::SwitchSpec sw{o.switch_slots, o.slot_bytes};
+  topology::SwitchSpec sw{o.switch_slots, o.slot_bytes, o.switch_caps};
   auto topo =
       o.topology == TopologyKind::star
           ? topology::Topology::star(o.ranks, link, sw)
           : topology::Topology::leaf_spine(o.ranks, o.hosts_per_leaf, o.spines, link, link, sw);
   if (!topo.ok()) return topo.status();
   impl->topology = std::move(*topo);
+  for (const auto& [name, caps] : o.switch_caps_by_name)
+    if (!impl->topology.set_switch_caps(name, caps))
+      return make_error(
+          StatusCode::invalid_argument,
+          fmt::format("FabricOptions.switch_caps_by_name: no switch named '{}'", name));
   impl->manager = std::make_unique<manager::AggregationManager>(impl->topology);
 
   sim::SimConfig sc;
@@ -143,8 +149,8 @@ Status World::run(const std::function<void(Communicator&)>& rank_main) {
   if (!rank_main)
     return make_error(StatusCode::invalid_argument, "World::run: the rank program is empty");
   return impl_->fabric->run([&](std::uint32_t rank, protocol::HostDriver& driver) {
-    Communicator comm(rank, impl_->options.ranks, driver, *impl_->trees,
-                      impl_->options.timing_only, &impl_->model);
+    Communicator comm(rank, impl_->options.ranks, driver, *impl_->trees, impl_->options.timing_only,
+                      &impl_->model);
     rank_main(comm);
   });
 }

@@ -44,6 +44,15 @@ std::vector<std::uint32_t> Topology::switch_nodes() const {
   return out;
 }
 
+bool Topology::set_switch_caps(const std::string& name, SwitchCaps caps) {
+  for (Node& n : nodes_)
+    if (n.kind == NodeKind::switch_node && n.name == name) {
+      n.switch_spec.caps = caps;
+      return true;
+    }
+  return false;
+}
+
 void Topology::finalize() {
   const std::size_t n = nodes_.size();
   const std::vector<std::uint32_t> switches = switch_nodes();

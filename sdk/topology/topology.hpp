@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "inca/caps.hpp"
 #include "inca/status.hpp"
 #include "inca/time.hpp"
 
@@ -23,6 +24,7 @@ struct LinkSpec {
 struct SwitchSpec {
   std::uint32_t slots = 512;
   std::uint32_t slot_payload_bytes = 1024;
+  SwitchCaps caps = {};  ///< the dtypes and ops it aggregates
 };
 
 enum class NodeKind : std::uint8_t { host, switch_node };
@@ -66,6 +68,9 @@ class Topology {
   std::vector<std::uint32_t> path(std::uint32_t src_host, std::uint32_t dst_host) const;
   /// Short description, e.g. "leaf-spine: 64 hosts, 8 leaves, 2 spines".
   std::string describe() const { return description_; }
+
+  /// Sets the caps of the switch called `name`; false when there is none.
+  bool set_switch_caps(const std::string& name, SwitchCaps caps);
 
   /// Adds a node / a link; builders use these, and so can tests.
   std::uint32_t add_host(std::string name);

@@ -9,8 +9,10 @@
 #include <memory>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
+#include "inca/caps.hpp"
 #include "inca/collective.hpp"
 #include "inca/cost_model.hpp"
 #include "inca/dtype.hpp"
@@ -23,7 +25,7 @@ namespace inca {
 namespace protocol {
 class HostDriver;
 struct MessageKind;
-}
+}  // namespace protocol
 namespace manager {
 struct TreePlan;
 }
@@ -63,6 +65,11 @@ class Communicator {
   Communicator(std::uint32_t rank, std::uint32_t size, protocol::HostDriver& driver,
                runtime::TreeService& trees, bool timing_only, const ModelFabric* model = nullptr);
 
+  /// Gives the sub-communicator's tag context back (split()).
+  ~Communicator();
+  Communicator(const Communicator&) = delete;
+  Communicator& operator=(const Communicator&) = delete;
+
   int rank() const { return static_cast<int>(rank_); }
   int size() const { return static_cast<int>(size_); }
   /// The fabric's clock (virtual in the simulator).
@@ -99,6 +106,27 @@ class Communicator {
   Status allgather(const void* send, void* recv, std::size_t sendcount, Dtype dtype,
                    const CollectiveOptions& options = {});
 
+  /// Splits this communicator, as MPI_Comm_split: every rank calls it; the
+  /// ranks that pass the same `color` (>= 0) form a sub-communicator, ranked
+  /// by `key`, then by rank here. A negative color joins none and gets
+  /// nullptr. Each sub-communicator has its own reduction tree and slots from
+  /// the aggregation manager (when they do not fit, its in-network status
+  /// says no_resource and `auto` uses host algorithms), so groups run
+  /// collectives concurrently on one fabric; the tree is removed and its
+  /// slots freed when every member has destroyed its sub-communicator.
+  /// Collective tags are private to each communicator; user tags are not,
+  /// so a rank's user messages to one peer on a communicator and its
+  /// sub-communicator should use different tags. A sub-communicator must not
+  /// outlive the World. Errors: not_supported on a communicator not made by
+  /// a World or in payload-free mode (the colors travel as data);
+  /// no_resource when a member already holds kMaxSubCommunicators
+  /// sub-communicators; the parent's errors.
+  Result<std::unique_ptr<Communicator>> split(int color, int key);
+  /// Sub-communicators one rank may hold at once (point-to-point tag contexts).
+  static constexpr int kMaxSubCommunicators = 3;
+  /// World rank of this communicator's rank `rank` (the host it runs on).
+  std::uint32_t world_rank(int rank) const;
+
   /// MINLOC / MAXLOC all-reduce of `count` (value, index) pairs (inca/loc.hpp).
   /// Hosts only (switches do not aggregate pairs): a binomial reduce to rank
   /// 0 with the pair reduction, then a binomial broadcast.
@@ -122,6 +150,11 @@ class Communicator {
   /// Payload bytes of one switch slot of this communicator's tree (one
   /// in-network packet); 0 without a tree.
   std::size_t innet_payload_bytes() const;
+  /// The dtypes and ops every switch of this communicator's tree aggregates
+  /// (none without a tree). Pairs outside it never reach the switches: a
+  /// pinned "innet" returns not_supported before anything is sent, and
+  /// "auto" picks a host algorithm.
+  SwitchCaps caps() const;
   const Status& innet_status() const { return innet_status_; }
 
   /// acc = acc op in, on this host (skipped in payload-free mode but still
@@ -144,6 +177,9 @@ class Communicator {
   protocol::HostDriver& driver() { return driver_; }
 
  private:
+  Communicator(std::uint32_t rank, std::vector<std::uint32_t> hosts, protocol::HostDriver& driver,
+               std::shared_ptr<runtime::TreeService> trees, std::uint32_t context,
+               bool timing_only);
   Status wait_op(std::uint64_t id, const char* what);
   // Recovery (collective_recovery.cpp).
   void refresh_tree();
@@ -153,7 +189,9 @@ class Communicator {
   void end_attempt();
   std::uint16_t wire_tag(int tag) const;
   protocol::MessageKind message_kind(int tag) const;
-  std::string choose_allreduce(std::size_t bytes, std::size_t elem_size) const;
+  std::string choose_allreduce(std::size_t bytes, Dtype dtype, ReduceOp op) const;
+  /// ok, or not_supported naming the pair when the tree cannot aggregate it.
+  Status check_caps(std::string_view what, Dtype dtype, ReduceOp op) const;
   /// Resolves options.algorithm for `collective` to "innet" or its host
   /// algorithm (recorded in last_algorithm_ / last_note_) and runs
   /// `body(innet)` as one collective attempt (collectives.cpp).
@@ -181,6 +219,12 @@ class Communicator {
   Dtype collective_dtype_ = Dtype::u8;
   ReduceOp collective_op_ = ReduceOp::sum;
   Status deferred_error_;  // from reduce_local
+  // Sub-communicators (split.cpp): world rank of each rank (empty: the
+  // identity), the group's tree service, and the tag context that keeps
+  // their collective tags apart from every other communicator's.
+  std::vector<std::uint32_t> hosts_;
+  std::shared_ptr<runtime::TreeService> group_trees_;
+  std::uint32_t context_ = 0;
 };
 
 }  // namespace inca

@@ -6,9 +6,11 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 
+#include "inca/caps.hpp"
 #include "inca/cost_model.hpp"
 #include "inca/faults.hpp"
 #include "inca/stats.hpp"
@@ -41,8 +43,13 @@ struct FabricOptions {
   std::uint32_t switch_slots = 512;    ///< slot pool of every switch
   std::uint32_t slot_bytes = 2048;     ///< payload per slot
   std::uint32_t window = 64;           ///< slots a tree takes = chunks in flight per host
-  bool timing_only = false;            ///< payload-free mode: sizes and times, no data
-  double host_reduce_gbps = 0;         ///< host reduction speed in the simulator (0 = free)
+  /// What every switch aggregates, and per switch name ("leaf0", "spine1",
+  /// "switch0" on a star) what that switch aggregates instead. A tree
+  /// aggregates what all its switches do (Communicator::caps()).
+  SwitchCaps switch_caps = {};
+  std::map<std::string, SwitchCaps> switch_caps_by_name = {};
+  bool timing_only = false;     ///< payload-free mode: sizes and times, no data
+  double host_reduce_gbps = 0;  ///< host reduction speed in the simulator (0 = free)
   Time retransmit_timeout = 10 * kPicosPerMilli;
   std::uint32_t job = 1;
   std::uint32_t key_tag = 0x1ca0cafe;

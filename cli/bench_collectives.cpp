@@ -1,0 +1,114 @@
+#include "bench_collectives.hpp"
+
+#include <algorithm>
+#include <cstring>
+
+#include <fmt/format.h>
+
+#include "inca/algorithm.hpp"
+#include "inca/reduce.hpp"
+
+namespace inca::cli {
+
+bool collective_reduces(Collective c) {
+  return c == Collective::allreduce || c == Collective::reduce || c == Collective::reduce_scatter;
+}
+
+CollectiveSize size_collective(Collective c, std::size_t requested, std::size_t esize,
+                               std::uint32_t ranks) {
+  CollectiveSize s;
+  if (c == Collective::barrier) return s;
+  // nccl-tests' S is the whole buffer; reduce-scatter and all-gather split it
+  // into one block per rank.
+  const bool blocked = c == Collective::reduce_scatter || c == Collective::allgather;
+  const std::size_t blocks = blocked ? ranks : 1;
+  s.count = std::max<std::size_t>(1, requested / esize / blocks);
+  const std::size_t block = s.count * esize;
+  s.bytes = block * blocks;
+  s.send_bytes = c == Collective::allgather ? block : s.bytes;
+  s.recv_bytes = c == Collective::reduce_scatter ? block : s.bytes;
+  s.model_bytes = c == Collective::allgather ? block : s.bytes;
+  return s;
+}
+
+CollectiveData make_collective_data(Collective c, const CollectiveSize& s, std::uint32_t ranks,
+                                    Dtype dtype, ReduceOp op, FillFn fill) {
+  CollectiveData d;
+  if (c == Collective::barrier) return d;
+  const std::size_t esize = dtype_size(dtype);
+  d.send.assign(ranks, std::vector<std::byte>(s.send_bytes));
+  d.recv.assign(ranks, std::vector<std::byte>(s.recv_bytes));
+  for (std::uint32_t r = 0; r < ranks; ++r)
+    fill(d.send[r].data(), s.send_bytes / esize, dtype, op, r);
+  if (c == Collective::broadcast) {
+    d.reference = d.send[kBenchRoot];
+  } else if (c == Collective::allgather) {
+    for (const auto& block : d.send)
+      d.reference.insert(d.reference.end(), block.begin(), block.end());
+  } else {
+    d.reference = d.send[0];
+    for (std::uint32_t r = 1; r < ranks; ++r)
+      reduce_into(d.reference.data(), d.send[r].data(), s.bytes / esize, dtype, op);
+  }
+  return d;
+}
+
+void reset_collective_data(Collective c, CollectiveData& d) {
+  for (auto& out : d.recv) std::fill(out.begin(), out.end(), std::byte{0});
+  if (c == Collective::broadcast && !d.recv.empty()) d.recv[kBenchRoot] = d.send[kBenchRoot];
+}
+
+Status call_collective(Collective c, Communicator& comm, const CollectiveSize& s, Dtype dtype,
+                       ReduceOp op, const std::string& algorithm, CollectiveData& d) {
+  const auto r = static_cast<std::size_t>(comm.rank());
+  const bool data = !d.send.empty();
+  const void* send = data ? d.send[r].data() : nullptr;
+  void* recv = data ? d.recv[r].data() : nullptr;
+  const CollectiveOptions options{.algorithm = algorithm};
+  switch (c) {
+    case Collective::allreduce:
+      return comm.allreduce(send, recv, s.count, dtype, op, {.algorithm = algorithm});
+    case Collective::reduce:
+      return comm.reduce(send, recv, s.count, dtype, op, kBenchRoot, options);
+    case Collective::broadcast:
+      return comm.broadcast(recv, s.count, dtype, kBenchRoot, options);
+    case Collective::barrier:
+      return comm.barrier(options);
+    case Collective::reduce_scatter:
+      return comm.reduce_scatter(send, recv, s.count, dtype, op, options);
+    case Collective::allgather:
+      return comm.allgather(send, recv, s.count, dtype, options);
+  }
+  return make_error(StatusCode::invalid_argument, "unknown collective");
+}
+
+std::string check_collective(Collective c, std::uint32_t rank, const CollectiveSize& s,
+                             const CollectiveData& d) {
+  if (d.send.empty() || (c == Collective::reduce && rank != kBenchRoot)) return "";
+  const std::byte* want = d.reference.data();
+  if (c == Collective::reduce_scatter) want += rank * s.recv_bytes;
+  if (std::memcmp(d.recv[rank].data(), want, s.recv_bytes) == 0) return "";
+  if (c == Collective::broadcast) return "result differs from the root's data";
+  if (c == Collective::allgather) return "result differs from the ranks' blocks";
+  return "result differs from the reference reduction";
+}
+
+Status check_collective_algorithm(Collective c, const std::string& algorithm) {
+  if (c == Collective::allreduce) {
+    if (algorithm == "auto" || find_allreduce(algorithm)) return {};
+    return make_error(StatusCode::invalid_argument,
+                      fmt::format("unknown algorithm '{}' (registered: {})", algorithm,
+                                  fmt::join(allreduce_names(), ", ")));
+  }
+  const std::string_view host = host_algorithm(c);
+  if (algorithm == "auto" || algorithm == "innet" || algorithm == host) return {};
+  return make_error(StatusCode::invalid_argument,
+                    fmt::format("unknown {} algorithm '{}' (choose auto, innet or {})",
+                                to_string(c), algorithm, host));
+}
+
+std::vector<std::string> default_algorithms(Collective c) {
+  return {"innet", std::string(host_algorithm(c))};
+}
+
+}  // namespace inca::cli

@@ -1,0 +1,102 @@
+// Sub-communicators (Communicator::split): the members agree on the groups
+// and on a free tag context with one all-gather over the parent, then share
+// one tree service per group, created by whichever member gets there first.
+#include <algorithm>
+#include <bit>
+#include <cstdint>
+#include <tuple>
+
+#include <fmt/format.h>
+
+#include "inca/communicator.hpp"
+#include "runtime/tree_service.hpp"
+
+namespace inca {
+namespace {
+
+// What each rank says in the split's all-gather.
+struct SplitEntry {
+  std::int32_t color = 0;
+  std::int32_t key = 0;
+  std::uint32_t free_contexts = 0;  // bit c: tag context c is free on this rank's host
+  std::uint32_t unused = 0;
+  std::uint64_t first_attempt = 0;  // TreeService::first_attempt() of this rank's host
+};
+static_assert(sizeof(SplitEntry) == 24);
+
+constexpr std::uint32_t kAllContexts = (1u << (Communicator::kMaxSubCommunicators + 1)) - 1;
+
+}  // namespace
+
+Communicator::Communicator(std::uint32_t rank, std::vector<std::uint32_t> hosts,
+                           protocol::HostDriver& driver,
+                           std::shared_ptr<runtime::TreeService> trees, std::uint32_t context,
+                           bool timing_only)
+    : Communicator(rank, static_cast<std::uint32_t>(hosts.size()), driver, *trees, timing_only,
+                   nullptr) {
+  hosts_ = std::move(hosts);
+  group_trees_ = std::move(trees);
+  context_ = context;
+  trees_->contexts(hosts_[rank_]) |= static_cast<std::uint8_t>(1u << context_);
+}
+
+Communicator::~Communicator() {
+  if (context_ == 0) return;
+  trees_->contexts(hosts_[rank_]) &= static_cast<std::uint8_t>(~(1u << context_));
+  trees_->first_attempt(hosts_[rank_]) =
+      std::max(trees_->first_attempt(hosts_[rank_]), *attempts_ + 1);
+}
+
+std::uint32_t Communicator::world_rank(int rank) const {
+  return hosts_.empty() ? static_cast<std::uint32_t>(rank) : hosts_[rank];
+}
+
+Result<std::unique_ptr<Communicator>> Communicator::split(int color, int key) {
+  if (!trees_)
+    return make_error(StatusCode::not_supported,
+                      fmt::format("split on rank {}: only a World's communicators split", rank_));
+  if (timing_only_)
+    return make_error(
+        StatusCode::not_supported,
+        fmt::format("split on rank {}: payload-free communicators carry no colors", rank_));
+  const std::uint32_t host = world_rank(rank());
+  const SplitEntry mine{color < 0 ? -1 : color, key, ~trees_->contexts(host) & kAllContexts, 0,
+                        trees_->first_attempt(host)};
+  std::vector<SplitEntry> all(size_);
+  // With the host algorithm: a split must work without a tree.
+  const CollectiveOptions by_host{.algorithm = std::string(host_algorithm(Collective::allgather))};
+  INCA_RETURN_IF_ERROR(allgather(&mine, all.data(), sizeof(SplitEntry), Dtype::u8, by_host));
+  const std::uint64_t split_id = *attempts_;  // the all-gather's attempt: the same on every rank
+  if (color < 0) return std::unique_ptr<Communicator>();
+
+  std::vector<std::tuple<std::int32_t, std::uint32_t>> members;  // (key, parent rank)
+  std::uint32_t free = kAllContexts;
+  std::uint64_t first_attempt = 0;
+  for (std::uint32_t r = 0; r < size_; ++r)
+    if (all[r].color == color) {
+      members.emplace_back(all[r].key, r);
+      free &= all[r].free_contexts;
+      first_attempt = std::max(first_attempt, all[r].first_attempt);
+    }
+  std::sort(members.begin(), members.end());
+  free &= ~1u;  // context 0 is the world communicator's
+  if (free == 0)
+    return make_error(StatusCode::no_resource,
+                      fmt::format("split on rank {}: a member of color {} already holds {} "
+                                  "sub-communicators",
+                                  rank_, color, kMaxSubCommunicators));
+  std::vector<std::uint32_t> hosts;
+  std::uint32_t new_rank = 0;
+  for (const auto& [k, r] : members) {
+    if (r == rank_) new_rank = static_cast<std::uint32_t>(hosts.size());
+    hosts.push_back(world_rank(static_cast<int>(r)));
+  }
+  std::shared_ptr<runtime::TreeService> trees = trees_->group(split_id, color, hosts);
+  auto sub = std::unique_ptr<Communicator>(
+      new Communicator(new_rank, std::move(hosts), driver_, std::move(trees),
+                       static_cast<std::uint32_t>(std::countr_zero(free)), timing_only_));
+  *sub->attempts_ = first_attempt;
+  return sub;
+}
+
+}  // namespace inca

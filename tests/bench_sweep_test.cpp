@@ -1,0 +1,94 @@
+// The `inca bench` sweep for every collective: each row's result checked
+// against the reference, nccl-tests' S and busbw factor, one barrier row per
+// algorithm, and algorithm names that do not implement the collective.
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "bench_sweep.hpp"
+#include "inca/collective.hpp"
+
+namespace inca::cli {
+namespace {
+
+BenchOptions small_sweep(Collective c, std::vector<std::string> algorithms) {
+  BenchOptions o;
+  o.collective = c;
+  o.algorithms = std::move(algorithms);
+  o.fabric.ranks = 6;  // not a power of two; two leaves
+  o.fabric.hosts_per_leaf = 4;
+  o.min_bytes = 8;
+  o.max_bytes = 4096;
+  o.step_factor = 8;
+  o.payload = PayloadMode::on;
+  return o;
+}
+
+class BenchCollective : public testing::TestWithParam<Collective> {};
+
+TEST_P(BenchCollective, EveryRowExactWithItsBusbwFactor) {
+  const Collective c = GetParam();
+  const BenchOptions o = small_sweep(c, {"innet", std::string(host_algorithm(c)), "auto"});
+  auto report = run_bench(o);
+  ASSERT_TRUE(report.ok()) << report.status().to_string();
+  // Sizes 8, 64, 512, 4096 (barrier: one row), each with three algorithms.
+  const std::size_t sizes = c == Collective::barrier ? 1 : 4;
+  ASSERT_EQ(report->rows.size(), sizes * 3);
+  for (const BenchRow& r : report->rows) {
+    SCOPED_TRACE(r.algorithm + " " + std::to_string(r.bytes));
+    EXPECT_EQ(r.check, "exact");
+    EXPECT_GT(r.time_us, 0);
+    EXPECT_DOUBLE_EQ(r.busbw_GBps, r.algbw_GBps * busbw_factor(c, o.fabric.ranks));
+    EXPECT_TRUE(r.model_us.has_value());
+    if (c == Collective::barrier) {
+      EXPECT_EQ(r.bytes, 0u);
+      EXPECT_EQ(r.algbw_GBps, 0);
+    } else {
+      EXPECT_GT(r.algbw_GBps, 0);
+      EXPECT_EQ(r.count * 4, r.bytes);
+    }
+    // Reduce-scatter and all-gather report S = n blocks.
+    if (c == Collective::reduce_scatter || c == Collective::allgather) {
+      EXPECT_EQ(r.bytes % (4 * o.fabric.ranks), 0u);
+    }
+  }
+  EXPECT_EQ(report->rows[0].algorithm, "innet");
+  EXPECT_EQ(report->rows[1].algorithm, host_algorithm(c));
+  EXPECT_EQ(report->rows[2].algorithm.rfind("auto:", 0), 0u);
+}
+
+TEST_P(BenchCollective, PayloadFreeRowsAreTimingOnly) {
+  const Collective c = GetParam();
+  BenchOptions o = small_sweep(c, {"innet"});
+  o.payload = PayloadMode::off;
+  auto report = run_bench(o);
+  ASSERT_TRUE(report.ok()) << report.status().to_string();
+  for (const BenchRow& r : report->rows)
+    EXPECT_EQ(r.check, c == Collective::barrier ? "exact" : "timing");
+}
+
+INSTANTIATE_TEST_SUITE_P(Collectives, BenchCollective,
+                         testing::Values(Collective::allreduce, Collective::reduce,
+                                         Collective::broadcast, Collective::barrier,
+                                         Collective::reduce_scatter, Collective::allgather),
+                         [](const auto& info) { return std::string(to_string(info.param)); });
+
+TEST(BenchSweep, RejectsAlgorithmsThatDoNotImplementTheCollective) {
+  auto bcast = run_bench(small_sweep(Collective::broadcast, {"ring"}));
+  ASSERT_FALSE(bcast.ok());
+  EXPECT_EQ(bcast.status().code(), StatusCode::invalid_argument);
+  EXPECT_NE(bcast.status().message().find("binomial"), std::string::npos);
+  auto allreduce = run_bench(small_sweep(Collective::allreduce, {"no_such_algorithm"}));
+  ASSERT_FALSE(allreduce.ok());
+  EXPECT_EQ(allreduce.status().code(), StatusCode::invalid_argument);
+}
+
+TEST(BenchSweep, AllreduceTakesEveryRegisteredAlgorithm) {
+  auto report = run_bench(small_sweep(
+      Collective::allreduce, {"ring", "recursive_doubling", "rabenseifner", "binomial_tree"}));
+  ASSERT_TRUE(report.ok()) << report.status().to_string();
+  for (const BenchRow& r : report->rows) EXPECT_EQ(r.check, "exact") << r.algorithm;
+}
+
+}  // namespace
+}  // namespace inca::cli
