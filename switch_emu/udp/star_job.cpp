@@ -1,0 +1,28 @@
+#include "udp/star_job.hpp"
+
+#include "topology/topology.hpp"
+
+namespace inca::udp {
+
+Result<manager::TreePlan> install_star_tree(manager::SwitchControlClient& client,
+                                            const StarJob& job) {
+  topology::SwitchSpec spec;
+  spec.slots = job.switch_slots;
+  spec.slot_payload_bytes = job.slot_bytes;
+  auto topo = topology::Topology::star(job.ranks, {}, spec);
+  if (!topo.ok()) return topo.status();
+  manager::AggregationManager manager(*topo);
+  manager::TreeRequest request;
+  request.job = job.job;
+  request.key_tag = job.key_tag;
+  for (std::uint32_t h = 0; h < job.ranks; ++h) request.hosts.push_back(h);
+  request.slots = job.slots;
+  request.max_payload_bytes = job.slot_bytes;
+  auto plan = manager.allocate(request);
+  if (!plan.ok()) return plan.status();
+  // One switch: its topology ports are the switch's ports, in order.
+  for (const auto& [node, install] : plan->installs) INCA_RETURN_IF_ERROR(client.install(install));
+  return plan;
+}
+
+}  // namespace inca::udp
