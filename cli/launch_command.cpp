@@ -41,6 +41,7 @@ struct LaunchArgs {
   std::uint32_t slot_bytes = 1024;
   std::uint32_t switch_slots = 512;
   std::uint32_t timeout_ms = 5000;
+  std::uint32_t fixed_timeout_ms = 0;
   double grace_s = 10;
   bool verbose = false;
   std::vector<std::string> command;
@@ -169,6 +170,7 @@ int launch(const LaunchArgs& a) {
   for (std::uint32_t i = 0; i < a.ranks; ++i)
     boot.peers.push_back(fmt::format("{}:{}", veths.ip(i), info->udp_port));
   boot.timeout_ms = a.timeout_ms;
+  boot.fixed_timeout_ms = a.fixed_timeout_ms;
   boot.link_gbps = a.port_gbps;
   auto plan = udp::install_star_tree(*client, {.ranks = a.ranks,
                                                .job = boot.job,
@@ -239,6 +241,8 @@ Action add_launch_command(CLI::App& app) {
   cmd->add_option("--timeout-ms", a->timeout_ms,
                   "An operation whose peer or switch is silent this long fails (INCA_TIMEOUT_MS)")
       ->capture_default_str();
+  cmd->add_option("--fixed-timeout-ms", a->fixed_timeout_ms,
+                  "Retransmit after this fixed time, not an adaptive timeout (for busy machines)");
   cmd->add_option("--grace", a->grace_s,
                   "Seconds the other ranks get to finish after one failed, before they are killed")
       ->capture_default_str();

@@ -52,6 +52,13 @@ protocol::EndpointConfig endpoint_config(const udp::Bootstrap& b) {
   // first timeout would retransmit most of the first window.
   cfg.initial_retransmit_timeout = std::max(cfg.initial_retransmit_timeout, kFirstTimeout);
   cfg.nic_gbps = b.link_gbps;
+  if (b.fixed_timeout_ms > 0) {
+    // Every retransmission on veths is spurious (they lose nothing unless
+    // a buffer overflows); on a busy machine a descheduled rank or switch
+    // outlasts an adaptive timeout of a few round trips.
+    cfg.adaptive_timeout = false;
+    cfg.retransmit_timeout = static_cast<Time>(b.fixed_timeout_ms) * kPicosPerMilli;
+  }
   return cfg;
 }
 

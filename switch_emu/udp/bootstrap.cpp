@@ -59,6 +59,8 @@ std::vector<EnvVar> to_env(const Bootstrap& b) {
       {"INCA_PEERS", fmt::format("{}", fmt::join(b.peers, ","))},
       {"INCA_TIMEOUT_MS", std::to_string(b.timeout_ms)},
   };
+  if (b.fixed_timeout_ms > 0)
+    env.emplace_back("INCA_FIXED_TIMEOUT_MS", std::to_string(b.fixed_timeout_ms));
   if (b.link_gbps > 0) env.emplace_back("INCA_LINK_GBPS", fmt::format("{}", b.link_gbps));
   if (b.tree) {
     env.emplace_back("INCA_TREE", fmt::format("{}:{}:{}", b.tree->tree, b.tree->slots,
@@ -114,6 +116,9 @@ Result<Bootstrap> bootstrap_from_env(const std::function<const char*(const char*
   if (v = get("INCA_TIMEOUT_MS");
       !v.empty() && (!parse_number(v, b.timeout_ms) || b.timeout_ms == 0))
     return bad("INCA_TIMEOUT_MS", v, "a positive number of milliseconds");
+  if (v = get("INCA_FIXED_TIMEOUT_MS");
+      !v.empty() && (!parse_number(v, b.fixed_timeout_ms) || b.fixed_timeout_ms == 0))
+    return bad("INCA_FIXED_TIMEOUT_MS", v, "a positive number of milliseconds");
   if (v = get("INCA_LINK_GBPS"); !v.empty()) {
     auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), b.link_gbps);
     if (ec != std::errc() || end != v.data() + v.size() || !(b.link_gbps > 0))

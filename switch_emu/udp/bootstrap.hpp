@@ -15,6 +15,7 @@
 // | INCA_TREE         | `tree:slots:slot_bytes` of the job's installed tree (absent: no tree) |
 // | INCA_CHILDREN     | `c0,c1,...`: each rank's child index at the switch          |
 // | INCA_TIMEOUT_MS   | a peer or the switch silent this long fails the operation (default 5000) |
+// | INCA_FIXED_TIMEOUT_MS | retransmit after this fixed time instead of an adaptive timeout |
 // | INCA_LINK_GBPS    | the NIC's line rate, when known (paces retransmission timeouts) |
 #pragma once
 
@@ -45,6 +46,7 @@ struct Bootstrap {
   /// indices); nullopt when the job has none.
   std::optional<manager::TreePlan> tree;
   std::uint32_t timeout_ms = 5000;
+  std::uint32_t fixed_timeout_ms = 0;  ///< 0: adaptive retransmission timeouts
   double link_gbps = 0;
 };
 
