@@ -32,6 +32,7 @@ Bootstrap sample() {
   b.timeout_ms = 1500;
   b.fixed_timeout_ms = 20;
   b.link_gbps = 1;
+  b.netns = "ns-2";
   manager::TreePlan t;
   t.tree = 5;
   t.slots = 64;
@@ -63,6 +64,7 @@ TEST(UdpBootstrap, RoundTripsThroughTheEnvironment) {
   EXPECT_EQ(got->timeout_ms, b.timeout_ms);
   EXPECT_EQ(got->fixed_timeout_ms, b.fixed_timeout_ms);
   EXPECT_EQ(got->link_gbps, b.link_gbps);
+  EXPECT_EQ(got->netns, b.netns);
   ASSERT_TRUE(got->tree.has_value());
   EXPECT_EQ(got->tree->tree, 5);
   EXPECT_EQ(got->tree->slots, 64u);

@@ -76,6 +76,7 @@ Result<std::unique_ptr<ProcessWorld>> ProcessWorld::from_env() {
   for (const std::string& peer : boot->peers) dc.peers.push_back(*udp::parse_ipv4_port(peer));
   dc.bind = dc.peers[boot->rank];
   dc.switch_address = *udp::parse_ipv4_port(boot->switch_address);
+  dc.netns = boot->netns;
   dc.idle_timeout = static_cast<Time>(boot->timeout_ms) * kPicosPerMilli;
   auto driver = udp::UdpRankDriver::open(std::move(dc));
   if (!driver.ok()) return driver.status();

@@ -61,6 +61,7 @@ std::vector<EnvVar> to_env(const Bootstrap& b) {
   };
   if (b.fixed_timeout_ms > 0)
     env.emplace_back("INCA_FIXED_TIMEOUT_MS", std::to_string(b.fixed_timeout_ms));
+  if (!b.netns.empty()) env.emplace_back("INCA_NETNS", b.netns);
   if (b.link_gbps > 0) env.emplace_back("INCA_LINK_GBPS", fmt::format("{}", b.link_gbps));
   if (b.tree) {
     env.emplace_back("INCA_TREE", fmt::format("{}:{}:{}", b.tree->tree, b.tree->slots,
@@ -124,6 +125,7 @@ Result<Bootstrap> bootstrap_from_env(const std::function<const char*(const char*
     if (ec != std::errc() || end != v.data() + v.size() || !(b.link_gbps > 0))
       return bad("INCA_LINK_GBPS", v, "a positive rate in Gb/s");
   }
+  b.netns = get("INCA_NETNS");
   if (v = get("INCA_TREE"); !v.empty()) {
     const auto parts = split(v, ':');
     manager::TreePlan t;

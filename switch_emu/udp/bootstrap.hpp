@@ -16,7 +16,8 @@
 // | INCA_CHILDREN     | `c0,c1,...`: each rank's child index at the switch          |
 // | INCA_TIMEOUT_MS   | a peer or the switch silent this long fails the operation (default 5000) |
 // | INCA_FIXED_TIMEOUT_MS | retransmit after this fixed time instead of an adaptive timeout |
-// | INCA_LINK_GBPS    | the NIC's line rate, when known (paces retransmission timeouts) |
+// | INCA_NETNS        | open the rank's socket in this network namespace (the process stays where
+// it is) | | INCA_LINK_GBPS    | the NIC's line rate, when known (paces retransmission timeouts) |
 #pragma once
 
 #include <netinet/in.h>
@@ -48,6 +49,9 @@ struct Bootstrap {
   std::uint32_t timeout_ms = 5000;
   std::uint32_t fixed_timeout_ms = 0;  ///< 0: adaptive retransmission timeouts
   double link_gbps = 0;
+  /// Network namespace of the rank's socket ("": the process's own). Lets
+  /// ranks that must stay in one namespace (MPI's) each sit behind a veth.
+  std::string netns;
 };
 
 /// An environment variable assignment.

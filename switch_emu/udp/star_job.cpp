@@ -1,11 +1,17 @@
 #include "udp/star_job.hpp"
 
+#include <fmt/format.h>
+
 #include "topology/topology.hpp"
 
 namespace inca::udp {
 
 Result<manager::TreePlan> install_star_tree(manager::SwitchControlClient& client,
-                                            const StarJob& job) {
+                                            const StarJob& job,
+                                            std::span<const std::uint16_t> ports) {
+  if (!ports.empty() && ports.size() != job.ranks)
+    return make_error(StatusCode::invalid_argument,
+                      fmt::format("{} switch ports for {} ranks", ports.size(), job.ranks));
   topology::SwitchSpec spec;
   spec.slots = job.switch_slots;
   spec.slot_payload_bytes = job.slot_bytes;
@@ -20,8 +26,12 @@ Result<manager::TreePlan> install_star_tree(manager::SwitchControlClient& client
   request.max_payload_bytes = job.slot_bytes;
   auto plan = manager.allocate(request);
   if (!plan.ok()) return plan.status();
-  // One switch: its topology ports are the switch's ports, in order.
-  for (const auto& [node, install] : plan->installs) INCA_RETURN_IF_ERROR(client.install(install));
+  // One switch: topology port h leads to host h, which is rank h.
+  for (auto& [node, install] : plan->installs) {
+    if (!ports.empty())
+      for (std::uint16_t& port : install.child_ports) port = ports[port];
+    INCA_RETURN_IF_ERROR(client.install(install));
+  }
   return plan;
 }
 

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
 
 #include "inca/status.hpp"
 #include "manager/aggregation_manager.hpp"
@@ -21,8 +22,10 @@ struct StarJob {
 };
 
 /// Allocates the job's tree with the AggregationManager and installs it;
-/// the switch's verdict (e.g. no_resource) when it refuses.
+/// the switch's verdict (e.g. no_resource) when it refuses. `ports[r]` is
+/// the switch port of rank r (empty: port r).
 Result<manager::TreePlan> install_star_tree(manager::SwitchControlClient& client,
-                                            const StarJob& job);
+                                            const StarJob& job,
+                                            std::span<const std::uint16_t> ports = {});
 
 }  // namespace inca::udp

@@ -12,6 +12,7 @@
 
 #include <fmt/format.h>
 
+#include "udp/netns.hpp"
 #include "wire/header.hpp"
 
 namespace inca::udp {
@@ -30,9 +31,13 @@ constexpr int kSocketBufferBytes = 8 << 20;
 }  // namespace
 
 Result<std::unique_ptr<UdpRankDriver>> UdpRankDriver::open(UdpDriverConfig config) {
-  const int fd = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  const int fd = config.netns.empty() ? ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0)
+                                      : socket_in_netns(config.netns, AF_INET, SOCK_DGRAM, 0);
   if (fd < 0)
-    return make_error(StatusCode::io_error, fmt::format("socket: {}", std::strerror(errno)));
+    return make_error(StatusCode::io_error,
+                      fmt::format("no UDP socket{}: {}",
+                                  config.netns.empty() ? "" : " in namespace " + config.netns,
+                                  std::strerror(errno)));
   const int one = 1;
   // Host-to-host datagrams cross veths whose checksum offload nobody
   // performs (docs/fabrics.md, "veth quirks"): send them without one.

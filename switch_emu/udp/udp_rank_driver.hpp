@@ -25,6 +25,7 @@ struct UdpDriverConfig {
   sockaddr_in bind{};              ///< this rank's address (its entry of the peers)
   sockaddr_in switch_address{};    ///< where contributions go
   std::vector<sockaddr_in> peers;  ///< every rank's address, by rank
+  std::string netns;               ///< namespace of the socket ("": this process's)
   /// A wait in which no datagram arrives for this long gives up (a peer or
   /// the switch is gone): the UDP fabric cannot see that every rank is
   /// blocked, as the simulator can, so silence is its only hint.
