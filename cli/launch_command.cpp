@@ -1,9 +1,11 @@
 // `inca launch -n N --fabric udp -- PROGRAM ARGS`: runs N rank processes of
 // PROGRAM on the kernel-UDP fabric. It builds the fabric (a network namespace
-// and a veth per rank, inca-switch with an af_packet port on each veth),
+// and a veth per rank, an inca-switch per switch of the topology with an
+// af_packet port on each rank's veth, memif between switches),
 // installs the job's tree through the switch's control channel, starts every
 // rank in its namespace with the bootstrap environment (udp/bootstrap.hpp),
 // waits for them, and tears everything down again, also when a rank fails.
+#include <arpa/inet.h>
 #include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
@@ -28,6 +30,7 @@
 #include "udp/bootstrap.hpp"
 #include "udp/netns.hpp"
 #include "udp/star_job.hpp"
+#include "udp/switch_fabric.hpp"
 #include "udp/switch_process.hpp"
 
 namespace inca::cli {
@@ -37,7 +40,9 @@ struct LaunchArgs {
   std::uint32_t ranks = 0;
   std::string fabric = "udp";
   double port_gbps = 0;
-  std::uint32_t slots = 64;
+  std::string topology = "star";
+  std::uint32_t hosts_per_leaf = 4;
+  std::uint32_t window = 64;
   std::uint32_t slot_bytes = 1024;
   std::uint32_t switch_slots = 512;
   std::uint32_t timeout_ms = 5000;
@@ -48,7 +53,6 @@ struct LaunchArgs {
 };
 
 constexpr const char* kSubnet = "10.78.0";
-constexpr const char* kSwitchIp = "10.78.0.254";
 
 std::atomic<int> g_stop_signal{0};
 extern "C" void on_stop_signal(int sig) {
@@ -140,44 +144,44 @@ int launch(const LaunchArgs& a) {
   const std::string binary = udp::sibling_binary("inca-switch");
   if (binary.empty()) return fail("inca-switch was not built next to inca (libdpdk not found?)");
 
+  topology::SwitchSpec spec{a.switch_slots, a.slot_bytes};
+  auto topo = a.topology == "star"
+                  ? topology::Topology::star(a.ranks, {}, spec)
+                  : topology::Topology::leaf_spine(a.ranks, a.hosts_per_leaf, 1, {}, {}, spec);
+  if (!topo.ok()) return fail(topo.status().to_string());
+  if (a.ranks + topo->switch_nodes().size() > 253)
+    return fail("ranks and switches must fit one /24 subnet (at most 253)");
+
   udp::TempDir dir;
   udp::VethHosts veths("L", a.ranks, kSubnet);
   std::string error;
   if (!veths.create(error)) return fail(error);
-  std::vector<std::string> vdevs;
-  for (std::uint32_t i = 0; i < a.ranks; ++i)
-    vdevs.push_back(fmt::format("net_af_packet{},iface={}", i, veths.switch_iface(i)));
-  std::vector<std::string> switch_args = {"--ip",         kSwitchIp,
-                                          "--slots",      std::to_string(a.switch_slots),
-                                          "--slot-bytes", std::to_string(a.slot_bytes)};
+  std::vector<std::string> switch_args = {"--slots", std::to_string(a.switch_slots), "--slot-bytes",
+                                          std::to_string(a.slot_bytes)};
   if (a.port_gbps > 0) {
     switch_args.push_back("--port-gbps");
     switch_args.push_back(fmt::format("{}", a.port_gbps));
   }
-  udp::SwitchProcess sw;
-  if (!sw.start(binary, "launch", vdevs, switch_args, dir.path(), error)) return fail(error);
-  auto client = sw.connect();
-  if (!client.ok()) return fail("control channel: " + client.status().to_string());
-  auto info = client->ping();
-  if (!info.ok()) return fail("control channel: " + info.status().to_string());
+  udp::SwitchFabric switches(*topo, veths, kSubnet, dir.path());
+  if (!switches.start(binary, switch_args, error)) return fail(error);
 
   std::random_device random;
   udp::Bootstrap boot;
   boot.size = a.ranks;
   boot.job = random() & 0xffffff;
   boot.key_tag = random();
-  boot.switch_address = fmt::format("{}:{}", kSwitchIp, info->udp_port);
+  const auto port = udp::parse_ipv4_port(switches.leaf_address(0))->sin_port;
   for (std::uint32_t i = 0; i < a.ranks; ++i)
-    boot.peers.push_back(fmt::format("{}:{}", veths.ip(i), info->udp_port));
+    boot.peers.push_back(fmt::format("{}:{}", veths.ip(i), ntohs(port)));
   boot.timeout_ms = a.timeout_ms;
   boot.fixed_timeout_ms = a.fixed_timeout_ms;
   boot.link_gbps = a.port_gbps;
-  auto plan = udp::install_star_tree(*client, {.ranks = a.ranks,
-                                               .job = boot.job,
-                                               .key_tag = boot.key_tag,
-                                               .slots = a.slots,
-                                               .slot_bytes = a.slot_bytes,
-                                               .switch_slots = a.switch_slots});
+  auto plan = switches.install_tree(udp::tree_request({.ranks = a.ranks,
+                                                       .job = boot.job,
+                                                       .key_tag = boot.key_tag,
+                                                       .slots = a.window,
+                                                       .slot_bytes = a.slot_bytes,
+                                                       .switch_slots = a.switch_slots}));
   if (plan.ok())
     boot.tree = *plan;
   else
@@ -185,8 +189,8 @@ int launch(const LaunchArgs& a) {
                  "inca launch: no aggregation tree (%s); in-network collectives fall back\n",
                  plan.status().to_string().c_str());
   if (a.verbose)
-    std::fprintf(stderr, "inca launch: %u ranks on %s, job %u\n", a.ranks,
-                 boot.switch_address.c_str(), boot.job);
+    std::fprintf(stderr, "inca launch: %u ranks, %s, job %u\n", a.ranks, topo->describe().c_str(),
+                 boot.job);
 
   struct sigaction action {};
   action.sa_handler = on_stop_signal;
@@ -195,6 +199,7 @@ int launch(const LaunchArgs& a) {
   std::vector<Rank> ranks(a.ranks);
   for (std::uint32_t r = 0; r < a.ranks; ++r) {
     boot.rank = r;
+    boot.switch_address = switches.leaf_address(r);
     ranks[r].pid = spawn_rank(veths.ns(r), udp::to_env(boot), a.command);
     if (a.verbose && ranks[r].pid > 0)
       std::fprintf(stderr, "inca launch: rank %u: pid %d in namespace %s\n", r, ranks[r].pid,
@@ -214,8 +219,8 @@ int launch(const LaunchArgs& a) {
     ++failed;
     std::fprintf(stderr, "inca launch: rank %u (pid %d) %s\n", r, ranks[r].pid, how.c_str());
   }
-  sw.stop();
-  if (a.verbose) std::fprintf(stderr, "%s", sw.log().c_str());
+  switches.stop();
+  if (a.verbose) std::fprintf(stderr, "%s", switches.logs().c_str());
   if (g_stop_signal != 0 && failed == 0) return 128 + g_stop_signal;
   if (failed > 0) {
     std::fprintf(stderr, "inca launch: %d of %u ranks failed\n", failed, a.ranks);
@@ -233,7 +238,14 @@ Action add_launch_command(CLI::App& app) {
   cmd->add_option("-n,--ranks", a->ranks, "Rank processes to start")->required();
   cmd->add_option("--fabric", a->fabric, "Fabric of the ranks (udp)")->capture_default_str();
   cmd->add_option("--port-gbps", a->port_gbps, "Rate limit of every switch port (0: none)");
-  cmd->add_option("--slots", a->slots, "Slots of the job's tree (chunks in flight per rank)")
+  cmd->add_option("--topology", a->topology,
+                  "star (one switch) | leaf-spine (leaves of --hosts-per-leaf ranks, one spine)")
+      ->check(CLI::IsMember({"star", "leaf-spine"}))
+      ->capture_default_str();
+  cmd->add_option("--hosts-per-leaf", a->hosts_per_leaf, "Ranks on each leaf switch")
+      ->check(CLI::Range(1u, 250u))
+      ->capture_default_str();
+  cmd->add_option("--window", a->window, "Slots of the job's tree (chunks in flight per rank)")
       ->capture_default_str();
   cmd->add_option("--slot-bytes", a->slot_bytes, "Payload per slot")->capture_default_str();
   cmd->add_option("--switch-slots", a->switch_slots, "The switch's slot pool")

@@ -129,8 +129,12 @@ class UdpFabric : public ::testing::Test {
     read_command("ip -o link show", links);
     EXPECT_EQ(netns.find(fmt::format("inca-{}-L", id)), std::string::npos) << netns;
     EXPECT_EQ(links.find(fmt::format("i{}L", id)), std::string::npos) << links;
-    EXPECT_FALSE(
-        std::filesystem::exists(fmt::format("/var/run/dpdk/inca-{}-launch", launcher_pid_)));
+    // Each switch's EAL runtime directory is /var/run/dpdk/inca-<launcher pid>-<switch>.
+    std::error_code ec;
+    for (const auto& entry : std::filesystem::directory_iterator("/var/run/dpdk", ec))
+      EXPECT_FALSE(
+          entry.path().filename().string().starts_with(fmt::format("inca-{}-", launcher_pid_)))
+          << entry.path();
     const std::regex pid_line(R"(rank \d+: pid (\d+) in namespace)");
     int ranks = 0;
     for (std::sregex_iterator it(log_.begin(), log_.end(), pid_line), end; it != end; ++it) {
@@ -166,6 +170,21 @@ TEST_F(UdpFabric, InnetAndRingAllreduceAreExact) {
   }
   // The switch aggregated (its counters are in the launcher's verbose log).
   EXPECT_TRUE(std::regex_search(log_, std::regex(R"(engine: .* results=[1-9])"))) << log_;
+  expect_nothing_left();
+}
+
+TEST_F(UdpFabric, LeafSpineInnetAndRingAllreduceAreExact) {
+  // Two leaves of two ranks and a spine, three switch processes joined by
+  // memif: the tree aggregates on two levels (leaves send partials), the
+  // ring crosses the spine.
+  launch("exact", {"--topology", "leaf-spine", "--hosts-per-leaf", "2"});
+  if (IsSkipped() || HasFatalFailure()) return;
+  EXPECT_EQ(exit_code(), 0) << log_;
+  for (int r = 0; r < 4; ++r) {
+    EXPECT_NE(log_.find(fmt::format("rank {}: innet exact", r)), std::string::npos) << log_;
+    EXPECT_NE(log_.find(fmt::format("rank {}: ring exact", r)), std::string::npos) << log_;
+  }
+  EXPECT_TRUE(std::regex_search(log_, std::regex(R"(engine: .* partials_sent=[1-9])"))) << log_;
   expect_nothing_left();
 }
 

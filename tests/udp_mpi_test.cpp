@@ -57,7 +57,7 @@ TEST_F(UdpMpi, MpirunBootstrapRunsExactInnetAndRingAllreduce) {
                          switch_.control_address(),
                          "--netns-prefix",
                          prefix,
-                         "--slots",
+                         "--window",
                          "8",
                          "--slot-bytes",
                          std::to_string(kSlotBytes),

@@ -1,7 +1,7 @@
 // The bootstrap of a rank process on the kernel-UDP fabric: what `inca
 // launch` (or any launcher) tells each rank through environment variables,
-// and how a rank reads it back. Every variable but INCA_RANK is the same for
-// all ranks of a job.
+// and how a rank reads it back. Every variable but INCA_RANK and INCA_SWITCH
+// (the rank's own leaf switch) is the same for all ranks of a job.
 //
 // | variable          | meaning                                                    |
 // | ----------------- | ---------------------------------------------------------- |
@@ -10,8 +10,8 @@
 // | INCA_SIZE         | ranks in the job                                           |
 // | INCA_JOB          | job id (decimal)                                           |
 // | INCA_KEY          | the job's key tag (hex, 0x optional)                       |
-// | INCA_SWITCH       | `ip:port` the switch takes contributions on (its --ip, --udp-port) |
-// | INCA_PEERS        | `ip:port,...`: every rank's UDP address, in rank order     |
+// | INCA_SWITCH       | `ip:port` the rank's leaf switch takes contributions on (its --ip,
+// --udp-port) | | INCA_PEERS        | `ip:port,...`: every rank's UDP address, in rank order     |
 // | INCA_TREE         | `tree:slots:slot_bytes` of the job's installed tree (absent: no tree) |
 // | INCA_CHILDREN     | `c0,c1,...`: each rank's child index at the switch          |
 // | INCA_TIMEOUT_MS   | a peer or the switch silent this long fails the operation (default 5000) |

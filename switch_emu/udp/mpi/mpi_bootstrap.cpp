@@ -85,7 +85,7 @@ Result<MpiBootstrapOptions> parse_mpi_bootstrap_args(int argc, char** argv) {
       o.control_address = value;
     else if (flag == "--netns-prefix")
       o.netns_prefix = value;
-    else if (flag == "--slots")
+    else if (flag == "--window")
       valid = parse_uint(value, o.slots) && o.slots > 0;
     else if (flag == "--slot-bytes")
       valid = parse_uint(value, o.slot_bytes) && o.slot_bytes > 0;
@@ -158,7 +158,7 @@ Status mpi_bootstrap(MPI_Comm comm, const MpiBootstrapOptions& o) {
     Status why = make_error(StatusCode::no_tree, "no --control address given");
     if (!o.control_address.empty()) {
       auto client = manager::SwitchControlClient::connect(o.control_address);
-      StarJob star{.ranks = b.size,
+      JobSpec star{.ranks = b.size,
                    .job = job.job,
                    .key_tag = job.key_tag,
                    .slots = o.slots,

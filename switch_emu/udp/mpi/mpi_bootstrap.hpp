@@ -22,7 +22,7 @@ struct MpiBootstrapOptions {
   std::string control_address;  ///< --control: its control channel ("": no tree)
   /// --ports: the switch port of each rank (default: port r for rank r).
   std::vector<std::uint16_t> ports;
-  std::uint32_t slots = 64;          ///< --slots: the tree's window
+  std::uint32_t slots = 64;          ///< --window: the tree's slots (chunks in flight)
   std::uint32_t slot_bytes = 1024;   ///< --slot-bytes
   std::uint32_t switch_slots = 512;  ///< --switch-slots: the switch's pool
   std::uint32_t timeout_ms = 5000;   ///< --timeout-ms
