@@ -221,6 +221,9 @@ int launch(const LaunchArgs& a) {
   }
   switches.stop();
   if (a.verbose) std::fprintf(stderr, "%s", switches.logs().c_str());
+  if (g_stop_signal != 0)
+    std::fprintf(stderr, "inca launch: interrupted by signal %d; the ranks were stopped\n",
+                 g_stop_signal.load());
   if (g_stop_signal != 0 && failed == 0) return 128 + g_stop_signal;
   if (failed > 0) {
     std::fprintf(stderr, "inca launch: %d of %u ranks failed\n", failed, a.ranks);

@@ -131,6 +131,15 @@ std::string SwitchFabric::leaf_address(std::uint32_t host) const {
   return fmt::format("{}:{}", leaf.ip, leaf.info.udp_port);
 }
 
+std::uint64_t SwitchFabric::counter(const std::string& switch_name, const std::string& name) {
+  for (auto& [node, sw] : switches_) {
+    if (sw->name != switch_name) continue;
+    auto counters = sw->control->counters();
+    return counters.ok() ? manager::find_counter(*counters, name).value_or(0) : 0;
+  }
+  return 0;
+}
+
 std::string SwitchFabric::logs() {
   std::string out;
   for (auto& [node, sw] : switches_) out += sw->process.log();

@@ -41,6 +41,8 @@ class SwitchFabric {
   Result<manager::TreePlan> install_tree(const manager::TreeRequest& request);
   /// "ip:port" of host h's leaf switch, where its contributions go.
   std::string leaf_address(std::uint32_t host) const;
+  /// A counter of the switch named `switch_name` ("leaf0"), 0 when unknown.
+  std::uint64_t counter(const std::string& switch_name, const std::string& name);
   /// Every switch's log (its counters once it stopped).
   std::string logs();
   /// Stops every switch (SIGTERM, then SIGKILL).
