@@ -24,6 +24,12 @@ std::string to_string(const sockaddr_in& sa) {
   return fmt::format("{}:{}", ip, ntohs(sa.sin_port));
 }
 
+// Datagrams moved per recvmmsg / sendmmsg call.
+constexpr std::size_t kBatch = 32;
+// The largest inca datagram, plus one byte so that a longer one is seen
+// truncated (and refused by decode).
+constexpr std::size_t kDatagramBytes = wire::kHeaderBytes + wire::kMaxPayloadBytes + 1;
+
 // Socket buffers large enough for a window of chunks and a burst of
 // point-to-point fragments: a datagram dropped here costs a timeout.
 constexpr int kSocketBufferBytes = 8 << 20;
@@ -62,7 +68,9 @@ UdpRankDriver::UdpRankDriver(UdpDriverConfig config, int fd)
       fd_(fd),
       epoch_(std::chrono::steady_clock::now()),
       endpoint_(config_.endpoint),
-      buffer_(wire::kHeaderBytes + wire::kMaxPayloadBytes + 1) {}
+      buffers_(kBatch, std::vector<std::byte>(kDatagramBytes)),
+      iovs_(kBatch),
+      msgs_(kBatch) {}
 
 UdpRankDriver::~UdpRankDriver() {
   ::close(fd_);
@@ -76,6 +84,21 @@ Time UdpRankDriver::now() const {
 }
 
 void UdpRankDriver::transmit(protocol::Outbox& out) {
+  std::size_t n = 0;
+  // A send that fails (a full buffer, an unreachable peer) is a lost
+  // packet, which the endpoint's retransmissions repair.
+  auto flush = [&] {
+    for (std::size_t sent = 0; sent < n;) {
+      const int got = ::sendmmsg(fd_, msgs_.data() + sent, static_cast<unsigned>(n - sent), 0);
+      if (got > 0) {
+        sent += static_cast<std::size_t>(got);
+      } else {
+        ++send_errors_;  // skip the datagram that failed
+        ++sent;
+      }
+    }
+    n = 0;
+  };
   for (const wire::Packet& p : out) {
     // Contributions go to the switch; point-to-point traffic to the peer
     // (the switch forwards it at layer 2).
@@ -89,32 +112,50 @@ void UdpRankDriver::transmit(protocol::Outbox& out) {
       }
       to = &config_.peers[p.dst];
     }
-    const std::size_t bytes = wire::encode(p.header, p.payload_span(), buffer_);
-    // A send that fails (a full buffer, an unreachable peer) is a lost
-    // packet, which the endpoint's retransmissions repair.
-    if (bytes == 0 || ::sendto(fd_, buffer_.data(), bytes, 0, reinterpret_cast<const sockaddr*>(to),
-                               sizeof(sockaddr_in)) < 0)
+    const std::size_t bytes = wire::encode(p.header, p.payload_span(), buffers_[n]);
+    if (bytes == 0) {
       ++send_errors_;
+      continue;
+    }
+    iovs_[n] = {buffers_[n].data(), bytes};
+    msgs_[n] = {};
+    msgs_[n].msg_hdr.msg_name = const_cast<sockaddr_in*>(to);
+    msgs_[n].msg_hdr.msg_namelen = sizeof(sockaddr_in);
+    msgs_[n].msg_hdr.msg_iov = &iovs_[n];
+    msgs_[n].msg_hdr.msg_iovlen = 1;
+    if (++n == kBatch) flush();
   }
+  flush();
   out.clear();
 }
 
 bool UdpRankDriver::drain() {
   bool any = false;
   while (true) {
-    const ssize_t got = ::recv(fd_, buffer_.data(), buffer_.size(), MSG_DONTWAIT);
-    if (got < 0) return any;
-    any = true;
-    wire::Packet p;
-    std::span<const std::byte> payload;
-    if (wire::decode(std::span<const std::byte>(buffer_.data(), static_cast<std::size_t>(got)),
-                     p.header, payload) != wire::DecodeError::none) {
-      ++undecodable_;
-      continue;
+    for (std::size_t i = 0; i < kBatch; ++i) {
+      iovs_[i] = {buffers_[i].data(), buffers_[i].size()};
+      msgs_[i] = {};
+      msgs_[i].msg_hdr.msg_iov = &iovs_[i];
+      msgs_[i].msg_hdr.msg_iovlen = 1;
     }
-    p.payload = wire::make_payload(payload);
-    p.dst = config_.endpoint.address;
-    endpoint_.on_packet(p, now(), outbox_);
+    const int got = ::recvmmsg(fd_, msgs_.data(), kBatch, MSG_DONTWAIT, nullptr);
+    if (got <= 0) return any;
+    any = true;
+    const Time t = now();
+    for (int i = 0; i < got; ++i) {
+      wire::Packet p;
+      std::span<const std::byte> payload;
+      if (wire::decode(std::span<const std::byte>(buffers_[i].data(), msgs_[i].msg_len), p.header,
+                       payload) != wire::DecodeError::none) {
+        ++undecodable_;
+        continue;
+      }
+      p.payload = wire::make_payload(payload);
+      p.dst = config_.endpoint.address;
+      endpoint_.on_packet(p, t, outbox_);
+    }
+    // The answers to the whole batch leave together (the buffers are free:
+    // every payload was copied out).
     transmit(outbox_);
   }
 }

@@ -6,6 +6,8 @@
 #pragma once
 
 #include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
 
 #include <chrono>
 #include <cstdint>
@@ -63,8 +65,11 @@ class UdpRankDriver final : public protocol::HostDriver {
   int fd_;
   std::chrono::steady_clock::time_point epoch_;
   protocol::HostEndpoint endpoint_;
-  protocol::Outbox outbox_;        // what the endpoint answers with
-  std::vector<std::byte> buffer_;  // one datagram, sent or received
+  protocol::Outbox outbox_;  // what the endpoint answers with
+  // kBatch datagrams in flight through one recvmmsg or sendmmsg call.
+  std::vector<std::vector<std::byte>> buffers_;
+  std::vector<iovec> iovs_;
+  std::vector<mmsghdr> msgs_;
   std::uint64_t undecodable_ = 0;
   std::uint64_t send_errors_ = 0;
 };
