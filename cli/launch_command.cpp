@@ -109,6 +109,11 @@ void wait_ranks(std::vector<Rank>& ranks, std::chrono::duration<double> grace) {
   using Clock = std::chrono::steady_clock;
   std::optional<Clock::time_point> kill_at;
   std::size_t running = ranks.size();
+  for (const Rank& rank : ranks)
+    if (rank.status) {  // never started: stop the others at once
+      --running;
+      kill_at = Clock::now();
+    }
   while (running > 0) {
     bool reaped = false;
     for (std::size_t r = 0; r < ranks.size(); ++r) {
@@ -141,6 +146,12 @@ int launch(const LaunchArgs& a) {
   if (a.ranks == 0 || a.ranks > 250) return fail("-n must be in 1..250 (one /24 subnet)");
   if (a.command.empty()) return fail("no program to run (inca launch -n N -- PROGRAM ARGS)");
   if (const std::string why = udp::netns_unavailable(); !why.empty()) return fail(why);
+  // From here on SIGINT/SIGTERM only set a flag, so that the destructors
+  // below always tear the fabric down.
+  struct sigaction action {};
+  action.sa_handler = on_stop_signal;
+  ::sigaction(SIGINT, &action, nullptr);
+  ::sigaction(SIGTERM, &action, nullptr);
   const std::string binary = udp::sibling_binary("inca-switch");
   if (binary.empty()) return fail("inca-switch was not built next to inca (libdpdk not found?)");
 
@@ -192,10 +203,7 @@ int launch(const LaunchArgs& a) {
     std::fprintf(stderr, "inca launch: %u ranks, %s, job %u\n", a.ranks, topo->describe().c_str(),
                  boot.job);
 
-  struct sigaction action {};
-  action.sa_handler = on_stop_signal;
-  ::sigaction(SIGINT, &action, nullptr);
-  ::sigaction(SIGTERM, &action, nullptr);
+  if (g_stop_signal != 0) return fail("interrupted while setting up; nothing was started");
   std::vector<Rank> ranks(a.ranks);
   for (std::uint32_t r = 0; r < a.ranks; ++r) {
     boot.rank = r;
@@ -204,10 +212,7 @@ int launch(const LaunchArgs& a) {
     if (a.verbose && ranks[r].pid > 0)
       std::fprintf(stderr, "inca launch: rank %u: pid %d in namespace %s\n", r, ranks[r].pid,
                    veths.ns(r).c_str());
-    if (ranks[r].pid < 0) {
-      ranks[r].status = -1;  // fork failed: counts as a failed rank
-      g_stop_signal = SIGTERM;
-    }
+    if (ranks[r].pid < 0) ranks[r].status = -1;  // fork failed: counts as a failed rank
   }
   wait_ranks(ranks, std::chrono::duration<double>(a.grace_s));
 
