@@ -59,7 +59,7 @@ void check_exact(Communicator& comm, const char* algorithm, std::size_t count) {
 // `exact`: innet and ring all-reduce, checked; `crash`: rank 1 aborts at
 // once, the others' ring all-reduce must fail; `die`: after an exact
 // all-reduce, rank 2 is killed while a long in-network all-reduce runs, which
-// must fail with `timeout` on the others.
+// must fail with `timeout` on the others; `sleep`: sleep a minute.
 TEST(UdpRankProgram, Run) {
   if (!ProcessWorld::launched()) GTEST_SKIP() << "the rank program of UdpFabric.* (inca launch)";
   const char* plan_env = std::getenv(kPlanVar);
@@ -70,6 +70,12 @@ TEST(UdpRankProgram, Run) {
     if (plan == "exact") {
       check_exact(comm, "innet", 10000);
       check_exact(comm, "ring", 10000);
+      return;
+    }
+    if (plan == "sleep") {  // until the launcher is interrupted
+      std::printf("rank %d: sleeping\n", comm.rank());
+      std::fflush(stdout);
+      std::this_thread::sleep_for(60s);
       return;
     }
     const std::size_t count = plan == "crash" ? 1000 : 16u << 20;
@@ -98,7 +104,14 @@ TEST(UdpRankProgram, Run) {
 // Runs `inca launch -n 4 -v ... -- <this binary> --gtest_filter=UdpRankProgram.Run`.
 class UdpFabric : public ::testing::Test {
  protected:
+  /// Runs the launcher until it exits.
   void launch(const std::string& plan, std::vector<std::string> extra = {}) {
+    start_launch(plan, std::move(extra));
+    if (!IsSkipped() && !HasFatalFailure()) wait();
+  }
+
+  /// Starts the launcher with rank plan `plan`; wait() collects it.
+  void start_launch(const std::string& plan, std::vector<std::string> extra = {}) {
     if (const std::string why = netns_unavailable(); !why.empty()) GTEST_SKIP() << why;
     if (sibling_binary("inca-switch").empty()) GTEST_SKIP() << "inca-switch was not built";
     const std::string inca = sibling_binary("inca");
@@ -111,6 +124,9 @@ class UdpFabric : public ::testing::Test {
     argv.push_back("--gtest_filter=UdpRankProgram.Run");
     ASSERT_TRUE(launcher_.start(argv, dir_.path() + "/launch.log"));
     launcher_pid_ = launcher_.pid();
+  }
+
+  void wait() {
     // Far above any run: reaching it means something hung.
     const auto status = launcher_.wait_exit(50s);
     ::unsetenv(kPlanVar);
@@ -185,6 +201,21 @@ TEST_F(UdpFabric, LeafSpineInnetAndRingAllreduceAreExact) {
     EXPECT_NE(log_.find(fmt::format("rank {}: ring exact", r)), std::string::npos) << log_;
   }
   EXPECT_TRUE(std::regex_search(log_, std::regex(R"(engine: .* partials_sent=[1-9])"))) << log_;
+  expect_nothing_left();
+}
+
+TEST_F(UdpFabric, InterruptedLaunchStopsTheRanksAndLeavesNothingBehind) {
+  start_launch("sleep");
+  if (IsSkipped() || HasFatalFailure()) return;
+  for (int r = 0; r < 4; ++r)
+    ASSERT_TRUE(launcher_.wait_for_line(fmt::format("rank {}: sleeping", r), 40s))
+        << launcher_.log();
+  launcher_.signal(SIGINT);
+  wait();
+  if (HasFatalFailure()) return;
+  EXPECT_EQ(exit_code(), 1) << log_;
+  EXPECT_NE(log_.find("interrupted by signal 2"), std::string::npos) << log_;
+  EXPECT_NE(log_.find("4 of 4 ranks failed"), std::string::npos) << log_;
   expect_nothing_left();
 }
 
