@@ -41,6 +41,11 @@ int main(int argc, char** argv) {
     })
                         : world.status();
   }
+  // Frees the job's slots on the switch for the next job.
+  if (options.ok()) {
+    const inca::Status released = inca::udp::mpi_release(MPI_COMM_WORLD, *options);
+    if (status.ok()) status = released;
+  }
   if (!status.ok()) std::fprintf(stderr, "failed: %s\n", status.to_string().c_str());
   MPI_Finalize();
   return status.ok() && failures == 0 ? 0 : 1;

@@ -206,4 +206,17 @@ Status mpi_bootstrap(MPI_Comm comm, const MpiBootstrapOptions& o) {
   return {};
 }
 
+Status mpi_release(MPI_Comm comm, const MpiBootstrapOptions& o) {
+  MPI_Barrier(comm);
+  int rank = 0;
+  MPI_Comm_rank(comm, &rank);
+  if (rank != 0 || o.control_address.empty()) return {};
+  auto b = bootstrap_from_env();
+  if (!b.ok()) return b.status();
+  if (!b->tree) return {};
+  auto client = manager::SwitchControlClient::connect(o.control_address);
+  if (!client.ok()) return client.status();
+  return client->remove({b->job, b->tree->tree});
+}
+
 }  // namespace inca::udp

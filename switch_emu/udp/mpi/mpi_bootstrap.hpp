@@ -42,4 +42,9 @@ Result<MpiBootstrapOptions> parse_mpi_bootstrap_args(int argc, char** argv);
 /// no_tree); an address that cannot be found on any rank is.
 Status mpi_bootstrap(MPI_Comm comm, const MpiBootstrapOptions& options);
 
+/// Collective, once the rank programs are done: rank 0 removes the job's tree
+/// from the switch, so that its slots are free for the next job. Rank 0
+/// returns the switch's verdict, the others ok.
+Status mpi_release(MPI_Comm comm, const MpiBootstrapOptions& options);
+
 }  // namespace inca::udp
