@@ -3,21 +3,19 @@
 // and how a rank reads it back. Every variable but INCA_RANK and INCA_SWITCH
 // (the rank's own leaf switch) is the same for all ranks of a job.
 //
-// | variable          | meaning                                                    |
-// | ----------------- | ---------------------------------------------------------- |
-// | INCA_FABRIC       | `udp` (a program run by a launcher checks this)            |
-// | INCA_RANK         | this process's rank, 0 .. INCA_SIZE - 1                    |
-// | INCA_SIZE         | ranks in the job                                           |
-// | INCA_JOB          | job id (decimal)                                           |
-// | INCA_KEY          | the job's key tag (hex, 0x optional)                       |
-// | INCA_SWITCH       | `ip:port` the rank's leaf switch takes contributions on (its --ip,
-// --udp-port) | | INCA_PEERS        | `ip:port,...`: every rank's UDP address, in rank order     |
-// | INCA_TREE         | `tree:slots:slot_bytes` of the job's installed tree (absent: no tree) |
-// | INCA_CHILDREN     | `c0,c1,...`: each rank's child index at the switch          |
-// | INCA_TIMEOUT_MS   | a peer or the switch silent this long fails the operation (default 5000) |
-// | INCA_FIXED_TIMEOUT_MS | retransmit after this fixed time instead of an adaptive timeout |
-// | INCA_NETNS        | open the rank's socket in this network namespace (the process stays where
-// it is) | | INCA_LINK_GBPS    | the NIC's line rate, when known (paces retransmission timeouts) |
+// - INCA_FABRIC: `udp` (a program run by a launcher checks this)
+// - INCA_RANK, INCA_SIZE: this process's rank (0 .. INCA_SIZE - 1), ranks in the job
+// - INCA_JOB, INCA_KEY: job id (decimal) and key tag (hex, 0x optional) of its tree
+// - INCA_SWITCH: `ip:port` the rank's leaf switch takes contributions on (its
+//   --ip and --udp-port)
+// - INCA_PEERS: `ip:port,...`, every rank's UDP address in rank order
+// - INCA_TREE: `tree:slots:slot_bytes` of the job's installed tree (absent: no tree)
+// - INCA_CHILDREN: `c0,c1,...`, each rank's child index at its leaf switch
+// - INCA_TIMEOUT_MS: a peer or switch silent this long fails the operation (5000)
+// - INCA_FIXED_TIMEOUT_MS: retransmit after this fixed time, not an adaptive one
+// - INCA_NETNS: open the rank's socket in this network namespace (the process
+//   stays where it is)
+// - INCA_LINK_GBPS: the NIC's line rate, when known (paces retransmission timeouts)
 #pragma once
 
 #include <netinet/in.h>
