@@ -13,5 +13,7 @@ using Action = std::function<int()>;
 Action add_bench_command(CLI::App& app);
 /// `inca config --dump` (config_command.cpp).
 Action add_config_command(CLI::App& app);
+/// `inca launch -n N --fabric udp -- PROGRAM ARGS` (launch_command.cpp).
+Action add_launch_command(CLI::App& app);
 
 }  // namespace inca::cli

@@ -12,6 +12,8 @@ int main(int argc, char** argv) {
   commands.emplace_back(app.get_subcommand("bench"), bench);
   inca::cli::Action config = inca::cli::add_config_command(app);
   commands.emplace_back(app.get_subcommand("config"), config);
+  inca::cli::Action launch = inca::cli::add_launch_command(app);
+  commands.emplace_back(app.get_subcommand("launch"), launch);
   CLI11_PARSE(app, argc, argv);
   for (auto& [sub, action] : commands)
     if (sub->parsed()) return action();

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <functional>
+#include <string>
 
 #include "inca/time.hpp"
 #include "protocol/host_endpoint.hpp"
@@ -29,6 +30,10 @@ class HostDriver {
   /// simulator advances this rank's clock by its modelled cost; real fabrics
   /// did the work already.
   virtual void account_compute(std::size_t bytes) { (void)bytes; }
+  /// Why block_until gave up before its deadline, in words for an error message.
+  virtual std::string stall_reason() const {
+    return "every rank is blocked and no packet is in flight (mismatched calls?)";
+  }
 };
 
 }  // namespace inca::protocol

@@ -189,9 +189,8 @@ Status Communicator::wait_op(std::uint64_t id, const char* what) {
     ep.abort_all(make_error(StatusCode::timeout, "aborted: no progress possible"));
     ep.release(id);
     return make_error(StatusCode::timeout,
-                      fmt::format("rank {}: {} cannot complete: every rank is blocked and no "
-                                  "packet is in flight (mismatched calls?)",
-                                  rank_, what));
+                      fmt::format("rank {}: {} cannot complete: {}", rank_, what,
+                                  driver_.stall_reason()));
   }
   Status s = ep.status(id);
   ep.release(id);

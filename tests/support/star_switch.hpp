@@ -62,6 +62,7 @@ class StarSwitchTest : public ::testing::Test {
     ASSERT_TRUE(topo.ok()) << topo.status().to_string();
     topology_ = std::make_unique<topology::Topology>(std::move(*topo));
     manager_ = std::make_unique<manager::AggregationManager>(*topology_);
+    if (!install_tree_) return;
     manager::TreeRequest request;
     request.job = kJob;
     request.key_tag = kKey;
@@ -103,6 +104,8 @@ class StarSwitchTest : public ::testing::Test {
     return v.value_or(0);
   }
 
+  /// Set to false before start() for a switch without the fixture's tree.
+  bool install_tree_ = true;
   TempDir dir_;
   std::unique_ptr<VethHosts> veths_;
   SwitchProcess switch_;

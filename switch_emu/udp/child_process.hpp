@@ -1,6 +1,7 @@
-// A child process for integration tests (inca-switch and friends): started
-// by path with its output in a log file, told to stop with SIGTERM, killed
-// if it does not, and killed with the test process if that dies first.
+// A child process (inca-switch and friends, for `inca launch` and the
+// integration tests): started by path with its output in a log file, told to
+// stop with SIGTERM, killed if it does not, and killed with its parent if
+// that dies first.
 #pragma once
 
 #include <fcntl.h>
@@ -17,7 +18,7 @@
 #include <thread>
 #include <vector>
 
-namespace inca::test {
+namespace inca::udp {
 
 class ChildProcess {
  public:
@@ -37,7 +38,7 @@ class ChildProcess {
     pid_ = ::fork();
     if (pid_ < 0) return false;
     if (pid_ == 0) {
-      // Dies with the test, so a crashed test leaves no switch behind.
+      // Dies with its parent, so a crashed test or launcher leaves no switch behind.
       ::prctl(PR_SET_PDEATHSIG, SIGKILL);
       if (::getppid() != parent) ::_exit(127);
       const int fd = ::open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
@@ -126,4 +127,4 @@ class ChildProcess {
   std::string log_path_;
 };
 
-}  // namespace inca::test
+}  // namespace inca::udp

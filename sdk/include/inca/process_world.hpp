@@ -1,0 +1,46 @@
+// One rank of a job whose ranks are separate processes: the kernel-UDP
+// fabric, where each rank program is an ordinary process (started by `inca
+// launch --fabric udp`, docs/fabrics.md) that reaches an inca-switch through
+// a UDP socket. The rank code is the same as on a World's fabrics.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "inca/status.hpp"
+
+namespace inca {
+
+class Communicator;
+
+class ProcessWorld {
+ public:
+  /// True when a launcher started this process as a rank (INCA_FABRIC=udp).
+  static bool launched();
+  /// Joins the job the launcher described in the environment (INCA_RANK,
+  /// INCA_SIZE, INCA_SWITCH, INCA_PEERS, ...): opens this rank's socket.
+  /// invalid_argument naming the variable when one is missing or malformed,
+  /// io_error when the socket cannot be bound.
+  static Result<std::unique_ptr<ProcessWorld>> from_env();
+  ~ProcessWorld();
+
+  /// Runs `rank_main` on this process's rank. Afterwards the ranks meet in a
+  /// barrier and keep answering their peers briefly, so no rank exits while
+  /// another still waits for its acknowledgement. Errors: what the barrier
+  /// returned (a peer failed), or an exception's message.
+  Status run(const std::function<void(Communicator&)>& rank_main);
+
+  int rank() const;
+  int size() const;
+  /// The rank, the switch and the tree in one line.
+  std::string describe() const;
+
+  class Impl;
+
+ private:
+  explicit ProcessWorld(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace inca
