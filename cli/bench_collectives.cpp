@@ -59,15 +59,15 @@ void reset_collective_data(Collective c, CollectiveData& d) {
 }
 
 Status call_collective(Collective c, Communicator& comm, const CollectiveSize& s, Dtype dtype,
-                       ReduceOp op, const std::string& algorithm, CollectiveData& d) {
+                       ReduceOp op, const CollectiveOptions& options, CollectiveData& d) {
   const auto r = static_cast<std::size_t>(comm.rank());
   const bool data = !d.send.empty();
   const void* send = data ? d.send[r].data() : nullptr;
   void* recv = data ? d.recv[r].data() : nullptr;
-  const CollectiveOptions options{.algorithm = algorithm};
   switch (c) {
     case Collective::allreduce:
-      return comm.allreduce(send, recv, s.count, dtype, op, {.algorithm = algorithm});
+      return comm.allreduce(send, recv, s.count, dtype, op,
+                            {.algorithm = options.algorithm, .reproducible = options.reproducible});
     case Collective::reduce:
       return comm.reduce(send, recv, s.count, dtype, op, kBenchRoot, options);
     case Collective::broadcast:

@@ -46,9 +46,10 @@ CollectiveData make_collective_data(Collective collective, const CollectiveSize&
 /// Clears the receive buffers before a run (broadcast: the root's holds its data).
 void reset_collective_data(Collective collective, CollectiveData& data);
 
-/// Runs one collective on `comm` with `algorithm`; buffers are null when `data` is empty.
+/// Runs one collective on `comm` with `options` (algorithm, reproducible);
+/// buffers are null when `data` is empty.
 Status call_collective(Collective collective, Communicator& comm, const CollectiveSize& size,
-                       Dtype dtype, ReduceOp op, const std::string& algorithm,
+                       Dtype dtype, ReduceOp op, const CollectiveOptions& options,
                        CollectiveData& data);
 
 /// "" when rank `rank`'s result matches the reference (ranks other than the

@@ -8,6 +8,7 @@
 #include "bench_sweep.hpp"
 #include "commands.hpp"
 #include "fault_flags.hpp"
+#include "inca/knobs.hpp"
 #include "inca/plugin.hpp"
 
 namespace inca::cli {
@@ -31,6 +32,7 @@ struct BenchFlags {
   CLI::Option* ranks_flag = nullptr;
   CLI::Option* max_bytes_flag = nullptr;
   FaultFlags faults;
+  Status env;  // from the INCA_* variables, reported when the command runs
 };
 
 std::vector<std::string> split_list(const std::string& text) {
@@ -48,6 +50,7 @@ int fail(const std::string& message) {
 
 int run(BenchFlags& f) {
   BenchOptions& o = f.options;
+  if (!f.env.ok()) return fail(f.env.message());
   if (f.fabric == "sim")
     o.fabric.fabric = FabricKind::sim;
   else if (f.fabric == "live")
@@ -128,6 +131,14 @@ Action add_bench_command(CLI::App& app) {
   CLI::App* cmd = app.add_subcommand(
       "bench", "Sweep collective sizes on a fabric: in-network vs host algorithms");
   BenchOptions& o = flags->options;
+  // INCA_* variables replace the defaults; flags override both.
+  AllreduceOptions call;
+  flags->env = apply_env_overrides(o.fabric, &call);
+  o.reproducible = call.reproducible;
+  if (call.algorithm != "auto") flags->algos = call.algorithm;
+  flags->fabric = std::string(to_string(o.fabric.fabric));
+  flags->topology = std::string(to_string(o.fabric.topology));
+  flags->latency_ns = static_cast<double>(o.fabric.latency) / kPicosPerNano;
   cmd->add_option("-b,--min-bytes", flags->min_bytes, "Smallest message (K/M/G suffixes)")
       ->capture_default_str();
   flags->max_bytes_flag =
@@ -178,6 +189,9 @@ Action add_bench_command(CLI::App& app) {
   cmd->add_flag("--stats", o.stats,
                 "Print each row's counters (retransmissions, drops, faults, recovery) after the "
                 "table; in JSON, a \"stats\" key per row");
+  cmd->add_flag("--reproducible", o.reproducible,
+                "Switches fold children in a fixed order: bit-identical results whatever the "
+                "arrival order");
   add_fault_flags(*cmd, flags->faults);
   return [flags] { return run(*flags); };
 }

@@ -74,7 +74,8 @@ Measured measure_once(World& world, const BenchOptions& o, const std::string& al
   Status run = world.run([&](Communicator& comm) {
     const auto r = static_cast<std::size_t>(comm.rank());
     start[r] = comm.now();
-    Status s = call_collective(c, comm, size, o.dtype, o.op, algorithm, data);
+    Status s = call_collective(c, comm, size, o.dtype, o.op,
+                               {.algorithm = algorithm, .reproducible = o.reproducible}, data);
     finish[r] = comm.now();
     if (!s.ok())
       errors[r] = s.to_string();

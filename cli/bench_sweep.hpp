@@ -40,6 +40,8 @@ struct BenchOptions {
   /// Show each row's counters (WorldStats): after the table, and as a
   /// "stats" key of each JSON row.
   bool stats = false;
+  /// Switches fold children in a fixed order (bit-identical results).
+  bool reproducible = false;
 };
 
 /// One row, with the nccl-tests names. bytes is nccl-tests' S: the whole

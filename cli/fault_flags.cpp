@@ -83,8 +83,8 @@ void add_fault_flags(CLI::App& cmd, FaultFlags& f) {
                  "A switch dies at a time, optionally restarting empty: spine1@2ms[-50ms]")
       ->group(group);
   cmd.add_option("--on-switch-failure", f.on_switch_failure,
-                 "reform (new tree, re-run in-network) | fallback (re-run with ring) | error")
-      ->capture_default_str()
+                 "reform (new tree, re-run in-network; the default) | fallback (re-run with ring) "
+                 "| error")
       ->group(group);
   cmd.add_option("--retransmit-timeout", f.retransmit_timeout,
                  "First retransmission timeout (default 10ms; adaptive after that)")
@@ -128,10 +128,12 @@ Status apply_fault_flags(const FaultFlags& f, FabricOptions& o) {
     outage.name = value.substr(0, value.rfind('@'));
     plan.switch_outages.push_back(outage);
   }
-  auto policy = parse_switch_failure_policy(f.on_switch_failure);
-  if (!policy)
-    return bad("--on-switch-failure '" + f.on_switch_failure + "' (reform, fallback, error)");
-  o.recovery.on_switch_failure = *policy;
+  if (!f.on_switch_failure.empty()) {
+    auto policy = parse_switch_failure_policy(f.on_switch_failure);
+    if (!policy)
+      return bad("--on-switch-failure '" + f.on_switch_failure + "' (reform, fallback, error)");
+    o.recovery.on_switch_failure = *policy;
+  }
   if (!f.retransmit_timeout.empty()) {
     auto t = parse_time(f.retransmit_timeout);
     if (!t || *t == 0) return bad("--retransmit-timeout '" + f.retransmit_timeout + "'");

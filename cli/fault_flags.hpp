@@ -24,10 +24,10 @@ struct FaultFlags {
   std::vector<std::string> faulty_nodes;  ///< the probabilities apply to these nodes' links only
   std::vector<std::string> link_down;     ///< "A-B@T" or "A-B@T1-T2" (up again at T2)
   std::vector<std::string> kill_switch;   ///< "NAME@T" or "NAME@T1-T2" (restarts empty at T2)
-  std::string on_switch_failure = "reform";
-  std::string retransmit_timeout;  ///< first retransmission timeout, e.g. "50us"
-  std::string failure_timeout;     ///< give up on an unanswered chunk or message after this
-  bool fixed_timeout = false;      ///< no adaptive timeout
+  std::string on_switch_failure;          ///< "": keep the options' (default reform, or INCA_*)
+  std::string retransmit_timeout;         ///< first retransmission timeout, e.g. "50us"
+  std::string failure_timeout;            ///< give up on an unanswered chunk or message after this
+  bool fixed_timeout = false;             ///< no adaptive timeout
 };
 
 /// Registers the flags on the bench subcommand.

@@ -73,6 +73,21 @@ INSTANTIATE_TEST_SUITE_P(Collectives, BenchCollective,
                                          Collective::reduce_scatter, Collective::allgather),
                          [](const auto& info) { return std::string(to_string(info.param)); });
 
+TEST(BenchSweep, ReproducibleRowsStayExactAndTakeTheSameTime) {
+  BenchOptions o = small_sweep(Collective::allreduce, {"innet", "innet_quantized", "ring"});
+  auto plain = run_bench(o);
+  o.reproducible = true;
+  auto fixed = run_bench(o);
+  ASSERT_TRUE(plain.ok() && fixed.ok());
+  ASSERT_EQ(plain->rows.size(), fixed->rows.size());
+  for (std::size_t i = 0; i < fixed->rows.size(); ++i) {
+    SCOPED_TRACE(fixed->rows[i].algorithm + " " + std::to_string(fixed->rows[i].bytes));
+    EXPECT_EQ(fixed->rows[i].check, "exact");
+    // Folding in child order waits for nothing extra when nothing is lost.
+    EXPECT_EQ(fixed->rows[i].time_us, plain->rows[i].time_us);
+  }
+}
+
 TEST(BenchSweep, RejectsAlgorithmsThatDoNotImplementTheCollective) {
   auto bcast = run_bench(small_sweep(Collective::broadcast, {"ring"}));
   ASSERT_FALSE(bcast.ok());

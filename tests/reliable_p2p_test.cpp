@@ -95,6 +95,37 @@ TEST_F(ReliableP2p, MessagesThatArriveBeforeTheirReceiveAreAcknowledgedAtOnce) {
   EXPECT_EQ(into, bytes(30));
 }
 
+// Found by fuzz_endpoint: a fragment claiming an offset near 4 GiB made the
+// receiver grow its arrival bitmap to match (hundreds of MB per forged packet).
+// Before the receive is posted such a fragment is dropped and counted; after
+// it, a fragment past the receive's end fails the receive with mismatch.
+TEST_F(ReliableP2p, FragmentsFarBeyondWhatCanBeBufferedAreDropped) {
+  OpId sent = 0;
+  Outbox frags = send(bytes(30), sent);
+  ASSERT_EQ(frags.size(), 1u);
+  wire::Packet forged = frags[0];
+  forged.header.flags = 0;
+  forged.header.sequence = 0xffffff00u / 100 * 100;  // a whole number of fragments
+  const auto dropped = b.counters().dropped;
+  EXPECT_TRUE(deliver(b, {forged}).empty());
+  EXPECT_EQ(b.counters().dropped, dropped + 1);
+  // The real message still arrives and completes.
+  deliver(a, deliver(b, frags));
+  std::vector<std::byte> into(30);
+  auto got = b.post_recv(0, 3, into.data(), into.size());
+  ASSERT_TRUE(got.ok());
+  EXPECT_TRUE(b.done(*got));
+  EXPECT_EQ(into, bytes(30));
+
+  // With the receive posted, the same forgery is a mismatch for it.
+  auto next = b.post_recv(0, 3, into.data(), into.size());
+  ASSERT_TRUE(next.ok());
+  forged.header.slot = 1;  // the next message number of the stream
+  deliver(b, {forged});
+  ASSERT_TRUE(b.done(*next));
+  EXPECT_EQ(b.status(*next).code(), StatusCode::mismatch);
+}
+
 TEST_F(ReliableP2p, ATimeoutProbesWithTheLastFragmentAndThePartialAnswerResendsTheRest) {
   const auto data = bytes(250);
   OpId sent = 0;

@@ -66,8 +66,8 @@ struct P2pChannel::Incoming {
 // remembered so that its late duplicates are recognised.
 struct P2pChannel::Stream {
   std::uint16_t next_post = 0;
-  std::uint16_t floor = 0;            // every number before it is consumed
-  std::set<std::uint16_t> consumed;   // consumed numbers at or after floor
+  std::uint16_t floor = 0;           // every number before it is consumed
+  std::set<std::uint16_t> consumed;  // consumed numbers at or after floor
   std::unordered_map<std::uint16_t, Incoming> open;
   bool is_consumed(std::uint16_t n) const { return before(n, floor) || consumed.count(n) != 0; }
 };
@@ -281,9 +281,9 @@ Result<OpId> P2pChannel::post_recv(std::uint32_t src, std::uint16_t tag, Message
                       fmt::format("rank {}: receive from rank {} of {}", config_.rank, src,
                                   config_.rank_address.size()));
   if (bytes > 0 && data == nullptr && !config_.timing_only)
-    return make_error(StatusCode::invalid_argument,
-                      fmt::format("rank {}: receive of {} B into a null buffer", config_.rank,
-                                  bytes));
+    return make_error(
+        StatusCode::invalid_argument,
+        fmt::format("rank {}: receive of {} B into a null buffer", config_.rank, bytes));
   auto& slot = streams_[stream_key(src, tag)];
   if (!slot) slot = std::make_unique<Stream>();
   Stream& s = *slot;
@@ -300,13 +300,14 @@ Result<OpId> P2pChannel::post_recv(std::uint32_t src, std::uint16_t tag, Message
   for (const wire::Packet& p : early)
     if (!deliver(s, number, in, p, nullptr)) return id;
   if (in.complete())
-    finish_recv(s, number, in,
-                in.total == bytes
-                    ? Status()
-                    : make_error(StatusCode::mismatch,
-                                 fmt::format("rank {} expected {} B from rank {} (tag {}), got {} B",
-                                             config_.rank, bytes, src, tag, in.total)),
-                nullptr);
+    finish_recv(
+        s, number, in,
+        in.total == bytes
+            ? Status()
+            : make_error(StatusCode::mismatch,
+                         fmt::format("rank {} expected {} B from rank {} (tag {}), got {} B",
+                                     config_.rank, bytes, src, tag, in.total)),
+        nullptr);
   return id;
 }
 
@@ -315,15 +316,15 @@ bool P2pChannel::deliver(Stream& s, std::uint16_t number, Incoming& in, const wi
   const wire::Header& h = p.header;
   const RecvOp& r = *in.recv;
   if (h.dtype != r.kind.dtype || h.op != r.kind.op) {
-    finish_recv(s, number, in,
-                make_error(StatusCode::mismatch,
-                           fmt::format("rank {}: the message from rank {} (tag {}) carries {} {} "
-                                       "data, the receive expects {} {}: ranks called the "
-                                       "collective with different arguments",
-                                       config_.rank, h.child, h.tree, to_string(h.dtype),
-                                       to_string(h.op), to_string(r.kind.dtype),
-                                       to_string(r.kind.op))),
-                out);
+    finish_recv(
+        s, number, in,
+        make_error(StatusCode::mismatch,
+                   fmt::format("rank {}: the message from rank {} (tag {}) carries {} {} "
+                               "data, the receive expects {} {}: ranks called the "
+                               "collective with different arguments",
+                               config_.rank, h.child, h.tree, to_string(h.dtype), to_string(h.op),
+                               to_string(r.kind.dtype), to_string(r.kind.op))),
+        out);
     return false;
   }
   const std::size_t end = std::size_t{h.sequence} + h.count;
@@ -435,6 +436,17 @@ void P2pChannel::on_fragment(const wire::Packet& p, Outbox& out) {
   }
   if ((in.total != SIZE_MAX && end > in.total) || (last && in.received + h.count > end)) {
     ++counters_.dropped;  // disagrees with the fragments already here
+    return;
+  }
+  // Bound the arrival bitmap before growing it: past the posted receive the
+  // message is a mismatch (deliver says so), and without a receive only so
+  // much is buffered.
+  if (in.recv && end > in.recv->bytes) {
+    deliver(s, h.slot, in, p, &out);
+    return;
+  }
+  if (!in.recv && index >= kMaxEarlyFragments) {
+    ++counters_.dropped;
     return;
   }
   if (in.have.size() <= index) in.have.resize(index + 1, 0);

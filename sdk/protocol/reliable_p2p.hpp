@@ -45,6 +45,11 @@ class P2pChannel {
   /// kRetiredTags retired tags are remembered.
   void retire_tag(std::uint16_t tag);
   static constexpr std::size_t kRetiredTags = 4096;
+  /// Fragments of one message buffered before its receive is posted: the
+  /// bitmap of what arrived grows with the highest offset seen, so a forged
+  /// offset near 4 GiB must not make it huge. Later fragments are dropped;
+  /// the sender resends them once the receive is posted.
+  static constexpr std::size_t kMaxEarlyFragments = std::size_t{1} << 16;
 
   /// Fails every pending send and receive with `why`.
   void abort_all(const Status& why);
@@ -82,7 +87,7 @@ class P2pChannel {
   std::unordered_map<OpId, std::uint32_t> pending_recvs_;  // receive -> its stream
   std::unordered_set<std::uint16_t> retired_;
   std::deque<std::uint16_t> retired_order_;
-  DeadlineQueue timers_;  // op = outgoing key
+  DeadlineQueue timers_;             // op = outgoing key
   std::uint64_t unacked_bytes_ = 0;  // wire bytes of the messages in outgoing_
 };
 
