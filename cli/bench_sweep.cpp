@@ -1,6 +1,7 @@
 #include "bench_sweep.hpp"
 
 #include "bench_collectives.hpp"
+#include "bench_quantized.hpp"
 
 #include <algorithm>
 #include <chrono>
@@ -79,7 +80,7 @@ Measured measure_once(World& world, const BenchOptions& o, const std::string& al
     finish[r] = comm.now();
     if (!s.ok())
       errors[r] = s.to_string();
-    else
+    else if (algorithm != kQuantizedAlgorithm)
       errors[r] = check_collective(c, comm.rank(), size, data);
     if (r == 0) {
       m.algorithm = comm.last_algorithm();
@@ -115,7 +116,7 @@ Measured measure(World& world, const BenchOptions& o, const std::string& algorit
   std::vector<Measured> runs;
   for (std::uint32_t i = 0; i < std::max<std::uint32_t>(1, o.iterations); ++i) {
     runs.push_back(measure_once(world, o, algorithm, size, data));
-    if (runs.back().check != "exact" && runs.back().check != "timing") return runs.back();
+    if (!check_passed(runs.back().check)) return runs.back();
   }
   std::sort(runs.begin(), runs.end(),
             [](const Measured& a, const Measured& b) { return a.time < b.time; });
@@ -123,6 +124,10 @@ Measured measure(World& world, const BenchOptions& o, const std::string& algorit
 }
 
 }  // namespace
+
+bool check_passed(const std::string& check) {
+  return check == "exact" || check == "timing" || check == "quantized";
+}
 
 std::optional<std::size_t> parse_size(const std::string& text) {
   if (text.empty()) return std::nullopt;
@@ -195,11 +200,23 @@ Result<BenchReport> run_bench(const BenchOptions& o) {
                         report.fabric;
     }
 
-    CollectiveData buffers;
+    CollectiveData buffers, full_mantissas;
     if (with_data)
       buffers = make_collective_data(c, sized, o.fabric.ranks, o.dtype, o.op, fill_pattern);
     for (const std::string& algorithm : o.algorithms) {
-      Measured m = measure(**world, o, algorithm, sized, buffers);
+      const bool quantized = algorithm == kQuantizedAlgorithm;
+      if (quantized && with_data && full_mantissas.send.empty())
+        full_mantissas =
+            make_collective_data(c, sized, o.fabric.ranks, o.dtype, o.op, fill_full_mantissa);
+      CollectiveData& data = quantized ? full_mantissas : buffers;
+      Measured m = measure(**world, o, algorithm, sized, data);
+      if (quantized && m.check == "exact") {
+        const QuantizationReport q =
+            quantization_error(data, sized.count, o.dtype,
+                               (*world)->model_fabric().slot_payload / esize, o.fabric.ranks);
+        m.check = q.within ? "quantized" : "error above the bound";
+        m.note = q.note + (m.note.empty() ? "" : "; " + m.note);
+      }
       BenchRow row;
       row.bytes = sized.bytes;
       // nccl-tests counts the elements of S.

@@ -42,6 +42,9 @@ struct BenchOptions {
   bool stats = false;
   /// Switches fold children in a fixed order (bit-identical results).
   bool reproducible = false;
+  /// Add innet_quantized rows (all-reduce, f32/f64 sum): their data has full
+  /// mantissas and their check reports the error against the exact f64 sum.
+  bool quantized = false;
 };
 
 /// One row, with the nccl-tests names. bytes is nccl-tests' S: the whole
@@ -60,7 +63,8 @@ struct BenchRow {
   std::uint64_t nic_tx_bytes = 0;
   std::optional<double> model_us;
   /// "exact" (results compared with the reference; barrier: no rank left
-  /// before every rank entered), "timing", or what went wrong.
+  /// before every rank entered), "timing", "quantized" (innet_quantized
+  /// within its error bound; the note gives the error), or what went wrong.
   std::string check;
   std::string note;  ///< fallback explanation, when any
   WorldStats stats;  ///< what the row's run(s) did: retransmissions, drops, faults, recovery
@@ -75,6 +79,8 @@ struct BenchReport {
 
 /// Parses "8", "4K", "64M", "1G" (binary multiples).
 std::optional<std::size_t> parse_size(const std::string& text);
+/// True for the checks of a row that ran correctly: exact, timing, quantized.
+bool check_passed(const std::string& check);
 
 /// Runs the sweep. Errors: invalid options, or a world that cannot be built.
 Result<BenchReport> run_bench(const BenchOptions& options);

@@ -82,10 +82,38 @@ TEST(BenchSweep, ReproducibleRowsStayExactAndTakeTheSameTime) {
   ASSERT_EQ(plain->rows.size(), fixed->rows.size());
   for (std::size_t i = 0; i < fixed->rows.size(); ++i) {
     SCOPED_TRACE(fixed->rows[i].algorithm + " " + std::to_string(fixed->rows[i].bytes));
-    EXPECT_EQ(fixed->rows[i].check, "exact");
+    EXPECT_EQ(fixed->rows[i].check,
+              fixed->rows[i].algorithm == "innet_quantized" ? "quantized" : "exact");
     // Folding in child order waits for nothing extra when nothing is lost.
     EXPECT_EQ(fixed->rows[i].time_us, plain->rows[i].time_us);
   }
+}
+
+TEST(BenchSweep, QuantizedRowsReportTheirErrorWithinTheBound) {
+  BenchOptions o = small_sweep(Collective::allreduce, {"innet", "innet_quantized"});
+  o.max_bytes = 64 << 10;  // several packets of 512 values
+  o.quantized = true;
+  auto report = run_bench(o);
+  ASSERT_TRUE(report.ok()) << report.status().to_string();
+  int quantized = 0;
+  for (const BenchRow& r : report->rows) {
+    SCOPED_TRACE(r.algorithm + " " + std::to_string(r.bytes));
+    if (r.algorithm != "innet_quantized") {
+      EXPECT_EQ(r.check, "exact");
+      continue;
+    }
+    ++quantized;
+    EXPECT_EQ(r.check, "quantized");
+    EXPECT_NE(r.note.find("max error vs exact f64 sum"), std::string::npos) << r.note;
+    EXPECT_TRUE(check_passed(r.check));
+    ASSERT_TRUE(r.model_us.has_value());
+    // Two tree passes: the values, then one exponent per packet block.
+    EXPECT_GT(*r.model_us, 0);
+    if (r.bytes >= 32768) {
+      EXPECT_NEAR(r.time_us, *r.model_us, 0.1 * *r.model_us);
+    }
+  }
+  EXPECT_EQ(quantized, 5);  // 8 B .. 64 KiB by 8
 }
 
 TEST(BenchSweep, RejectsAlgorithmsThatDoNotImplementTheCollective) {

@@ -110,6 +110,13 @@ std::optional<Time> model_allreduce(const std::string& algorithm, const ModelFab
   if (elem_size == 0) return std::nullopt;
   if (algorithm == "ring") return ring(fabric, bytes, elem_size);
   if (algorithm == "innet") return innet(fabric, bytes, elem_size);
+  if (algorithm == "innet_quantized") {
+    // int32 values, then one int32 exponent per packet block: two tree passes.
+    const std::size_t count = bytes / elem_size;
+    const std::size_t per_packet = std::max<std::size_t>(1, fabric.slot_payload / elem_size);
+    const std::size_t blocks = (count + per_packet - 1) / per_packet;
+    return innet(fabric, 4 * count, 4) + innet(fabric, 4 * blocks, 4);
+  }
   if (algorithm == "recursive_doubling") return recursive_doubling(fabric, bytes);
   if (algorithm == "rabenseifner") return rabenseifner(fabric, bytes, elem_size);
   if (algorithm == "binomial_tree") return binomial_tree(fabric, bytes);
