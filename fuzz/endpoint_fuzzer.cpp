@@ -18,16 +18,7 @@ using namespace inca::protocol;
 
 namespace {
 
-struct Reader {
-  const std::uint8_t* p;
-  std::size_t n;
-  std::uint8_t byte() {
-    if (n == 0) return 0;
-    --n;
-    return *p++;
-  }
-  bool empty() const { return n == 0; }
-};
+using Reader = FuzzReader;
 
 EndpointConfig config() {
   EndpointConfig c;

@@ -36,16 +36,7 @@ constexpr std::uint32_t kSlotBytes = 64;  // 16 x i32
 constexpr ReduceOp kOps[] = {ReduceOp::sum,  ReduceOp::prod, ReduceOp::min, ReduceOp::max,
                              ReduceOp::band, ReduceOp::bor,  ReduceOp::bxor};
 
-struct Reader {
-  const std::uint8_t* p;
-  std::size_t n;
-  std::uint8_t byte() {
-    if (n == 0) return 0;
-    --n;
-    return *p++;
-  }
-  bool empty() const { return n == 0; }
-};
+using Reader = FuzzReader;
 
 // Child c's fixed value of element i of chunk seq (small: products stay exact).
 std::int32_t value(std::uint32_t child, std::uint32_t seq, std::uint32_t i) {
