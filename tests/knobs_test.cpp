@@ -63,6 +63,13 @@ TEST(Knobs, TopologyAndRecoveryKnobsParseTheirNamesAndUnits) {
   EXPECT_EQ(fabric.recovery.agreement_timeout, 9 * kPicosPerMilli);
 }
 
+TEST(Knobs, ProcessFabricsLeaveInProcessOptionsAlone) {
+  ScopedEnv launched("INCA_FABRIC", "udp");  // what inca launch gives its ranks
+  FabricOptions fabric;
+  ASSERT_TRUE(apply_env_overrides(fabric).ok());
+  EXPECT_EQ(fabric.fabric, FabricKind::sim);
+}
+
 TEST(Knobs, UnknownEnumNamesListTheChoices) {
   ScopedEnv bad("INCA_ON_SWITCH_FAILURE", "retry");
   FabricOptions fabric;

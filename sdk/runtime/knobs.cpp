@@ -134,9 +134,18 @@ const std::vector<Knob>& knobs() {
   constexpr double ns = static_cast<double>(kPicosPerNano);
   constexpr double us = static_cast<double>(kPicosPerMicro);
   static const std::vector<Knob> table = {
-      enum_knob<FabricKind>(
-          "INCA_FABRIC", "fabric: sim (discrete-event) or live (threads, wall clock)",
-          [](Settings& s) -> FabricKind& { return s.fabric.fabric; }, parse_fabric, "sim, live"),
+      // inca launch sets udp (or memif) for rank processes (ProcessWorld);
+      // those leave an in-process world's choice alone.
+      {"INCA_FABRIC",
+       "fabric: sim (discrete-event) or live (threads, wall clock); udp/memif: rank processes",
+       [](const Settings& s) { return std::string(to_string(s.fabric.fabric)); },
+       [](Settings& s, std::string_view text) -> std::string {
+         if (text == "udp" || text == "memif") return "";
+         auto v = parse_fabric(text);
+         if (!v) return "not one of sim, live, udp, memif";
+         s.fabric.fabric = *v;
+         return "";
+       }},
       enum_knob<TopologyKind>(
           "INCA_TOPOLOGY", "topology: star (one switch) or leaf-spine",
           [](Settings& s) -> TopologyKind& { return s.fabric.topology; }, parse_topology,
