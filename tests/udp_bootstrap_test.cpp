@@ -7,6 +7,7 @@
 #include <string>
 
 #include "udp/bootstrap.hpp"
+#include "wire/control_codec.hpp"
 
 namespace inca::udp {
 namespace {
@@ -115,6 +116,39 @@ TEST(UdpBootstrap, MissingOrMalformedVariablesAreNamed) {
   }
 }
 
+TEST(UdpBootstrap, MemifCarriesItsSocketAndEveryRanksMac) {
+  Bootstrap b = sample();
+  b.fabric = "memif";
+  b.memif_socket = "/tmp/inca-x/host2.sock";
+  b.macs = {"02:00:0a:4e:00:01", "02:00:0a:4e:00:02", "02:00:0a:4e:00:0a"};
+  const FakeEnv env = env_of(b);
+  EXPECT_EQ(env.vars.at("INCA_FABRIC"), "memif");
+  auto got = env.read();
+  ASSERT_TRUE(got.ok()) << got.status().to_string();
+  EXPECT_EQ(got->fabric, "memif");
+  EXPECT_EQ(got->memif_socket, b.memif_socket);
+  EXPECT_EQ(got->macs, b.macs);
+  // The udp fabric needs neither.
+  EXPECT_FALSE(env_of(sample()).vars.contains("INCA_MACS"));
+  for (const auto& [name, value] : std::vector<std::pair<std::string, std::string>>{
+           {"INCA_FABRIC", "tcp"},
+           {"INCA_MEMIF_SOCKET", ""},
+           {"INCA_MACS", ""},
+           {"INCA_MACS", "02:00:0a:4e:00:01,02:00:0a:4e:00:02"},
+           {"INCA_MACS", "02:00:0a:4e:00:01,02:00:0a:4e:00:02,02:00:0a:4e:00"},
+           {"INCA_MACS", "02:00:0a:4e:00:01,02:00:0a:4e:00:02,02-00-0a-4e-00-03"},
+           {"INCA_MACS", "02:00:0a:4e:00:01,02:00:0a:4e:00:02,02:00:0a:4e:00:zz"}}) {
+    FakeEnv bad = env;
+    if (value.empty())
+      bad.vars.erase(name);
+    else
+      bad.vars[name] = value;
+    auto r = bad.read();
+    ASSERT_FALSE(r.ok()) << name << "=" << value;
+    EXPECT_NE(r.status().message().find(name), std::string::npos) << r.status().to_string();
+  }
+}
+
 TEST(UdpBootstrap, ParsesAddresses) {
   auto sa = parse_ipv4_port("10.1.2.3:4792");
   ASSERT_TRUE(sa.ok());
@@ -122,6 +156,11 @@ TEST(UdpBootstrap, ParsesAddresses) {
   EXPECT_FALSE(parse_ipv4_port("10.1.2.3").ok());
   EXPECT_FALSE(parse_ipv4_port("host:1").ok());
   EXPECT_FALSE(parse_ipv4_port("10.1.2.3:").ok());
+  auto mac = wire::parse_mac("02:00:0A:4e:00:ff");
+  ASSERT_TRUE(mac.ok());
+  EXPECT_EQ(wire::format_mac(*mac), "02:00:0a:4e:00:ff");
+  EXPECT_FALSE(wire::parse_mac("02:00:0a:4e:00:ff:").ok());
+  EXPECT_FALSE(wire::parse_mac("2:00:0a:4e:00:ff").ok());
 }
 
 }  // namespace
