@@ -138,6 +138,8 @@ class UdpFabric : public ::testing::Test {
 
   int exit_code() const { return WIFEXITED(status_) ? WEXITSTATUS(status_) : -1; }
 
+  void expect_crash_reported(std::vector<std::string> extra);
+
   // The launch succeeded and every rank checked both all-reduces.
   void expect_exact_ranks() {
     EXPECT_EQ(exit_code(), 0) << log_;
@@ -232,14 +234,25 @@ TEST_F(UdpFabric, InterruptedLaunchStopsTheRanksAndLeavesNothingBehind) {
   expect_nothing_left();
 }
 
-TEST_F(UdpFabric, CrashedRankFailsTheLaunchAndLeavesNothingBehind) {
-  launch("crash", {"--grace", "30"});
+// Rank 1 aborts: the launch fails naming it and leaves nothing behind.
+void UdpFabric::expect_crash_reported(std::vector<std::string> extra) {
+  extra.insert(extra.end(), {"--grace", "30"});
+  launch("crash", extra);
   if (IsSkipped() || HasFatalFailure()) return;
   EXPECT_EQ(exit_code(), 1) << log_;
   EXPECT_TRUE(std::regex_search(log_, std::regex(R"(rank 1 \(pid \d+\) was killed by signal 6)")))
       << log_;
   EXPECT_NE(log_.find("1 of 4 ranks failed"), std::string::npos) << log_;
   expect_nothing_left();
+}
+
+TEST_F(UdpFabric, CrashedRankFailsTheLaunchAndLeavesNothingBehind) {
+  expect_crash_reported({});
+}
+
+TEST_F(UdpFabric, CrashedMemifRankLeavesNoEalDirectoryBehind) {
+  // An aborted DPDK process cannot clean its EAL directory up: the launcher does.
+  expect_crash_reported({"--fabric", "memif"});
 }
 
 TEST_F(UdpFabric, RankDyingMidCollectiveTimesOutTheOthers) {
