@@ -5,6 +5,8 @@
 
 #include <map>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "udp/bootstrap.hpp"
 #include "wire/control_codec.hpp"
@@ -48,6 +50,23 @@ FakeEnv env_of(const Bootstrap& b) {
   FakeEnv env;
   for (const auto& [name, value] : to_env(b)) env.vars[name] = value;
   return env;
+}
+
+// Each (variable, value) of `bad` set in `env` (an empty value: removed) is
+// invalid_argument naming the variable.
+void expect_named_errors(const FakeEnv& env,
+                         const std::vector<std::pair<std::string, std::string>>& bad) {
+  for (const auto& [name, value] : bad) {
+    FakeEnv e = env;
+    if (value.empty())
+      e.vars.erase(name);
+    else
+      e.vars[name] = value;
+    auto got = e.read();
+    ASSERT_FALSE(got.ok()) << name << "=" << value;
+    EXPECT_EQ(got.status().code(), StatusCode::invalid_argument);
+    EXPECT_NE(got.status().message().find(name), std::string::npos) << got.status().to_string();
+  }
 }
 
 TEST(UdpBootstrap, RoundTripsThroughTheEnvironment) {
@@ -103,17 +122,7 @@ TEST(UdpBootstrap, MissingOrMalformedVariablesAreNamed) {
       {"INCA_LINK_GBPS", "-1"},
       {"INCA_SWITCH", "1.2.3.4:99999"},
   };
-  for (const auto& [name, value] : bad) {
-    FakeEnv env = env_of(sample());
-    if (value.empty())
-      env.vars.erase(name);
-    else
-      env.vars[name] = value;
-    auto got = env.read();
-    ASSERT_FALSE(got.ok()) << name << "=" << value;
-    EXPECT_EQ(got.status().code(), StatusCode::invalid_argument);
-    EXPECT_NE(got.status().message().find(name), std::string::npos) << got.status().to_string();
-  }
+  expect_named_errors(env_of(sample()), bad);
 }
 
 TEST(UdpBootstrap, MemifCarriesItsSocketAndEveryRanksMac) {
@@ -130,23 +139,14 @@ TEST(UdpBootstrap, MemifCarriesItsSocketAndEveryRanksMac) {
   EXPECT_EQ(got->macs, b.macs);
   // The udp fabric needs neither.
   EXPECT_FALSE(env_of(sample()).vars.contains("INCA_MACS"));
-  for (const auto& [name, value] : std::vector<std::pair<std::string, std::string>>{
-           {"INCA_FABRIC", "tcp"},
-           {"INCA_MEMIF_SOCKET", ""},
-           {"INCA_MACS", ""},
-           {"INCA_MACS", "02:00:0a:4e:00:01,02:00:0a:4e:00:02"},
-           {"INCA_MACS", "02:00:0a:4e:00:01,02:00:0a:4e:00:02,02:00:0a:4e:00"},
-           {"INCA_MACS", "02:00:0a:4e:00:01,02:00:0a:4e:00:02,02-00-0a-4e-00-03"},
-           {"INCA_MACS", "02:00:0a:4e:00:01,02:00:0a:4e:00:02,02:00:0a:4e:00:zz"}}) {
-    FakeEnv bad = env;
-    if (value.empty())
-      bad.vars.erase(name);
-    else
-      bad.vars[name] = value;
-    auto r = bad.read();
-    ASSERT_FALSE(r.ok()) << name << "=" << value;
-    EXPECT_NE(r.status().message().find(name), std::string::npos) << r.status().to_string();
-  }
+  expect_named_errors(env,
+                      {{"INCA_FABRIC", "tcp"},
+                       {"INCA_MEMIF_SOCKET", ""},
+                       {"INCA_MACS", ""},
+                       {"INCA_MACS", "02:00:0a:4e:00:01,02:00:0a:4e:00:02"},
+                       {"INCA_MACS", "02:00:0a:4e:00:01,02:00:0a:4e:00:02,02:00:0a:4e:00"},
+                       {"INCA_MACS", "02:00:0a:4e:00:01,02:00:0a:4e:00:02,02-00-0a-4e-00-03"},
+                       {"INCA_MACS", "02:00:0a:4e:00:01,02:00:0a:4e:00:02,02:00:0a:4e:00:zz"}});
 }
 
 TEST(UdpBootstrap, ParsesAddresses) {
