@@ -1,7 +1,8 @@
-// `inca launch -n N --fabric udp -- PROGRAM ARGS`: runs N rank processes of
-// PROGRAM on the kernel-UDP fabric. It builds the fabric (a network namespace
-// and a veth per rank, an inca-switch per switch of the topology with an
-// af_packet port on each rank's veth, memif between switches),
+// `inca launch -n N --fabric udp|memif -- PROGRAM ARGS`: runs N rank
+// processes of PROGRAM on the kernel-UDP fabric or the memif fabric. It
+// builds the fabric (udp: a network namespace and a veth per rank and an
+// inca-switch per switch of the topology with an af_packet port on each
+// rank's veth; memif: a memif server port per rank; memif between switches),
 // installs the job's tree through the switch's control channel, starts every
 // rank in its namespace with the bootstrap environment (udp/bootstrap.hpp),
 // waits for them, and tears everything down again, also when a rank fails.
@@ -70,7 +71,7 @@ std::string describe_exit(int status) {
   return fmt::format("ended with wait status {}", status);
 }
 
-// Forks a rank: it enters namespace `ns`, takes the bootstrap variables and
+// Forks a rank: it enters namespace `ns` (unless empty), takes the bootstrap variables and
 // becomes the program. It dies with the launcher, so none outlives it.
 pid_t spawn_rank(const std::string& ns, const std::vector<udp::EnvVar>& env,
                  const std::vector<std::string>& command) {
@@ -85,8 +86,8 @@ pid_t spawn_rank(const std::string& ns, const std::vector<udp::EnvVar>& env,
   if (::getppid() != parent) ::_exit(127);
   ::signal(SIGINT, SIG_DFL);
   ::signal(SIGTERM, SIG_DFL);
-  const int fd = ::open(ns_path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0 || ::setns(fd, CLONE_NEWNET) != 0) {
+  const int fd = ns.empty() ? -1 : ::open(ns_path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (!ns.empty() && (fd < 0 || ::setns(fd, CLONE_NEWNET) != 0)) {
     std::fprintf(stderr, "inca launch: cannot enter %s: %s\n", ns_path.c_str(),
                  std::strerror(errno));
     ::_exit(126);
@@ -138,14 +139,15 @@ int launch(const LaunchArgs& a) {
     std::fprintf(stderr, "inca launch: %s\n", why.c_str());
     return 2;
   };
-  if (a.fabric != "udp")
+  const bool memif = a.fabric == "memif";
+  if (a.fabric != "udp" && !memif)
     return fail(
-        fmt::format("--fabric {}: only udp runs rank processes (sim and live run "
+        fmt::format("--fabric {}: only udp and memif run rank processes (sim and live run "
                     "threads: use World::create)",
                     a.fabric));
   if (a.ranks == 0 || a.ranks > 250) return fail("-n must be in 1..250 (one /24 subnet)");
   if (a.command.empty()) return fail("no program to run (inca launch -n N -- PROGRAM ARGS)");
-  if (const std::string why = udp::netns_unavailable(); !why.empty()) return fail(why);
+  if (const std::string why = udp::netns_unavailable(); !memif && !why.empty()) return fail(why);
   // From here on SIGINT/SIGTERM only set a flag, so that the destructors
   // below always tear the fabric down.
   struct sigaction action {};
@@ -164,7 +166,8 @@ int launch(const LaunchArgs& a) {
     return fail("ranks and switches must fit one /24 subnet (at most 253)");
 
   udp::TempDir dir;
-  udp::VethHosts veths("L", a.ranks, kSubnet);
+  // memif ranks are DPDK processes in the launcher's namespace: no veths.
+  udp::VethHosts veths("L", memif ? 0 : a.ranks, kSubnet);
   std::string error;
   if (!veths.create(error)) return fail(error);
   std::vector<std::string> switch_args = {"--slots", std::to_string(a.switch_slots), "--slot-bytes",
@@ -173,17 +176,23 @@ int launch(const LaunchArgs& a) {
     switch_args.push_back("--port-gbps");
     switch_args.push_back(fmt::format("{}", a.port_gbps));
   }
-  udp::SwitchFabric switches(*topo, veths, kSubnet, dir.path());
+  auto fabric = memif ? std::make_unique<udp::SwitchFabric>(*topo, kSubnet, dir.path())
+                      : std::make_unique<udp::SwitchFabric>(*topo, veths, kSubnet, dir.path());
+  udp::SwitchFabric& switches = *fabric;
   if (!switches.start(binary, switch_args, error)) return fail(error);
 
   std::random_device random;
   udp::Bootstrap boot;
+  boot.fabric = a.fabric;
   boot.size = a.ranks;
   boot.job = random() & 0xffffff;
   boot.key_tag = random();
   const auto port = udp::parse_ipv4_port(switches.leaf_address(0))->sin_port;
-  for (std::uint32_t i = 0; i < a.ranks; ++i)
-    boot.peers.push_back(fmt::format("{}:{}", veths.ip(i), ntohs(port)));
+  for (std::uint32_t i = 0; i < a.ranks; ++i) {
+    boot.peers.push_back(fmt::format("{}.{}:{}", kSubnet, i + 1, ntohs(port)));
+    // Locally administered unicast, the rank number in the last byte.
+    if (memif) boot.macs.push_back(fmt::format("02:00:0a:4e:00:{:02x}", i + 1));
+  }
   boot.timeout_ms = a.timeout_ms;
   boot.fixed_timeout_ms = a.fixed_timeout_ms;
   boot.link_gbps = a.port_gbps;
@@ -208,13 +217,20 @@ int launch(const LaunchArgs& a) {
   for (std::uint32_t r = 0; r < a.ranks; ++r) {
     boot.rank = r;
     boot.switch_address = switches.leaf_address(r);
-    ranks[r].pid = spawn_rank(veths.ns(r), udp::to_env(boot), a.command);
+    if (memif) boot.memif_socket = switches.host_socket(r);
+    ranks[r].pid = spawn_rank(memif ? "" : veths.ns(r), udp::to_env(boot), a.command);
     if (a.verbose && ranks[r].pid > 0)
-      std::fprintf(stderr, "inca launch: rank %u: pid %d in namespace %s\n", r, ranks[r].pid,
-                   veths.ns(r).c_str());
+      std::fprintf(stderr, "inca launch: rank %u: pid %d %s %s\n", r, ranks[r].pid,
+                   memif ? "on memif" : "in namespace",
+                   memif ? boot.memif_socket.c_str() : veths.ns(r).c_str());
     if (ranks[r].pid < 0) ranks[r].status = -1;  // fork failed: counts as a failed rank
   }
   wait_ranks(ranks, std::chrono::duration<double>(a.grace_s));
+  // A memif rank removes its EAL directory on the way out; one that crashed
+  // leaves it (its prefix: inca-<launcher pid>-rank<r>).
+  if (memif)
+    for (std::uint32_t r = 0; r < a.ranks; ++r)
+      udp::remove_eal_runtime_dir(fmt::format("rank{}", r));
 
   int failed = 0;
   for (std::uint32_t r = 0; r < a.ranks; ++r) {
@@ -241,10 +257,13 @@ int launch(const LaunchArgs& a) {
 
 Action add_launch_command(CLI::App& app) {
   CLI::App* cmd = app.add_subcommand(
-      "launch", "Run N rank processes of a program on a fabric (udp: inca-switch + namespaces)");
+      "launch",
+      "Run N rank processes of a program on a fabric (udp: inca-switch + namespaces; memif: "
+      "inca-switch + DPDK memif ports)");
   auto a = std::make_shared<LaunchArgs>();
   cmd->add_option("-n,--ranks", a->ranks, "Rank processes to start")->required();
-  cmd->add_option("--fabric", a->fabric, "Fabric of the ranks (udp)")->capture_default_str();
+  cmd->add_option("--fabric", a->fabric, "Fabric of the ranks (udp | memif)")
+      ->capture_default_str();
   cmd->add_option("--port-gbps", a->port_gbps, "Rate limit of every switch port (0: none)");
   cmd->add_option("--topology", a->topology,
                   "star (one switch) | leaf-spine (leaves of --hosts-per-leaf ranks, one spine)")

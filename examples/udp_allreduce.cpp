@@ -1,8 +1,9 @@
-// Wall-clock all-reduce between rank processes on the kernel-UDP fabric:
+// Wall-clock all-reduce between rank processes on the kernel-UDP (or memif) fabric:
 // times the in-network all-reduce against the host ring, each run the
 // slowest rank's time, and prints the median, algbw and their ratio.
 //
 //   inca launch -n 4 --fabric udp --port-gbps 1 -- build/bin/example_udp_allreduce 16 5
+//   inca launch -n 4 --fabric memif --port-gbps 1 -- build/bin/example_udp_allreduce 16 5
 //
 // Arguments: MiB of f32 per rank (default 16), runs per algorithm (default 5).
 #include <algorithm>
@@ -15,7 +16,7 @@
 
 int main(int argc, char** argv) {
   if (!inca::ProcessWorld::launched()) {
-    std::fprintf(stderr, "run me under: inca launch -n 4 --fabric udp -- %s [MiB] [runs]\n",
+    std::fprintf(stderr, "run me under: inca launch -n 4 --fabric udp|memif -- %s [MiB] [runs]\n",
                  argv[0]);
     return 2;
   }

@@ -5,8 +5,11 @@
 
 #include <map>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "udp/bootstrap.hpp"
+#include "wire/control_codec.hpp"
 
 namespace inca::udp {
 namespace {
@@ -47,6 +50,23 @@ FakeEnv env_of(const Bootstrap& b) {
   FakeEnv env;
   for (const auto& [name, value] : to_env(b)) env.vars[name] = value;
   return env;
+}
+
+// Each (variable, value) of `bad` set in `env` (an empty value: removed) is
+// invalid_argument naming the variable.
+void expect_named_errors(const FakeEnv& env,
+                         const std::vector<std::pair<std::string, std::string>>& bad) {
+  for (const auto& [name, value] : bad) {
+    FakeEnv e = env;
+    if (value.empty())
+      e.vars.erase(name);
+    else
+      e.vars[name] = value;
+    auto got = e.read();
+    ASSERT_FALSE(got.ok()) << name << "=" << value;
+    EXPECT_EQ(got.status().code(), StatusCode::invalid_argument);
+    EXPECT_NE(got.status().message().find(name), std::string::npos) << got.status().to_string();
+  }
 }
 
 TEST(UdpBootstrap, RoundTripsThroughTheEnvironment) {
@@ -102,17 +122,31 @@ TEST(UdpBootstrap, MissingOrMalformedVariablesAreNamed) {
       {"INCA_LINK_GBPS", "-1"},
       {"INCA_SWITCH", "1.2.3.4:99999"},
   };
-  for (const auto& [name, value] : bad) {
-    FakeEnv env = env_of(sample());
-    if (value.empty())
-      env.vars.erase(name);
-    else
-      env.vars[name] = value;
-    auto got = env.read();
-    ASSERT_FALSE(got.ok()) << name << "=" << value;
-    EXPECT_EQ(got.status().code(), StatusCode::invalid_argument);
-    EXPECT_NE(got.status().message().find(name), std::string::npos) << got.status().to_string();
-  }
+  expect_named_errors(env_of(sample()), bad);
+}
+
+TEST(UdpBootstrap, MemifCarriesItsSocketAndEveryRanksMac) {
+  Bootstrap b = sample();
+  b.fabric = "memif";
+  b.memif_socket = "/tmp/inca-x/host2.sock";
+  b.macs = {"02:00:0a:4e:00:01", "02:00:0a:4e:00:02", "02:00:0a:4e:00:0a"};
+  const FakeEnv env = env_of(b);
+  EXPECT_EQ(env.vars.at("INCA_FABRIC"), "memif");
+  auto got = env.read();
+  ASSERT_TRUE(got.ok()) << got.status().to_string();
+  EXPECT_EQ(got->fabric, "memif");
+  EXPECT_EQ(got->memif_socket, b.memif_socket);
+  EXPECT_EQ(got->macs, b.macs);
+  // The udp fabric needs neither.
+  EXPECT_FALSE(env_of(sample()).vars.contains("INCA_MACS"));
+  expect_named_errors(env,
+                      {{"INCA_FABRIC", "tcp"},
+                       {"INCA_MEMIF_SOCKET", ""},
+                       {"INCA_MACS", ""},
+                       {"INCA_MACS", "02:00:0a:4e:00:01,02:00:0a:4e:00:02"},
+                       {"INCA_MACS", "02:00:0a:4e:00:01,02:00:0a:4e:00:02,02:00:0a:4e:00"},
+                       {"INCA_MACS", "02:00:0a:4e:00:01,02:00:0a:4e:00:02,02-00-0a-4e-00-03"},
+                       {"INCA_MACS", "02:00:0a:4e:00:01,02:00:0a:4e:00:02,02:00:0a:4e:00:zz"}});
 }
 
 TEST(UdpBootstrap, ParsesAddresses) {
@@ -122,6 +156,11 @@ TEST(UdpBootstrap, ParsesAddresses) {
   EXPECT_FALSE(parse_ipv4_port("10.1.2.3").ok());
   EXPECT_FALSE(parse_ipv4_port("host:1").ok());
   EXPECT_FALSE(parse_ipv4_port("10.1.2.3:").ok());
+  auto mac = wire::parse_mac("02:00:0A:4e:00:ff");
+  ASSERT_TRUE(mac.ok());
+  EXPECT_EQ(wire::format_mac(*mac), "02:00:0a:4e:00:ff");
+  EXPECT_FALSE(wire::parse_mac("02:00:0a:4e:00:ff:").ok());
+  EXPECT_FALSE(wire::parse_mac("2:00:0a:4e:00:ff").ok());
 }
 
 }  // namespace

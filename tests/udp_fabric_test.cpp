@@ -3,7 +3,8 @@
 // namespaces, and they run the Communicator over UDP sockets. Exact
 // in-network and ring all-reduce; a crashed rank fails the launch and
 // leaves nothing behind; a rank that dies mid-collective makes the others
-// fail with `timeout` by themselves. Root only (skipped otherwise).
+// fail with `timeout` by themselves. The memif fabric (ranks as DPDK
+// processes) runs the same exact all-reduce. Root only (skipped otherwise).
 //
 // The rank program is this test binary itself: UdpRankProgram.Run does the
 // work of one rank when `inca launch` started it, and skips otherwise.
@@ -137,6 +138,17 @@ class UdpFabric : public ::testing::Test {
 
   int exit_code() const { return WIFEXITED(status_) ? WEXITSTATUS(status_) : -1; }
 
+  void expect_crash_reported(std::vector<std::string> extra);
+
+  // The launch succeeded and every rank checked both all-reduces.
+  void expect_exact_ranks() {
+    EXPECT_EQ(exit_code(), 0) << log_;
+    for (int r = 0; r < 4; ++r) {
+      EXPECT_NE(log_.find(fmt::format("rank {}: innet exact", r)), std::string::npos) << log_;
+      EXPECT_NE(log_.find(fmt::format("rank {}: ring exact", r)), std::string::npos) << log_;
+    }
+  }
+
   // No namespace, veth, EAL directory or process of the launch is left.
   void expect_nothing_left() {
     const int id = launcher_pid_ % 100000;
@@ -145,13 +157,14 @@ class UdpFabric : public ::testing::Test {
     read_command("ip -o link show", links);
     EXPECT_EQ(netns.find(fmt::format("inca-{}-L", id)), std::string::npos) << netns;
     EXPECT_EQ(links.find(fmt::format("i{}L", id)), std::string::npos) << links;
-    // Each switch's EAL runtime directory is /var/run/dpdk/inca-<launcher pid>-<switch>.
+    // Each switch's EAL runtime directory is /var/run/dpdk/inca-<launcher
+    // pid>-<switch>, a memif rank's inca-<launcher pid>-rank<r>.
     std::error_code ec;
     for (const auto& entry : std::filesystem::directory_iterator("/var/run/dpdk", ec))
       EXPECT_FALSE(
           entry.path().filename().string().starts_with(fmt::format("inca-{}-", launcher_pid_)))
           << entry.path();
-    const std::regex pid_line(R"(rank \d+: pid (\d+) in namespace)");
+    const std::regex pid_line(R"(rank \d+: pid (\d+) (in namespace|on memif))");
     int ranks = 0;
     for (std::sregex_iterator it(log_.begin(), log_.end(), pid_line), end; it != end; ++it) {
       ++ranks;
@@ -179,12 +192,18 @@ class UdpFabric : public ::testing::Test {
 TEST_F(UdpFabric, InnetAndRingAllreduceAreExact) {
   launch("exact");
   if (IsSkipped() || HasFatalFailure()) return;
-  EXPECT_EQ(exit_code(), 0) << log_;
-  for (int r = 0; r < 4; ++r) {
-    EXPECT_NE(log_.find(fmt::format("rank {}: innet exact", r)), std::string::npos) << log_;
-    EXPECT_NE(log_.find(fmt::format("rank {}: ring exact", r)), std::string::npos) << log_;
-  }
+  expect_exact_ranks();
   // The switch aggregated (its counters are in the launcher's verbose log).
+  EXPECT_TRUE(std::regex_search(log_, std::regex(R"(engine: .* results=[1-9])"))) << log_;
+  expect_nothing_left();
+}
+
+TEST_F(UdpFabric, MemifRanksInnetAndRingAllreduceAreExact) {
+  // The memif fabric: the same rank program, each rank a DPDK process with
+  // a memif client port on one of the switch's memif server ports.
+  launch("exact", {"--fabric", "memif"});
+  if (IsSkipped() || HasFatalFailure()) return;
+  expect_exact_ranks();
   EXPECT_TRUE(std::regex_search(log_, std::regex(R"(engine: .* results=[1-9])"))) << log_;
   expect_nothing_left();
 }
@@ -195,11 +214,7 @@ TEST_F(UdpFabric, LeafSpineInnetAndRingAllreduceAreExact) {
   // ring crosses the spine.
   launch("exact", {"--topology", "leaf-spine", "--hosts-per-leaf", "2"});
   if (IsSkipped() || HasFatalFailure()) return;
-  EXPECT_EQ(exit_code(), 0) << log_;
-  for (int r = 0; r < 4; ++r) {
-    EXPECT_NE(log_.find(fmt::format("rank {}: innet exact", r)), std::string::npos) << log_;
-    EXPECT_NE(log_.find(fmt::format("rank {}: ring exact", r)), std::string::npos) << log_;
-  }
+  expect_exact_ranks();
   EXPECT_TRUE(std::regex_search(log_, std::regex(R"(engine: .* partials_sent=[1-9])"))) << log_;
   expect_nothing_left();
 }
@@ -219,14 +234,25 @@ TEST_F(UdpFabric, InterruptedLaunchStopsTheRanksAndLeavesNothingBehind) {
   expect_nothing_left();
 }
 
-TEST_F(UdpFabric, CrashedRankFailsTheLaunchAndLeavesNothingBehind) {
-  launch("crash", {"--grace", "30"});
+// Rank 1 aborts: the launch fails naming it and leaves nothing behind.
+void UdpFabric::expect_crash_reported(std::vector<std::string> extra) {
+  extra.insert(extra.end(), {"--grace", "30"});
+  launch("crash", extra);
   if (IsSkipped() || HasFatalFailure()) return;
   EXPECT_EQ(exit_code(), 1) << log_;
   EXPECT_TRUE(std::regex_search(log_, std::regex(R"(rank 1 \(pid \d+\) was killed by signal 6)")))
       << log_;
   EXPECT_NE(log_.find("1 of 4 ranks failed"), std::string::npos) << log_;
   expect_nothing_left();
+}
+
+TEST_F(UdpFabric, CrashedRankFailsTheLaunchAndLeavesNothingBehind) {
+  expect_crash_reported({});
+}
+
+TEST_F(UdpFabric, CrashedMemifRankLeavesNoEalDirectoryBehind) {
+  // An aborted DPDK process cannot clean its EAL directory up: the launcher does.
+  expect_crash_reported({"--fabric", "memif"});
 }
 
 TEST_F(UdpFabric, RankDyingMidCollectiveTimesOutTheOthers) {

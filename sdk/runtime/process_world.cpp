@@ -1,5 +1,7 @@
 #include "inca/process_world.hpp"
 
+#include <arpa/inet.h>
+
 #include <algorithm>
 #include <exception>
 
@@ -10,13 +12,19 @@
 #include "runtime/recovery_options.hpp"
 #include "udp/bootstrap.hpp"
 #include "udp/udp_rank_driver.hpp"
+#include "wire/control_codec.hpp"
+#ifdef INCA_HAVE_MEMIF
+#include <unistd.h>
+
+#include "dpdk/memif_rank_driver.hpp"
+#endif
 
 namespace inca {
 
 class ProcessWorld::Impl {
  public:
   udp::Bootstrap boot;
-  std::unique_ptr<udp::UdpRankDriver> driver;
+  std::unique_ptr<udp::DatagramRankDriver> driver;
 };
 
 namespace {
@@ -62,6 +70,54 @@ protocol::EndpointConfig endpoint_config(const udp::Bootstrap& b) {
   return cfg;
 }
 
+using DriverResult = Result<std::unique_ptr<udp::DatagramRankDriver>>;
+
+DriverResult open_udp(const udp::Bootstrap& b) {
+  udp::UdpDriverConfig dc;
+  dc.endpoint = endpoint_config(b);
+  for (const std::string& peer : b.peers) dc.peers.push_back(*udp::parse_ipv4_port(peer));
+  dc.bind = dc.peers[b.rank];
+  dc.switch_address = *udp::parse_ipv4_port(b.switch_address);
+  dc.netns = b.netns;
+  dc.idle_timeout = static_cast<Time>(b.timeout_ms) * kPicosPerMilli;
+  auto driver = udp::UdpRankDriver::open(std::move(dc));
+  if (!driver.ok()) return driver.status();
+  return DriverResult(std::unique_ptr<udp::DatagramRankDriver>(std::move(*driver)));
+}
+
+#ifdef INCA_HAVE_MEMIF
+// IPv4 (host byte order) and port of a validated "ip:port".
+dpdk_switch::UdpEndpoint udp_endpoint(const std::string& address, const std::string& mac) {
+  const sockaddr_in sa = *udp::parse_ipv4_port(address);
+  return {mac.empty() ? dpdk_switch::kBroadcastMac : *wire::parse_mac(mac),
+          ntohl(sa.sin_addr.s_addr), ntohs(sa.sin_port)};
+}
+#endif
+
+DriverResult open_memif(const udp::Bootstrap& b) {
+#ifdef INCA_HAVE_MEMIF
+  memif::MemifDriverConfig dc;
+  dc.endpoint = endpoint_config(b);
+  dc.socket = b.memif_socket;
+  // Unique per launcher and rank: the launcher removes what a crashed rank
+  // leaves under this prefix.
+  dc.eal_prefix = fmt::format("inca-{}-rank{}", ::getppid(), b.rank);
+  for (std::uint32_t r = 0; r < b.size; ++r)
+    dc.peers.push_back(udp_endpoint(b.peers[r], b.macs[r]));
+  dc.self = dc.peers[b.rank];
+  // The switch takes inca datagrams whatever their destination MAC.
+  dc.switch_address = udp_endpoint(b.switch_address, "");
+  dc.idle_timeout = static_cast<Time>(b.timeout_ms) * kPicosPerMilli;
+  auto driver = memif::MemifRankDriver::open(std::move(dc));
+  if (!driver.ok()) return driver.status();
+  return DriverResult(std::unique_ptr<udp::DatagramRankDriver>(std::move(*driver)));
+#else
+  (void)b;
+  return make_error(StatusCode::not_supported,
+                    "INCA_FABRIC=memif: this build has no DPDK (libdpdk was not found)");
+#endif
+}
+
 }  // namespace
 
 bool ProcessWorld::launched() {
@@ -71,14 +127,7 @@ bool ProcessWorld::launched() {
 Result<std::unique_ptr<ProcessWorld>> ProcessWorld::from_env() {
   auto boot = udp::bootstrap_from_env();
   if (!boot.ok()) return boot.status();
-  udp::UdpDriverConfig dc;
-  dc.endpoint = endpoint_config(*boot);
-  for (const std::string& peer : boot->peers) dc.peers.push_back(*udp::parse_ipv4_port(peer));
-  dc.bind = dc.peers[boot->rank];
-  dc.switch_address = *udp::parse_ipv4_port(boot->switch_address);
-  dc.netns = boot->netns;
-  dc.idle_timeout = static_cast<Time>(boot->timeout_ms) * kPicosPerMilli;
-  auto driver = udp::UdpRankDriver::open(std::move(dc));
+  auto driver = boot->fabric == "memif" ? open_memif(*boot) : open_udp(*boot);
   if (!driver.ok()) return driver.status();
   auto impl = std::make_unique<Impl>();
   impl->boot = std::move(*boot);
@@ -101,7 +150,7 @@ std::string ProcessWorld::describe() const {
   std::string tree = b.tree ? fmt::format("tree {}: {} slots x {} B", b.tree->tree, b.tree->slots,
                                           b.tree->slot_payload_bytes)
                             : std::string("no aggregation tree");
-  return fmt::format("rank {} of {} on udp {}, switch {}, job {}, {}", b.rank, b.size,
+  return fmt::format("rank {} of {} on {} {}, switch {}, job {}, {}", b.rank, b.size, b.fabric,
                      b.peers[b.rank], b.switch_address, b.job, tree);
 }
 

@@ -457,4 +457,18 @@ Result<std::uint32_t> parse_ipv4(std::string_view text) {
                     fmt::format("'{}' is not a dotted-quad IPv4 address", text));
 }
 
+Result<MacAddress> parse_mac(std::string_view text) {
+  MacAddress mac{};
+  // Six two-digit hexadecimal bytes joined by ':' is exactly 17 characters.
+  bool ok = text.size() == 17;
+  for (std::size_t i = 0; ok && i < mac.size(); ++i) {
+    const char* p = text.data() + 3 * i;
+    auto [next, ec] = std::from_chars(p, p + 2, mac[i], 16);
+    ok = ec == std::errc() && next == p + 2 && (i == 5 || p[2] == ':');
+  }
+  if (ok) return mac;
+  return make_error(StatusCode::invalid_argument,
+                    fmt::format("'{}' is not a MAC address (aa:bb:cc:dd:ee:ff)", text));
+}
+
 }  // namespace inca::wire

@@ -127,5 +127,7 @@ std::string format_mac(const MacAddress& mac);
 std::string format_ipv4(std::uint32_t ipv4);
 /// Parses dotted-quad IPv4 (host byte order result); invalid_argument otherwise.
 Result<std::uint32_t> parse_ipv4(std::string_view text);
+/// Parses "aa:bb:cc:dd:ee:ff"; invalid_argument otherwise.
+Result<MacAddress> parse_mac(std::string_view text);
 
 }  // namespace inca::wire

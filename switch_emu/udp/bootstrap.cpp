@@ -7,6 +7,8 @@
 
 #include <fmt/format.h>
 
+#include "wire/control_codec.hpp"
+
 namespace inca::udp {
 namespace {
 
@@ -50,7 +52,7 @@ Result<sockaddr_in> parse_ipv4_port(std::string_view text) {
 
 std::vector<EnvVar> to_env(const Bootstrap& b) {
   std::vector<EnvVar> env = {
-      {"INCA_FABRIC", "udp"},
+      {"INCA_FABRIC", b.fabric},
       {"INCA_RANK", std::to_string(b.rank)},
       {"INCA_SIZE", std::to_string(b.size)},
       {"INCA_JOB", std::to_string(b.job)},
@@ -62,6 +64,10 @@ std::vector<EnvVar> to_env(const Bootstrap& b) {
   if (b.fixed_timeout_ms > 0)
     env.emplace_back("INCA_FIXED_TIMEOUT_MS", std::to_string(b.fixed_timeout_ms));
   if (!b.netns.empty()) env.emplace_back("INCA_NETNS", b.netns);
+  if (b.fabric == "memif") {
+    env.emplace_back("INCA_MEMIF_SOCKET", b.memif_socket);
+    env.emplace_back("INCA_MACS", fmt::format("{}", fmt::join(b.macs, ",")));
+  }
   if (b.link_gbps > 0) env.emplace_back("INCA_LINK_GBPS", fmt::format("{}", b.link_gbps));
   if (b.tree) {
     env.emplace_back("INCA_TREE", fmt::format("{}:{}:{}", b.tree->tree, b.tree->slots,
@@ -75,7 +81,8 @@ std::vector<EnvVar> to_env(const Bootstrap& b) {
 
 bool launched_on_udp() {
   const char* fabric = std::getenv("INCA_FABRIC");
-  return fabric != nullptr && std::string_view(fabric) == "udp";
+  return fabric != nullptr &&
+         (std::string_view(fabric) == "udp" || std::string_view(fabric) == "memif");
 }
 
 Result<Bootstrap> bootstrap_from_env(const std::function<const char*(const char*)>& getenv) {
@@ -94,6 +101,10 @@ Result<Bootstrap> bootstrap_from_env(const std::function<const char*(const char*
   };
   Bootstrap b;
   std::string_view v;
+  if (v = get("INCA_FABRIC"); !v.empty()) {
+    if (v != "udp" && v != "memif") return bad("INCA_FABRIC", v, "udp or memif");
+    b.fabric = v;
+  }
   INCA_RETURN_IF_ERROR(need("INCA_SIZE", v));
   if (!parse_number(v, b.size) || b.size == 0 || b.size > 65535)
     return bad("INCA_SIZE", v, "a rank count in 1..65535");
@@ -126,6 +137,17 @@ Result<Bootstrap> bootstrap_from_env(const std::function<const char*(const char*
       return bad("INCA_LINK_GBPS", v, "a positive rate in Gb/s");
   }
   b.netns = get("INCA_NETNS");
+  if (b.fabric == "memif") {
+    INCA_RETURN_IF_ERROR(need("INCA_MEMIF_SOCKET", v));
+    b.memif_socket = v;
+    INCA_RETURN_IF_ERROR(need("INCA_MACS", v));
+    for (std::string_view mac : split(v, ',')) {
+      if (!wire::parse_mac(mac).ok()) return bad("INCA_MACS", v, "a list of MAC addresses");
+      b.macs.emplace_back(mac);
+    }
+    if (b.macs.size() != b.size)
+      return bad("INCA_MACS", v, fmt::format("{} addresses (INCA_SIZE)", b.size));
+  }
   if (v = get("INCA_TREE"); !v.empty()) {
     const auto parts = split(v, ':');
     manager::TreePlan t;

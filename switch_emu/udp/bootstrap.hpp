@@ -3,7 +3,7 @@
 // and how a rank reads it back. Every variable but INCA_RANK and INCA_SWITCH
 // (the rank's own leaf switch) is the same for all ranks of a job.
 //
-// - INCA_FABRIC: `udp` (a program run by a launcher checks this)
+// - INCA_FABRIC: `udp` or `memif` (a program run by a launcher checks this)
 // - INCA_RANK, INCA_SIZE: this process's rank (0 .. INCA_SIZE - 1), ranks in the job
 // - INCA_JOB, INCA_KEY: job id (decimal) and key tag (hex, 0x optional) of its tree
 // - INCA_SWITCH: `ip:port` the rank's leaf switch takes contributions on (its
@@ -16,6 +16,9 @@
 // - INCA_NETNS: open the rank's socket in this network namespace (the process
 //   stays where it is)
 // - INCA_LINK_GBPS: the NIC's line rate, when known (paces retransmission timeouts)
+// - memif only: INCA_MEMIF_SOCKET, the switch port's memif socket this rank
+//   connects to as a client; INCA_MACS, every rank's MAC address in rank
+//   order (a rank's port takes its own; peers' are its static neighbours)
 #pragma once
 
 #include <netinet/in.h>
@@ -35,6 +38,7 @@ namespace inca::udp {
 
 /// Everything a rank process needs to join its job.
 struct Bootstrap {
+  std::string fabric = "udp";  ///< udp or memif
   std::uint32_t rank = 0;
   std::uint32_t size = 0;
   std::uint32_t job = 0;
@@ -50,17 +54,21 @@ struct Bootstrap {
   /// Network namespace of the rank's socket ("": the process's own). Lets
   /// ranks that must stay in one namespace (MPI's) each sit behind a veth.
   std::string netns;
+  /// memif: the socket of this rank's switch port, and every rank's MAC
+  /// (aa:bb:cc:dd:ee:ff) by rank; the IPv4 addresses and UDP ports are the peers'.
+  std::string memif_socket;
+  std::vector<std::string> macs;
 };
 
 /// An environment variable assignment.
 using EnvVar = std::pair<std::string, std::string>;
 
-/// The variables that carry `b` (INCA_FABRIC=udp included).
+/// The variables that carry `b` (INCA_FABRIC included).
 std::vector<EnvVar> to_env(const Bootstrap& b);
 /// Reads the bootstrap through `getenv` (std::getenv by default);
 /// invalid_argument naming the variable when one is missing or malformed.
 Result<Bootstrap> bootstrap_from_env(const std::function<const char*(const char*)>& getenv = {});
-/// True when this process was started by a launcher of the UDP fabric.
+/// True when a launcher of a process fabric (udp, memif) started this process.
 bool launched_on_udp();
 
 /// Parses "a.b.c.d:port"; invalid_argument when it is not one.

@@ -20,7 +20,14 @@ struct SwitchFabric::Switch {
 SwitchFabric::SwitchFabric(const topology::Topology& topology, const VethHosts& hosts,
                            std::string subnet, std::string log_dir)
     : topology_(topology),
-      hosts_(hosts),
+      hosts_(&hosts),
+      subnet_(std::move(subnet)),
+      log_dir_(std::move(log_dir)) {}
+
+SwitchFabric::SwitchFabric(const topology::Topology& topology, std::string subnet,
+                           std::string log_dir)
+    : topology_(topology),
+      hosts_(nullptr),
       subnet_(std::move(subnet)),
       log_dir_(std::move(log_dir)) {}
 
@@ -46,10 +53,16 @@ bool SwitchFabric::start(const std::string& binary, const std::vector<std::strin
     std::vector<std::string> vdevs;
     for (std::uint16_t p = 0; p < n.ports.size(); ++p) {
       const topology::Node& peer = topology_.node(n.ports[p].peer_node);
-      if (peer.kind == topology::NodeKind::host) {
+      if (peer.kind == topology::NodeKind::host && hosts_ != nullptr) {
         sw->devices.push_back(fmt::format("net_af_packet{}", p));
         vdevs.push_back(
-            fmt::format("{},iface={}", sw->devices.back(), hosts_.switch_iface(peer.host_index)));
+            fmt::format("{},iface={}", sw->devices.back(), hosts_->switch_iface(peer.host_index)));
+        continue;
+      }
+      if (peer.kind == topology::NodeKind::host) {
+        sw->devices.push_back(fmt::format("net_memif{}", p));
+        vdevs.push_back(fmt::format("{},role=server,socket={},socket-abstract=no",
+                                    sw->devices.back(), host_socket(peer.host_index)));
         continue;
       }
       const bool serve = n.tier > peer.tier;
@@ -129,6 +142,10 @@ std::string SwitchFabric::leaf_address(std::uint32_t host) const {
   const topology::Port& up = topology_.node(topology_.host_node(host)).ports.at(0);
   const Switch& leaf = *switches_.at(up.peer_node);
   return fmt::format("{}:{}", leaf.ip, leaf.info.udp_port);
+}
+
+std::string SwitchFabric::host_socket(std::uint32_t host) const {
+  return fmt::format("{}/host{}.sock", log_dir_, host);
 }
 
 std::uint64_t SwitchFabric::counter(const std::string& switch_name, const std::string& name) {

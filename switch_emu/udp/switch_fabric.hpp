@@ -1,6 +1,7 @@
 // The inca-switch processes of a topology on one machine: one process per
 // switch node with its ports in topology order, af_packet on host h's veth
-// for a host port and memif between switches (the higher tier serves the
+// for a host port (or a memif server when the hosts are DPDK processes of
+// the memif fabric) and memif between switches (the higher tier serves the
 // socket). A job's tree is planned by the AggregationManager on the same
 // topology and installed over the switches' control channels, with each
 // child switch told its parent's address. `inca launch` builds its fabric
@@ -29,6 +30,8 @@ class SwitchFabric {
   /// ("10.78.0"), and switch i takes address <subnet>.(254 - i).
   SwitchFabric(const topology::Topology& topology, const VethHosts& hosts, std::string subnet,
                std::string log_dir);
+  /// Hosts that are memif clients: host h's switch port serves host_socket(h).
+  SwitchFabric(const topology::Topology& topology, std::string subnet, std::string log_dir);
   ~SwitchFabric();
   SwitchFabric(const SwitchFabric&) = delete;
   SwitchFabric& operator=(const SwitchFabric&) = delete;
@@ -41,6 +44,8 @@ class SwitchFabric {
   Result<manager::TreePlan> install_tree(const manager::TreeRequest& request);
   /// "ip:port" of host h's leaf switch, where its contributions go.
   std::string leaf_address(std::uint32_t host) const;
+  /// The memif socket host h connects to (memif hosts only).
+  std::string host_socket(std::uint32_t host) const;
   /// A counter of the switch named `switch_name` ("leaf0"), 0 when unknown.
   std::uint64_t counter(const std::string& switch_name, const std::string& name);
   /// Every switch's log (its counters once it stopped).
@@ -54,7 +59,7 @@ class SwitchFabric {
   std::uint16_t device_port(const Switch& sw, std::uint16_t topology_port) const;
 
   const topology::Topology& topology_;
-  const VethHosts& hosts_;
+  const VethHosts* hosts_;  // null: memif hosts
   std::string subnet_;
   std::string log_dir_;
   std::map<std::uint32_t, std::unique_ptr<Switch>> switches_;  // by topology node

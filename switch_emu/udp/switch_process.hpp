@@ -54,16 +54,22 @@ inline std::vector<std::string> switch_eal_args(const std::string& name) {
           "--log-level=lib.eal:warning"};
 }
 
-/// Removes the runtime directory the EAL leaves behind (/var/run/dpdk/<prefix>
-/// for root, else $XDG_RUNTIME_DIR/dpdk/<prefix> or /tmp/dpdk/<prefix>) once
-/// the process is gone.
-inline void remove_eal_runtime_dir(const std::string& name) {
+/// Removes the runtime directory that an EAL of file prefix `prefix` leaves
+/// behind: /var/run/dpdk/<prefix> for root, else
+/// $XDG_RUNTIME_DIR/dpdk/<prefix> or /tmp/dpdk/<prefix>.
+inline void remove_eal_prefix_dir(const std::string& prefix) {
   const char* xdg = std::getenv("XDG_RUNTIME_DIR");
   const std::filesystem::path base = ::geteuid() == 0 ? std::filesystem::path("/var/run")
                                      : xdg != nullptr ? std::filesystem::path(xdg)
                                                       : std::filesystem::path("/tmp");
   std::error_code ec;
-  std::filesystem::remove_all(base / "dpdk" / eal_prefix(name), ec);
+  std::filesystem::remove_all(base / "dpdk" / prefix, ec);
+}
+
+/// Removes the EAL runtime directory of the DPDK process named `name` (its
+/// prefix is eal_prefix(name)) once the process is gone.
+inline void remove_eal_runtime_dir(const std::string& name) {
+  remove_eal_prefix_dir(eal_prefix(name));
 }
 
 /// A DPDK process: stopped, and its EAL runtime directory removed, when this

@@ -26,10 +26,6 @@ std::string to_string(const sockaddr_in& sa) {
 
 // Datagrams moved per recvmmsg / sendmmsg call.
 constexpr std::size_t kBatch = 32;
-// The largest inca datagram, plus one byte so that a longer one is seen
-// truncated (and refused by decode).
-constexpr std::size_t kDatagramBytes = wire::kHeaderBytes + wire::kMaxPayloadBytes + 1;
-
 // Socket buffers large enough for a window of chunks and a burst of
 // point-to-point fragments: a datagram dropped here costs a timeout.
 constexpr int kSocketBufferBytes = 8 << 20;
@@ -64,23 +60,15 @@ Result<std::unique_ptr<UdpRankDriver>> UdpRankDriver::open(UdpDriverConfig confi
 }
 
 UdpRankDriver::UdpRankDriver(UdpDriverConfig config, int fd)
-    : config_(std::move(config)),
+    : DatagramRankDriver(config.endpoint, config.idle_timeout),
+      config_(std::move(config)),
       fd_(fd),
-      epoch_(std::chrono::steady_clock::now()),
-      endpoint_(config_.endpoint),
       buffers_(kBatch, std::vector<std::byte>(kDatagramBytes)),
       iovs_(kBatch),
       msgs_(kBatch) {}
 
 UdpRankDriver::~UdpRankDriver() {
   ::close(fd_);
-}
-
-Time UdpRankDriver::now() const {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() -
-                                                              epoch_)
-             .count() *
-         kPicosPerNano;
 }
 
 void UdpRankDriver::transmit(protocol::Outbox& out) {
@@ -102,10 +90,8 @@ void UdpRankDriver::transmit(protocol::Outbox& out) {
   for (const wire::Packet& p : out) {
     // Contributions go to the switch; point-to-point traffic to the peer
     // (the switch forwards it at layer 2).
-    const bool to_peer =
-        p.header.type == wire::PacketType::p2p || p.header.type == wire::PacketType::ack;
     const sockaddr_in* to = &config_.switch_address;
-    if (to_peer) {
+    if (addressed_to_peer(p)) {
       if (p.dst >= config_.peers.size()) {
         ++send_errors_;
         continue;
@@ -142,64 +128,19 @@ bool UdpRankDriver::drain() {
     if (got <= 0) return any;
     any = true;
     const Time t = now();
-    for (int i = 0; i < got; ++i) {
-      wire::Packet p;
-      std::span<const std::byte> payload;
-      if (wire::decode(std::span<const std::byte>(buffers_[i].data(), msgs_[i].msg_len), p.header,
-                       payload) != wire::DecodeError::none) {
-        ++undecodable_;
-        continue;
-      }
-      p.payload = wire::make_payload(payload);
-      p.dst = config_.endpoint.address;
-      endpoint_.on_packet(p, t, outbox_);
-    }
+    for (int i = 0; i < got; ++i)
+      deliver(std::span<const std::byte>(buffers_[i].data(), msgs_[i].msg_len), t);
     // The answers to the whole batch leave together (the buffers are free:
     // every payload was copied out).
     transmit(outbox_);
   }
 }
 
-bool UdpRankDriver::block_until(const std::function<bool()>& ready, Time deadline) {
-  Time last_arrival = now();
-  while (true) {
-    if (ready()) return true;
-    // Every datagram that has arrived goes in before any timer fires, so an
-    // answer that waited in the socket while we were descheduled is not
-    // taken for lost.
-    if (drain()) {
-      last_arrival = now();
-      continue;
-    }
-    Time t = now();
-    if (endpoint_.next_deadline() <= t) {
-      endpoint_.on_timer(t, outbox_);
-      transmit(outbox_);
-      continue;
-    }
-    if (t >= deadline) return ready();
-    if (t >= last_arrival + config_.idle_timeout) return ready();
-    const Time until =
-        std::min({deadline, endpoint_.next_deadline(), last_arrival + config_.idle_timeout});
-    const Time wait = std::max<Time>(until - t, 0);
-    timespec ts{static_cast<time_t>(wait / kPicosPerSecond),
-                static_cast<long>((wait % kPicosPerSecond) / kPicosPerNano)};
-    pollfd pfd{fd_, POLLIN, 0};
-    ::ppoll(&pfd, 1, &ts, nullptr);
-  }
-}
-
-void UdpRankDriver::linger(Time quiet) {
-  const Time idle = std::exchange(config_.idle_timeout, quiet);
-  block_until([] { return false; }, kNever);
-  config_.idle_timeout = idle;
-}
-
-std::string UdpRankDriver::stall_reason() const {
-  return fmt::format(
-      "no datagram arrived for {} ms (a peer or the switch is gone, or ranks "
-      "called different operations)",
-      config_.idle_timeout / kPicosPerMilli);
+void UdpRankDriver::wait_for_datagram(Time wait) {
+  timespec ts{static_cast<time_t>(wait / kPicosPerSecond),
+              static_cast<long>((wait % kPicosPerSecond) / kPicosPerNano)};
+  pollfd pfd{fd_, POLLIN, 0};
+  ::ppoll(&pfd, 1, &ts, nullptr);
 }
 
 }  // namespace inca::udp

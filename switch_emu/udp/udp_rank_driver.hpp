@@ -9,16 +9,14 @@
 #include <sys/socket.h>
 #include <sys/uio.h>
 
-#include <chrono>
 #include <cstdint>
-#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "inca/status.hpp"
-#include "protocol/host_driver.hpp"
 #include "protocol/host_endpoint.hpp"
+#include "udp/datagram_rank_driver.hpp"
 
 namespace inca::udp {
 
@@ -34,7 +32,7 @@ struct UdpDriverConfig {
   Time idle_timeout = 5 * kPicosPerSecond;
 };
 
-class UdpRankDriver final : public protocol::HostDriver {
+class UdpRankDriver final : public DatagramRankDriver {
  public:
   /// Opens and binds the socket; io_error naming the address when it cannot.
   static Result<std::unique_ptr<UdpRankDriver>> open(UdpDriverConfig config);
@@ -42,36 +40,20 @@ class UdpRankDriver final : public protocol::HostDriver {
   UdpRankDriver(const UdpRankDriver&) = delete;
   UdpRankDriver& operator=(const UdpRankDriver&) = delete;
 
-  /// Wall-clock time since the driver was opened.
-  Time now() const override;
-  protocol::HostEndpoint& endpoint() override { return endpoint_; }
   void transmit(protocol::Outbox& out) override;
-  bool block_until(const std::function<bool()>& ready, Time deadline) override;
-  std::string stall_reason() const override;
-  /// Keeps feeding arriving datagrams to the endpoint (acknowledging what a
-  /// peer retransmits) until none came for `quiet`.
-  void linger(Time quiet);
-
-  /// Datagrams received that were no valid inca packet, and sends that failed.
-  std::uint64_t undecodable() const { return undecodable_; }
-  std::uint64_t send_errors() const { return send_errors_; }
 
  private:
   UdpRankDriver(UdpDriverConfig config, int fd);
-  /// Feeds every datagram waiting on the socket to the endpoint; true when any came.
-  bool drain();
+  bool drain() override;
+  /// ppoll until the socket is readable or `wait` passed: a waiting rank never spins.
+  void wait_for_datagram(Time wait) override;
 
   UdpDriverConfig config_;
   int fd_;
-  std::chrono::steady_clock::time_point epoch_;
-  protocol::HostEndpoint endpoint_;
-  protocol::Outbox outbox_;  // what the endpoint answers with
   // kBatch datagrams in flight through one recvmmsg or sendmmsg call.
   std::vector<std::vector<std::byte>> buffers_;
   std::vector<iovec> iovs_;
   std::vector<mmsghdr> msgs_;
-  std::uint64_t undecodable_ = 0;
-  std::uint64_t send_errors_ = 0;
 };
 
 }  // namespace inca::udp

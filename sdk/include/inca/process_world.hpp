@@ -1,7 +1,7 @@
-// One rank of a job whose ranks are separate processes: the kernel-UDP
-// fabric, where each rank program is an ordinary process (started by `inca
-// launch --fabric udp`, docs/fabrics.md) that reaches an inca-switch through
-// a UDP socket. The rank code is the same as on a World's fabrics.
+// One rank of a job whose ranks are separate processes (started by `inca
+// launch`, docs/fabrics.md) that reach an inca-switch: through a kernel UDP
+// socket on the `udp` fabric, through a DPDK memif port on the `memif`
+// fabric. The rank code is the same as on a World's fabrics.
 #pragma once
 
 #include <functional>
@@ -16,12 +16,13 @@ class Communicator;
 
 class ProcessWorld {
  public:
-  /// True when a launcher started this process as a rank (INCA_FABRIC=udp).
+  /// True when a launcher started this process as a rank (INCA_FABRIC=udp or memif).
   static bool launched();
   /// Joins the job the launcher described in the environment (INCA_RANK,
-  /// INCA_SIZE, INCA_SWITCH, INCA_PEERS, ...): opens this rank's socket.
-  /// invalid_argument naming the variable when one is missing or malformed,
-  /// io_error when the socket cannot be bound.
+  /// INCA_SIZE, INCA_SWITCH, INCA_PEERS, ...): opens this rank's socket or
+  /// memif port. invalid_argument naming the variable when one is missing or
+  /// malformed, io_error when the socket cannot be bound or the memif port
+  /// not started, not_supported for memif in a build without DPDK.
   static Result<std::unique_ptr<ProcessWorld>> from_env();
   ~ProcessWorld();
 
