@@ -26,6 +26,8 @@ struct BenchFlags {
   std::string format = "table";
   std::string payload = "auto";
   std::string fabric = "sim";
+  std::string switch_dtypes;     // empty: every dtype
+  std::string switch_ops;        // empty: every op
   std::uint32_t iterations = 0;  // 0: 1 on sim (deterministic), 5 on live
   double latency_ns = 500;
   CLI::Option* ranks_flag = nullptr;
@@ -44,6 +46,28 @@ std::vector<std::string> split_list(const std::string& text) {
 int fail(const std::string& message) {
   std::cerr << "inca bench: " << message << "\n";
   return 2;
+}
+
+// The caps every switch gets from --switch-dtypes / --switch-ops; "" when
+// they parse, else the name that does not.
+std::string parse_caps(const BenchFlags& f, SwitchCaps& caps) {
+  if (!f.switch_dtypes.empty()) {
+    caps.dtypes = 0;
+    for (const std::string& name : split_list(f.switch_dtypes)) {
+      auto d = parse_dtype(name);
+      if (!d) return "--switch-dtypes: unknown dtype '" + name + "'";
+      caps.dtypes |= 1u << static_cast<unsigned>(*d);
+    }
+  }
+  if (!f.switch_ops.empty()) {
+    caps.ops = 0;
+    for (const std::string& name : split_list(f.switch_ops)) {
+      auto op = parse_op(name);
+      if (!op) return "--switch-ops: unknown op '" + name + "'";
+      caps.ops |= 1u << static_cast<unsigned>(*op);
+    }
+  }
+  return "";
 }
 
 int run(BenchFlags& f) {
@@ -112,6 +136,7 @@ int run(BenchFlags& f) {
   else
     return fail("--format must be table, json or csv");
 
+  if (std::string bad = parse_caps(f, o.fabric.switch_caps); !bad.empty()) return fail(bad);
   if (Status s = apply_fault_flags(f.faults, o.fabric); !s.ok()) return fail(s.message());
   auto report = run_bench(o);
   if (!report.ok()) return fail(report.status().to_string());
@@ -168,6 +193,11 @@ Action add_bench_command(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--window", o.fabric.window, "Slots in flight per host (the tree's slots)")
       ->capture_default_str();
+  cmd->add_option("--switch-dtypes", flags->switch_dtypes,
+                  "Comma-separated dtypes every switch aggregates (default: all); other pairs "
+                  "fall back to host algorithms");
+  cmd->add_option("--switch-ops", flags->switch_ops,
+                  "Comma-separated ops every switch aggregates (default: all)");
   cmd->add_option("--host-reduce-gbps", o.fabric.host_reduce_gbps,
                   "Host reduction speed in the model (0: free)")
       ->capture_default_str();
