@@ -48,24 +48,17 @@ int fail(const std::string& message) {
   return 2;
 }
 
-// The caps every switch gets from --switch-dtypes / --switch-ops; "" when
-// they parse, else the name that does not.
-std::string parse_caps(const BenchFlags& f, SwitchCaps& caps) {
-  if (!f.switch_dtypes.empty()) {
-    caps.dtypes = 0;
-    for (const std::string& name : split_list(f.switch_dtypes)) {
-      auto d = parse_dtype(name);
-      if (!d) return "--switch-dtypes: unknown dtype '" + name + "'";
-      caps.dtypes |= 1u << static_cast<unsigned>(*d);
-    }
-  }
-  if (!f.switch_ops.empty()) {
-    caps.ops = 0;
-    for (const std::string& name : split_list(f.switch_ops)) {
-      auto op = parse_op(name);
-      if (!op) return "--switch-ops: unknown op '" + name + "'";
-      caps.ops |= 1u << static_cast<unsigned>(*op);
-    }
+// Sets `mask` to the bits of the names in `list` (left alone when empty);
+// "" when every name parses, else what does not.
+template <typename T>
+std::string parse_set(const std::string& list, std::optional<T> (*parse)(std::string_view),
+                      const char* flag, std::uint32_t& mask) {
+  if (list.empty()) return "";
+  mask = 0;
+  for (const std::string& name : split_list(list)) {
+    auto value = parse(name);
+    if (!value) return std::string(flag) + ": unknown name '" + name + "'";
+    mask |= 1u << static_cast<unsigned>(*value);
   }
   return "";
 }
@@ -136,7 +129,11 @@ int run(BenchFlags& f) {
   else
     return fail("--format must be table, json or csv");
 
-  if (std::string bad = parse_caps(f, o.fabric.switch_caps); !bad.empty()) return fail(bad);
+  SwitchCaps& caps = o.fabric.switch_caps;
+  for (const std::string& bad :
+       {parse_set<Dtype>(f.switch_dtypes, parse_dtype, "--switch-dtypes", caps.dtypes),
+        parse_set<ReduceOp>(f.switch_ops, parse_op, "--switch-ops", caps.ops)})
+    if (!bad.empty()) return fail(bad);
   if (Status s = apply_fault_flags(f.faults, o.fabric); !s.ok()) return fail(s.message());
   auto report = run_bench(o);
   if (!report.ok()) return fail(report.status().to_string());
