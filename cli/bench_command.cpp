@@ -29,6 +29,8 @@ struct BenchFlags {
   std::string format = "table";
   std::string payload = "auto";
   std::string fabric = "sim";
+  std::string switch_dtypes;     // empty: every dtype
+  std::string switch_ops;        // empty: every op
   std::uint32_t iterations = 0;  // 0: 1 on sim (deterministic), 5 on live
   double latency_ns = 500;
   CLI::Option* ranks_flag = nullptr;
@@ -48,6 +50,21 @@ std::vector<std::string> split_list(const std::string& text) {
 int fail(const std::string& message) {
   std::cerr << "inca bench: " << message << "\n";
   return 2;
+}
+
+// Sets `mask` to the bits of the names in `list` (left alone when empty);
+// "" when every name parses, else what does not.
+template <typename T>
+std::string parse_set(const std::string& list, std::optional<T> (*parse)(std::string_view),
+                      const char* flag, std::uint32_t& mask) {
+  if (list.empty()) return "";
+  mask = 0;
+  for (const std::string& name : split_list(list)) {
+    auto value = parse(name);
+    if (!value) return std::string(flag) + ": unknown name '" + name + "'";
+    mask |= 1u << static_cast<unsigned>(*value);
+  }
+  return "";
 }
 
 int run(BenchFlags& f) {
@@ -124,6 +141,11 @@ int run(BenchFlags& f) {
   else
     return fail("--format must be table, json or csv");
 
+  SwitchCaps& caps = o.fabric.switch_caps;
+  for (const std::string& bad :
+       {parse_set<Dtype>(f.switch_dtypes, parse_dtype, "--switch-dtypes", caps.dtypes),
+        parse_set<ReduceOp>(f.switch_ops, parse_op, "--switch-ops", caps.ops)})
+    if (!bad.empty()) return fail(bad);
   if (Status s = apply_fault_flags(f.faults, o.fabric); !s.ok()) return fail(s.message());
   auto report = run_bench(o);
   if (!report.ok()) return fail(report.status().to_string());
@@ -188,6 +210,11 @@ Action add_bench_command(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--window", o.fabric.window, "Slots in flight per host (the tree's slots)")
       ->capture_default_str();
+  cmd->add_option("--switch-dtypes", flags->switch_dtypes,
+                  "Comma-separated dtypes every switch aggregates (default: all); other pairs "
+                  "fall back to host algorithms");
+  cmd->add_option("--switch-ops", flags->switch_ops,
+                  "Comma-separated ops every switch aggregates (default: all)");
   cmd->add_option("--host-reduce-gbps", o.fabric.host_reduce_gbps,
                   "Host reduction speed in the model (0: free)")
       ->capture_default_str();

@@ -126,6 +126,25 @@ TEST(BenchSweep, RejectsAlgorithmsThatDoNotImplementTheCollective) {
   EXPECT_EQ(allreduce.status().code(), StatusCode::invalid_argument);
 }
 
+// Switches without f64: the pinned in-network row fails without sending a
+// byte, and auto's rows fall back, exact, and say why.
+TEST(BenchSweep, SwitchCapsShowInTheRows) {
+  BenchOptions o = small_sweep(Collective::allreduce, {"innet", "auto"});
+  o.dtype = Dtype::f64;
+  o.fabric.switch_caps = SwitchCaps{}.without(Dtype::f64);
+  auto report = run_bench(o);
+  ASSERT_TRUE(report.ok()) << report.status().to_string();
+  for (const BenchRow& r : report->rows) {
+    if (r.algorithm == "innet") {
+      EXPECT_NE(r.check.find("not_supported"), std::string::npos) << r.check;
+      EXPECT_EQ(r.nic_tx_bytes, 0u);
+    } else {
+      EXPECT_EQ(r.check, "exact");
+      EXPECT_NE(r.note.find("do not aggregate f64 sum"), std::string::npos) << r.note;
+    }
+  }
+}
+
 TEST(BenchSweep, AllreduceTakesEveryRegisteredAlgorithm) {
   auto report = run_bench(small_sweep(
       Collective::allreduce, {"ring", "recursive_doubling", "rabenseifner", "binomial_tree"}));

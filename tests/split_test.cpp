@@ -228,6 +228,26 @@ TEST(Split, ShortSlotsGiveNoResourceAndComeBackWhenGroupsAreDestroyed) {
   }
 }
 
+// A failed collective in a sub-communicator counts in the world's stats
+// once the sub-communicator is gone.
+TEST(Split, SubCommunicatorFailuresCountInTheWorldStats) {
+  auto world = make_world(4, TopologyKind::star);
+  ASSERT_TRUE(world);
+  const WorldStats before = world->stats();
+  run_checked(*world, [&](Communicator& comm, Errors& errors) {
+    const int r = comm.rank();
+    auto sub = comm.split(0, 0);
+    if (!sub.ok() || !*sub) return errors.add(r, "split: " + sub.status().to_string());
+    std::vector<std::int32_t> x(12, 1);
+    // Rank 0 disagrees on the count: every rank fails with `mismatch`.
+    Status s = (*sub)->allreduce(x.data(), x.data(), r == 0 ? 11 : 12, Dtype::i32, ReduceOp::sum,
+                                 {.algorithm = "ring"});
+    if (s.code() != StatusCode::mismatch) errors.add(r, "expected mismatch: " + s.to_string());
+  });
+  const WorldStats after = world->stats();
+  EXPECT_EQ(after.collectives_failed - before.collectives_failed, 1u);
+}
+
 TEST(Split, ARankHoldsAtMostThreeSubCommunicators) {
   auto world = make_world(4, TopologyKind::star);
   ASSERT_TRUE(world);

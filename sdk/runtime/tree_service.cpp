@@ -25,8 +25,15 @@ TreeService::TreeService(const topology::Topology& topology, manager::Aggregatio
       first_attempts_(ranks, 0) {}
 
 TreeService::~TreeService() {
-  std::lock_guard lock(mutex_);
-  drop_tree();
+  {
+    std::lock_guard lock(mutex_);
+    drop_tree();
+  }
+  // A sub-communicator's recoveries count in the world's stats.
+  if (root_ != this) {
+    std::lock_guard lock(root_->mutex_);
+    add_stats(root_->counts_);
+  }
 }
 
 std::shared_ptr<TreeService> TreeService::group(std::uint64_t split, std::int32_t color,

@@ -106,7 +106,8 @@ class TreeService {
   /// rank touches its counter.
   std::uint64_t& attempts(std::uint32_t rank) { return attempts_[rank]; }
 
-  /// collectives_failed, trees_reformed, reruns, fallbacks, agreements_incomplete.
+  /// collectives_failed, trees_reformed, reruns, fallbacks, agreements_incomplete;
+  /// the world's service includes those of destroyed sub-communicators.
   void add_stats(WorldStats& stats) const;
 
  private:

@@ -188,6 +188,7 @@ std::string World::describe() const {
     out += fmt::format("\ntree {}: root {}, {} switch levels, {} slots x {} B per switch",
                        tree->tree, impl_->topology.node(tree->root).name, tree->switch_levels,
                        tree->slots, tree->slot_payload_bytes);
+    if (tree->caps != SwitchCaps{}) out += "; aggregates " + tree->caps.describe();
   } else {
     out += "\nno aggregation tree: " + why.to_string();
   }
