@@ -260,9 +260,7 @@ TEST_F(InncaSwitchStar, PcapCaptureIsReadByTsharkAndTheLuaDissector) {
   EXPECT_EQ(rc, 0);
   EXPECT_FALSE(first.empty());
 
-  const std::string lua =
-      (std::filesystem::path(__FILE__).parent_path().parent_path() / "tools/wireshark/inca.lua")
-          .string();
+  const std::string lua = std::string(INCA_SOURCE_DIR) + "/tools/wireshark/inca.lua";
   if (!std::filesystem::exists(lua)) GTEST_SKIP() << "no dissector at " << lua;
   const auto [lrc, fields] =
       run_capture("tshark -X lua_script:" + lua + " -r " + pcap +
