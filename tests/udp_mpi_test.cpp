@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <cstdlib>
+#include <string>
 
 #include "support/star_switch.hpp"
 
@@ -33,6 +34,15 @@ std::string on_path(const std::string& name) {
 class UdpMpi : public StarSwitchTest {};
 
 TEST_F(UdpMpi, MpirunBootstrapRunsExactInnetAndRingAllreduce) {
+  // Under ASan, Open MPI's components are dlclose()d before exit, so what
+  // they keep until exit shows as leaks from "<unknown module>" that no
+  // suppression can name. The rank program's leak check is off for this test
+  // only (its children inherit this); the same inca code is leak-checked by
+  // the UDP fabric tests.
+  const char* asan = std::getenv("ASAN_OPTIONS");
+  ::setenv("ASAN_OPTIONS",
+           (std::string(asan ? asan : "") + (asan && *asan ? ":" : "") + "detect_leaks=0").c_str(),
+           1);
   const std::string mpirun = on_path("mpirun");
   const std::string example = sibling_binary("example_mpi_allreduce");
   if (mpirun.empty() || example.empty())
@@ -66,7 +76,9 @@ TEST_F(UdpMpi, MpirunBootstrapRunsExactInnetAndRingAllreduce) {
                            "--timeout-ms",
                            "3000"},
                           fmt::format("{}/mpirun{}.log", dir_.path(), run)));
-    const auto status = job.wait_exit(25s);
+    // A hang bound, not a speed check: under ASan on a busy machine MPI start-up
+    // and finalisation alone take tens of seconds.
+    const auto status = job.wait_exit(120s);
     ASSERT_TRUE(status.has_value()) << "mpirun hung:\n" << job.log();
     EXPECT_TRUE(WIFEXITED(*status) && WEXITSTATUS(*status) == 0) << job.log();
     for (int r = 0; r < 4; ++r) {
