@@ -70,7 +70,7 @@ struct EndpointCounters {
   std::uint64_t contributions_sent = 0;
   std::uint64_t results_received = 0;
   std::uint64_t duplicate_results = 0;
-  std::uint64_t retransmissions = 0;  ///< in-network chunks sent again
+  std::uint64_t retransmissions = 0;    ///< in-network chunks sent again
   std::uint64_t window_full_waits = 0;  ///< chunks that had to wait for a free slot
   std::uint64_t p2p_fragments_sent = 0;
   std::uint64_t p2p_fragments_received = 0;

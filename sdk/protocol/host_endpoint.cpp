@@ -48,10 +48,9 @@ HostEndpoint::HostEndpoint(EndpointConfig config)
                                                         : config_.retransmit_timeout,
                  config_.min_retransmit_timeout, config_.retransmit_timeout,
                  config_.adaptive_timeout) {
-  p2p_ = std::make_unique<P2pChannel>(config_, ops_, counters_,
-                                      [this](wire::Packet&& p, Outbox& out) {
-                                        transmit(std::move(p), out);
-                                      });
+  p2p_ = std::make_unique<P2pChannel>(
+      config_, ops_, counters_,
+      [this](wire::Packet&& p, Outbox& out) { transmit(std::move(p), out); });
 }
 HostEndpoint::~HostEndpoint() = default;
 
@@ -254,11 +253,13 @@ void HostEndpoint::on_error(const wire::Packet& p) {
     return;
   }
   ++counters_.errors_received;
-  const bool known = h.sequence > 0 && h.sequence <= static_cast<std::uint32_t>(StatusCode::internal);
-  fail_innet(op, make_error(known ? static_cast<StatusCode>(h.sequence) : StatusCode::mismatch,
-                            fmt::format("rank {}: the in-network all-reduce on tree {} was refused: "
-                                        "{}",
-                                        config_.rank, h.tree, error->message)));
+  const bool known =
+      h.sequence > 0 && h.sequence <= static_cast<std::uint32_t>(StatusCode::internal);
+  fail_innet(op,
+             make_error(known ? static_cast<StatusCode>(h.sequence) : StatusCode::mismatch,
+                        fmt::format("rank {}: the in-network all-reduce on tree {} was refused: "
+                                    "{}",
+                                    config_.rank, h.tree, error->message)));
 }
 
 // ------------------------------------------------------------------ p2p ----
@@ -353,8 +354,8 @@ void HostEndpoint::on_timer(Time now, Outbox& out) {
                                 fmt::format("rank {}: chunk {} of the in-network all-reduce on "
                                             "tree {} got no result after {} retransmissions in "
                                             "{:.1f} us",
-                                            config_.rank, t.chunk, op.spec.tree,
-                                            f->retries, to_micros(waited))));
+                                            config_.rank, t.chunk, op.spec.tree, f->retries,
+                                            to_micros(waited))));
       continue;
     }
     ++f->retries;

@@ -188,9 +188,8 @@ Status Communicator::wait_op(std::uint64_t id, const char* what) {
   if (!done) {
     ep.abort_all(make_error(StatusCode::timeout, "aborted: no progress possible"));
     ep.release(id);
-    return make_error(StatusCode::timeout,
-                      fmt::format("rank {}: {} cannot complete: {}", rank_, what,
-                                  driver_.stall_reason()));
+    return make_error(StatusCode::timeout, fmt::format("rank {}: {} cannot complete: {}", rank_,
+                                                       what, driver_.stall_reason()));
   }
   Status s = ep.status(id);
   ep.release(id);

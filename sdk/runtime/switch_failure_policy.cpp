@@ -15,8 +15,8 @@ std::string_view to_string(SwitchFailurePolicy policy) {
 }
 
 std::optional<SwitchFailurePolicy> parse_switch_failure_policy(std::string_view name) {
-  for (auto p : {SwitchFailurePolicy::reform, SwitchFailurePolicy::fallback,
-                 SwitchFailurePolicy::error})
+  for (auto p :
+       {SwitchFailurePolicy::reform, SwitchFailurePolicy::fallback, SwitchFailurePolicy::error})
     if (to_string(p) == name) return p;
   return std::nullopt;
 }

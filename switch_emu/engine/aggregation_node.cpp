@@ -37,8 +37,7 @@ std::string describe(const wire::Header& h) {
 std::uint64_t classified_packets(const EngineCounters& c) {
   return c.contributions + c.duplicates + c.refused + c.slot_full + c.stale + c.results_in +
          c.results_repeated + c.errors_in + c.drop_unknown_tree + c.drop_bad_key +
-         c.drop_bad_child + c.drop_mismatch + c.drop_oversize + c.drop_bad_type +
-         c.drop_malformed;
+         c.drop_bad_child + c.drop_mismatch + c.drop_oversize + c.drop_bad_type + c.drop_malformed;
 }
 
 // One of the two shadow sets of a slot (SwitchML): the set keeps its completed
@@ -225,7 +224,8 @@ void fail_chunk(const wire::TreeInstall& cfg, SlotSet& set, std::uint16_t slot, 
     ++counters.errors_sent;
   }
   if (up && cfg.parent_port != wire::kNoPort) {
-    out.push_back({cfg.parent_port, make_error_packet(cfg, set, slot, shadow, cfg.index_at_parent)});
+    out.push_back(
+        {cfg.parent_port, make_error_packet(cfg, set, slot, shadow, cfg.index_at_parent)});
     ++counters.errors_sent;
   }
 }
@@ -302,8 +302,7 @@ void AggregationNode::on_contribution(Tree& t, std::uint16_t in_port, const wire
     return;
   }
   if (h.dtype != set.chunk.dtype || h.op != set.chunk.op || h.count != set.chunk.count ||
-      h.flags != set.chunk.flags || !same_attempt(h, set.chunk) ||
-      set.timing_only != !p.payload) {
+      h.flags != set.chunk.flags || !same_attempt(h, set.chunk) || set.timing_only != !p.payload) {
     // Ranks called the collective with different arguments, or are in
     // different collectives: no result can be exact, so every member hears it.
     ++counters_.drop_mismatch;

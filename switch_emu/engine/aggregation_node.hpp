@@ -40,8 +40,8 @@ struct EngineCounters {
   std::uint64_t stale = 0;               ///< contribution/result/error for an older chunk
   std::uint64_t results_in = 0;          ///< results from the parent that completed a chunk
   std::uint64_t results_repeated = 0;    ///< results from the parent for a completed chunk
-  std::uint64_t refused = 0;     ///< contributions to a chunk that failed (answered with its error)
-  std::uint64_t errors_in = 0;   ///< error packets from the parent or a child, passed on
+  std::uint64_t refused = 0;    ///< contributions to a chunk that failed (answered with its error)
+  std::uint64_t errors_in = 0;  ///< error packets from the parent or a child, passed on
   std::uint64_t errors_sent = 0;  ///< error packets emitted
   std::uint64_t drop_unknown_tree = 0;
   std::uint64_t drop_bad_key = 0;

@@ -36,9 +36,9 @@ Status check_faults(const LinkFaults& f, const std::string& where) {
       {"drop", f.drop}, {"duplicate", f.duplicate}, {"reorder", f.reorder}, {"corrupt", f.corrupt}};
   for (const auto& [name, p] : probabilities)
     if (!(p >= 0.0 && p <= 1.0))
-      return make_error(StatusCode::invalid_argument,
-                        fmt::format("fault plan: {} probability {} of {} is outside [0, 1]", name,
-                                    p, where));
+      return make_error(
+          StatusCode::invalid_argument,
+          fmt::format("fault plan: {} probability {} of {} is outside [0, 1]", name, p, where));
   if (f.reorder_delay < 0)
     return make_error(StatusCode::invalid_argument,
                       fmt::format("fault plan: negative reorder delay of {}", where));
@@ -100,7 +100,9 @@ Result<std::unique_ptr<FaultModel>> FaultModel::create(const topology::Topology&
     for (std::uint16_t p = 0; p < nodes[id].ports.size(); ++p) {
       LinkState& l = m->link(id, p);
       const std::uint32_t peer = nodes[id].ports[p].peer_node;
-      l.faults = node_rule[id] ? *node_rule[id] : node_rule[peer] ? *node_rule[peer] : plan.every_link;
+      l.faults = node_rule[id]     ? *node_rule[id]
+                 : node_rule[peer] ? *node_rule[peer]
+                                   : plan.every_link;
       l.rng.seed(mix(plan.seed ^ mix(m->first_port_[id] + p)));
     }
   }
@@ -132,7 +134,8 @@ Result<std::unique_ptr<FaultModel>> FaultModel::create(const topology::Topology&
     m->node_down_[*id].push_back({o.down_at, o.up_at});
   }
   for (auto& v : m->node_down_)
-    std::sort(v.begin(), v.end(), [](const Interval& a, const Interval& b) { return a.from < b.from; });
+    std::sort(v.begin(), v.end(),
+              [](const Interval& a, const Interval& b) { return a.from < b.from; });
   return m;
 }
 
@@ -222,8 +225,7 @@ FaultModel::Fate FaultModel::on_send(std::uint32_t node, std::uint16_t port, Tim
   return fate;
 }
 
-bool FaultModel::on_arrival(std::uint32_t node, std::uint16_t port, std::uint32_t peer,
-                            Time now) {
+bool FaultModel::on_arrival(std::uint32_t node, std::uint16_t port, std::uint32_t peer, Time now) {
   if (!link(node, port).outages.empty() && !link_up(node, port, now)) {
     ++counters_.link_down_drops;
     return false;

@@ -28,9 +28,9 @@ class FaultModel {
 
   /// What happens to one packet put on a link.
   struct Fate {
-    bool lost = false;      ///< never arrives: dropped, or corrupted and caught by the CRC
-    Time extra_delay = 0;   ///< > 0: held back this long past its FIFO arrival
-    bool duplicate = false; ///< a copy arrives as well ...
+    bool lost = false;         ///< never arrives: dropped, or corrupted and caught by the CRC
+    Time extra_delay = 0;      ///< > 0: held back this long past its FIFO arrival
+    bool duplicate = false;    ///< a copy arrives as well ...
     Time duplicate_delay = 0;  ///< ... this long after the original's FIFO arrival
   };
   /// Decides the fate of `packet` leaving `node` by `port` at `now`. An
@@ -80,9 +80,9 @@ class FaultModel {
   /// True when the receiver's decode catches the flipped bits.
   bool corrupt(wire::Packet& packet, std::mt19937_64& rng);
 
-  std::vector<std::size_t> first_port_;            // node -> index of its port 0 in links_
-  std::vector<LinkState> links_;                   // one per link direction
-  std::vector<std::vector<Interval>> node_down_;   // switch outages by node
+  std::vector<std::size_t> first_port_;           // node -> index of its port 0 in links_
+  std::vector<LinkState> links_;                  // one per link direction
+  std::vector<std::vector<Interval>> node_down_;  // switch outages by node
   std::vector<wire::Packet> held_;
   std::vector<std::uint32_t> free_held_;
   FaultCounters counters_;

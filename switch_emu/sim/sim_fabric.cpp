@@ -4,8 +4,8 @@
 
 #include <cmath>
 
-#include <boost/circular_buffer.hpp>
 #include <fmt/format.h>
+#include <boost/circular_buffer.hpp>
 
 #include "host_config.hpp"
 #include "link_pacer.hpp"

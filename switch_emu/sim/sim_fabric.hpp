@@ -72,7 +72,8 @@ class SimFabric final : public fabric::Fabric {
     std::uint16_t kind;
     std::uint16_t port;
     std::uint32_t node;
-    std::uint32_t arg;  // rank (timer, wake); held packet id; arrivals name the sending node and port
+    std::uint32_t
+        arg;  // rank (timer, wake); held packet id; arrivals name the sending node and port
   };
   // kHeld: a packet the fault model took off its link's FIFO (reordered or
   // duplicated) arrives on its own.
@@ -101,9 +102,9 @@ class SimFabric final : public fabric::Fabric {
   EventHeap<Event> events_queue_;
   std::vector<NodeState> nodes_;
   std::vector<std::unique_ptr<RankDriver>> ranks_;
-  std::vector<engine::Emit> emits_;  // scratch
-  protocol::Outbox outbox_;          // scratch
-  std::unique_ptr<FaultModel> faults_;  // null without faults: no cost
+  std::vector<engine::Emit> emits_;         // scratch
+  protocol::Outbox outbox_;                 // scratch
+  std::unique_ptr<FaultModel> faults_;      // null without faults: no cost
   std::vector<std::uint32_t> deaths_seen_;  // per node: deaths its engine has lived through
 };
 

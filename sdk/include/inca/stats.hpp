@@ -52,10 +52,10 @@ struct WorldStats {
   std::uint64_t fault_switch_state_losses = 0;
 
   // Recovery (docs/reliability.md), counted once per collective, not per rank.
-  std::uint64_t collectives_failed = 0;  ///< attempts that failed on some rank
-  std::uint64_t trees_reformed = 0;      ///< new trees built around failures
-  std::uint64_t reruns = 0;              ///< failed collectives run again (all ranks agreed)
-  std::uint64_t fallbacks = 0;           ///< ... of which with a host algorithm
+  std::uint64_t collectives_failed = 0;     ///< attempts that failed on some rank
+  std::uint64_t trees_reformed = 0;         ///< new trees built around failures
+  std::uint64_t reruns = 0;                 ///< failed collectives run again (all ranks agreed)
+  std::uint64_t fallbacks = 0;              ///< ... of which with a host algorithm
   std::uint64_t agreements_incomplete = 0;  ///< not every rank reported in time: no re-run
 };
 
