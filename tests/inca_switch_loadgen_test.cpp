@@ -11,6 +11,19 @@
 namespace inca::test {
 namespace {
 
+// Two memif links, as the switch's server ports and the load generator's
+// client ports on the same sockets (named by `prefix` in `dir`).
+std::pair<std::vector<std::string>, std::vector<std::string>> memif_port_pairs(
+    const std::string& dir, const std::string& prefix) {
+  std::vector<std::string> server, client;
+  for (int i = 0; i < 2; ++i) {
+    const std::string sock = fmt::format("{}/{}{}.sock", dir, prefix, i);
+    server.push_back(fmt::format("net_memif{},role=server,socket={},socket-abstract=no", i, sock));
+    client.push_back(fmt::format("net_memif{},role=client,socket={},socket-abstract=no", i, sock));
+  }
+  return {server, client};
+}
+
 using namespace std::chrono_literals;
 
 TEST(InncaSwitchLoadgen, ForwardsAndAggregatesOverMemif) {
@@ -19,12 +32,7 @@ TEST(InncaSwitchLoadgen, ForwardsAndAggregatesOverMemif) {
   if (switch_bin.empty() || loadgen_bin.empty())
     GTEST_SKIP() << "inca-switch / inca-loadgen were not built (libdpdk not found)";
   TempDir dir;
-  std::vector<std::string> server, client;
-  for (int i = 0; i < 2; ++i) {
-    const std::string sock = fmt::format("{}/m{}.sock", dir.path(), i);
-    server.push_back(fmt::format("net_memif{},role=server,socket={},socket-abstract=no", i, sock));
-    client.push_back(fmt::format("net_memif{},role=client,socket={},socket-abstract=no", i, sock));
-  }
+  const auto [server, client] = memif_port_pairs(dir.path(), "m");
   SwitchProcess sw;
   std::string error;
   ASSERT_TRUE(sw.start(switch_bin, "lgsw", server, {}, dir.path(), error)) << error;
@@ -73,12 +81,7 @@ TEST(InncaSwitchLoadgen, RateLimitedPortsMakeFramesWait) {
   if (switch_bin.empty() || loadgen_bin.empty())
     GTEST_SKIP() << "inca-switch / inca-loadgen were not built (libdpdk not found)";
   TempDir dir;
-  std::vector<std::string> server, client;
-  for (int i = 0; i < 2; ++i) {
-    const std::string sock = fmt::format("{}/r{}.sock", dir.path(), i);
-    server.push_back(fmt::format("net_memif{},role=server,socket={},socket-abstract=no", i, sock));
-    client.push_back(fmt::format("net_memif{},role=client,socket={},socket-abstract=no", i, sock));
-  }
+  const auto [server, client] = memif_port_pairs(dir.path(), "r");
   // 10 Mb/s ports, flooded by an open-loop sender: frames queue behind the
   // token bucket.
   SwitchProcess sw;
