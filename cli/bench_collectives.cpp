@@ -58,28 +58,67 @@ void reset_collective_data(Collective c, CollectiveData& d) {
   if (c == Collective::broadcast && !d.recv.empty()) d.recv[kBenchRoot] = d.send[kBenchRoot];
 }
 
-Status call_collective(Collective c, Communicator& comm, const CollectiveSize& s, Dtype dtype,
-                       ReduceOp op, const CollectiveOptions& options, CollectiveData& d) {
+namespace {
+
+// The six collectives' calls in one form, blocking (R = Status) or not
+// (R = Result<Request>): their parameters are the same.
+template <typename R>
+struct CollectiveCalls {
+  R (Communicator::*allreduce)
+  (const void*, void*, std::size_t, Dtype, ReduceOp, const AllreduceOptions&);
+  R (Communicator::*reduce)
+  (const void*, void*, std::size_t, Dtype, ReduceOp, int, const CollectiveOptions&);
+  R (Communicator::*broadcast)(void*, std::size_t, Dtype, int, const CollectiveOptions&);
+  R (Communicator::*barrier)(const CollectiveOptions&);
+  R (Communicator::*reduce_scatter)
+  (const void*, void*, std::size_t, Dtype, ReduceOp, const CollectiveOptions&);
+  R (Communicator::*allgather)(const void*, void*, std::size_t, Dtype, const CollectiveOptions&);
+};
+
+constexpr CollectiveCalls<Status> kBlocking{
+    &Communicator::allreduce, &Communicator::reduce,         &Communicator::broadcast,
+    &Communicator::barrier,   &Communicator::reduce_scatter, &Communicator::allgather};
+constexpr CollectiveCalls<Result<Request>> kNonblocking{
+    &Communicator::iallreduce, &Communicator::ireduce,         &Communicator::ibroadcast,
+    &Communicator::ibarrier,   &Communicator::ireduce_scatter, &Communicator::iallgather};
+
+template <typename R>
+R invoke(const CollectiveCalls<R>& calls, Collective c, Communicator& comm, const CollectiveSize& s,
+         Dtype dtype, ReduceOp op, const CollectiveOptions& options, CollectiveData& d) {
   const auto r = static_cast<std::size_t>(comm.rank());
   const bool data = !d.send.empty();
   const void* send = data ? d.send[r].data() : nullptr;
   void* recv = data ? d.recv[r].data() : nullptr;
   switch (c) {
     case Collective::allreduce:
-      return comm.allreduce(send, recv, s.count, dtype, op,
-                            {.algorithm = options.algorithm, .reproducible = options.reproducible});
+      return (comm.*calls.allreduce)(
+          send, recv, s.count, dtype, op,
+          {.algorithm = options.algorithm, .reproducible = options.reproducible});
     case Collective::reduce:
-      return comm.reduce(send, recv, s.count, dtype, op, kBenchRoot, options);
+      return (comm.*calls.reduce)(send, recv, s.count, dtype, op, kBenchRoot, options);
     case Collective::broadcast:
-      return comm.broadcast(recv, s.count, dtype, kBenchRoot, options);
+      return (comm.*calls.broadcast)(recv, s.count, dtype, kBenchRoot, options);
     case Collective::barrier:
-      return comm.barrier(options);
+      return (comm.*calls.barrier)(options);
     case Collective::reduce_scatter:
-      return comm.reduce_scatter(send, recv, s.count, dtype, op, options);
+      return (comm.*calls.reduce_scatter)(send, recv, s.count, dtype, op, options);
     case Collective::allgather:
-      return comm.allgather(send, recv, s.count, dtype, options);
+      return (comm.*calls.allgather)(send, recv, s.count, dtype, options);
   }
   return make_error(StatusCode::invalid_argument, "unknown collective");
+}
+
+}  // namespace
+
+Status call_collective(Collective c, Communicator& comm, const CollectiveSize& s, Dtype dtype,
+                       ReduceOp op, const CollectiveOptions& options, CollectiveData& d) {
+  return invoke(kBlocking, c, comm, s, dtype, op, options, d);
+}
+
+Result<Request> start_collective(Collective c, Communicator& comm, const CollectiveSize& s,
+                                 Dtype dtype, ReduceOp op, const CollectiveOptions& options,
+                                 CollectiveData& d) {
+  return invoke(kNonblocking, c, comm, s, dtype, op, options, d);
 }
 
 std::string check_collective(Collective c, std::uint32_t rank, const CollectiveSize& s,

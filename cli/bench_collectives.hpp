@@ -52,6 +52,11 @@ Status call_collective(Collective collective, Communicator& comm, const Collecti
                        Dtype dtype, ReduceOp op, const CollectiveOptions& options,
                        CollectiveData& data);
 
+/// Starts the same collective with its non-blocking call.
+Result<Request> start_collective(Collective collective, Communicator& comm,
+                                 const CollectiveSize& size, Dtype dtype, ReduceOp op,
+                                 const CollectiveOptions& options, CollectiveData& data);
+
 /// "" when rank `rank`'s result matches the reference (ranks other than the
 /// root are not checked for reduce), else what differs.
 std::string check_collective(Collective collective, std::uint32_t rank, const CollectiveSize& size,

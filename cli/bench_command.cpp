@@ -228,6 +228,15 @@ Action add_bench_command(CLI::App& app) {
   cmd->add_flag("--quantized", o.quantized,
                 "Add innet_quantized rows (integer-only switches, SwitchML block floating point) "
                 "with their error against the exact f64 sum");
+  cmd->add_flag("--nonblocking", o.nonblocking,
+                "Start each collective with its non-blocking call (iallreduce, ...) and complete "
+                "it with wait");
+  cmd->add_option("--outstanding", o.outstanding,
+                  "Non-blocking collectives started at once per run, each on its own buffers "
+                  "(implies --nonblocking): algbw counts all of them, model_us is theirs one "
+                  "after the other")
+      ->check(CLI::Range(1, 64))
+      ->capture_default_str();
   cmd->add_flag("--reproducible", o.reproducible,
                 "Switches fold children in a fixed order: bit-identical results whatever the "
                 "arrival order");

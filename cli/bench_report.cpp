@@ -64,6 +64,12 @@ std::string table(const BenchReport& report, const BenchOptions& o) {
       "# {}; nic_tx_bytes = wire bytes rank 0's NIC sent (framing included); x_{} = algbw / {} "
       "algbw\n",
       busbw_rule(o.collective), host, host);
+  if (o.nonblocking || o.outstanding > 1)
+    out += fmt::format(
+        "# non-blocking: {} collective(s) started at once per run on their own buffers, then "
+        "wait_all; time from the first start to the last completion, algbw counts all {}, "
+        "model_us = {} x one\n",
+        o.outstanding, o.outstanding, o.outstanding);
   out += fmt::format(
       "{:>12} {:>11} {:>5} {:>4} {:>18} {:>5} {:>11} {:>10} {:>10} {:>13} {:>11} "
       "{:>{}}  {}\n",

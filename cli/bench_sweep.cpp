@@ -62,11 +62,31 @@ struct Measured {
   WorldStats stats;
 };
 
+// Blocking: one collective on sets[0]. Non-blocking: one started on each
+// set, then all waited for.
+Status run_collectives(Communicator& comm, const BenchOptions& o, const CollectiveSize& size,
+                       const CollectiveOptions& options, std::vector<CollectiveData>& sets) {
+  if (!o.nonblocking && o.outstanding <= 1)
+    return call_collective(o.collective, comm, size, o.dtype, o.op, options, sets[0]);
+  std::vector<Request> requests;
+  Status first;
+  for (CollectiveData& set : sets) {
+    auto r = start_collective(o.collective, comm, size, o.dtype, o.op, options, set);
+    if (!r.ok()) {
+      first = r.status();
+      break;
+    }
+    requests.push_back(*r);
+  }
+  Status waited = comm.wait_all(requests);
+  return first.ok() ? waited : first;
+}
+
 Measured measure_once(World& world, const BenchOptions& o, const std::string& algorithm,
-                      const CollectiveSize& size, CollectiveData& data) {
+                      const CollectiveSize& size, std::vector<CollectiveData>& sets) {
   const std::uint32_t ranks = world.size();
   const Collective c = o.collective;
-  reset_collective_data(c, data);
+  for (CollectiveData& set : sets) reset_collective_data(c, set);
   std::vector<Time> start(ranks, kNever), finish(ranks, 0);
   std::vector<std::string> errors(ranks);
   Measured m;
@@ -75,13 +95,14 @@ Measured measure_once(World& world, const BenchOptions& o, const std::string& al
   Status run = world.run([&](Communicator& comm) {
     const auto r = static_cast<std::size_t>(comm.rank());
     start[r] = comm.now();
-    Status s = call_collective(c, comm, size, o.dtype, o.op,
-                               {.algorithm = algorithm, .reproducible = o.reproducible}, data);
+    Status s = run_collectives(comm, o, size,
+                               {.algorithm = algorithm, .reproducible = o.reproducible}, sets);
     finish[r] = comm.now();
     if (!s.ok())
       errors[r] = s.to_string();
     else if (algorithm != kQuantizedAlgorithm)
-      errors[r] = check_collective(c, comm.rank(), size, data);
+      for (std::size_t k = 0; k < sets.size() && errors[r].empty(); ++k)
+        errors[r] = check_collective(c, comm.rank(), size, sets[k]);
     if (r == 0) {
       m.algorithm = comm.last_algorithm();
       m.note = comm.last_note();
@@ -98,7 +119,7 @@ Measured measure_once(World& world, const BenchOptions& o, const std::string& al
   m.stats = world.stats() - stats_before;
   // A barrier has no data to compare; what it promises is that no rank
   // leaves before the last one entered.
-  m.check = !data.send.empty() || c == Collective::barrier ? "exact" : "timing";
+  m.check = !sets[0].send.empty() || c == Collective::barrier ? "exact" : "timing";
   if (c == Collective::barrier && first_finish < last_start)
     m.check = "a rank left the barrier before every rank entered it";
   if (!run.ok()) m.check = run.to_string();
@@ -112,10 +133,10 @@ Measured measure_once(World& world, const BenchOptions& o, const std::string& al
 
 // The median of o.iterations runs, or the first run that failed.
 Measured measure(World& world, const BenchOptions& o, const std::string& algorithm,
-                 const CollectiveSize& size, CollectiveData& data) {
+                 const CollectiveSize& size, std::vector<CollectiveData>& sets) {
   std::vector<Measured> runs;
   for (std::uint32_t i = 0; i < std::max<std::uint32_t>(1, o.iterations); ++i) {
-    runs.push_back(measure_once(world, o, algorithm, size, data));
+    runs.push_back(measure_once(world, o, algorithm, size, sets));
     if (!check_passed(runs.back().check)) return runs.back();
   }
   std::sort(runs.begin(), runs.end(),
@@ -161,6 +182,10 @@ Result<BenchReport> run_bench(const BenchOptions& o) {
   if (!(o.step_factor > 1.0))
     return make_error(StatusCode::invalid_argument, "step factor must be greater than 1");
   for (const std::string& a : o.algorithms) INCA_RETURN_IF_ERROR(check_collective_algorithm(c, a));
+  if (o.outstanding < 1 || o.outstanding > 64)
+    return make_error(StatusCode::invalid_argument,
+                      fmt::format("outstanding collectives {} outside 1..64", o.outstanding));
+  const std::size_t sets = o.outstanding;
   const auto wall_start = std::chrono::steady_clock::now();
   const std::size_t esize = dtype_size(o.dtype);
 
@@ -187,7 +212,7 @@ Result<BenchReport> run_bench(const BenchOptions& o) {
     const bool with_data =
         o.payload == PayloadMode::on ||
         (o.payload == PayloadMode::automatic &&
-         (sized.send_bytes + sized.recv_bytes) * o.fabric.ranks <= o.data_budget_bytes);
+         (sized.send_bytes + sized.recv_bytes) * o.fabric.ranks * sets <= o.data_budget_bytes);
     auto world = world_for(with_data);
     if (!world.ok()) return world.status();
     if (report.fabric.empty()) {
@@ -200,19 +225,20 @@ Result<BenchReport> run_bench(const BenchOptions& o) {
                         report.fabric;
     }
 
-    CollectiveData buffers, full_mantissas;
+    std::vector<CollectiveData> buffers(sets), full_mantissas(sets);
     if (with_data)
-      buffers = make_collective_data(c, sized, o.fabric.ranks, o.dtype, o.op, fill_pattern);
+      buffers.assign(sets,
+                     make_collective_data(c, sized, o.fabric.ranks, o.dtype, o.op, fill_pattern));
     for (const std::string& algorithm : o.algorithms) {
       const bool quantized = algorithm == kQuantizedAlgorithm;
-      if (quantized && with_data && full_mantissas.send.empty())
-        full_mantissas =
-            make_collective_data(c, sized, o.fabric.ranks, o.dtype, o.op, fill_full_mantissa);
-      CollectiveData& data = quantized ? full_mantissas : buffers;
+      if (quantized && with_data && full_mantissas[0].send.empty())
+        full_mantissas.assign(sets, make_collective_data(c, sized, o.fabric.ranks, o.dtype, o.op,
+                                                         fill_full_mantissa));
+      std::vector<CollectiveData>& data = quantized ? full_mantissas : buffers;
       Measured m = measure(**world, o, algorithm, sized, data);
       if (quantized && m.check == "exact") {
         const QuantizationReport q =
-            quantization_error(data, sized.count, o.dtype,
+            quantization_error(data[0], sized.count, o.dtype,
                                (*world)->model_fabric().slot_payload / esize, o.fabric.ranks);
         m.check = q.within ? "quantized" : "error above the bound";
         m.note = q.note + (m.note.empty() ? "" : "; " + m.note);
@@ -227,7 +253,9 @@ Result<BenchReport> run_bench(const BenchOptions& o) {
       row.algorithm = algorithm == "auto" ? "auto:" + m.algorithm : algorithm;
       row.ranks = o.fabric.ranks;
       row.time_us = to_micros(m.time);
-      row.algbw_GBps = m.time > 0 ? static_cast<double>(sized.bytes) / to_seconds(m.time) / 1e9 : 0;
+      // Outstanding collectives each moved S.
+      row.algbw_GBps =
+          m.time > 0 ? static_cast<double>(sized.bytes * sets) / to_seconds(m.time) / 1e9 : 0;
       row.busbw_GBps = row.algbw_GBps * busbw_factor(c, o.fabric.ranks);
       row.nic_tx_bytes = m.nic_tx;
       const std::string& ran = m.algorithm.empty() ? algorithm : m.algorithm;
@@ -235,7 +263,7 @@ Result<BenchReport> run_bench(const BenchOptions& o) {
       const auto model = c == Collective::allreduce
                              ? model_allreduce(ran, fabric, sized.bytes, esize)
                              : model_collective(c, ran, fabric, sized.model_bytes, esize);
-      if (model) row.model_us = to_micros(*model);
+      if (model) row.model_us = to_micros(*model) * static_cast<double>(sets);
       row.check = m.check;
       row.note = m.note;
       row.stats = m.stats;

@@ -45,6 +45,14 @@ struct BenchOptions {
   /// Add innet_quantized rows (all-reduce, f32/f64 sum): their data has full
   /// mantissas and their check reports the error against the exact f64 sum.
   bool quantized = false;
+  /// Start each run's collectives with the non-blocking calls (iallreduce,
+  /// ...) and complete them with wait_all.
+  bool nonblocking = false;
+  /// Collectives started at once per run, each on its own buffers (as
+  /// nccl-tests' -m): timed from the first start to the last completion;
+  /// algbw counts all of them and model_us is that of running them one
+  /// after the other. Above 1 implies nonblocking.
+  std::uint32_t outstanding = 1;
 };
 
 /// One row, with the nccl-tests names. bytes is nccl-tests' S: the whole

@@ -116,6 +116,35 @@ TEST(BenchSweep, QuantizedRowsReportTheirErrorWithinTheBound) {
   EXPECT_EQ(quantized, 5);  // 8 B .. 64 KiB by 8
 }
 
+// Non-blocking rows: every outstanding collective's result is checked; the
+// in-network ones take the tree in turn (K times one), latency-bound host
+// ones overlap (well under K times one, the model's serial bound).
+TEST_P(BenchCollective, OutstandingNonblockingRowsAreExactAndOverlap) {
+  const Collective c = GetParam();
+  BenchOptions one = small_sweep(c, {"innet", std::string(host_algorithm(c))});
+  BenchOptions four = one;
+  four.outstanding = 4;
+  four.nonblocking = true;
+  auto single = run_bench(one);
+  auto several = run_bench(four);
+  ASSERT_TRUE(single.ok()) << single.status().to_string();
+  ASSERT_TRUE(several.ok()) << several.status().to_string();
+  ASSERT_EQ(single->rows.size(), several->rows.size());
+  for (std::size_t i = 0; i < several->rows.size(); ++i) {
+    const BenchRow& a = single->rows[i];
+    const BenchRow& k = several->rows[i];
+    SCOPED_TRACE(k.algorithm + " " + std::to_string(k.bytes));
+    EXPECT_EQ(k.check, "exact");
+    ASSERT_TRUE(a.model_us && k.model_us);
+    EXPECT_NEAR(*k.model_us, 4 * *a.model_us, 1e-6 * *k.model_us);
+    if (k.algorithm == "innet") {
+      EXPECT_GT(k.time_us, 3 * a.time_us);  // one after the other (their ends overlap a little)
+    } else if (k.bytes <= 64) {
+      EXPECT_LT(k.time_us, 2 * a.time_us);
+    }
+  }
+}
+
 TEST(BenchSweep, RejectsAlgorithmsThatDoNotImplementTheCollective) {
   auto bcast = run_bench(small_sweep(Collective::broadcast, {"ring"}));
   ASSERT_FALSE(bcast.ok());

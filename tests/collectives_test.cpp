@@ -38,14 +38,10 @@ std::string algorithm_name(const std::string& kind, Collective c) {
   return kind == "host" ? std::string(host_algorithm(c)) : kind;
 }
 
-// Collects the first failure of each rank; "" when every rank succeeded.
-class Failures {
+// Records a failed call, or that another algorithm than `algorithm` ran.
+class Failures : public test::RankFailures {
  public:
-  explicit Failures(std::uint32_t ranks) : errors_(ranks) {}
-  void set(int rank, std::string why) {
-    if (errors_[rank].empty()) errors_[rank] = std::move(why);
-  }
-  // The status of the call, then that the expected algorithm ran.
+  using RankFailures::RankFailures;
   bool call_ok(const Communicator& comm, const Status& s, const std::string& algorithm) {
     if (!s.ok())
       set(comm.rank(), s.to_string());
@@ -53,14 +49,6 @@ class Failures {
       set(comm.rank(), "ran " + comm.last_algorithm());
     return s.ok();
   }
-  std::string first() const {
-    for (std::size_t r = 0; r < errors_.size(); ++r)
-      if (!errors_[r].empty()) return "rank " + std::to_string(r) + ": " + errors_[r];
-    return "";
-  }
-
- private:
-  std::vector<std::string> errors_;
 };
 
 std::vector<Bytes> inputs_of(World& world, std::size_t count, Pair pair) {

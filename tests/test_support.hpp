@@ -145,6 +145,28 @@ inline manager::TreeRequest tree_request(std::uint32_t job, std::uint32_t key_ta
   return r;
 }
 
+/// The first failure of each rank of a World::run (rank programs cannot
+/// use gtest's fatal assertions); first() is "" when every rank succeeded.
+class RankFailures {
+ public:
+  explicit RankFailures(std::uint32_t ranks) : errors_(ranks) {}
+  void set(int rank, std::string why) {
+    if (errors_[rank].empty()) errors_[rank] = std::move(why);
+  }
+  /// Records `s` when it is an error, prefixed by `what`.
+  void check(int rank, const Status& s, const std::string& what) {
+    if (!s.ok()) set(rank, what + ": " + s.to_string());
+  }
+  std::string first() const {
+    for (std::size_t r = 0; r < errors_.size(); ++r)
+      if (!errors_[r].empty()) return "rank " + std::to_string(r) + ": " + errors_[r];
+    return "";
+  }
+
+ private:
+  std::vector<std::string> errors_;
+};
+
 /// A world built from `options`, or nullptr after recording a test failure.
 inline std::unique_ptr<World> make_world(const FabricOptions& options) {
   auto world = World::create(options);

@@ -26,10 +26,21 @@ class HostDriver {
   /// Returns false when `deadline` passed first or the fabric can make no
   /// more progress (every rank blocked and nothing in flight).
   virtual bool block_until(const std::function<bool()>& ready, Time deadline) = 0;
-  /// Accounts host compute time (a host-side reduction of `bytes`): the
-  /// simulator advances this rank's clock by its modelled cost; real fabrics
-  /// did the work already.
-  virtual void account_compute(std::size_t bytes) { (void)bytes; }
+  /// The modelled time of a host-side reduction of `bytes`: positive in the
+  /// simulator, 0 on real fabrics (the work took its real time already).
+  virtual Time compute_time(std::size_t bytes) const {
+    (void)bytes;
+    return 0;
+  }
+  /// Accounts a host-side reduction of `bytes`: blocks this rank for its
+  /// compute_time(). Through block_until, so that a driver that multiplexes
+  /// fibers suspends only the fiber that computes.
+  virtual void account_compute(std::size_t bytes) {
+    const Time t = compute_time(bytes);
+    if (t <= 0) return;
+    static const std::function<bool()> never = [] { return false; };
+    block_until(never, now() + t);
+  }
   /// Why block_until gave up before its deadline, in words for an error message.
   virtual std::string stall_reason() const {
     return "every rank is blocked and no packet is in flight (mismatched calls?)";

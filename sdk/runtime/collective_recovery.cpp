@@ -17,6 +17,7 @@
 #include "protocol/endpoint_types.hpp"
 #include "protocol/host_driver.hpp"
 #include "protocol/reliable_p2p.hpp"
+#include "runtime/collective_fibers.hpp"
 #include "runtime/tree_service.hpp"
 
 namespace inca {
@@ -55,41 +56,62 @@ void Communicator::refresh_tree() {
 }
 
 std::uint64_t Communicator::begin_attempt(Dtype dtype, ReduceOp op) {
-  in_collective_ = true;
-  collective_dtype_ = dtype;
-  collective_op_ = op;
-  return ++*attempts_;
+  CollectiveState& st = state();
+  st.in_collective = true;
+  st.dtype = dtype;
+  st.op = op;
+  st.attempt = ++*attempts_;
+  return st.attempt;
 }
 
 void Communicator::end_attempt() {
-  in_collective_ = false;
+  state().in_collective = false;
   for (int k = 0; k < kCollectiveTags; ++k)
     driver_.endpoint().retire_tag(wire_tag(kCollectiveTag + k));
+}
+
+void Communicator::hold_tree(std::uint64_t attempt) {
+  tree_queue_.push_back(attempt);
+  driver_.block_until([&] { return tree_queue_.front() == attempt; }, kNever);
+}
+
+void Communicator::release_tree(std::uint64_t attempt) {
+  std::erase(tree_queue_, attempt);
 }
 
 std::uint16_t Communicator::wire_tag(int tag) const {
   const int k = tag - kCollectiveTag;
   if (k < 0 || k >= kCollectiveTags) return static_cast<std::uint16_t>(tag);
-  const std::uint64_t group = context_ * kTagGroups + *attempts_ % kTagGroups;
+  const std::uint64_t group = context_ * kTagGroups + state().attempt % kTagGroups;
   return static_cast<std::uint16_t>(kCollectiveTag | (group * kCollectiveTags) |
                                     static_cast<std::uint64_t>(k));
 }
 
 protocol::MessageKind Communicator::message_kind(int tag) const {
   const int k = tag - kCollectiveTag;
-  if (!in_collective_ || k < 0 || k >= kCollectiveTags) return {};
-  return {collective_dtype_, collective_op_};
+  const CollectiveState& st = state();
+  if (!st.in_collective || k < 0 || k >= kCollectiveTags) return {};
+  return {st.dtype, st.op};
 }
 
 Status Communicator::run_collective(const AllreduceAlgorithm& first, const AllreduceArgs& args,
-                                    bool may_rerun) {
+                                    bool may_rerun, bool uses_switches) {
   const AllreduceAlgorithm* algorithm = &first;
+  // A non-blocking collective's error goes to its wait(): re-running it
+  // would take attempt numbers out of the order every rank started them in.
+  may_rerun = may_rerun && fibers_->current() == 0;
   for (std::uint32_t rerun = 0;; ++rerun) {
+    // The attempt number is taken before anything can block, so that it
+    // follows the order in which the rank started its collectives.
     const std::uint64_t attempt = begin_attempt(args.dtype, args.op);
     const std::uint64_t generation = tree_generation_;
+    const bool holds_tree = algorithm->uses_switches || uses_switches;
+    if (holds_tree) hold_tree(attempt);
     Status s = algorithm->run(*this, args);
     end_attempt();
-    if (s.ok() && !deferred_error_.ok()) s = std::exchange(deferred_error_, Status());
+    if (holds_tree) release_tree(attempt);
+    CollectiveState& st = state();
+    if (s.ok() && !st.deferred_error.ok()) s = std::exchange(st.deferred_error, Status());
     if (!trees_) return s;
     const bool timed_out = s.code() == StatusCode::timeout;
     // Failures the fabric was part of: the ranks must agree on what follows.
@@ -120,8 +142,8 @@ Status Communicator::run_collective(const AllreduceAlgorithm& first, const Allre
     }
     const RecoveryOptions& policy = trees_->options();
     auto give_up = [&](const std::string& why) {
-      last_note_ += (last_note_.empty() ? "" : "; ") + algorithm->name + " failed (" +
-                    s.to_string() + "); " + why;
+      st.last_note += (st.last_note.empty() ? "" : "; ") + algorithm->name + " failed (" +
+                      s.to_string() + "); " + why;
       return s;
     };
     if (verdict->mismatch && s.code() != StatusCode::mismatch)
@@ -158,9 +180,9 @@ Status Communicator::run_collective(const AllreduceAlgorithm& first, const Allre
       trees_->count_rerun(attempt, false);
       how = "re-ran it";
     }
-    last_note_ += (last_note_.empty() ? "" : "; ") + failed + " attempt failed (" + s.to_string() +
-                  "); " + how;
-    last_algorithm_ = algorithm->name;
+    st.last_note += (st.last_note.empty() ? "" : "; ") + failed + " attempt failed (" +
+                    s.to_string() + "); " + how;
+    st.last_algorithm = algorithm->name;
   }
 }
 

@@ -62,7 +62,8 @@ Status Communicator::run_other_collective(Collective collective, const Collectiv
                                           std::size_t bytes, std::size_t elem_size, Dtype dtype,
                                           ReduceOp op,
                                           const std::function<Status(bool innet)>& body) {
-  last_note_.clear();
+  CollectiveState& st = state();
+  st.last_note.clear();
   refresh_tree();  // a failure may have re-formed it since the last collective
   const std::string host(host_algorithm(collective));
   const std::string& asked = options.algorithm;
@@ -81,9 +82,9 @@ Status Communicator::run_other_collective(Collective collective, const Collectiv
     innet = true;
   } else if (asked == "auto") {
     if (size_ > 1 && !innet_available()) {
-      last_note_ = "in-network unavailable (" + innet_status_.to_string() + "); chose " + host;
+      st.last_note = "in-network unavailable (" + innet_status_.to_string() + "); chose " + host;
     } else if (!switch_pair.ok()) {
-      last_note_ = switch_pair.message() + "; chose " + host;
+      st.last_note = switch_pair.message() + "; chose " + host;
     } else if (size_ > 1 && model_) {
       const auto t_innet = model_collective(collective, "innet", *model_, bytes, elem_size);
       const auto t_host = model_collective(collective, host, *model_, bytes, elem_size);
@@ -97,12 +98,12 @@ Status Communicator::run_other_collective(Collective collective, const Collectiv
                       fmt::format("unknown {} algorithm '{}' (choose auto, innet or {})",
                                   to_string(collective), asked, host));
   }
-  last_algorithm_ = innet ? "innet" : host;
+  st.last_algorithm = innet ? "innet" : host;
 
   // Re-runs after a timeout go through the same body; if the tree is gone by
   // then, the host algorithm takes over.
   AllreduceAlgorithm attempt;
-  attempt.name = last_algorithm_;
+  attempt.name = st.last_algorithm;
   attempt.run = [&](Communicator& comm, const AllreduceArgs&) {
     const bool use_switches = innet && (comm.size() == 1 || comm.innet_available());
     return body(use_switches);
@@ -112,7 +113,7 @@ Status Communicator::run_other_collective(Collective collective, const Collectiv
   args.dtype = dtype;
   args.op = op;
   args.reproducible = options.reproducible;
-  return run_collective(attempt, args);
+  return run_collective(attempt, args, true, innet);
 }
 
 Status Communicator::reduce(const void* send, void* recv, std::size_t count, Dtype dtype,
@@ -206,10 +207,11 @@ Status Communicator::allreduce_loc(const void* send, void* recv, std::size_t cou
     return make_error(
         StatusCode::invalid_argument,
         fmt::format("allreduce_loc on rank {}: null buffer with count {}", rank_, count));
-  last_note_.clear();
-  last_algorithm_ = "binomial_loc";
+  CollectiveState& st = state();
+  st.last_note.clear();
+  st.last_algorithm = "binomial_loc";
   AllreduceAlgorithm attempt;
-  attempt.name = last_algorithm_;
+  attempt.name = st.last_algorithm;
   attempt.run = [&](Communicator& comm, const AllreduceArgs&) {
     return algorithms::loc_allreduce(comm, send, recv, count, dtype, op);
   };

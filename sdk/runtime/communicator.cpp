@@ -8,6 +8,7 @@
 #include "inca/reduce.hpp"
 #include "manager/aggregation_manager.hpp"
 #include "protocol/host_driver.hpp"
+#include "runtime/collective_fibers.hpp"
 #include "runtime/tree_service.hpp"
 
 namespace inca {
@@ -17,7 +18,8 @@ Communicator::Communicator(std::uint32_t rank, std::uint32_t size, protocol::Hos
                            const ModelFabric* model)
     : rank_(rank),
       size_(size),
-      driver_(driver),
+      fibers_(runtime::CollectiveFibers::of(driver)),
+      driver_(*fibers_),
       tree_(tree),
       innet_status_(std::move(innet_status)),
       timing_only_(timing_only),
@@ -25,6 +27,26 @@ Communicator::Communicator(std::uint32_t rank, std::uint32_t size, protocol::Hos
 
 Time Communicator::now() const {
   return driver_.now();
+}
+
+protocol::HostDriver& Communicator::driver() {
+  return driver_;
+}
+
+Communicator::CollectiveState& Communicator::state() {
+  return fibers_->current() ? fibers_->local<CollectiveState>(this) : main_state_;
+}
+
+const Communicator::CollectiveState& Communicator::state() const {
+  return fibers_->current() ? fibers_->local<CollectiveState>(this) : main_state_;
+}
+
+const std::string& Communicator::last_algorithm() const {
+  return state().last_algorithm;
+}
+
+const std::string& Communicator::last_note() const {
+  return state().last_note;
 }
 
 namespace {
@@ -56,22 +78,23 @@ Status Communicator::allreduce(const void* send, void* recv, std::size_t count, 
                                   "(only identical buffers, in place, are allowed)",
                                   rank_));
   AllreduceArgs args{send, recv, count, dtype, op, options.reproducible};
-  last_note_.clear();
+  CollectiveState& st = state();
+  st.last_note.clear();
   refresh_tree();  // a failure may have re-formed it since the last collective
   std::string name = options.algorithm;
   if (name == "auto") {
     name = choose_allreduce(bytes, dtype, op);
     if (size_ > 1 && !innet_available())
-      last_note_ = "in-network unavailable (" + innet_status_.to_string() + "); chose " + name;
+      st.last_note = "in-network unavailable (" + innet_status_.to_string() + "); chose " + name;
     else if (size_ > 1 && !caps().supports(dtype, op))
-      last_note_ = fmt::format("the switches do not aggregate {} {}; chose {}", to_string(dtype),
-                               to_string(op), name);
+      st.last_note = fmt::format("the switches do not aggregate {} {}; chose {}", to_string(dtype),
+                                 to_string(op), name);
   }
   const AllreduceAlgorithm* algorithm = find_allreduce(name);
   if (!algorithm)
     return make_error(StatusCode::invalid_argument,
                       fmt::format("unknown all-reduce algorithm '{}'", name));
-  last_algorithm_ = name;
+  st.last_algorithm = name;
   return run_collective(*algorithm, args);
 }
 
@@ -137,13 +160,14 @@ Status Communicator::innet_allreduce(const void* send, void* recv, std::size_t c
   // Called on its own (not by allreduce), it is a collective attempt of its
   // own: a World's communicator runs it as one, agreeing on its outcome with
   // the other ranks (never re-run: the switch primitive does not fall back).
-  if (!in_collective_ && trees_) {
+  CollectiveState& st = state();
+  if (!st.in_collective && trees_) {
     refresh_tree();
     const AllreduceAlgorithm* innet = find_allreduce("innet");
     if (!innet) return make_error(StatusCode::internal, "the innet algorithm is not registered");
     return run_collective(*innet, AllreduceArgs{send, recv, count, dtype, op, reproducible}, false);
   }
-  if (!in_collective_) ++*attempts_;
+  if (!st.in_collective) st.attempt = ++*attempts_;
   if (!innet_status_.ok())
     return make_error(StatusCode::not_supported,
                       "in-network all-reduce unavailable: " + innet_status_.to_string());
@@ -159,7 +183,7 @@ Status Communicator::innet_allreduce(const void* send, void* recv, std::size_t c
   spec.dtype = dtype;
   spec.op = op;
   spec.flags = reproducible ? wire::kFlagReproducible : 0;
-  spec.attempt_tag = static_cast<std::uint8_t>(*attempts_);
+  spec.attempt_tag = static_cast<std::uint8_t>(st.attempt);
   protocol::Outbox out;
   auto id = driver_.endpoint().start_innet(spec, driver_.now(), out);
   driver_.transmit(out);
@@ -180,7 +204,7 @@ Status Communicator::wait_op(std::uint64_t id, const char* what) {
   // flight). The endpoint's own give-up comes first when it has one; both fit
   // in the agreement window, so the rank still reports in time.
   const Time patience = trees_ ? trees_->options().failure_timeout * 3 / 2 : kNever;
-  const Time deadline = in_collective_ && trees_ ? driver_.now() + patience : kNever;
+  const Time deadline = state().in_collective && trees_ ? driver_.now() + patience : kNever;
   const bool done = driver_.block_until([&] { return ep.done(id); }, deadline);
   if (!done && deadline != kNever && driver_.now() >= deadline)
     return make_error(StatusCode::timeout, fmt::format("rank {}: {} made no progress for {:.1f} ms",
@@ -244,7 +268,10 @@ Result<Request> Communicator::irecv(void* data, std::size_t bytes, int src, int 
 }
 
 Status Communicator::wait(Request request) {
-  if (!deferred_error_.ok() && !in_collective_) return std::exchange(deferred_error_, Status());
+  if (is_collective_request(request)) return wait_collective(request.id);
+  CollectiveState& st = state();
+  if (!st.deferred_error.ok() && !st.in_collective)
+    return std::exchange(st.deferred_error, Status());
   return wait_op(request.id, "point-to-point wait");
 }
 
@@ -281,8 +308,9 @@ void Communicator::reduce_local(void* acc, const void* in, std::size_t count, Dt
       partial_overlap(acc, in, count * dtype_size(dtype)))
     valid = make_error(StatusCode::invalid_argument, "buffers overlap partially");
   if (!valid.ok()) {
-    if (deferred_error_.ok())
-      deferred_error_ = make_error(
+    CollectiveState& st = state();
+    if (st.deferred_error.ok())
+      st.deferred_error = make_error(
           valid.code(), fmt::format("reduce_local on rank {}: {}", rank_, valid.message()));
     return;
   }

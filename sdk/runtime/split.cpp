@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 
 #include "inca/communicator.hpp"
+#include "runtime/collective_fibers.hpp"
 #include "runtime/tree_service.hpp"
 
 namespace inca {
@@ -41,6 +42,10 @@ Communicator::Communicator(std::uint32_t rank, std::vector<std::uint32_t> hosts,
 }
 
 Communicator::~Communicator() {
+  // Collectives still outstanding refer to this communicator: finish them
+  // (their errors are lost; wait for requests to see them).
+  if (fibers_->current() == 0)
+    while (!pending_.empty()) (void)wait_collective(pending_.begin()->first);
   if (context_ == 0) return;
   trees_->contexts(hosts_[rank_]) &= static_cast<std::uint8_t>(~(1u << context_));
   trees_->first_attempt(hosts_[rank_]) =
@@ -66,7 +71,7 @@ Result<std::unique_ptr<Communicator>> Communicator::split(int color, int key) {
   // With the host algorithm: a split must work without a tree.
   const CollectiveOptions by_host{.algorithm = std::string(host_algorithm(Collective::allgather))};
   INCA_RETURN_IF_ERROR(allgather(&mine, all.data(), sizeof(SplitEntry), Dtype::u8, by_host));
-  const std::uint64_t split_id = *attempts_;  // the all-gather's attempt: the same on every rank
+  const std::uint64_t split_id = state().attempt;  // the all-gather's: the same on every rank
   if (color < 0) return std::unique_ptr<Communicator>();
 
   std::vector<std::tuple<std::int32_t, std::uint32_t>> members;  // (key, parent rank)

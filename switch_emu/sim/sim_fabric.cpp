@@ -1,6 +1,6 @@
 #include "sim/sim_fabric.hpp"
 
-#include "sim/fiber_switch.hpp"
+#include "runtime/fiber_switch.hpp"
 
 #include <cmath>
 
@@ -62,12 +62,10 @@ class SimFabric::RankDriver final : public protocol::HostDriver {
     return ready();
   }
 
-  void account_compute(std::size_t bytes) override {
+  Time compute_time(std::size_t bytes) const override {
     const double gbps = fabric_.config_.host_reduce_gbps;
-    if (gbps <= 0 || bytes == 0) return;
-    const Time until = fabric_.now_ + static_cast<Time>(std::llround(bytes * 8000.0 / gbps));
-    static const std::function<bool()> never = [] { return false; };
-    block_until(never, until);
+    if (gbps <= 0) return 0;
+    return static_cast<Time>(std::llround(bytes * 8000.0 / gbps));
   }
 
   // Scheduler side.
@@ -104,7 +102,7 @@ class SimFabric::RankDriver final : public protocol::HostDriver {
   std::uint32_t rank_;
   std::uint32_t node_;
   protocol::HostEndpoint endpoint_;
-  FiberSwitch fiber_;
+  runtime::FiberSwitch fiber_;
   const std::function<bool()>* ready_ = nullptr;
   Time deadline_ = kNever;
   bool timed_out_ = false;

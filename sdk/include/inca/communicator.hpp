@@ -5,7 +5,9 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <deque>
 #include <functional>
+#include <map>
 #include <memory>
 #include <span>
 #include <string>
@@ -31,7 +33,8 @@ struct TreePlan;
 }
 namespace runtime {
 class TreeService;
-}
+class CollectiveFibers;
+}  // namespace runtime
 struct AllreduceAlgorithm;
 struct AllreduceArgs;
 
@@ -45,7 +48,9 @@ struct AllreduceOptions {
   bool reproducible = false;
 };
 
-/// A pending point-to-point operation.
+/// A pending operation: a point-to-point message (isend, irecv) or a
+/// non-blocking collective (iallreduce, ...). Complete it with wait(), or
+/// poll it with test().
 struct Request {
   std::uint64_t id = 0;
 };
@@ -80,9 +85,11 @@ class Communicator {
   /// recv[i] = op over ranks of send[i]. send may equal recv (in place).
   Status allreduce(const void* send, void* recv, std::size_t count, Dtype dtype, ReduceOp op,
                    const AllreduceOptions& options = {});
-  /// The algorithm the last allreduce ran, and why when it was not the one asked for.
-  const std::string& last_algorithm() const { return last_algorithm_; }
-  const std::string& last_note() const { return last_note_; }
+  /// The algorithm the last allreduce ran, and why when it was not the one
+  /// asked for. For a non-blocking collective: set by the wait() that
+  /// completes it.
+  const std::string& last_algorithm() const;
+  const std::string& last_note() const;
 
   // The other collectives (sdk/runtime/collectives.cpp). Every rank calls
   // them with the same arguments; each validates its arguments and returns
@@ -127,6 +134,39 @@ class Communicator {
   /// World rank of this communicator's rank `rank` (the host it runs on).
   std::uint32_t world_rank(int rank) const;
 
+  // Non-blocking collectives (nonblocking.cpp): the same collectives, started
+  // now and completed by wait() or test() on the returned Request. Each runs
+  // on a fiber of its own inside the rank, so several progress at once while
+  // the rank program goes on, and they may complete in any order. As in MPI,
+  // every rank starts a communicator's collectives (blocking or not) in the
+  // same order. Argument errors are returned at once; failures on the fabric
+  // at wait(). A non-blocking collective is not re-run after a timeout (its
+  // error is returned). Collectives that use the switches take this
+  // communicator's tree one at a time, in the order they were started (the
+  // tree has one set of slots); host algorithms overlap freely. Buffers must
+  // stay valid, and untouched, until the request completes. Started from
+  // the rank program only (not_supported inside a collective).
+
+  Result<Request> iallreduce(const void* send, void* recv, std::size_t count, Dtype dtype,
+                             ReduceOp op, const AllreduceOptions& options = {});
+  Result<Request> ireduce(const void* send, void* recv, std::size_t count, Dtype dtype, ReduceOp op,
+                          int root, const CollectiveOptions& options = {});
+  Result<Request> ibroadcast(void* buf, std::size_t count, Dtype dtype, int root,
+                             const CollectiveOptions& options = {});
+  Result<Request> ibarrier(const CollectiveOptions& options = {});
+  Result<Request> ireduce_scatter(const void* send, void* recv, std::size_t recvcount, Dtype dtype,
+                                  ReduceOp op, const CollectiveOptions& options = {});
+  Result<Request> iallgather(const void* send, void* recv, std::size_t sendcount, Dtype dtype,
+                             const CollectiveOptions& options = {});
+  /// Progresses this rank's outstanding operations without blocking; true
+  /// when `request` is complete, so that wait() returns at once (also for an
+  /// unknown request: wait() reports it).
+  bool test(Request request);
+  /// Lets the fabric run for `duration` while outstanding operations
+  /// progress: the rank's own computation, in the simulator (where time
+  /// moves only while ranks block); on real fabrics it sleeps.
+  void progress_for(Time duration);
+
   /// MINLOC / MAXLOC all-reduce of `count` (value, index) pairs (inca/loc.hpp).
   /// Hosts only (switches do not aggregate pairs): a binomial reduce to rank
   /// 0 with the pair reduction, then a binomial broadcast.
@@ -138,6 +178,7 @@ class Communicator {
   /// Non-blocking forms; complete them with wait().
   Result<Request> isend(const void* data, std::size_t bytes, int dst, int tag = 0);
   Result<Request> irecv(void* data, std::size_t bytes, int src, int tag = 0);
+  /// Completes a point-to-point or collective request; its status.
   Status wait(Request request);
   Status wait_all(std::span<Request> requests);
 
@@ -174,9 +215,38 @@ class Communicator {
   Result<Request> post_send(const void* data, std::size_t bytes, int dst, int tag);
   Result<Request> post_recv(void* data, std::size_t bytes, int src, int tag);
 
-  protocol::HostDriver& driver() { return driver_; }
+  /// The rank's driver: the fabric's, behind the fibers of non-blocking collectives.
+  protocol::HostDriver& driver();
 
  private:
+  // What one collective in progress keeps: the main context's, or a
+  // non-blocking collective's on its fiber (state()).
+  struct CollectiveState {
+    bool in_collective = false;
+    std::uint64_t attempt = 0;  // the running (or last) attempt: selects private tags
+    Dtype dtype = Dtype::u8;
+    ReduceOp op = ReduceOp::sum;
+    Status deferred_error;  // from reduce_local
+    std::string last_algorithm;
+    std::string last_note;
+  };
+  // A started non-blocking collective: its fiber and, once it ends, its status.
+  struct PendingCollective {
+    std::uint64_t fiber = 0;
+    std::shared_ptr<Status> result;
+  };
+  CollectiveState& state();
+  const CollectiveState& state() const;
+  // Collective requests' ids have the top bit set; the endpoint's never do.
+  static constexpr std::uint64_t kCollectiveRequestBit = std::uint64_t{1} << 63;
+  static bool is_collective_request(Request r) { return (r.id & kCollectiveRequestBit) != 0; }
+  Result<Request> start_nonblocking(const char* what, std::function<Status()> collective);
+  Status wait_collective(std::uint64_t id);
+  // Holds this communicator's tree for `attempt`, after every collective
+  // that was started before it and uses the switches.
+  void hold_tree(std::uint64_t attempt);
+  void release_tree(std::uint64_t attempt);
+
   Communicator(std::uint32_t rank, std::vector<std::uint32_t> hosts, protocol::HostDriver& driver,
                std::shared_ptr<runtime::TreeService> trees, std::uint32_t context,
                bool timing_only);
@@ -184,7 +254,7 @@ class Communicator {
   // Recovery (collective_recovery.cpp).
   void refresh_tree();
   Status run_collective(const AllreduceAlgorithm& algorithm, const AllreduceArgs& args,
-                        bool may_rerun = true);
+                        bool may_rerun = true, bool uses_switches = false);
   std::uint64_t begin_attempt(Dtype dtype, ReduceOp op);
   void end_attempt();
   std::uint16_t wire_tag(int tag) const;
@@ -201,13 +271,12 @@ class Communicator {
 
   std::uint32_t rank_;
   std::uint32_t size_;
-  protocol::HostDriver& driver_;
+  std::shared_ptr<runtime::CollectiveFibers> fibers_;  // shared with sub-communicators
+  protocol::HostDriver& driver_;                       // *fibers_
   const manager::TreePlan* tree_;
   Status innet_status_;
   bool timing_only_;
   const ModelFabric* model_;
-  std::string last_algorithm_;
-  std::string last_note_;
   runtime::TreeService* trees_ = nullptr;
   std::shared_ptr<const manager::TreePlan> tree_hold_;  // keeps tree_ alive across re-forms
   std::uint64_t tree_generation_ = 0;
@@ -215,10 +284,9 @@ class Communicator {
   // across runs (TreeService::attempts); a bare communicator keeps its own.
   std::uint64_t own_attempts_ = 0;
   std::uint64_t* attempts_ = &own_attempts_;
-  bool in_collective_ = false;
-  Dtype collective_dtype_ = Dtype::u8;
-  ReduceOp collective_op_ = ReduceOp::sum;
-  Status deferred_error_;  // from reduce_local
+  CollectiveState main_state_;
+  std::map<std::uint64_t, PendingCollective> pending_;  // by Request id
+  std::deque<std::uint64_t> tree_queue_;  // attempts that use the switches, in start order
   // Sub-communicators (split.cpp): world rank of each rank (empty: the
   // identity), the group's tree service, and the tag context that keeps
   // their collective tags apart from every other communicator's.

@@ -1,4 +1,5 @@
-// Stack switches between the scheduler and rank fibers, annotated for the
+// Stack switches between a scheduler and its fibers (the simulator's rank
+// fibers, a rank's non-blocking collectives), annotated for the
 // sanitizers. Boost.Context switches stacks in assembly that ASan and TSan
 // cannot see, so without these calls they would report false errors (ASan)
 // or mix up happens-before state (TSan). Debian's Boost.Context is built with
@@ -33,7 +34,7 @@
 #include <sanitizer/tsan_interface.h>
 #endif
 
-namespace inca::sim {
+namespace inca::runtime {
 
 /// One fiber plus what the sanitizers need to follow it.
 class FiberSwitch {
@@ -136,4 +137,4 @@ class FiberSwitch {
   [[maybe_unused]] void* scheduler_tsan_ = nullptr;
 };
 
-}  // namespace inca::sim
+}  // namespace inca::runtime
