@@ -31,6 +31,7 @@ EndpointConfig config() {
   c.retransmit_timeout = 1000;
   c.max_retransmits = 4;
   c.reliable_p2p = true;
+  c.eager_send_bytes = 8;
   c.adaptive_timeout = true;
   c.min_retransmit_timeout = 10;
   c.nic_gbps = 100;
@@ -105,6 +106,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   auto s = ep.post_send(1, 1, {}, sent.data(), sent.size(), 0, out);
   FUZZ_CHECK(s.ok());
   ops.push_back(*s);
+  // An eager send completes at once; whatever arrives later (acks, timeouts,
+  // the abort) must never finish it again.
+  auto eager = ep.post_send(2, 5, {}, sent.data(), 8, 0, out);
+  FUZZ_CHECK(eager.ok() && ep.done(*eager));
+  ep.release(*eager);
   ep.retire_tag(0x8002);
 
   Time now = 0;
@@ -128,5 +134,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   }
   ep.abort_all(make_error(StatusCode::timeout, "end of input"));
   for (OpId id : ops) FUZZ_CHECK(!ep.pending(id));
+  FUZZ_CHECK(!ep.done(*eager) && !ep.pending(*eager));
   return 0;
 }

@@ -206,6 +206,52 @@ TEST_F(ReliableP2p, AnUnacknowledgedSendFailsWithTimeoutAfterItsRetransmissions)
   EXPECT_EQ(now, kRto * (1 + 2 + 4 + 8));  // doubling backoff
 }
 
+// Eager sends (up to eager_send_bytes) complete when handed to the fabric,
+// so the caller may reuse its buffer at once; the channel still resends its
+// own copy until acknowledged, and a loss shows as the receiver's timeout
+// only. Larger sends still wait for their acknowledgement.
+TEST_F(ReliableP2p, EagerSendsCompleteAtOnceAndAreStillRetransmittedFromTheirCopy) {
+  EndpointConfig c = reliable(0);
+  c.eager_send_bytes = 200;
+  HostEndpoint sender(c);
+  auto data = bytes(150, 4);
+  Outbox lost;
+  auto eager = sender.post_send(1, 3, data.data(), data.size(), lost);
+  ASSERT_TRUE(eager.ok());
+  EXPECT_TRUE(sender.done(*eager));
+  EXPECT_FALSE(sender.pending(*eager));
+  EXPECT_TRUE(sender.status(*eager).ok());
+  sender.release(*eager);
+  std::fill(data.begin(), data.end(), std::byte{0});  // the caller reuses its buffer
+
+  // The first sending was lost: timeouts probe, the receiver's answers make
+  // the sender resend the rest, from its copy.
+  std::vector<std::byte> into(150);
+  auto got = b.post_recv(0, 3, into.data(), into.size());
+  ASSERT_TRUE(got.ok());
+  for (int round = 0; round < 8 && !b.done(*got); ++round) {
+    Outbox out;
+    sender.on_timer(sender.next_deadline(), out);
+    while (!out.empty()) out = deliver(sender, deliver(b, out));
+  }
+  ASSERT_TRUE(b.done(*got));
+  EXPECT_EQ(into, bytes(150, 4));  // the channel's copy, not the reused buffer
+  EXPECT_FALSE(sender.done(*eager)) << "an acknowledgement re-finished a released send";
+  EXPECT_EQ(sender.next_deadline(), kNever);
+
+  Outbox rendezvous;
+  const auto big = bytes(250, 5);
+  auto waits = sender.post_send(1, 4, big.data(), big.size(), rendezvous);
+  ASSERT_TRUE(waits.ok());
+  EXPECT_FALSE(sender.done(*waits));
+  std::vector<std::byte> big_into(250);
+  auto got_big = b.post_recv(0, 4, big_into.data(), big_into.size());
+  ASSERT_TRUE(got_big.ok());
+  deliver(sender, deliver(b, rendezvous));
+  EXPECT_TRUE(sender.done(*waits));
+  EXPECT_EQ(big_into, big);
+}
+
 TEST_F(ReliableP2p, GiveUpAfterBoundsTheTimeAMessageMayWait) {
   EndpointConfig c = reliable(0);
   c.max_retransmits = 1000;

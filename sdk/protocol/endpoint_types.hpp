@@ -30,6 +30,9 @@ struct EndpointConfig {
   /// retransmit what is unacknowledged and a send completes once all of it
   /// was acknowledged. Off: sends complete when handed to the fabric.
   bool reliable_p2p = false;
+  /// With reliable_p2p, sends up to this many bytes complete when handed to
+  /// the fabric (the channel retransmits its copy until acknowledged).
+  std::size_t eager_send_bytes = 0;
   /// Estimate timeouts from round trips (protocol/rto_estimator.hpp), between
   /// min_retransmit_timeout and retransmit_timeout. Off: always retransmit_timeout.
   bool adaptive_timeout = false;

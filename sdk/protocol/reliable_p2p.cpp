@@ -27,7 +27,7 @@ bool before(std::uint16_t a, std::uint16_t b) {
 }  // namespace
 
 struct P2pChannel::OutMessage {
-  OpId id = 0;
+  OpId id = 0;  // 0 once an eager send completed: nobody waits for the rest
   std::uint32_t dst = 0;
   std::uint16_t tag = 0;
   std::size_t bytes = 0;
@@ -137,6 +137,11 @@ Result<OpId> P2pChannel::post_send(std::uint32_t dst, std::uint16_t tag, Message
     ops_.finish(id, {});  // eager: complete once handed to the fabric
     return id;
   }
+  if (bytes <= config_.eager_send_bytes) {
+    // Eager: the fragments hold a copy, so the caller may reuse its buffer.
+    ops_.finish(id, {});
+    m->id = 0;
+  }
   m->acked.assign(m->fragments.size(), 0);
   m->unacked = m->fragments.size();
   m->first_sent = now;
@@ -148,7 +153,7 @@ Result<OpId> P2pChannel::post_send(std::uint32_t dst, std::uint16_t tag, Message
   const std::uint64_t key = message_key(dst, tag, number);
   timers_.push(0, {m->deadline, key, 0});
   if (auto old = outgoing_.find(key); old != outgoing_.end()) {  // 2^15 messages ago
-    ops_.finish(old->second->id, make_error(StatusCode::timeout, "superseded by a newer message"));
+    finish_send(*old->second, make_error(StatusCode::timeout, "superseded by a newer message"));
     unacked_bytes_ -= old->second->wire_bytes;
   }
   outgoing_[key] = std::move(m);
@@ -187,7 +192,7 @@ void P2pChannel::on_ack(const wire::Packet& p, Time now, Outbox& out) {
   // local queue, not the network.
   const bool estimated =
       m.retries == 0 && rto_.sample(std::max<Time>(0, now - m.first_sent - m.drain));
-  ops_.finish(m.id, {});
+  finish_send(m, {});
   unacked_bytes_ -= m.wire_bytes;
   outgoing_.erase(it);
   if (estimated) rearm_all();
@@ -252,12 +257,12 @@ void P2pChannel::on_timer(Time now, Outbox& out) {
     if (m.retries >= config_.max_retransmits ||
         (config_.give_up_after != kNever && now - m.first_sent >= config_.give_up_after)) {
       ++counters_.timeouts;
-      ops_.finish(m.id, make_error(StatusCode::timeout,
-                                   fmt::format("rank {}: a message of {} B to rank {} (tag {}) was "
-                                               "not acknowledged after {} retransmissions in "
-                                               "{:.1f} us",
-                                               config_.rank, m.bytes, m.dst, m.tag, m.retries,
-                                               to_micros(now - m.first_sent))));
+      finish_send(m, make_error(StatusCode::timeout,
+                                fmt::format("rank {}: a message of {} B to rank {} (tag {}) was "
+                                            "not acknowledged after {} retransmissions in "
+                                            "{:.1f} us",
+                                            config_.rank, m.bytes, m.dst, m.tag, m.retries,
+                                            to_micros(now - m.first_sent))));
       unacked_bytes_ -= m.wire_bytes;
       outgoing_.erase(it);
       continue;
@@ -501,7 +506,7 @@ void P2pChannel::retire_tag(std::uint16_t tag) {
     it = streams_.erase(it);
   }
   for (auto& [key, m] : outgoing_)
-    if (m->tag == tag) ops_.detach(m->id);
+    if (m->tag == tag && m->id != 0) ops_.detach(m->id);
   for (auto it = send_numbers_.begin(); it != send_numbers_.end();)
     it = (it->first & 0xffff) == tag ? send_numbers_.erase(it) : std::next(it);
 }
@@ -514,10 +519,15 @@ void P2pChannel::abort_all(const Status& why) {
         in.recv.reset();
       }
   pending_recvs_.clear();
-  for (auto& [key, m] : outgoing_) ops_.finish(m->id, why);
+  for (auto& [key, m] : outgoing_) finish_send(*m, why);
   outgoing_.clear();
   unacked_bytes_ = 0;
   timers_.clear();
+}
+
+void P2pChannel::finish_send(OutMessage& m, Status status) {
+  if (m.id != 0) ops_.finish(m.id, std::move(status));
+  m.id = 0;
 }
 
 bool P2pChannel::pending(OpId id) const {

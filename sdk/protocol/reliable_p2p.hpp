@@ -69,6 +69,8 @@ class P2pChannel {
   bool deliver(Stream& s, std::uint16_t msg_no, Incoming& in, const wire::Packet& p, Outbox* out);
   void consume(Stream& s, std::uint16_t msg_no);
   void send_ack(const wire::Header& of, const Incoming* in, Outbox& out);
+  /// Ends a send's operation, unless it completed eagerly.
+  void finish_send(OutMessage& m, Status status);
   void probe(OutMessage& m, Time now, Outbox& out);
   void resend_missing(OutMessage& m, Time now, Outbox& out);
   /// Sets the message's next deadline after `bytes` were (re)sent.

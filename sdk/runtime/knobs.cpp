@@ -192,6 +192,10 @@ const std::vector<Knob>& knobs() {
           [](Settings& s) -> Time& { return s.fabric.recovery.failure_timeout; }, us),
       u32_knob("INCA_MAX_RETRANSMITS", "... or after this many retransmissions of one packet",
                [](Settings& s) -> std::uint32_t& { return s.fabric.recovery.max_retransmits; }),
+      u32_knob(
+          "INCA_EAGER_BYTES",
+          "point-to-point sends up to this size complete when sent (MPI's eager protocol)",
+          [](Settings& s) -> std::uint32_t& { return s.fabric.recovery.eager_bytes; }, true),
       enum_knob<SwitchFailurePolicy>(
           "INCA_ON_SWITCH_FAILURE", "when a tree's switch dies: reform, fallback or error",
           [](Settings& s) -> SwitchFailurePolicy& { return s.fabric.recovery.on_switch_failure; },

@@ -40,6 +40,7 @@ void apply(const RecoveryOptions& r, const FabricOptions& o, protocol::EndpointC
   const Time hop = o.latency + protocol::drain_time(o.mtu + wire::kFramingBytes, o.link_gbps);
   endpoint.initial_retransmit_timeout = std::max(r.min_timeout, 4 * 2 * links * hop);
   endpoint.reliable_p2p = true;
+  endpoint.eager_send_bytes = r.eager_bytes;
   endpoint.adaptive_timeout = r.adaptive_timeout;
   endpoint.min_retransmit_timeout = r.min_timeout;
   endpoint.max_backoff_shift = r.max_backoff_shift;

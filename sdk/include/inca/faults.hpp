@@ -120,6 +120,12 @@ struct RecoveryOptions {
   Time failure_timeout = 0;
   /// ... or after this many retransmissions of one chunk or message.
   std::uint32_t max_retransmits = 100000;
+  /// Point-to-point sends up to this many bytes complete as soon as they are
+  /// handed to the fabric, as MPI's eager protocol: the sender keeps its copy
+  /// and retransmits it until acknowledged, and a loss it cannot repair
+  /// shows as the receiver's timeout. Larger sends complete when every
+  /// fragment was acknowledged, so the sender hears of such a loss too.
+  std::uint32_t eager_bytes = 64 * 1024;
   SwitchFailurePolicy on_switch_failure = SwitchFailurePolicy::reform;
   /// Re-runs of one collective after failures before its error is returned.
   std::uint32_t max_reruns = 2;
