@@ -314,6 +314,47 @@ TEST(NonblockingErrors, BadArgumentsFailAtOnceAndBadRequestsAreRefused) {
   EXPECT_EQ(failures.first(), "");
 }
 
+// The tree's root dies under a non-blocking in-network all-reduce while a
+// host one runs beside it: the in-network one fails with `timeout` at its
+// wait, on every rank, and is not re-run (a re-run would take an attempt
+// number out of start order); the host one is exact; the next in-network
+// collective runs on the re-formed tree.
+TEST(NonblockingFailure, ATimedOutNonblockingCollectiveFailsAtItsWaitAndIsNotReRun) {
+  FabricOptions o = test::small_fabric(TopologyKind::leaf_spine, 8, 4);
+  o.window = 16;
+  o.faults.switch_outages.push_back({"spine1", 20 * kPicosPerMicro, kNever});
+  auto world = test::make_world(o);
+  ASSERT_TRUE(world);
+  ASSERT_NE(world->describe().find("root spine1"), std::string::npos) << world->describe();
+  constexpr std::size_t n = 200000;  // about 70 us in-network
+  Failures failures(8);
+  Status run = world->run([&](Communicator& comm) {
+    const int r = comm.rank();
+    std::vector<float> x(n, 1.0f), y(n), h(4096, 2.0f), hy(4096);
+    auto innet =
+        comm.iallreduce(x.data(), y.data(), n, Dtype::f32, ReduceOp::sum, {.algorithm = "innet"});
+    auto host = comm.iallreduce(h.data(), hy.data(), h.size(), Dtype::f32, ReduceOp::sum,
+                                {.algorithm = "ring"});
+    if (!innet.ok() || !host.ok()) return failures.set(r, "start failed");
+    const Status failed = comm.wait(*innet);
+    if (failed.code() != StatusCode::timeout)
+      failures.set(r, "in-network wait: " + failed.to_string());
+    if (comm.last_note().find("not re-run: a non-blocking collective") == std::string::npos)
+      failures.set(r, "note: " + comm.last_note());
+    failures.check(r, comm.wait(*host), "host");
+    if (hy != std::vector<float>(h.size(), 16.0f)) failures.set(r, "host sum wrong");
+    failures.check(
+        r, comm.allreduce(x.data(), y.data(), n, Dtype::f32, ReduceOp::sum, {.algorithm = "innet"}),
+        "next in-network");
+    if (y != std::vector<float>(n, 8.0f)) failures.set(r, "next in-network sum wrong");
+  });
+  ASSERT_TRUE(run.ok()) << run.to_string();
+  EXPECT_EQ(failures.first(), "");
+  EXPECT_EQ(world->stats().reruns, 0u);
+  EXPECT_EQ(world->stats().trees_reformed, 1u);
+  EXPECT_NE(world->describe().find("root spine0"), std::string::npos) << world->describe();
+}
+
 // A rank program that returns with collectives outstanding does not leave
 // them half done: the communicator completes them as it goes.
 TEST(NonblockingErrors, OutstandingCollectivesCompleteWhenTheRankReturns) {

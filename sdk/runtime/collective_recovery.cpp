@@ -99,7 +99,7 @@ Status Communicator::run_collective(const AllreduceAlgorithm& first, const Allre
   const AllreduceAlgorithm* algorithm = &first;
   // A non-blocking collective's error goes to its wait(): re-running it
   // would take attempt numbers out of the order every rank started them in.
-  may_rerun = may_rerun && fibers_->current() == 0;
+  const bool nonblocking = fibers_->current() != 0;
   for (std::uint32_t rerun = 0;; ++rerun) {
     // The attempt number is taken before anything can block, so that it
     // follows the order in which the rank started its collectives.
@@ -152,6 +152,7 @@ Status Communicator::run_collective(const AllreduceAlgorithm& first, const Allre
                                     s.to_string(), verdict->why));
     if (!timed_out) return s;
     if (!verdict->rerun) return give_up("not re-run: " + verdict->why);
+    if (nonblocking) return give_up("not re-run: a non-blocking collective returns its error");
     if (!may_rerun) return give_up("not re-run: the switch primitive never falls back");
     if (algorithm->uses_switches && policy.on_switch_failure == SwitchFailurePolicy::error)
       return give_up("policy 'error': not re-run; later collectives use the re-formed tree");
