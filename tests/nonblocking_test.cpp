@@ -355,6 +355,44 @@ TEST(NonblockingFailure, ATimedOutNonblockingCollectiveFailsAtItsWaitAndIsNotReR
   EXPECT_NE(world->describe().find("root spine0"), std::string::npos) << world->describe();
 }
 
+// Non-blocking collectives on a communicator and on its sub-communicator at
+// once: each keeps its own attempt numbers and tags, and both are exact.
+TEST(NonblockingSplit, WorldAndSubCommunicatorCollectivesOverlap) {
+  auto world = test::make_world(test::small_fabric(TopologyKind::leaf_spine, 6, 3));
+  ASSERT_TRUE(world);
+  Failures failures(6);
+  Status run = world->run([&](Communicator& comm) {
+    const int r = comm.rank();
+    auto sub = comm.split(r % 2, r);
+    if (!sub.ok() || !*sub) return failures.set(r, "split: " + sub.status().to_string());
+    Communicator& half = **sub;
+    std::vector<std::int32_t> x(3000, r + 1), all(3000), mine(3000), gathered(3 * 5);
+    std::vector<std::int32_t> five(5, r);
+    auto w = comm.iallreduce(x.data(), all.data(), x.size(), Dtype::i32, ReduceOp::sum);
+    auto h = half.iallreduce(x.data(), mine.data(), x.size(), Dtype::i32, ReduceOp::sum,
+                             {.algorithm = "ring"});
+    auto g = half.iallgather(five.data(), gathered.data(), 5, Dtype::i32);
+    if (!w.ok() || !h.ok() || !g.ok()) return failures.set(r, "start failed");
+    failures.check(r, half.wait(*g), "sub all-gather");
+    failures.check(r, half.wait(*h), "sub all-reduce");
+    failures.check(r, comm.wait(*w), "world all-reduce");
+    if (all != std::vector<std::int32_t>(3000, 21)) failures.set(r, "world sum wrong");
+    const int group_sum = r % 2 ? 2 + 4 + 6 : 1 + 3 + 5;
+    if (mine != std::vector<std::int32_t>(3000, group_sum)) failures.set(r, "sub sum wrong");
+    for (int i = 0; i < 15; ++i)
+      if (gathered[i] != r % 2 + 2 * (i / 5)) failures.set(r, "sub all-gather wrong");
+    // A request belongs to the communicator that started it.
+    auto late = half.ibarrier();
+    if (!late.ok()) return failures.set(r, "ibarrier");
+    const Status foreign = comm.wait(*late);
+    if (foreign.code() != StatusCode::invalid_argument)
+      failures.set(r, "waited on another communicator: " + foreign.to_string());
+    failures.check(r, half.wait(*late), "sub barrier");
+  });
+  ASSERT_TRUE(run.ok()) << run.to_string();
+  EXPECT_EQ(failures.first(), "");
+}
+
 // A rank program that returns with collectives outstanding does not leave
 // them half done: the communicator completes them as it goes.
 TEST(NonblockingErrors, OutstandingCollectivesCompleteWhenTheRankReturns) {

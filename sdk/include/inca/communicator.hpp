@@ -178,7 +178,8 @@ class Communicator {
   /// Non-blocking forms; complete them with wait().
   Result<Request> isend(const void* data, std::size_t bytes, int dst, int tag = 0);
   Result<Request> irecv(void* data, std::size_t bytes, int src, int tag = 0);
-  /// Completes a point-to-point or collective request; its status.
+  /// Completes a point-to-point or collective request started on this
+  /// communicator; its status (invalid_argument for an unknown request).
   Status wait(Request request);
   Status wait_all(std::span<Request> requests);
 
