@@ -3,6 +3,8 @@
 // collective first blocks, so its argument checks and its attempt number
 // (which selects its private tags, and its place in the tree's queue) happen
 // in the order the rank started it, as on every other rank.
+#include <exception>
+
 #include <fmt/format.h>
 
 #include "inca/algorithm.hpp"
@@ -19,8 +21,14 @@ Result<Request> Communicator::start_nonblocking(const char* what,
                                   "program, not from inside a collective",
                                   what, rank_));
   auto result = std::make_shared<Status>();
-  const std::uint64_t fiber =
-      fibers_->start([result, collective = std::move(collective)] { *result = collective(); });
+  const std::uint64_t fiber = fibers_->start([result, collective = std::move(collective)] {
+    // An exception must not leave a fiber's stack (it would end the program).
+    try {
+      *result = collective();
+    } catch (const std::exception& e) {
+      *result = make_error(StatusCode::internal, e.what());
+    }
+  });
   if (fibers_->finished(fiber) && !result->ok()) {
     // Refused before anything was sent (bad arguments, not_supported).
     fibers_->release(fiber);
