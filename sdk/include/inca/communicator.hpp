@@ -41,8 +41,9 @@ struct AllreduceArgs;
 /// Options of one all-reduce.
 struct AllreduceOptions {
   /// "auto", "innet", "ring", "recursive_doubling", "rabenseifner",
-  /// "binomial_tree", or any registered algorithm. "auto" picks the one the
-  /// cost model predicts fastest among those this communicator can run.
+  /// "binomial_tree", "hierarchical", or any registered algorithm. "auto"
+  /// picks the one the cost model predicts fastest among those this
+  /// communicator can run (never "hierarchical": docs/model.md).
   std::string algorithm = "auto";
   /// Reduce in a fixed order so results are bit-identical across runs.
   bool reproducible = false;
