@@ -1,7 +1,9 @@
 #include "algorithms/hierarchical_allreduce.hpp"
 
+#include <algorithm>
 #include <array>
 #include <cstring>
+#include <string>
 
 #include <fmt/format.h>
 
@@ -83,7 +85,8 @@ Status hierarchical_prepare(Communicator& comm) {
   if (comm.timing_only())
     return make_error(StatusCode::not_supported,
                       fmt::format("hierarchical all-reduce on rank {}: needs split(), whose "
-                                  "colors payload-free mode cannot carry",
+                                  "colors payload-free mode cannot carry (inca bench: "
+                                  "--payload on)",
                                   comm.rank()));
   auto state = std::make_shared<HierarchicalState>();
   const auto rank = static_cast<std::uint32_t>(comm.rank());
