@@ -153,6 +153,33 @@ TEST(Hierarchical, SplitsOnceAndReusesTheGroups) {
   });
 }
 
+// A non-blocking first call sets the groups up on its own fiber; a second
+// one started while that set-up blocks is refused rather than split again.
+TEST(Hierarchical, NonBlockingFirstCallSetsUpOnceAndRefusesAConcurrentOne) {
+  auto world = test::make_world(fabric(8, 3));
+  ASSERT_TRUE(world);
+  expect_no_errors(*world, [&](Communicator& comm) -> std::string {
+    std::vector<std::int32_t> a(40, comm.rank() + 1), b(40, 1), out(40);
+    const AllreduceOptions options{.algorithm = "hierarchical"};
+    auto first = comm.iallreduce(a.data(), a.data(), a.size(), Dtype::i32, ReduceOp::sum, options);
+    if (!first.ok()) return "first: " + first.status().to_string();
+    auto second =
+        comm.iallreduce(b.data(), out.data(), b.size(), Dtype::i32, ReduceOp::sum, options);
+    std::string errors;
+    if (second.ok() || second.status().code() != StatusCode::not_supported)
+      errors += "second: " + second.status().to_string() + "; ";
+    Status s = comm.wait(*first);
+    if (!s.ok() || a != std::vector<std::int32_t>(40, 36))
+      errors += "first: " + s.to_string() + "; ";
+    // Set up now: non-blocking calls run on the groups made above.
+    auto third =
+        comm.iallreduce(b.data(), out.data(), b.size(), Dtype::i32, ReduceOp::sum, options);
+    s = third.ok() ? comm.wait(*third) : third.status();
+    if (!s.ok() || out != std::vector<std::int32_t>(40, 8)) errors += "third: " + s.to_string();
+    return errors;
+  });
+}
+
 // Every rank gets the same code, so none waits for a peer that gave up.
 void expect_all_fail(World& world, StatusCode code, const std::string& needle, Pair pair) {
   expect_no_errors(world, [&](Communicator& comm) -> std::string {

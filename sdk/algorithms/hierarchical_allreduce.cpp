@@ -69,6 +69,20 @@ Status share_switch_step(HierarchicalState& state, int rank) {
   return {};
 }
 
+// Leaders first: their tree crosses the spines, which the groups' trees
+// (unused: groups reduce on hosts) could otherwise fill.
+Status split_groups(Communicator& comm, std::uint32_t g, HierarchicalState& state) {
+  const auto rank = static_cast<std::uint32_t>(comm.rank());
+  state.group_size = g;
+  state.leader = rank % g == 0;
+  auto leaders = comm.split(state.leader ? 0 : -1, comm.rank());
+  auto group = comm.split(static_cast<int>(rank / g), comm.rank());
+  INCA_RETURN_IF_ERROR(agree(comm, leaders.ok() ? group.status() : leaders.status()));
+  state.leaders = std::move(*leaders);
+  state.group = std::move(*group);
+  return share_switch_step(state, comm.rank());
+}
+
 }  // namespace
 
 std::uint32_t hierarchical_group_size(const ModelFabric* model) {
@@ -78,10 +92,18 @@ std::uint32_t hierarchical_group_size(const ModelFabric* model) {
 Status hierarchical_prepare(Communicator& comm) {
   const std::uint32_t g = group_size(comm);
   const auto p = static_cast<std::uint32_t>(comm.size());
+  if (g <= 1 || g >= p) return {};
   // G is a fabric option, fixed for the communicator's life: groups made
   // once never go stale.
   std::shared_ptr<void>& slot = comm.algorithm_state(kName);
-  if (g <= 1 || g >= p || slot) return {};
+  if (slot) {
+    if (static_cast<const HierarchicalState*>(slot.get())->ready) return {};
+    return make_error(StatusCode::not_supported,
+                      fmt::format("hierarchical all-reduce on rank {}: another call is still "
+                                  "setting up this communicator's groups (make the first call "
+                                  "on a communicator a blocking one)",
+                                  comm.rank()));
+  }
   if (comm.timing_only())
     return make_error(StatusCode::not_supported,
                       fmt::format("hierarchical all-reduce on rank {}: needs split(), whose "
@@ -89,19 +111,15 @@ Status hierarchical_prepare(Communicator& comm) {
                                   "--payload on)",
                                   comm.rank()));
   auto state = std::make_shared<HierarchicalState>();
-  const auto rank = static_cast<std::uint32_t>(comm.rank());
-  state->group_size = g;
-  state->leader = rank % g == 0;
-  // Leaders first: their tree crosses the spines, which the groups' trees
-  // (unused: groups reduce on hosts) could otherwise fill.
-  auto leaders = comm.split(state->leader ? 0 : -1, comm.rank());
-  auto group = comm.split(static_cast<int>(rank / g), comm.rank());
-  INCA_RETURN_IF_ERROR(agree(comm, leaders.ok() ? group.status() : leaders.status()));
-  state->leaders = std::move(*leaders);
-  state->group = std::move(*group);
-  INCA_RETURN_IF_ERROR(share_switch_step(*state, comm.rank()));
-  slot = std::move(state);
-  return {};
+  // Claimed before the splits block: a non-blocking call started meanwhile
+  // must not split a second time.
+  slot = state;
+  Status s = split_groups(comm, g, *state);
+  if (s.ok())
+    state->ready = true;
+  else
+    comm.algorithm_state(kName).reset();
+  return s;
 }
 
 Status hierarchical_allreduce(Communicator& comm, const AllreduceArgs& a) {
@@ -116,7 +134,7 @@ Status hierarchical_allreduce(Communicator& comm, const AllreduceArgs& a) {
   if (g <= 1) return innet_allreduce(comm, a);
   if (g >= static_cast<std::uint32_t>(comm.size())) return binomial_tree_allreduce(comm, a);
   auto* state = static_cast<HierarchicalState*>(comm.algorithm_state(kName).get());
-  if (!state)
+  if (!state || !state->ready)
     return make_error(StatusCode::internal,
                       fmt::format("hierarchical all-reduce on rank {}: run without its set-up "
                                   "(AllreduceAlgorithm::prepare)",

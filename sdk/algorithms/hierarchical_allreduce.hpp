@@ -28,6 +28,7 @@ std::uint32_t hierarchical_group_size(const ModelFabric* model);
 
 /// What prepare() leaves in Communicator::algorithm_state("hierarchical").
 struct HierarchicalState {
+  bool ready = false;  ///< false while prepare() is still splitting
   std::uint32_t group_size = 0;
   bool leader = false;
   std::unique_ptr<Communicator> group;    ///< this rank's host group; leader is rank 0
@@ -44,7 +45,8 @@ struct HierarchicalState {
 /// (binomial tree on comm). Errors: not_supported in payload-free mode or on
 /// a communicator not made by a World (split() cannot run there); a split's
 /// error (no_resource when a rank already holds too many sub-communicators),
-/// on every rank alike.
+/// on every rank alike; not_supported while another call (non-blocking) is
+/// still setting up.
 Status hierarchical_prepare(Communicator& comm);
 
 /// One attempt. not_supported, before anything is sent, when the leaders
