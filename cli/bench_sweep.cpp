@@ -90,10 +90,16 @@ Measured measure_once(World& world, const BenchOptions& o, const std::string& al
   std::vector<Time> start(ranks, kNever), finish(ranks, 0);
   std::vector<std::string> errors(ranks);
   Measured m;
-  const std::uint64_t tx_before = world.nic_tx_bytes(0);
+  std::uint64_t tx_before = 0;
   const WorldStats stats_before = world.stats();
+  const AllreduceAlgorithm* chosen =
+      c == Collective::allreduce ? find_allreduce(algorithm) : nullptr;
   Status run = world.run([&](Communicator& comm) {
     const auto r = static_cast<std::size_t>(comm.rank());
+    // Set-up such as a split is not the collective's time: it runs first, and
+    // a barrier lines the ranks up again before the clock starts.
+    if (chosen && chosen->prepare && chosen->prepare(comm).ok()) (void)comm.barrier();
+    if (r == 0) tx_before = world.nic_tx_bytes(0);
     start[r] = comm.now();
     Status s = run_collectives(comm, o, size,
                                {.algorithm = algorithm, .reproducible = o.reproducible}, sets);

@@ -89,6 +89,20 @@ TEST(BenchSweep, ReproducibleRowsStayExactAndTakeTheSameTime) {
   }
 }
 
+// Its set-up (two splits) runs before the clock starts: rows stay near the
+// model (binomial steps of 8 B are modelled within 25 %).
+TEST(BenchSweep, HierarchicalRowsAreExactAndLeaveTheSetUpOut) {
+  auto report = run_bench(small_sweep(Collective::allreduce, {"hierarchical"}));
+  ASSERT_TRUE(report.ok()) << report.status().to_string();
+  ASSERT_EQ(report->rows.size(), 4u);
+  for (const BenchRow& r : report->rows) {
+    SCOPED_TRACE(std::to_string(r.bytes));
+    EXPECT_EQ(r.check, "exact");
+    ASSERT_TRUE(r.model_us.has_value());
+    EXPECT_NEAR(r.time_us / *r.model_us, 1.0, 0.3);
+  }
+}
+
 TEST(BenchSweep, QuantizedRowsReportTheirErrorWithinTheBound) {
   BenchOptions o = small_sweep(Collective::allreduce, {"innet", "innet_quantized"});
   o.max_bytes = 64 << 10;  // several packets of 512 values

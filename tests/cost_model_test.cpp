@@ -168,5 +168,31 @@ TEST(CostModelFormulas, SmallWindowLimitsInnetToWPacketsPerRoundTrip) {
   EXPECT_NEAR(t / ((packets - 1) * rtt / 2 + rtt), 1.0, 1e-6);
 }
 
+// Hierarchical = binomial reduce + broadcast over G (its first ceil(lg G)
+// steps) + innet over ceil(p / G) leaders; G = 1 is innet, G >= p the
+// binomial tree.
+TEST(CostModelFormulas, HierarchicalIsAGroupBinomialTreePlusInnetOverLeaders) {
+  ModelFabric f = default_fabric();
+  f.binomial_steps.assign(6, ExchangeStep{2, 1});  // lg 64 steps within a leaf
+  f.binomial_steps[3] = f.binomial_steps[4] = f.binomial_steps[5] = ExchangeStep{4, 2};
+  // One 8-byte packet: each of 2 lg 8 = 6 steps is ser(106 B) twice (the
+  // send, and the store-and-forward at the leaf) plus two link latencies;
+  // the leaders' innet is the 4-hop round trip.
+  const Time step = 2 * 106 * 80 + 2 * f.link_latency;
+  const Time round_trip = 4 * (106 * 80 + f.link_latency);
+  f.group = 8;
+  EXPECT_EQ(model_allreduce("hierarchical", f, 8, 4), 6 * step + round_trip);
+  f.group = 1;
+  EXPECT_EQ(model_allreduce("hierarchical", f, 1 << 20, 4),
+            model_allreduce("innet", f, 1 << 20, 4));
+  f.group = 64;
+  EXPECT_EQ(model_allreduce("hierarchical", f, 1 << 20, 4),
+            model_allreduce("binomial_tree", f, 1 << 20, 4));
+  f.group = 0;  // the default, 8
+  EXPECT_EQ(model_allreduce("hierarchical", f, 8, 4), 6 * step + round_trip);
+  f.ranks = 1;
+  EXPECT_EQ(model_allreduce("hierarchical", f, 1 << 20, 4), 0);
+}
+
 }  // namespace
 }  // namespace inca

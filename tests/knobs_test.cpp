@@ -47,9 +47,11 @@ TEST(Knobs, TopologyAndRecoveryKnobsParseTheirNamesAndUnits) {
       d("INCA_HOSTS_PER_LEAF", "16"), e("INCA_ON_SWITCH_FAILURE", "fallback"),
       f("INCA_FAILURE_TIMEOUT_US", "2500"), g("INCA_MAX_RERUNS", "0"),
       h("INCA_ADAPTIVE_TIMEOUT", "off"), i("INCA_HOST_REDUCE_GBPS", "200"),
-      j("INCA_MIN_TIMEOUT_US", "7"), k("INCA_AGREEMENT_TIMEOUT_US", "9000");
+      j("INCA_MIN_TIMEOUT_US", "7"), k("INCA_AGREEMENT_TIMEOUT_US", "9000"),
+      l("INCA_HIERARCHICAL_GROUP", "4");
   FabricOptions fabric;
   ASSERT_TRUE(apply_env_overrides(fabric).ok());
+  EXPECT_EQ(fabric.hierarchical_group, 4u);
   EXPECT_EQ(fabric.topology, TopologyKind::star);
   EXPECT_EQ(fabric.fabric, FabricKind::live);
   EXPECT_EQ(fabric.spines, 4u);
@@ -99,7 +101,7 @@ TEST(Knobs, DescribeListsValueDefaultAndDocumentation) {
   FabricOptions fabric;
   fabric.window = 8;
   const auto list = describe_knobs(fabric, {.algorithm = "innet"});
-  ASSERT_EQ(list.size(), 25u);
+  ASSERT_EQ(list.size(), 26u);
   int seen = 0;
   for (const KnobInfo& k : list) {
     EXPECT_FALSE(k.doc.empty()) << k.env;

@@ -1,8 +1,10 @@
 #include "inca/cost_model.hpp"
 
+#include "algorithms/hierarchical_allreduce.hpp"
 #include "algorithms/ring_allreduce.hpp"
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
 
 namespace inca {
@@ -103,6 +105,21 @@ Time binomial_tree(const ModelFabric& f, std::size_t bytes) {
   return static_cast<Time>(std::llround(total));
 }
 
+// Binomial reduce and broadcast inside groups of G (all groups at once),
+// then innet over the ceil(p / G) leaders, on the same tree height.
+Time hierarchical(const ModelFabric& f, std::size_t bytes, std::size_t esize) {
+  const std::uint32_t g =
+      std::min(algorithms::hierarchical_group_size(&f), std::max<std::uint32_t>(1, f.ranks));
+  ModelFabric group = f;
+  group.ranks = g;
+  // A group's tree is the first ceil(lg G) steps of the p-rank binomial tree.
+  group.binomial_steps.resize(
+      std::min<std::size_t>(f.binomial_steps.size(), std::bit_width(g - 1)));
+  ModelFabric leaders = f;
+  leaders.ranks = (f.ranks + g - 1) / g;
+  return binomial_tree(group, bytes) + innet(leaders, bytes, esize);
+}
+
 }  // namespace
 
 std::optional<Time> model_allreduce(const std::string& algorithm, const ModelFabric& fabric,
@@ -120,6 +137,7 @@ std::optional<Time> model_allreduce(const std::string& algorithm, const ModelFab
   if (algorithm == "recursive_doubling") return recursive_doubling(fabric, bytes);
   if (algorithm == "rabenseifner") return rabenseifner(fabric, bytes, elem_size);
   if (algorithm == "binomial_tree") return binomial_tree(fabric, bytes);
+  if (algorithm == "hierarchical") return hierarchical(fabric, bytes, elem_size);
   return std::nullopt;
 }
 

@@ -2,6 +2,7 @@
 #include <mutex>
 
 #include "algorithms/binomial_tree_allreduce.hpp"
+#include "algorithms/hierarchical_allreduce.hpp"
 #include "algorithms/innet_allreduce.hpp"
 #include "algorithms/quantized_allreduce.hpp"
 #include "algorithms/rabenseifner_allreduce.hpp"
@@ -35,6 +36,13 @@ struct Registry {
                           false, algorithms::rabenseifner_allreduce});
     algorithms.push_back({"binomial_tree", "binomial reduce to rank 0 + binomial broadcast", false,
                           algorithms::binomial_tree_allreduce});
+    // Never one of auto's candidates: on this fabric model it is never faster
+    // than flat innet (docs/model.md).
+    algorithms.push_back({"hierarchical",
+                          "CollNet-style: binomial reduce in host groups, leaders in-network, "
+                          "binomial broadcast back",
+                          true, algorithms::hierarchical_allreduce,
+                          algorithms::hierarchical_prepare});
   }
 };
 

@@ -94,6 +94,11 @@ Status Communicator::allreduce(const void* send, void* recv, std::size_t count, 
   if (!algorithm)
     return make_error(StatusCode::invalid_argument,
                       fmt::format("unknown all-reduce algorithm '{}'", name));
+  if (algorithm->prepare) {
+    const std::string note = st.last_note;  // the set-up's own collectives reset it
+    INCA_RETURN_IF_ERROR(algorithm->prepare(*this));
+    st.last_note = note;
+  }
   st.last_algorithm = name;
   return run_collective(*algorithm, args);
 }

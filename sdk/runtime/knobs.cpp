@@ -170,6 +170,10 @@ const std::vector<Knob>& knobs() {
                [](Settings& s) -> std::uint32_t& { return s.fabric.slot_bytes; }),
       u32_knob("INCA_WINDOW", "slots a tree takes = aggregation chunks in flight per host",
                [](Settings& s) -> std::uint32_t& { return s.fabric.window; }),
+      u32_knob(
+          "INCA_HIERARCHICAL_GROUP",
+          "ranks per host group of the hierarchical all-reduce (0: the hosts of one leaf switch)",
+          [](Settings& s) -> std::uint32_t& { return s.fabric.hierarchical_group; }, true),
       double_knob(
           "INCA_HOST_REDUCE_GBPS", "host reduction speed in the simulator in Gb/s (0: free)",
           [](Settings& s) -> double& { return s.fabric.host_reduce_gbps; }, true),

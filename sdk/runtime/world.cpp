@@ -259,6 +259,9 @@ ModelFabric World::model_fabric() const {
   f.slot_payload = tree ? tree->slot_payload_bytes : o.slot_bytes;
   f.window = tree ? tree->slots : o.window;
   f.tree_links = tree ? tree->switch_levels : 0;
+  f.group = o.hierarchical_group > 0                 ? o.hierarchical_group
+            : o.topology == TopologyKind::leaf_spine ? o.hosts_per_leaf
+                                                     : o.ranks;
   if (o.ranks > 1) {
     double links = 0;
     for (std::uint32_t r = 0; r < o.ranks; ++r)

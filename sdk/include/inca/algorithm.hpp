@@ -32,6 +32,11 @@ struct AllreduceAlgorithm {
   std::string description;
   bool uses_switches = false;  ///< needs the communicator's aggregation tree
   AllreduceFn run;
+  /// Collective set-up run by every rank before the algorithm's first
+  /// attempt, in the caller's context (not inside a collective attempt), so
+  /// it may itself run collectives such as split(). Optional; its error is
+  /// the all-reduce's.
+  std::function<Status(Communicator&)> prepare = nullptr;
 };
 
 /// Adds an algorithm; invalid_argument when the name is taken or empty.

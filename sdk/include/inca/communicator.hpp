@@ -41,8 +41,9 @@ struct AllreduceArgs;
 /// Options of one all-reduce.
 struct AllreduceOptions {
   /// "auto", "innet", "ring", "recursive_doubling", "rabenseifner",
-  /// "binomial_tree", or any registered algorithm. "auto" picks the one the
-  /// cost model predicts fastest among those this communicator can run.
+  /// "binomial_tree", "hierarchical", or any registered algorithm. "auto"
+  /// picks the one the cost model predicts fastest among those this
+  /// communicator can run (never "hierarchical": docs/model.md).
   std::string algorithm = "auto";
   /// Reduce in a fixed order so results are bit-identical across runs.
   bool reproducible = false;
@@ -198,6 +199,13 @@ class Communicator {
   /// "auto" picks a host algorithm.
   SwitchCaps caps() const;
   const Status& innet_status() const { return innet_status_; }
+  /// State an all-reduce algorithm keeps on this communicator between calls
+  /// (e.g. the sub-communicators its prepare() split off), by algorithm
+  /// name; empty until the algorithm sets it, destroyed with the communicator.
+  std::shared_ptr<void>& algorithm_state(const std::string& name) { return algorithm_state_[name]; }
+  /// The fabric as the cost model sees it; nullptr on a sub-communicator or
+  /// one built without a model.
+  const ModelFabric* model() const { return model_; }
 
   /// acc = acc op in, on this host (skipped in payload-free mode but still
   /// timed by the fabric's host model). Algorithms use this for local steps.
@@ -294,6 +302,8 @@ class Communicator {
   std::vector<std::uint32_t> hosts_;
   std::shared_ptr<runtime::TreeService> group_trees_;
   std::uint32_t context_ = 0;
+  // Last, so it is destroyed first: it may hold sub-communicators of this one.
+  std::map<std::string, std::shared_ptr<void>> algorithm_state_;
 };
 
 }  // namespace inca

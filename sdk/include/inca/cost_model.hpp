@@ -30,7 +30,9 @@ struct ModelFabric {
   std::size_t slot_payload = 0;     ///< payload per aggregation packet
   std::uint32_t window = 1;         ///< aggregation slots in flight per host
   std::uint32_t tree_links = 0;     ///< links from a host up to the tree's root
-  double ring_links = 0;            ///< mean links between ring neighbours
+  /// Ranks per host group of "hierarchical" (0: kDefaultHierarchicalGroup).
+  std::uint32_t group = 0;
+  double ring_links = 0;  ///< mean links between ring neighbours
   /// Recursive doubling / halving: step k pairs new ranks differing in bit k.
   std::vector<ExchangeStep> xor_steps;
   /// The non-power-of-two fold: ranks 2i and 2i+1 for i < p - pof2.
@@ -40,7 +42,7 @@ struct ModelFabric {
 };
 
 /// Predicted time of `algorithm` ("ring", "innet", "recursive_doubling",
-/// "rabenseifner", "binomial_tree") reducing `bytes` of
+/// "rabenseifner", "binomial_tree", "hierarchical") reducing `bytes` of
 /// elements of `elem_size` bytes; nullopt for algorithms without a model.
 std::optional<Time> model_allreduce(const std::string& algorithm, const ModelFabric& fabric,
                                     std::size_t bytes, std::size_t elem_size);

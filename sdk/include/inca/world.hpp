@@ -43,6 +43,9 @@ struct FabricOptions {
   std::uint32_t switch_slots = 512;    ///< slot pool of every switch
   std::uint32_t slot_bytes = 2048;     ///< payload per slot
   std::uint32_t window = 64;           ///< slots a tree takes = chunks in flight per host
+  /// Ranks per host group of the "hierarchical" all-reduce; 0: the hosts of
+  /// one leaf switch (hosts_per_leaf on a leaf-spine, every rank on a star).
+  std::uint32_t hierarchical_group = 0;
   /// What every switch aggregates, and per switch name ("leaf0", "spine1",
   /// "switch0" on a star) what that switch aggregates instead. A tree
   /// aggregates what all its switches do (Communicator::caps()).
