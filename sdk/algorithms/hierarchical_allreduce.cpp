@@ -100,8 +100,8 @@ Status hierarchical_prepare(Communicator& comm) {
     if (static_cast<const HierarchicalState*>(slot.get())->ready) return {};
     return make_error(StatusCode::not_supported,
                       fmt::format("hierarchical all-reduce on rank {}: another call is still "
-                                  "setting up this communicator's groups (make the first call "
-                                  "on a communicator a blocking one)",
+                                  "setting up this communicator's groups (start the first "
+                                  "hierarchical call from the rank program)",
                                   comm.rank()));
   }
   if (comm.timing_only())

@@ -45,8 +45,9 @@ struct HierarchicalState {
 /// (binomial tree on comm). Errors: not_supported in payload-free mode or on
 /// a communicator not made by a World (split() cannot run there); a split's
 /// error (no_resource when a rank already holds too many sub-communicators),
-/// on every rank alike; not_supported while another call (non-blocking) is
-/// still setting up.
+/// on every rank alike; not_supported while another call is still setting
+/// up (iallreduce runs the set-up before it starts its fiber, so only a
+/// call from inside a collective can meet that).
 Status hierarchical_prepare(Communicator& comm);
 
 /// One attempt. not_supported, before anything is sent, when the leaders

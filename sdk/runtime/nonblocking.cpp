@@ -82,6 +82,12 @@ void Communicator::progress_for(Time duration) {
 Result<Request> Communicator::iallreduce(const void* send, void* recv, std::size_t count,
                                          Dtype dtype, ReduceOp op,
                                          const AllreduceOptions& options) {
+  // An algorithm's set-up runs collectives of its own (hierarchical's
+  // splits): here, blocking, so that they keep the order in which the rank
+  // starts collectives; the fiber then finds it done.
+  const AllreduceAlgorithm* algorithm = find_allreduce(options.algorithm);
+  if (algorithm && algorithm->prepare && fibers_->current() == 0)
+    INCA_RETURN_IF_ERROR(algorithm->prepare(*this));
   return start_nonblocking("iallreduce",
                            [=, this] { return allreduce(send, recv, count, dtype, op, options); });
 }
