@@ -65,6 +65,7 @@ TreeService::Snapshot TreeService::current() const {
 }
 
 TreeService::Snapshot TreeService::install_tree() {
+  std::lock_guard fabric_lock(root_->fabric_mutex_);
   manager::TreeRequest req = request_;
   // What the manager learns from the fabric: which switches and links are dead.
   for (std::uint32_t sw : topology_.switch_nodes())
@@ -94,6 +95,7 @@ TreeService::Snapshot TreeService::install_tree() {
 }
 
 void TreeService::drop_tree() {
+  std::lock_guard fabric_lock(root_->fabric_mutex_);
   if (const auto& old = current_.plan) {
     // Switches that are alive drop the old tree's state; dead ones lost it.
     for (const auto& [node, install] : old->installs)

@@ -134,6 +134,10 @@ class TreeService {
   RecoveryOptions options_;
 
   mutable std::mutex mutex_;
+  // The aggregation manager and the switches are shared by every service of
+  // a world, whose groups form and drop trees from different rank threads:
+  // the root's lock guards them (taken after a service's own mutex_).
+  std::mutex fabric_mutex_;
   Snapshot current_;
   std::map<std::uint64_t, Record> records_;
   std::vector<std::uint64_t> attempts_;        // per rank; not guarded (each rank owns its own)
