@@ -108,6 +108,9 @@ nlohmann::json row_json(const BenchRow& r) {
   j["busbw_GBps"] = r.busbw_GBps;
   j["nic_tx_bytes"] = r.nic_tx_bytes;
   j["model_us"] = r.model_us ? nlohmann::json(*r.model_us) : nlohmann::json(nullptr);
+  j["outstanding"] = r.outstanding;
+  j["check"] = r.check;
+  if (!r.note.empty()) j["note"] = r.note;
   return j;
 }
 

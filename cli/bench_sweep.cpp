@@ -264,6 +264,7 @@ Result<BenchReport> run_bench(const BenchOptions& o) {
           m.time > 0 ? static_cast<double>(sized.bytes * sets) / to_seconds(m.time) / 1e9 : 0;
       row.busbw_GBps = row.algbw_GBps * busbw_factor(c, o.fabric.ranks);
       row.nic_tx_bytes = m.nic_tx;
+      row.outstanding = o.outstanding;
       const std::string& ran = m.algorithm.empty() ? algorithm : m.algorithm;
       const ModelFabric fabric = (*world)->model_fabric();
       const auto model = c == Collective::allreduce
