@@ -162,6 +162,34 @@ TEST(NonblockingCollectivesLive, AllSixStartedTogetherAreExact) {
   EXPECT_EQ(failures.first(), "");
 }
 
+// On a threaded fabric, polling test() alone takes packets in and completes
+// the collective (the simulator needs progress_for: its time stands still
+// while a rank runs).
+TEST(NonblockingCollectivesLive, PollingTestAloneCompletesTheCollective) {
+  FabricOptions o = test::small_fabric(TopologyKind::star, 4);
+  o.fabric = FabricKind::live;
+  auto world = test::make_world(o);
+  ASSERT_TRUE(world);
+  Failures failures(4);
+  Status run = world->run([&](Communicator& comm) {
+    const int r = comm.rank();
+    std::vector<std::int32_t> x(5000, r + 1), y(5000);
+    auto req = comm.iallreduce(x.data(), y.data(), x.size(), Dtype::i32, ReduceOp::sum,
+                               {.algorithm = "ring"});
+    if (!req.ok()) return failures.check(r, req.status(), "iallreduce");
+    // A bound on polls, not on time: a test() that never takes packets in
+    // would spin here forever.
+    long polls = 0;
+    while (!comm.test(*req) && ++polls < 20'000'000) {
+    }
+    if (polls >= 20'000'000) failures.set(r, "test() never completed the all-reduce");
+    failures.check(r, comm.wait(*req), "wait");
+    if (y != std::vector<std::int32_t>(5000, 10)) failures.set(r, "wrong sum");
+  });
+  ASSERT_TRUE(run.ok()) << run.to_string();
+  EXPECT_EQ(failures.first(), "");
+}
+
 // A collective progresses while the rank computes: starting it, computing
 // for as long as it takes, then waiting costs far less than both in turn.
 // Virtual time in the simulator: exact, not a wall-clock measurement.

@@ -51,7 +51,8 @@ class CollectiveFibers final : public protocol::HostDriver,
   bool finished(std::uint64_t id) const;
   /// Forgets a finished fiber and its fiber-local values.
   void release(std::uint64_t id);
-  /// Resumes every fiber whose wait is over, without blocking.
+  /// Takes in what the fabric has delivered and resumes every fiber whose
+  /// wait is over, without blocking (in the simulator, without time passing).
   void poll();
   /// The running fiber, 0 in the main context.
   std::uint64_t current() const { return running_ ? running_->id : 0; }
