@@ -30,7 +30,12 @@ using AllreduceFn = std::function<Status(Communicator&, const AllreduceArgs&)>;
 struct AllreduceAlgorithm {
   std::string name;
   std::string description;
-  bool uses_switches = false;  ///< needs the communicator's aggregation tree
+  /// Needs the communicator's aggregation tree: its runs hold the tree, in
+  /// the order collectives were started, so concurrent non-blocking ones
+  /// take turns. Inside run, use the switch primitive innet_allreduce (and
+  /// point-to-point); another collective on the same communicator would wait
+  /// for the tree this run holds.
+  bool uses_switches = false;
   AllreduceFn run;
   /// Collective set-up run by every rank before the algorithm's first
   /// attempt, in the caller's context (not inside a collective attempt), so
