@@ -39,13 +39,18 @@ std::vector<std::int32_t> rank_data(int rank, std::size_t count) {
   return v;
 }
 
-// Every rank checks an exact i32 all-reduce with `algorithm`.
-void check_exact(Communicator& comm, const char* algorithm, std::size_t count) {
+std::vector<std::int32_t> expected_sum(int ranks, std::size_t count) {
   std::vector<std::int32_t> expect(count, 0);
-  for (int r = 0; r < comm.size(); ++r) {
+  for (int r = 0; r < ranks; ++r) {
     const auto v = rank_data(r, count);
     for (std::size_t i = 0; i < count; ++i) expect[i] += v[i];
   }
+  return expect;
+}
+
+// Every rank checks an exact i32 all-reduce with `algorithm`.
+void check_exact(Communicator& comm, const char* algorithm, std::size_t count) {
+  const auto expect = expected_sum(comm.size(), count);
   const auto send = rank_data(comm.rank(), count);
   std::vector<std::int32_t> recv(count, 0);
   const Status s = comm.allreduce(send.data(), recv.data(), count, Dtype::i32, ReduceOp::sum,
@@ -56,11 +61,32 @@ void check_exact(Communicator& comm, const char* algorithm, std::size_t count) {
   std::printf("rank %d: %s exact\n", comm.rank(), algorithm);
 }
 
+// Both at once, as non-blocking collectives completed in the other order:
+// the switch tree and the host ring progress together over real packets.
+void check_exact_nonblocking(Communicator& comm, std::size_t count) {
+  const auto expect = expected_sum(comm.size(), count);
+  const auto send = rank_data(comm.rank(), count);
+  std::vector<std::int32_t> by_innet(count, 0), by_ring(count, 0);
+  auto innet = comm.iallreduce(send.data(), by_innet.data(), count, Dtype::i32, ReduceOp::sum,
+                               {.algorithm = "innet"});
+  auto ring = comm.iallreduce(send.data(), by_ring.data(), count, Dtype::i32, ReduceOp::sum,
+                              {.algorithm = "ring"});
+  // Every started request is waited for before its buffers go.
+  const Status ring_done = ring.ok() ? comm.wait(*ring) : ring.status();
+  const Status innet_done = innet.ok() ? comm.wait(*innet) : innet.status();
+  EXPECT_TRUE(ring_done.ok()) << ring_done.to_string();
+  EXPECT_TRUE(innet_done.ok()) << innet_done.to_string();
+  EXPECT_EQ(by_innet, expect);
+  EXPECT_EQ(by_ring, expect);
+  if (ring_done.ok() && innet_done.ok() && by_innet == expect && by_ring == expect)
+    std::printf("rank %d: non-blocking exact\n", comm.rank());
+}
+
 // The rank program of the tests below, chosen by INCA_TEST_UDP_PLAN:
-// `exact`: innet and ring all-reduce, checked; `crash`: rank 1 aborts at
-// once, the others' ring all-reduce must fail; `die`: after an exact
-// all-reduce, rank 2 is killed while a long in-network all-reduce runs, which
-// must fail with `timeout` on the others; `sleep`: sleep a minute.
+// `exact`: innet and ring all-reduce, then both at once non-blocking, checked; `crash`: rank 1
+// aborts at once, the others' ring all-reduce must fail; `die`: after an exact all-reduce, rank 2
+// is killed while a long in-network all-reduce runs, which must fail with `timeout` on the others;
+// `sleep`: sleep a minute.
 TEST(UdpRankProgram, Run) {
   if (!ProcessWorld::launched()) GTEST_SKIP() << "the rank program of UdpFabric.* (inca launch)";
   const char* plan_env = std::getenv(kPlanVar);
@@ -71,6 +97,7 @@ TEST(UdpRankProgram, Run) {
     if (plan == "exact") {
       check_exact(comm, "innet", 10000);
       check_exact(comm, "ring", 10000);
+      check_exact_nonblocking(comm, 10000);
       return;
     }
     if (plan == "sleep") {  // until the launcher is interrupted
@@ -146,6 +173,8 @@ class UdpFabric : public ::testing::Test {
     for (int r = 0; r < 4; ++r) {
       EXPECT_NE(log_.find(fmt::format("rank {}: innet exact", r)), std::string::npos) << log_;
       EXPECT_NE(log_.find(fmt::format("rank {}: ring exact", r)), std::string::npos) << log_;
+      EXPECT_NE(log_.find(fmt::format("rank {}: non-blocking exact", r)), std::string::npos)
+          << log_;
     }
   }
 
