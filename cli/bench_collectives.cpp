@@ -64,13 +64,13 @@ namespace {
 // (R = Result<Request>): their parameters are the same.
 template <typename R>
 struct CollectiveCalls {
-  R (Communicator::*allreduce)
+  R(Communicator::*allreduce)
   (const void*, void*, std::size_t, Dtype, ReduceOp, const AllreduceOptions&);
-  R (Communicator::*reduce)
+  R(Communicator::*reduce)
   (const void*, void*, std::size_t, Dtype, ReduceOp, int, const CollectiveOptions&);
   R (Communicator::*broadcast)(void*, std::size_t, Dtype, int, const CollectiveOptions&);
   R (Communicator::*barrier)(const CollectiveOptions&);
-  R (Communicator::*reduce_scatter)
+  R(Communicator::*reduce_scatter)
   (const void*, void*, std::size_t, Dtype, ReduceOp, const CollectiveOptions&);
   R (Communicator::*allgather)(const void*, void*, std::size_t, Dtype, const CollectiveOptions&);
 };
