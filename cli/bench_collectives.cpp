@@ -64,15 +64,22 @@ namespace {
 // (R = Result<Request>): their parameters are the same.
 template <typename R>
 struct CollectiveCalls {
-  R(Communicator::*allreduce)
-  (const void*, void*, std::size_t, Dtype, ReduceOp, const AllreduceOptions&);
-  R(Communicator::*reduce)
-  (const void*, void*, std::size_t, Dtype, ReduceOp, int, const CollectiveOptions&);
-  R (Communicator::*broadcast)(void*, std::size_t, Dtype, int, const CollectiveOptions&);
-  R (Communicator::*barrier)(const CollectiveOptions&);
-  R(Communicator::*reduce_scatter)
-  (const void*, void*, std::size_t, Dtype, ReduceOp, const CollectiveOptions&);
-  R (Communicator::*allgather)(const void*, void*, std::size_t, Dtype, const CollectiveOptions&);
+  using Allreduce = R (Communicator::*)(const void*, void*, std::size_t, Dtype, ReduceOp,
+                                        const AllreduceOptions&);
+  using Reduce = R (Communicator::*)(const void*, void*, std::size_t, Dtype, ReduceOp, int,
+                                     const CollectiveOptions&);
+  using Broadcast = R (Communicator::*)(void*, std::size_t, Dtype, int, const CollectiveOptions&);
+  using Barrier = R (Communicator::*)(const CollectiveOptions&);
+  using ReduceScatter = R (Communicator::*)(const void*, void*, std::size_t, Dtype, ReduceOp,
+                                            const CollectiveOptions&);
+  using Allgather = R (Communicator::*)(const void*, void*, std::size_t, Dtype,
+                                        const CollectiveOptions&);
+  Allreduce allreduce;
+  Reduce reduce;
+  Broadcast broadcast;
+  Barrier barrier;
+  ReduceScatter reduce_scatter;
+  Allgather allgather;
 };
 
 constexpr CollectiveCalls<Status> kBlocking{

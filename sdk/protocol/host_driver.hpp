@@ -37,9 +37,14 @@ class HostDriver {
   /// fibers suspends only the fiber that computes.
   virtual void account_compute(std::size_t bytes) {
     const Time t = compute_time(bytes);
-    if (t <= 0) return;
+    if (t > 0) wait_until(now() + t);
+  }
+  /// Blocks until `deadline` while the fabric keeps feeding the endpoint
+  /// (block_until with nothing to wait for). Returns at once, after taking
+  /// in what has arrived, when the deadline has passed.
+  void wait_until(Time deadline) {
     static const std::function<bool()> never = [] { return false; };
-    block_until(never, now() + t);
+    block_until(never, deadline);
   }
   /// Why block_until gave up before its deadline, in words for an error message.
   virtual std::string stall_reason() const {

@@ -46,8 +46,7 @@ void CollectiveFibers::release(std::uint64_t id) {
 }
 
 void CollectiveFibers::poll() {
-  static const std::function<bool()> never = [] { return false; };
-  if (!running_) block_until(never, now());
+  if (!running_) wait_until(now());
 }
 
 void CollectiveFibers::resume(Task& task) {
@@ -123,8 +122,7 @@ void CollectiveFibers::account_compute(std::size_t bytes) {
   const Time t = fabric_.compute_time(bytes);
   if (t <= 0) return;
   cpu_free_at_ = std::max(now(), cpu_free_at_) + t;
-  static const std::function<bool()> never = [] { return false; };
-  block_until(never, cpu_free_at_);
+  wait_until(cpu_free_at_);
 }
 
 }  // namespace inca::runtime

@@ -95,7 +95,7 @@ protocol::MessageKind Communicator::message_kind(int tag) const {
 }
 
 Status Communicator::run_collective(const AllreduceAlgorithm& first, const AllreduceArgs& args,
-                                    bool may_rerun, bool uses_switches) {
+                                    bool may_rerun, bool holds_tree) {
   const AllreduceAlgorithm* algorithm = &first;
   // A non-blocking collective's error goes to its wait(): re-running it
   // would take attempt numbers out of the order every rank started them in.
@@ -105,11 +105,11 @@ Status Communicator::run_collective(const AllreduceAlgorithm& first, const Allre
     // follows the order in which the rank started its collectives.
     const std::uint64_t attempt = begin_attempt(args.dtype, args.op);
     const std::uint64_t generation = tree_generation_;
-    const bool holds_tree = algorithm->uses_switches || uses_switches;
-    if (holds_tree) hold_tree(attempt);
+    const bool queued = holds_tree || algorithm->uses_switches;
+    if (queued) hold_tree(attempt);
     Status s = algorithm->run(*this, args);
     end_attempt();
-    if (holds_tree) release_tree(attempt);
+    if (queued) release_tree(attempt);
     CollectiveState& st = state();
     if (s.ok() && !st.deferred_error.ok()) s = std::exchange(st.deferred_error, Status());
     if (!trees_) return s;
@@ -133,11 +133,10 @@ Status Communicator::run_collective(const AllreduceAlgorithm& first, const Allre
 
     // Either every rank re-runs this attempt or none does; and nobody uses
     // the re-formed tree before everyone has left the old one.
-    static const std::function<bool()> never = [] { return false; };
     Time poll = 10 * kPicosPerMicro;
     std::optional<runtime::TreeService::Verdict> verdict;
     while (!(verdict = trees_->verdict(attempt, now()))) {
-      driver_.block_until(never, now() + poll);
+      driver_.wait_until(now() + poll);
       poll = std::min<Time>(poll * 2, kPicosPerMilli);
     }
     const RecoveryOptions& policy = trees_->options();

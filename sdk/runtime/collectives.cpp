@@ -113,7 +113,10 @@ Status Communicator::run_other_collective(Collective collective, const Collectiv
   args.dtype = dtype;
   args.op = op;
   args.reproducible = options.reproducible;
-  return run_collective(attempt, args, true, innet);
+  // The in-network versions hold the tree like any switch user; their
+  // recovery stays the body's own (re-run in place, not the ring fallback
+  // that uses_switches would select), so the attempt does not claim it.
+  return run_collective(attempt, args, /*may_rerun=*/true, /*holds_tree=*/innet);
 }
 
 Status Communicator::reduce(const void* send, void* recv, std::size_t count, Dtype dtype,

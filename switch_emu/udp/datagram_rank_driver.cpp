@@ -58,7 +58,7 @@ bool DatagramRankDriver::block_until(const std::function<bool()>& ready, Time de
 
 void DatagramRankDriver::linger(Time quiet) {
   const Time idle = std::exchange(idle_timeout_, quiet);
-  block_until([] { return false; }, kNever);
+  wait_until(kNever);
   idle_timeout_ = idle;
 }
 

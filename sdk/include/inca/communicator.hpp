@@ -262,8 +262,10 @@ class Communicator {
   Status wait_op(std::uint64_t id, const char* what);
   // Recovery (collective_recovery.cpp).
   void refresh_tree();
+  // One collective, attempted and recovered; `holds_tree` queues it for the
+  // tree as algorithm.uses_switches does, without that flag's ring fallback.
   Status run_collective(const AllreduceAlgorithm& algorithm, const AllreduceArgs& args,
-                        bool may_rerun = true, bool uses_switches = false);
+                        bool may_rerun = true, bool holds_tree = false);
   std::uint64_t begin_attempt(Dtype dtype, ReduceOp op);
   void end_attempt();
   std::uint16_t wire_tag(int tag) const;
