@@ -18,6 +18,7 @@
 
 #include "dpdk/control_server.hpp"
 #include "dpdk/dpdk_ports.hpp"
+#include "dpdk/interrupt_gate.hpp"
 #include "dpdk/pcap_writer.hpp"
 #include "dpdk/switch_loop.hpp"
 #include "dpdk/switch_options.hpp"
@@ -88,6 +89,12 @@ int run_switch(const SwitchOptions& options) {
     pcap = std::move(*writer);
   }
 
+  auto gate = InterruptGate::open();
+  if (!gate) {
+    stop_ports(*ports);
+    return fail(options.name, gate.status());
+  }
+
   fmt::print("{}: {} ports, ip {}, udp port {}, {} slots x {} B, port limit {}\n", options.name,
              ports->size(), options.ip, options.udp_port, options.slots, options.slot_bytes,
              options.port_gbps > 0 ? fmt::format("{} Gb/s", options.port_gbps) : "none");
@@ -102,11 +109,13 @@ int run_switch(const SwitchOptions& options) {
   std::fflush(stdout);
 
   {
-    SwitchLoop loop(options, pipeline, *ports, *pool, pcap.get(), control ? &*control : nullptr);
+    SwitchLoop loop(options, pipeline, *ports, *pool, pcap.get(), control ? &*control : nullptr,
+                    gate->get());
     loop.run(g_signals);
     fmt::print("{}: stopping\n", options.name);
     loop.report(stdout);
   }
+  gate->reset();  // the PMDs' own callbacks run freely again while the ports stop
   stop_ports(*ports);
   pcap.reset();
   rte_mempool_free(*pool);

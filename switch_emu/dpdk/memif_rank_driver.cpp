@@ -93,19 +93,29 @@ Result<std::unique_ptr<MemifRankDriver>> MemifRankDriver::open(MemifDriverConfig
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
-  return std::unique_ptr<MemifRankDriver>(new MemifRankDriver(std::move(config), *pool, port));
+  // From here on the rank polls the rings; the switch may leave at any time.
+  auto gate = dpdk_switch::InterruptGate::open();
+  if (!gate.ok()) {
+    dpdk_switch::stop_ports(*ports);
+    return fail(gate.status());
+  }
+  return std::unique_ptr<MemifRankDriver>(
+      new MemifRankDriver(std::move(config), *pool, port, std::move(*gate)));
 }
 
-MemifRankDriver::MemifRankDriver(MemifDriverConfig config, rte_mempool* pool, std::uint16_t port)
+MemifRankDriver::MemifRankDriver(MemifDriverConfig config, rte_mempool* pool, std::uint16_t port,
+                                 std::unique_ptr<dpdk_switch::InterruptGate> gate)
     : DatagramRankDriver(config.endpoint, config.idle_timeout),
       config_(std::move(config)),
       pool_(pool),
       port_(port),
+      gate_(std::move(gate)),
       tx_(kBurst),
       rx_(kBurst),
       scratch_(kMaxFrame) {}
 
 MemifRankDriver::~MemifRankDriver() {
+  gate_.reset();  // the PMD's callbacks run freely again while the port stops
   dpdk_switch::DpdkPort p;
   p.id = port_;
   dpdk_switch::stop_ports({p});
@@ -166,6 +176,7 @@ void MemifRankDriver::transmit(protocol::Outbox& out) {
 }
 
 bool MemifRankDriver::drain() {
+  gate_->between_bursts(idle_polls_ > kYieldPolls);
   bool any = false;
   while (true) {
     const std::uint16_t got = rte_eth_rx_burst(port_, 0, rx_.data(), kBurst);

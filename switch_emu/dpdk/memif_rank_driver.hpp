@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "dpdk/frame.hpp"
+#include "dpdk/interrupt_gate.hpp"
 #include "inca/status.hpp"
 #include "udp/datagram_rank_driver.hpp"
 
@@ -40,7 +41,9 @@ struct MemifDriverConfig {
 class MemifRankDriver final : public udp::DatagramRankDriver {
  public:
   /// Initialises the EAL (once per process: a second driver is refused),
-  /// starts the memif port and waits for its link; io_error saying why not.
+  /// starts the memif port, waits for its link and gates the EAL interrupt
+  /// thread (the switch may leave while the rank polls); io_error saying
+  /// why not.
   static Result<std::unique_ptr<MemifRankDriver>> open(MemifDriverConfig config);
   /// Stops the port, cleans the EAL up and removes its runtime directory.
   ~MemifRankDriver() override;
@@ -50,7 +53,8 @@ class MemifRankDriver final : public udp::DatagramRankDriver {
   void transmit(protocol::Outbox& out) override;
 
  private:
-  MemifRankDriver(MemifDriverConfig config, rte_mempool* pool, std::uint16_t port);
+  MemifRankDriver(MemifDriverConfig config, rte_mempool* pool, std::uint16_t port,
+                  std::unique_ptr<dpdk_switch::InterruptGate> gate);
   bool drain() override;
   /// Yields the CPU for the first idle polls, then sleeps (see the .cpp).
   void wait_for_datagram(Time wait) override;
@@ -60,6 +64,7 @@ class MemifRankDriver final : public udp::DatagramRankDriver {
   MemifDriverConfig config_;
   rte_mempool* pool_;
   std::uint16_t port_;
+  std::unique_ptr<dpdk_switch::InterruptGate> gate_;  // memif's callbacks run only between bursts
   std::vector<rte_mbuf*> tx_;
   std::vector<rte_mbuf*> rx_;
   std::vector<std::byte> scratch_;  // a chained frame, copied out whole

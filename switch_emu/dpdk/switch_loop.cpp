@@ -28,13 +28,14 @@ constexpr double kLinkCheckSeconds = 0.1;
 
 SwitchLoop::SwitchLoop(const SwitchOptions& options, SwitchPipeline& pipeline,
                        std::vector<DpdkPort> ports, rte_mempool* pool, PcapWriter* pcap,
-                       ControlServer* control)
+                       ControlServer* control, InterruptGate* gate)
     : options_(options),
       pipeline_(pipeline),
       ports_(std::move(ports)),
       pool_(pool),
       pcap_(pcap),
       control_(control),
+      gate_(gate),
       scratch_(kScratchBytes) {
   for (const DpdkPort& p : ports_)
     egress_.emplace_back(p.id, options.port_gbps, options.port_burst_us, options.max_frame());
@@ -140,6 +141,7 @@ void SwitchLoop::housekeeping(LoopSignals& signals, std::uint64_t now_tsc) {
     for (std::uint16_t p = 0; p < ports_.size(); ++p)
       pipeline_.port_counters(p).link_up = link_up(ports_[p].id) ? 1 : 0;
   }
+  if (gate_) gate_->between_bursts(idle_polls_ > kPausePolls);
   if (control_)
     control_->poll([this](const wire::ControlRequest& r) { return pipeline_.on_control(r); });
   bool due = signals.report.exchange(false);

@@ -1,8 +1,9 @@
 // The data-plane loop of inca-switch: one lcore polls every port, hands each
 // frame to the SwitchPipeline, turns its verdict into mbufs on egress
-// queues, and between bursts serves the control channel, signals and
-// periodic counter reports. After a run of empty polls it backs off (pause,
-// then short sleeps) so that host processes on the same cores get CPU.
+// queues, and between bursts serves the control channel, signals, periodic
+// counter reports and the EAL interrupt thread (through the InterruptGate,
+// so that memif peers connect and leave only while no burst is in flight). After a run of empty
+// polls it backs off (pause, then short sleeps) so that host processes on the same cores get CPU.
 #pragma once
 
 #include <atomic>
@@ -13,6 +14,7 @@
 #include "dpdk/control_server.hpp"
 #include "dpdk/dpdk_ports.hpp"
 #include "dpdk/egress_queue.hpp"
+#include "dpdk/interrupt_gate.hpp"
 #include "dpdk/pcap_writer.hpp"
 #include "dpdk/switch_options.hpp"
 #include "dpdk/switch_pipeline.hpp"
@@ -30,9 +32,10 @@ struct LoopSignals {
 
 class SwitchLoop {
  public:
-  /// `pcap` and `control` may be null.
+  /// `pcap`, `control` and `gate` may be null. With a gate, the EAL
+  /// interrupt thread runs only between bursts, in housekeeping.
   SwitchLoop(const SwitchOptions& options, SwitchPipeline& pipeline, std::vector<DpdkPort> ports,
-             rte_mempool* pool, PcapWriter* pcap, ControlServer* control);
+             rte_mempool* pool, PcapWriter* pcap, ControlServer* control, InterruptGate* gate);
   SwitchLoop(const SwitchLoop&) = delete;
   SwitchLoop& operator=(const SwitchLoop&) = delete;
 
@@ -55,6 +58,7 @@ class SwitchLoop {
   rte_mempool* pool_;
   PcapWriter* pcap_;
   ControlServer* control_;
+  InterruptGate* gate_;
   std::vector<EgressQueue> egress_;
   std::vector<std::byte> scratch_;  // linear copy of chained frames
   std::uint64_t next_housekeeping_ = 0;
