@@ -24,6 +24,7 @@
 #include "inca/process_world.hpp"
 #include "support/inca_switch_process.hpp"
 #include "support/netns.hpp"
+#include "test_support.hpp"
 
 namespace inca::test {
 namespace {
@@ -31,6 +32,12 @@ namespace {
 using namespace std::chrono_literals;
 
 constexpr const char* kPlanVar = "INCA_TEST_UDP_PLAN";
+// The ranks' --timeout-ms: a rank that hears nothing for this long gives up.
+// Under ThreadSanitizer the ranks and the switch run several times slower
+// and two launches may share the cores, so a first collective once heard
+// nothing for 1.5 s with nothing lost; 5 s there keeps "silence means a peer
+// is gone" true.
+constexpr const char* kRankTimeoutMs = kThreadSanitizer ? "5000" : "1500";
 
 std::vector<std::int32_t> rank_data(int rank, std::size_t count) {
   std::vector<std::int32_t> v(count);
@@ -145,7 +152,8 @@ class UdpFabric : public ::testing::Test {
     const std::string inca = sibling_binary("inca");
     if (inca.empty()) GTEST_SKIP() << "the inca command was not built";
     ::setenv(kPlanVar, plan.c_str(), 1);
-    std::vector<std::string> argv = {inca, "launch", "-n", "4", "-v", "--timeout-ms", "1500"};
+    std::vector<std::string> argv = {inca, "launch",       "-n",          "4",
+                                     "-v", "--timeout-ms", kRankTimeoutMs};
     argv.insert(argv.end(), extra.begin(), extra.end());
     argv.push_back("--");
     argv.push_back(std::filesystem::read_symlink("/proc/self/exe").string());
@@ -285,7 +293,7 @@ TEST_F(UdpFabric, CrashedMemifRankLeavesNoEalDirectoryBehind) {
 }
 
 TEST_F(UdpFabric, RankDyingMidCollectiveTimesOutTheOthers) {
-  // The grace is far above the ranks' 1.5 s timeout: the survivors must
+  // The grace is far above the ranks' timeout (kRankTimeoutMs): the survivors must
   // fail by themselves, not be killed by the launcher.
   launch("die", {"--grace", "30"});
   if (IsSkipped() || HasFatalFailure()) return;
