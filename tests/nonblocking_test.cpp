@@ -102,10 +102,11 @@ TEST_P(NonblockingCollectives, AllSixStartedTogetherAreExactInAnyCompletionOrder
   auto world = test::make_world(test::small_fabric(TopologyKind::leaf_spine, ranks, 3));
   ASSERT_TRUE(world);
   const Expected e(ranks);
-  Failures failures(ranks);
-  Status run = world->run([&](Communicator& comm) { run_all_six(comm, e, algorithm, failures); });
-  ASSERT_TRUE(run.ok()) << run.to_string();
-  EXPECT_EQ(failures.first(), "");
+  EXPECT_EQ(test::run_ranks(*world,
+                            [&](Communicator& comm, Failures& failures) {
+                              run_all_six(comm, e, algorithm, failures);
+                            }),
+            "");
 }
 
 INSTANTIATE_TEST_SUITE_P(Algorithms, NonblockingCollectives,
@@ -122,8 +123,7 @@ TEST(NonblockingHostCollectives, AllSixStartedTogetherAreExact) {
     auto world = test::make_world(test::small_fabric(TopologyKind::leaf_spine, ranks, 3));
     ASSERT_TRUE(world);
     const Expected e(ranks);
-    Failures failures(ranks);
-    Status run = world->run([&](Communicator& comm) {
+    const std::string failed = test::run_ranks(*world, [&](Communicator& comm, Failures& failures) {
       const int r = comm.rank();
       const std::size_t n = Expected::kCount;
       Bytes out(e.sum.size()), bcast = e.sum_in[r], gather_out(e.gathered.size());
@@ -144,8 +144,7 @@ TEST(NonblockingHostCollectives, AllSixStartedTogetherAreExact) {
       failures.set(r, test::first_difference(bcast, e.sum_in[e.root], 4));
       failures.set(r, test::first_difference(gather_out, e.gathered, 1));
     });
-    ASSERT_TRUE(run.ok()) << run.to_string();
-    EXPECT_EQ(failures.first(), "") << ranks << " ranks";
+    EXPECT_EQ(failed, "") << ranks << " ranks";
   }
 }
 
@@ -156,10 +155,10 @@ TEST(NonblockingCollectivesLive, AllSixStartedTogetherAreExact) {
   auto world = test::make_world(o);
   ASSERT_TRUE(world);
   const Expected e(5);
-  Failures failures(5);
-  Status run = world->run([&](Communicator& comm) { run_all_six(comm, e, "auto", failures); });
-  ASSERT_TRUE(run.ok()) << run.to_string();
-  EXPECT_EQ(failures.first(), "");
+  EXPECT_EQ(
+      test::run_ranks(*world, [&](Communicator& comm,
+                                  Failures& failures) { run_all_six(comm, e, "auto", failures); }),
+      "");
 }
 
 // On a threaded fabric, polling test() alone takes packets in and completes
@@ -170,8 +169,7 @@ TEST(NonblockingCollectivesLive, PollingTestAloneCompletesTheCollective) {
   o.fabric = FabricKind::live;
   auto world = test::make_world(o);
   ASSERT_TRUE(world);
-  Failures failures(4);
-  Status run = world->run([&](Communicator& comm) {
+  const std::string failed = test::run_ranks(*world, [&](Communicator& comm, Failures& failures) {
     const int r = comm.rank();
     std::vector<std::int32_t> x(5000, r + 1), y(5000);
     auto req = comm.iallreduce(x.data(), y.data(), x.size(), Dtype::i32, ReduceOp::sum,
@@ -186,8 +184,7 @@ TEST(NonblockingCollectivesLive, PollingTestAloneCompletesTheCollective) {
     failures.check(r, comm.wait(*req), "wait");
     if (y != std::vector<std::int32_t>(5000, 10)) failures.set(r, "wrong sum");
   });
-  ASSERT_TRUE(run.ok()) << run.to_string();
-  EXPECT_EQ(failures.first(), "");
+  EXPECT_EQ(failed, "");
 }
 
 // A collective progresses while the rank computes: starting it, computing
@@ -199,8 +196,7 @@ TEST(NonblockingOverlap, CollectiveProgressesWhileTheRankComputes) {
   const std::size_t count = 256 * 1024;
   for (const char* algorithm : {"innet", "ring"}) {
     std::vector<Time> blocking(8), overlapped(8);
-    Failures failures(8);
-    Status run = world->run([&](Communicator& comm) {
+    const std::string failed = test::run_ranks(*world, [&](Communicator& comm, Failures& failures) {
       const int r = comm.rank();
       std::vector<float> in(count, 1.0f), out(count);
       const AllreduceOptions opt{.algorithm = algorithm};
@@ -219,8 +215,7 @@ TEST(NonblockingOverlap, CollectiveProgressesWhileTheRankComputes) {
       overlapped[r] = comm.now() - t0;
       if (out != std::vector<float>(count, 8.0f)) failures.set(r, "wrong sum");
     });
-    ASSERT_TRUE(run.ok()) << run.to_string();
-    ASSERT_EQ(failures.first(), "") << algorithm;
+    ASSERT_EQ(failed, "") << algorithm;
     for (int r = 0; r < 8; ++r)
       EXPECT_LT(overlapped[r], blocking[r] * 3 / 2)
           << algorithm << " rank " << r << ": computing as long as the collective took "
@@ -233,8 +228,7 @@ TEST(NonblockingOverlap, CollectiveProgressesWhileTheRankComputes) {
 TEST(NonblockingOverlap, LaterShortCollectiveCompletesBeforeEarlierLongOne) {
   auto world = test::make_world(test::small_fabric(TopologyKind::leaf_spine, 4, 2));
   ASSERT_TRUE(world);
-  Failures failures(4);
-  Status run = world->run([&](Communicator& comm) {
+  const std::string failed = test::run_ranks(*world, [&](Communicator& comm, Failures& failures) {
     const int r = comm.rank();
     std::vector<float> big(1 << 20, 1.0f);
     std::vector<std::int32_t> small{r}, small_out(1);
@@ -253,8 +247,7 @@ TEST(NonblockingOverlap, LaterShortCollectiveCompletesBeforeEarlierLongOne) {
     failures.check(r, comm.wait(*long_one), "long");
     if (big != std::vector<float>(big.size(), 4.0f)) failures.set(r, "long sum wrong");
   });
-  ASSERT_TRUE(run.ok()) << run.to_string();
-  EXPECT_EQ(failures.first(), "");
+  EXPECT_EQ(failed, "");
 }
 
 // In-network collectives take the tree one at a time, in start order, also
@@ -262,8 +255,7 @@ TEST(NonblockingOverlap, LaterShortCollectiveCompletesBeforeEarlierLongOne) {
 TEST(NonblockingTree, InnetCollectivesShareTheTreeInStartOrder) {
   auto world = test::make_world(test::small_fabric(TopologyKind::leaf_spine, 6, 3));
   ASSERT_TRUE(world);
-  Failures failures(6);
-  Status run = world->run([&](Communicator& comm) {
+  const std::string failed = test::run_ranks(*world, [&](Communicator& comm, Failures& failures) {
     const int r = comm.rank();
     constexpr std::size_t n = 10000;
     std::array<std::vector<std::int64_t>, 4> in, out;
@@ -290,8 +282,7 @@ TEST(NonblockingTree, InnetCollectivesShareTheTreeInStartOrder) {
       if (out[k] != std::vector<std::int64_t>(n, 21 * (k + 1)))
         failures.set(r, "all-reduce " + std::to_string(k) + " wrong");
   });
-  ASSERT_TRUE(run.ok()) << run.to_string();
-  EXPECT_EQ(failures.first(), "");
+  EXPECT_EQ(failed, "");
 }
 
 // Bad arguments fail at the start call, on every rank, and send nothing;
@@ -299,8 +290,7 @@ TEST(NonblockingTree, InnetCollectivesShareTheTreeInStartOrder) {
 TEST(NonblockingErrors, BadArgumentsFailAtOnceAndBadRequestsAreRefused) {
   auto world = test::make_world(test::small_fabric(TopologyKind::star, 4));
   ASSERT_TRUE(world);
-  Failures failures(4);
-  Status run = world->run([&](Communicator& comm) {
+  const std::string failed = test::run_ranks(*world, [&](Communicator& comm, Failures& failures) {
     const int r = comm.rank();
     std::vector<std::int32_t> x(8, r), y(32);
     float f[8] = {};
@@ -338,8 +328,7 @@ TEST(NonblockingErrors, BadArgumentsFailAtOnceAndBadRequestsAreRefused) {
       failures.set(r, "second wait: " + again.to_string());
     if (!comm.test(*ok)) failures.set(r, "test() of a completed request is false");
   });
-  ASSERT_TRUE(run.ok()) << run.to_string();
-  EXPECT_EQ(failures.first(), "");
+  EXPECT_EQ(failed, "");
 }
 
 // The tree's root dies under a non-blocking in-network all-reduce while a
@@ -355,8 +344,7 @@ TEST(NonblockingFailure, ATimedOutNonblockingCollectiveFailsAtItsWaitAndIsNotReR
   ASSERT_TRUE(world);
   ASSERT_NE(world->describe().find("root spine1"), std::string::npos) << world->describe();
   constexpr std::size_t n = 200000;  // about 70 us in-network
-  Failures failures(8);
-  Status run = world->run([&](Communicator& comm) {
+  const std::string failed = test::run_ranks(*world, [&](Communicator& comm, Failures& failures) {
     const int r = comm.rank();
     std::vector<float> x(n, 1.0f), y(n), h(4096, 2.0f), hy(4096);
     auto innet =
@@ -376,8 +364,7 @@ TEST(NonblockingFailure, ATimedOutNonblockingCollectiveFailsAtItsWaitAndIsNotReR
         "next in-network");
     if (y != std::vector<float>(n, 8.0f)) failures.set(r, "next in-network sum wrong");
   });
-  ASSERT_TRUE(run.ok()) << run.to_string();
-  EXPECT_EQ(failures.first(), "");
+  EXPECT_EQ(failed, "");
   EXPECT_EQ(world->stats().reruns, 0u);
   EXPECT_EQ(world->stats().trees_reformed, 1u);
   EXPECT_NE(world->describe().find("root spine0"), std::string::npos) << world->describe();
@@ -388,8 +375,7 @@ TEST(NonblockingFailure, ATimedOutNonblockingCollectiveFailsAtItsWaitAndIsNotReR
 TEST(NonblockingSplit, WorldAndSubCommunicatorCollectivesOverlap) {
   auto world = test::make_world(test::small_fabric(TopologyKind::leaf_spine, 6, 3));
   ASSERT_TRUE(world);
-  Failures failures(6);
-  Status run = world->run([&](Communicator& comm) {
+  const std::string failed = test::run_ranks(*world, [&](Communicator& comm, Failures& failures) {
     const int r = comm.rank();
     auto sub = comm.split(r % 2, r);
     if (!sub.ok() || !*sub) return failures.set(r, "split: " + sub.status().to_string());
@@ -417,8 +403,7 @@ TEST(NonblockingSplit, WorldAndSubCommunicatorCollectivesOverlap) {
       failures.set(r, "waited on another communicator: " + foreign.to_string());
     failures.check(r, half.wait(*late), "sub barrier");
   });
-  ASSERT_TRUE(run.ok()) << run.to_string();
-  EXPECT_EQ(failures.first(), "");
+  EXPECT_EQ(failed, "");
 }
 
 // A rank program that returns with collectives outstanding does not leave

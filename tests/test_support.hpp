@@ -167,6 +167,15 @@ class RankFailures {
   std::vector<std::string> errors_;
 };
 
+/// Runs `program(comm, failures)` on every rank of `world`; "" when the run
+/// and every rank succeeded, else the run's error or the first rank failure.
+template <typename Program>
+std::string run_ranks(World& world, Program&& program) {
+  RankFailures failures(world.size());
+  const Status run = world.run([&](Communicator& comm) { program(comm, failures); });
+  return run.ok() ? failures.first() : "World::run: " + run.to_string();
+}
+
 /// A world built from `options`, or nullptr after recording a test failure.
 inline std::unique_ptr<World> make_world(const FabricOptions& options) {
   auto world = World::create(options);
