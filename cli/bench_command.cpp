@@ -36,7 +36,6 @@ struct BenchFlags {
   Status env;  // from the INCA_* variables, reported when the command runs
 };
 
-
 int fail(const std::string& message) {
   std::cerr << "inca bench: " << message << "\n";
   return 2;

@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "algorithms/exchange_patterns.hpp"
+#include "algorithms/tree_model.hpp"
 #include "fabric/fabric_topology.hpp"
 #include "inca/communicator.hpp"
 #include "live/live_fabric.hpp"
@@ -67,8 +68,7 @@ Status validate_runtime(const FabricOptions& o) {
 // tests quote; described fabrics say what the topology builder says.
 std::string legacy_description(const FabricOptions& o, const FabricDescription& f) {
   if (o.description || !o.fabric_file.empty() || !o.preset.empty()) return "";
-  if (o.topology == TopologyKind::star)
-    return fmt::format("star: {} hosts on one switch", o.ranks);
+  if (o.topology == TopologyKind::star) return fmt::format("star: {} hosts on one switch", o.ranks);
   return fmt::format("leaf-spine: {} hosts, {} per leaf, {} leaves, {} spines", o.ranks,
                      o.hosts_per_leaf, f.switches.size() - o.spines, o.spines);
 }
@@ -258,27 +258,28 @@ namespace inca {
 
 ModelFabric World::model_fabric() const {
   const FabricOptions& o = impl_->options;
+  const topology::Topology& t = impl_->topology;
   ModelFabric f;
   f.ranks = o.ranks;
-  f.link_gbps = o.link_gbps;
-  f.link_latency = o.latency;
   f.packet_overhead = wire::kHeaderBytes + wire::kFramingBytes;
-  f.p2p_payload = o.mtu - wire::kHeaderBytes;
+  f.p2p_payload = impl_->fabric->endpoint(0).config().p2p_payload_bytes;
+  f.host = algorithms::host_model(t, o.ranks);
   runtime::TreeService::Snapshot hold;
-  const manager::TreePlan* tree = impl_->tree(nullptr, &hold);
-  f.slot_payload = tree ? tree->slot_payload_bytes : o.slot_bytes;
-  f.window = tree ? tree->slots : o.window;
-  f.tree_links = tree ? tree->switch_levels : 0;
-  f.group = o.hierarchical_group > 0                 ? o.hierarchical_group
-            : o.topology == TopologyKind::leaf_spine ? o.hosts_per_leaf
-                                                     : o.ranks;
-  if (o.ranks > 1) {
-    double links = 0;
-    for (std::uint32_t r = 0; r < o.ranks; ++r)
-      links += static_cast<double>(impl_->topology.path(r, (r + 1) % o.ranks).size() - 1);
-    f.ring_links = links / o.ranks;
+  if (const manager::TreePlan* tree = impl_->tree(nullptr, &hold)) {
+    f.slot_payload = tree->slot_payload_bytes;
+    f.window = tree->slots;
+    f.tree_links = tree->switch_levels;
+    f.tree = algorithms::tree_levels(t, *tree);
+  } else {
+    f.window = o.window;
   }
-  algorithms::add_exchange_patterns(f, impl_->topology);
+  // Hierarchical's default group: the hosts of rank 0's switch.
+  std::uint32_t beside = 0;
+  const std::uint32_t leaf = t.node(t.host_node(0)).ports[0].peer_node;
+  for (std::uint32_t r = 0; r < o.ranks; ++r)
+    beside += t.node(t.host_node(r)).ports[0].peer_node == leaf;
+  f.group = o.hierarchical_group > 0 ? o.hierarchical_group : beside;
+  algorithms::add_exchange_patterns(f, t);
   return f;
 }
 

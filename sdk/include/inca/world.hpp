@@ -60,11 +60,11 @@ struct FabricOptions {
   /// aggregates what all its switches do (Communicator::caps()).
   SwitchCaps switch_caps = {};
   std::map<std::string, SwitchCaps> switch_caps_by_name = {};
-  bool timing_only = false;     ///< payload-free mode: sizes and times, no data
-  double host_reduce_gbps = 0;  ///< host reduction speed in the simulator (0 = free)
-  Time host_send_overhead = 0;  ///< LogGP o on sending, per message (HostTiming)
-  Time host_recv_overhead = 0;  ///< LogGP o on receiving, per message
-  Time host_gap = 0;            ///< LogGP g: least time between one host's messages
+  bool timing_only = false;             ///< payload-free mode: sizes and times, no data
+  double host_reduce_gbps = 0;          ///< host reduction speed in the simulator (0 = free)
+  Time host_send_overhead = 0;          ///< LogGP o on sending, per message (HostTiming)
+  Time host_recv_overhead = 0;          ///< LogGP o on receiving, per message
+  Time host_gap = 0;                    ///< LogGP g: least time between one host's messages
   Time switch_forwarding_latency = 0;   ///< per switch a packet leaves
   Time switch_aggregation_latency = 0;  ///< per contribution through a switch's ALU
   double switch_aggregation_gbps = 0;   ///< ALU payload rate of every switch (0: unlimited)
