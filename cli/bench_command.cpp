@@ -12,6 +12,7 @@
 #include "fault_flags.hpp"
 #include "inca/knobs.hpp"
 #include "inca/plugin.hpp"
+#include "trace_flags.hpp"
 
 namespace inca::cli {
 namespace {
@@ -36,6 +37,7 @@ struct BenchFlags {
   CLI::Option* ranks_flag = nullptr;
   CLI::Option* max_bytes_flag = nullptr;
   FaultFlags faults;
+  TraceFlags trace;
   Status env;  // from the INCA_* variables, reported when the command runs
 };
 
@@ -147,6 +149,7 @@ int run(BenchFlags& f) {
         parse_set<ReduceOp>(f.switch_ops, parse_op, "--switch-ops", caps.ops)})
     if (!bad.empty()) return fail(bad);
   if (Status s = apply_fault_flags(f.faults, o.fabric); !s.ok()) return fail(s.message());
+  if (Status s = apply_trace_flags(f.trace, o.fabric); !s.ok()) return fail(s.message());
   auto report = run_bench(o);
   if (!report.ok()) return fail(report.status().to_string());
   std::cout << format_report(*report, o, format) << std::flush;
@@ -241,6 +244,7 @@ Action add_bench_command(CLI::App& app) {
                 "Switches fold children in a fixed order: bit-identical results whatever the "
                 "arrival order");
   add_fault_flags(*cmd, flags->faults);
+  add_trace_flags(*cmd, flags->trace);
   return [flags] { return run(*flags); };
 }
 

@@ -61,7 +61,7 @@ class SimFabric final : public fabric::Fabric {
   bool link_alive(std::uint32_t node, std::uint16_t port) const override;
 
   const topology::Topology& topology() const { return topology_; }
-  const engine::AggregationNode* engine(std::uint32_t switch_node) const;
+  const engine::AggregationNode* engine(std::uint32_t switch_node) const override;
   const PortCounters& port_counters(std::uint32_t node, std::uint16_t port) const;
 
  private:

@@ -16,6 +16,7 @@
 #include "inca/stats.hpp"
 #include "inca/status.hpp"
 #include "inca/time.hpp"
+#include "inca/trace.hpp"
 
 namespace inca {
 
@@ -61,6 +62,9 @@ struct FabricOptions {
   FaultPlan faults;
   /// Retransmission and switch-failure handling (docs/reliability.md).
   RecoveryOptions recovery;
+  /// A timeline of every run for Perfetto / chrome://tracing (docs/tracing.md);
+  /// off while `trace.file` is empty.
+  TraceOptions trace;
 };
 
 class World {
