@@ -8,6 +8,7 @@
 #include "inca/communicator.hpp"
 #include "live/live_fabric.hpp"
 #include "manager/aggregation_manager.hpp"
+#include "manager/tree_dot.hpp"
 #include "runtime/recovery_options.hpp"
 #include "runtime/tree_service.hpp"
 #include "sim/sim_fabric.hpp"
@@ -225,6 +226,11 @@ std::string World::describe() const {
     out += "\nno aggregation tree: " + why.to_string();
   }
   return out;
+}
+
+std::string World::dot() const {
+  runtime::TreeService::Snapshot hold;
+  return manager::tree_dot(impl_->topology, impl_->tree(nullptr, &hold));
 }
 
 WorldStats World::stats() const {

@@ -83,6 +83,8 @@ class World {
   const FabricOptions& options() const;
   /// Topology and tree in one line each.
   std::string describe() const;
+  /// The fabric and the world's tree as a Graphviz drawing (DOT text).
+  std::string dot() const;
   /// Why in-network collectives are unavailable (ok when they are).
   Status innet_status() const;
   /// Tree height in switch levels (0 when there is no tree).
