@@ -11,6 +11,7 @@
 #include <fstream>
 #include <map>
 #include <regex>
+#include <set>
 #include <sstream>
 
 #include <nlohmann/json.hpp>
@@ -145,6 +146,44 @@ TEST(Labs, QuantizedAggregationStaysWithinItsBound) {
     EXPECT_GT(std::stod(note.substr(note.find("sum ") + 4)), 0) << "no error at all? " << note;
     // The exponent round costs time.
     EXPECT_GT(q["time_us"].get<double>(), row(all, "innet", 256 * 1024)["time_us"].get<double>());
+  }
+}
+
+TEST(Labs, CapturedResultsAnswerEveryContribution) {
+  const auto bin = std::filesystem::path(inca_binary()).parent_path();
+  if (::geteuid() != 0) GTEST_SKIP() << "the udp fabric needs root (network namespaces)";
+  if (!std::filesystem::exists(bin / "inca-switch"))
+    GTEST_SKIP() << "inca-switch was not built (no libdpdk)";
+  if (!std::filesystem::exists(bin / "example_udp_allreduce"))
+    GTEST_SKIP() << "example_udp_allreduce was not built";
+  if (::access("/usr/bin/tshark", X_OK) != 0) GTEST_SKIP() << "tshark is not installed";
+  udp::TempDir dir;
+  run_lab("06-capture", dir.path() + "/out");
+  std::ifstream in(dir.path() + "/out/frames.tsv");
+  // Per switch port: the chunks its host contributed (inbound) and the
+  // results the switch sent it (outbound).
+  std::map<int, std::set<std::pair<int, long>>> contributed, answered;
+  std::size_t frames = 0;
+  for (std::string line; std::getline(in, line); ++frames) {
+    int port = 0, type = 0, tree = 0;
+    unsigned direction = 0;
+    long seq = 0;
+    ASSERT_EQ(
+        std::sscanf(line.c_str(), "%d\t%x\t%d\t%d\t%ld", &port, &direction, &type, &tree, &seq), 5)
+        << line;
+    if (type == 1) {
+      EXPECT_EQ(direction, 1u) << "a contribution leaving the switch toward a host: " << line;
+      contributed[port].insert({tree, seq});
+    } else {
+      EXPECT_EQ(direction, 2u) << "a result arriving from a host: " << line;
+      answered[port].insert({tree, seq});
+    }
+  }
+  EXPECT_GT(frames, 4u * 2 * 64);  // 64 chunks of 1 KiB per rank, up and down, at least
+  ASSERT_EQ(contributed.size(), 4u);
+  for (const auto& [port, chunks] : contributed) {
+    EXPECT_GE(chunks.size(), 64u) << port;
+    EXPECT_EQ(chunks, answered[port]) << "port " << port << ": the result is each chunk's answer";
   }
 }
 
