@@ -14,30 +14,7 @@ Status bad(const std::string& message) {
   return make_error(StatusCode::invalid_argument, message);
 }
 
-// Sets `mask` to the bits of the names in `list` (left alone when empty);
-// "" when every name parses, else what does not.
-template <typename T>
-std::string parse_set(const std::string& list, std::optional<T> (*parse)(std::string_view),
-                      const char* flag, std::uint32_t& mask) {
-  if (list.empty()) return "";
-  mask = 0;
-  for (const std::string& name : split_list(list)) {
-    auto value = parse(name);
-    if (!value) return std::string(flag) + ": unknown name '" + name + "'";
-    mask |= 1u << static_cast<unsigned>(*value);
-  }
-  return "";
-}
-
 }  // namespace
-
-std::vector<std::string> split_list(const std::string& text) {
-  std::vector<std::string> out;
-  std::stringstream in(text);
-  for (std::string item; std::getline(in, item, ',');)
-    if (!item.empty()) out.push_back(item);
-  return out;
-}
 
 void add_bench_flags(CLI::App& cmd, BenchFlags& f) {
   BenchOptions& o = f.options;
@@ -47,8 +24,6 @@ void add_bench_flags(CLI::App& cmd, BenchFlags& f) {
   o.reproducible = call.reproducible;
   if (call.algorithm != "auto") f.algos = call.algorithm;
   f.fabric = std::string(to_string(o.fabric.fabric));
-  f.topology = std::string(to_string(o.fabric.topology));
-  f.latency_ns = static_cast<double>(o.fabric.latency) / kPicosPerNano;
   cmd.add_option("-b,--min-bytes", f.min_bytes, "Smallest message (K/M/G suffixes)")
       ->capture_default_str();
   f.max_bytes_flag =
@@ -61,9 +36,6 @@ void add_bench_flags(CLI::App& cmd, BenchFlags& f) {
       ->capture_default_str();
   cmd.add_option("--iters", f.iterations,
                  "Runs per size; rows report the median (default: 1 on sim, 5 on live)");
-  f.ranks_flag =
-      cmd.add_option("--ranks", o.fabric.ranks, "Ranks (one per host; default 8 on live)")
-          ->capture_default_str();
   cmd.add_option("--collective", f.collective,
                  "allreduce | reduce | bcast | barrier | reduce_scatter | allgather")
       ->capture_default_str();
@@ -75,26 +47,8 @@ void add_bench_flags(CLI::App& cmd, BenchFlags& f) {
                  "algorithms (repeatable; inca/plugin.hpp)");
   cmd.add_option("--dtype", f.dtype, "Element type")->capture_default_str();
   cmd.add_option("--op", f.op, "Reduction")->capture_default_str();
-  cmd.add_option("--topology", f.topology, "star | leaf-spine")->capture_default_str();
-  cmd.add_option("--hosts-per-leaf", o.fabric.hosts_per_leaf, "Hosts on each leaf switch")
-      ->capture_default_str();
-  cmd.add_option("--spines", o.fabric.spines, "Spine switches")->capture_default_str();
-  cmd.add_option("--link-gbps", o.fabric.link_gbps, "Rate of every link")->capture_default_str();
-  cmd.add_option("--latency-ns", f.latency_ns, "Latency of every link")->capture_default_str();
-  cmd.add_option("--mtu", o.fabric.mtu, "Largest inca packet")->capture_default_str();
-  cmd.add_option("--slot-bytes", o.fabric.slot_bytes, "Payload per switch slot")
-      ->capture_default_str();
-  cmd.add_option("--switch-slots", o.fabric.switch_slots, "Slot pool per switch")
-      ->capture_default_str();
+  add_fabric_flags(cmd, o.fabric, f.fabric_flags);
   cmd.add_option("--window", o.fabric.window, "Slots in flight per host (the tree's slots)")
-      ->capture_default_str();
-  cmd.add_option("--switch-dtypes", f.switch_dtypes,
-                 "Comma-separated dtypes every switch aggregates (default: all); other pairs "
-                 "fall back to host algorithms");
-  cmd.add_option("--switch-ops", f.switch_ops,
-                 "Comma-separated ops every switch aggregates (default: all)");
-  cmd.add_option("--host-reduce-gbps", o.fabric.host_reduce_gbps,
-                 "Host reduction speed in the model (0: free)")
       ->capture_default_str();
   cmd.add_option("--payload", f.payload,
                  "Carry data: auto (when it fits in memory), on, off (timing only)")
@@ -132,7 +86,7 @@ Result<BenchOptions> bench_options(BenchFlags& f) {
     return bad("unknown --fabric '" + f.fabric + "' (sim, live)");
   const bool live = o.fabric.fabric == FabricKind::live;
   // Live runs a thread per rank on the wall clock: keep the defaults modest.
-  if (live && f.ranks_flag->count() == 0) o.fabric.ranks = 8;
+  if (live && f.fabric_flags.ranks->count() == 0) o.fabric.ranks = 8;
   if (live && f.max_bytes_flag->count() == 0) f.max_bytes = "16M";
   o.iterations = f.iterations != 0 ? f.iterations : (live ? 5 : 1);
   auto min = parse_size(f.min_bytes);
@@ -164,14 +118,7 @@ Result<BenchOptions> bench_options(BenchFlags& f) {
   if (!op) return bad("unknown --op '" + f.op + "'");
   o.dtype = *dtype;
   o.op = *op;
-  if (f.topology == "star")
-    o.fabric.topology = TopologyKind::star;
-  else if (f.topology == "leaf-spine")
-    o.fabric.topology = TopologyKind::leaf_spine;
-  else
-    return bad("unknown --topology '" + f.topology + "' (star, leaf-spine)");
-  if (f.latency_ns < 0) return bad("--latency-ns must not be negative");
-  o.fabric.latency = static_cast<Time>(f.latency_ns * kPicosPerNano);
+  INCA_RETURN_IF_ERROR(finish_fabric_flags(f.fabric_flags, o.fabric));
   if (f.payload == "auto")
     o.payload = PayloadMode::automatic;
   else if (f.payload == "on")
@@ -186,11 +133,6 @@ Result<BenchOptions> bench_options(BenchFlags& f) {
         "includes moving and reducing the data");
   if (live) o.payload = PayloadMode::on;
 
-  SwitchCaps& caps = o.fabric.switch_caps;
-  for (const std::string& problem :
-       {parse_set<Dtype>(f.switch_dtypes, parse_dtype, "--switch-dtypes", caps.dtypes),
-        parse_set<ReduceOp>(f.switch_ops, parse_op, "--switch-ops", caps.ops)})
-    if (!problem.empty()) return bad(problem);
   INCA_RETURN_IF_ERROR(apply_fault_flags(f.faults, o.fabric));
   INCA_RETURN_IF_ERROR(apply_trace_flags(f.trace, o.fabric));
   return o;

@@ -9,6 +9,7 @@
 #include <CLI/CLI.hpp>
 
 #include "bench_sweep.hpp"
+#include "fabric_flags.hpp"
 #include "fault_flags.hpp"
 #include "inca/status.hpp"
 #include "trace_flags.hpp"
@@ -25,15 +26,11 @@ struct BenchFlags {
   std::vector<std::string> plugins;
   std::string dtype = "f32";
   std::string op = "sum";
-  std::string topology = "leaf-spine";
   std::string format = "table";
   std::string payload = "auto";
   std::string fabric = "sim";
-  std::string switch_dtypes;     // empty: every dtype
-  std::string switch_ops;        // empty: every op
   std::uint32_t iterations = 0;  // 0: 1 on sim (deterministic), 5 on live
-  double latency_ns = 500;
-  CLI::Option* ranks_flag = nullptr;
+  FabricFlags fabric_flags;
   CLI::Option* max_bytes_flag = nullptr;
   FaultFlags faults;
   TraceFlags trace;
@@ -46,7 +43,5 @@ void add_bench_flags(CLI::App& cmd, BenchFlags& flags);
 /// Checks the flags and turns them into sweep options (plugins are loaded
 /// here); invalid_argument naming the flag otherwise.
 Result<BenchOptions> bench_options(BenchFlags& flags);
-/// Splits "a,b,c" into its non-empty names.
-std::vector<std::string> split_list(const std::string& text);
 
 }  // namespace inca::cli
