@@ -85,6 +85,8 @@ class SimFabric::RankDriver final : public protocol::HostDriver {
     return ready();
   }
 
+  trace::TraceSink* trace() const override { return fabric_.trace_; }
+
   Time compute_time(std::size_t bytes) const override {
     const double gbps = fabric_.topology_.node(node_).host_timing.reduce_gbps;
     if (gbps <= 0) return 0;
@@ -236,6 +238,7 @@ bool SimFabric::switch_ready(std::uint32_t node) {
     deaths_seen_[node] = deaths;
     *nodes_[node].engine = engine::AggregationNode(nodes_[node].engine->config());
     faults_->count_state_loss();
+    if (trace_) trace_->switch_restarted(node, now_);
   }
   return true;
 }
@@ -270,10 +273,15 @@ void SimFabric::enqueue(std::uint32_t node, std::uint16_t port, wire::Packet&& p
   ps.counters.packets++;
   ps.counters.bytes += packet.wire_bytes();
   ps.counters.busy += serialise;
-  const Time arrival = ps.pacer.book(offered, packet.wire_bytes()) + ps.latency;
+  const Time tx_end = ps.pacer.book(offered, packet.wire_bytes());
+  const Time arrival = tx_end + ps.latency;
+  if (trace_) trace_->link_send(node, port, offered, tx_end - serialise, tx_end, arrival, packet);
   if (faults_) {
     const FaultModel::Fate fate = faults_->on_send(node, port, offered, packet);
-    if (fate.lost) return;
+    if (fate.lost) {
+      if (trace_) trace_->packet_lost(node, port, offered);
+      return;
+    }
     if (fate.duplicate)
       schedule(arrival + fate.duplicate_delay, kHeld, node, faults_->hold(wire::Packet(packet)),
                port);
@@ -390,11 +398,13 @@ void SimFabric::handle(std::uint32_t node, std::uint16_t port, wire::Packet&& pa
     if (!switch_ready(node)) return;
     emits_.clear();
     fabric::switch_packet(*n.engine, topology_, node, port, std::move(packet), emits_);
+    if (trace_) trace_->switch_touched(node, now_);
     for (engine::Emit& e : emits_) enqueue(node, e.port, std::move(e.packet));
     return;
   }
   RankDriver& r = *ranks_[n.rank];
   r.endpoint().on_packet(packet, now_, outbox_);
+  if (trace_) trace_->host_touched(n.rank, now_);
   transmit_from_host(n.rank, outbox_);
   after_host_activity(n.rank);
 }
@@ -402,7 +412,10 @@ void SimFabric::handle(std::uint32_t node, std::uint16_t port, wire::Packet&& pa
 std::uint32_t SimFabric::deliver(std::uint32_t node, std::uint16_t port, wire::Packet&& packet) {
   const PortState& link = nodes_[node].ports[port];
   const std::uint32_t to = link.peer_node;
-  if (faults_ && !faults_->on_arrival(node, port, to, now_)) return kNoRank;
+  if (faults_ && !faults_->on_arrival(node, port, to, now_)) {
+    if (trace_) trace_->packet_lost(node, port, now_);
+    return kNoRank;
+  }
   on_arrival(to, link.peer_port, std::move(packet));
   return nodes_[to].engine ? kNoRank : nodes_[to].rank;
 }
@@ -429,6 +442,7 @@ std::uint32_t SimFabric::process(const Event& ev) {
       if (r.timer_at != now_) return kNoRank;  // superseded by an earlier timer
       r.timer_at = kNever;
       r.endpoint().on_timer(now_, outbox_);
+      if (trace_) trace_->host_touched(ev.arg, now_);
       transmit_from_host(ev.arg, outbox_);
       after_host_activity(ev.arg);
       return ev.arg;

@@ -71,7 +71,7 @@ class SimFabric final : public fabric::Fabric {
   void attach(std::uint32_t host, std::uint16_t tree, std::uint16_t port) override;
 
   const topology::Topology& topology() const { return topology_; }
-  const engine::AggregationNode* engine(std::uint32_t switch_node) const;
+  const engine::AggregationNode* engine(std::uint32_t switch_node) const override;
   const PortCounters& port_counters(std::uint32_t node, std::uint16_t port) const;
 
  private:

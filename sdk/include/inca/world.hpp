@@ -17,6 +17,7 @@
 #include "inca/stats.hpp"
 #include "inca/status.hpp"
 #include "inca/time.hpp"
+#include "inca/trace.hpp"
 
 namespace inca {
 
@@ -83,6 +84,9 @@ struct FabricOptions {
   FaultPlan faults;
   /// Retransmission and switch-failure handling (docs/reliability.md).
   RecoveryOptions recovery;
+  /// A timeline of every run for Perfetto / chrome://tracing (docs/tracing.md);
+  /// off while `trace.file` is empty.
+  TraceOptions trace;
 };
 
 class World {
@@ -111,6 +115,8 @@ class World {
   const FabricDescription& fabric() const;
   /// Topology and tree in one line each.
   std::string describe() const;
+  /// The fabric and the world's tree as a Graphviz drawing (DOT text).
+  std::string dot() const;
   /// Why in-network collectives are unavailable (ok when they are).
   Status innet_status() const;
   /// Tree height in switch levels (0 when there is no tree).
