@@ -57,6 +57,10 @@ double ModelFabric::message(const ModelPath& path, std::size_t m) const {
          static_cast<double>(host.recv_overhead);
 }
 
+double ModelFabric::acknowledgement(const ModelPath& path, std::size_t m) const {
+  return m > eager_bytes ? path.crossing(0, p2p_payload, packet_overhead) : 0.0;
+}
+
 std::vector<ModelTreeLevel> ModelFabric::uniform_tree(const std::vector<std::uint32_t>& children,
                                                       double gbps, Time latency) {
   std::vector<ModelTreeLevel> levels(children.size());
@@ -153,9 +157,13 @@ Time innet(const ModelFabric& f, std::size_t bytes, std::size_t esize) {
   return rounded(t.round_trip_ps + static_cast<double>(t.chunks - 1) * t.gap_ps);
 }
 
-// One exchange step moving `bytes` per flow, reducing what arrived when `reduces`.
-double exchange(const ModelFabric& f, const ExchangeStep& step, std::size_t bytes, bool reduces) {
-  return f.message(step.path, bytes) + (reduces ? f.host.compute(bytes) : 0.0);
+// One exchange step moving `bytes` per flow, reducing what arrived when
+// `reduces`; when the step's sender goes on only once its send completed
+// (`sender_waits`), a rendezvous send adds its acknowledgement.
+double exchange(const ModelFabric& f, const ExchangeStep& step, std::size_t bytes, bool reduces,
+                bool sender_waits = true) {
+  return f.message(step.path, bytes) + (sender_waits ? f.acknowledgement(step.path, bytes) : 0.0) +
+         (reduces ? f.host.compute(bytes) : 0.0);
 }
 
 // The non-power-of-two fold: in (the partner reduces) and, at the end, out.
@@ -188,8 +196,10 @@ Time rabenseifner(const ModelFabric& f, std::size_t bytes, std::size_t esize) {
 Time binomial_tree(const ModelFabric& f, std::size_t bytes) {
   if (f.ranks <= 1 || bytes == 0) return 0;
   double total = 0;
+  // A reducing child's send waits for nothing on the way to the root; in the
+  // broadcast a parent sends to its next child once the previous send completed.
   for (const ExchangeStep& step : f.binomial_steps)
-    total += exchange(f, step, bytes, true) + exchange(f, step, bytes, false);
+    total += exchange(f, step, bytes, true, false) + exchange(f, step, bytes, false);
   return rounded(total);
 }
 

@@ -25,6 +25,8 @@ std::optional<YAML::Node> YamlReader::parse(const std::string& text) {
 }
 
 SourceLocation YamlReader::at(const YAML::Node& node) const {
+  // A key that is absent yields an invalid node, which has no mark.
+  if (!node.IsDefined()) return {file_, 0, 0};
   const YAML::Mark m = node.Mark();
   if (m.line < 0) return {file_, 0, 0};
   return {file_, m.line + 1, m.column + 1};

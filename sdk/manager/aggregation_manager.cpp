@@ -1,12 +1,15 @@
 #include "manager/aggregation_manager.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <deque>
 #include <limits>
 #include <optional>
 #include <set>
 
 #include <fmt/format.h>
+
+#include "wire/packet.hpp"
 
 namespace inca::manager {
 
@@ -211,6 +214,23 @@ Result<TreePlan> AggregationManager::allocate(const TreeRequest& req) {
   plan.slot_payload_bytes -= plan.slot_payload_bytes % 8;  // whole elements of every dtype
   if (plan.slot_payload_bytes == 0)
     return make_error(StatusCode::no_resource, "slot payload smaller than one 8-byte element");
+  const double packet =
+      static_cast<double>(plan.slot_payload_bytes + wire::kHeaderBytes + wire::kFramingBytes);
+  for (const auto& [sw, ports] : child_ports) {
+    const topology::Node& node = topology_.node(sw);
+    const topology::SwitchSpec& spec = node.switch_spec;
+    double alu = 0;
+    if (spec.aggregation_gbps > 0) alu = plan.slot_payload_bytes * 8000.0 / spec.aggregation_gbps;
+    if (spec.aggregation_pps > 0) alu = std::max(alu, 1e12 / spec.aggregation_pps);
+    double slowest = static_cast<double>(ports.size()) * alu;
+    for (std::uint16_t p : ports) {
+      const topology::Port& down = node.ports[p];
+      const topology::Port& up = topology_.node(down.peer_node).ports[down.peer_port];
+      slowest =
+          std::max({slowest, packet * 8000.0 / down.link.gbps, packet * 8000.0 / up.link.gbps});
+    }
+    plan.chunk_service = std::max(plan.chunk_service, static_cast<Time>(std::llround(slowest)));
+  }
 
   // Reserve slots on every switch of the tree, or none.
   for (const auto& [sw, ports] : child_ports) {

@@ -48,6 +48,10 @@ struct TreePlan {
   std::uint32_t root = 0;                ///< root switch node id
   std::uint32_t switch_levels = 0;       ///< switches on the longest host-root path
   SwitchCaps caps = {};                  ///< what every switch of the tree aggregates
+  /// The tree's slowest stage for one chunk of slot_payload_bytes: a switch's
+  /// ALU taking every child's contribution, or a tree link carrying it. A
+  /// host allows for it per chunk ahead before it retransmits.
+  Time chunk_service = 0;
   std::vector<std::pair<std::uint32_t, wire::TreeInstall>> installs;  ///< per switch node
   std::vector<HostAttachment> members;  ///< one per requested host, same order
 };

@@ -159,7 +159,10 @@ void HostEndpoint::send_chunk(InnetOp& op, std::uint32_t chunk, Time now, Outbox
     f = InnetOp::InFlight{chunk, 0, kNever, now, 0};
     innet_outstanding_bytes_ += p.wire_bytes();
     ++innet_outstanding_chunks_;
-    f.drain = local_drain(config_, innet_outstanding_bytes_, innet_outstanding_chunks_);
+    const Time own = drain_time(p.wire_bytes(), config_.nic_gbps);
+    f.drain =
+        local_drain(config_, innet_outstanding_bytes_, innet_outstanding_chunks_) +
+        static_cast<Time>(innet_outstanding_chunks_) * std::max<Time>(0, s.chunk_service - own);
   }
   f.deadline = now + f.drain + innet_rto_.timeout(f.retries, config_.max_backoff_shift);
   timers_.push(f.retries, {f.deadline, op.id, chunk});

@@ -39,6 +39,10 @@ struct InnetAllreduce {
   /// Identifies the collective attempt (the same on every rank); switches
   /// refuse to mix contributions that disagree on it (docs/protocol.md).
   std::uint8_t attempt_tag = 0;
+  /// The tree's slowest stage per chunk (manager::TreePlan::chunk_service):
+  /// where it is slower than this host's NIC, chunks queue in the tree and
+  /// each chunk ahead adds that much before a retransmission.
+  Time chunk_service = 0;
 };
 
 class HostEndpoint {

@@ -221,6 +221,7 @@ Status Communicator::innet_allreduce(const void* send, void* recv, std::size_t c
   spec.op = op;
   spec.flags = reproducible ? wire::kFlagReproducible : 0;
   spec.attempt_tag = static_cast<std::uint8_t>(st.attempt);
+  spec.chunk_service = tree_->chunk_service;
   runtime::TraceSpan span = trace_span(TraceDetail::steps, "step", "innet stream", [&] {
     const std::size_t bytes = count * dtype_size(dtype);
     return trace::Args{

@@ -300,6 +300,7 @@ ModelFabric World::model_fabric() const {
   f.ranks = o.ranks;
   f.packet_overhead = wire::kHeaderBytes + wire::kFramingBytes;
   f.p2p_payload = impl_->fabric->endpoint(0).config().p2p_payload_bytes;
+  f.eager_bytes = impl_->fabric->endpoint(0).config().eager_send_bytes;
   f.host = algorithms::host_model(t, o.ranks);
   runtime::TreeService::Snapshot hold;
   if (const manager::TreePlan* tree = impl_->tree(nullptr, &hold)) {

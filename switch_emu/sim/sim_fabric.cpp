@@ -23,6 +23,12 @@ struct SimFabric::PortState {
   // freeing deque blocks as they pass.
   boost::circular_buffer<std::pair<Time, wire::Packet>> in_flight{16};
   fabric::LinkPacer pacer{1.0};  // replaced by the link's rate
+  // Acknowledgements do not queue behind data: a NIC's transport answers at
+  // once, between the packets of the messages it is sending. They have a
+  // lane of their own, paced among themselves (an acknowledgement is under
+  // 2% of the bytes of the message it answers).
+  boost::circular_buffer<std::pair<Time, wire::Packet>> acks{4};
+  fabric::LinkPacer ack_pacer{1.0};
   Time latency = 0;
   std::uint32_t peer_node = 0;
   std::uint16_t peer_port = 0;
@@ -145,7 +151,7 @@ SimFabric::SimFabric(const topology::Topology& topology, SimConfig config)
     const bool is_switch = n.kind == topology::NodeKind::switch_node;
     for (const topology::Port& p : n.ports) {
       PortState ps;
-      ps.pacer = fabric::LinkPacer(p.link.gbps);
+      ps.pacer = ps.ack_pacer = fabric::LinkPacer(p.link.gbps);
       // A switch's forwarding latency is the same for every packet it sends,
       // so adding it after the FIFO equals adding it before.
       ps.latency = p.link.latency + (is_switch ? n.switch_spec.forwarding_latency : 0);
@@ -269,11 +275,14 @@ void SimFabric::enqueue(std::uint32_t node, std::uint16_t port, wire::Packet&& p
                         Time offered) {
   // A FIFO egress queue is exactly "start when the port is next free".
   PortState& ps = nodes_[node].ports[port];
-  const Time serialise = ps.pacer.serialise(packet.wire_bytes());
+  const bool ack = packet.header.type == wire::PacketType::ack;
+  fabric::LinkPacer& pacer = ack ? ps.ack_pacer : ps.pacer;
+  auto& lane = ack ? ps.acks : ps.in_flight;
+  const Time serialise = pacer.serialise(packet.wire_bytes());
   ps.counters.packets++;
   ps.counters.bytes += packet.wire_bytes();
   ps.counters.busy += serialise;
-  const Time tx_end = ps.pacer.book(offered, packet.wire_bytes());
+  const Time tx_end = pacer.book(offered, packet.wire_bytes());
   const Time arrival = tx_end + ps.latency;
   if (trace_) trace_->link_send(node, port, offered, tx_end - serialise, tx_end, arrival, packet);
   if (faults_) {
@@ -291,9 +300,9 @@ void SimFabric::enqueue(std::uint32_t node, std::uint16_t port, wire::Packet&& p
       return;
     }
   }
-  if (ps.in_flight.empty()) schedule(arrival, kArrival, node, 0, port);
-  if (ps.in_flight.full()) ps.in_flight.set_capacity(2 * ps.in_flight.capacity());
-  ps.in_flight.push_back({arrival, std::move(packet)});
+  if (lane.empty()) schedule(arrival, kArrival, node, ack ? 1 : 0, port);
+  if (lane.full()) lane.set_capacity(2 * lane.capacity());
+  lane.push_back({arrival, std::move(packet)});
 }
 
 std::uint16_t SimFabric::host_egress(std::uint32_t rank, const wire::Packet& p) const {
@@ -424,12 +433,13 @@ std::uint32_t SimFabric::process(const Event& ev) {
   switch (ev.kind) {
     case kArrival: {
       PortState& link = nodes_[ev.node].ports[ev.port];
-      wire::Packet p = std::move(link.in_flight.front().second);
-      link.in_flight.pop_front();
-      if (link.in_flight.empty())
+      auto& lane = ev.arg ? link.acks : link.in_flight;  // arg 1: the acknowledgement lane
+      wire::Packet p = std::move(lane.front().second);
+      lane.pop_front();
+      if (lane.empty())
         events_queue_.pop();
       else
-        events_queue_.replace_top(link.in_flight.front().first, ev);
+        events_queue_.replace_top(lane.front().first, ev);
       return deliver(ev.node, ev.port, std::move(p));
     }
     case kHeld: {

@@ -77,6 +77,9 @@ struct ModelFabric {
   std::size_t packet_overhead = 0;  ///< header + framing bytes per packet
   std::size_t p2p_payload = 0;      ///< payload per point-to-point packet
   std::size_t slot_payload = 0;     ///< payload per aggregation packet
+  /// Point-to-point sends up to this size complete when sent; larger ones
+  /// when their acknowledgement is back (RecoveryOptions::eager_bytes).
+  std::size_t eager_bytes = 64 * 1024;
   std::uint32_t window = 1;         ///< aggregation slots in flight per host
   std::uint32_t tree_links = 0;     ///< links from a host up to the tree's root
   /// Ranks per host group of "hierarchical" (0: kDefaultHierarchicalGroup).
@@ -96,6 +99,9 @@ struct ModelFabric {
 
   /// One message of m payload bytes on `path`: posted (o), carried, taken in (o).
   double message(const ModelPath& path, std::size_t m) const;
+  /// What a sender that waits for its send to complete pays beyond message():
+  /// the acknowledgement's way back when m is above eager_bytes.
+  double acknowledgement(const ModelPath& path, std::size_t m) const;
 
   /// A tree of `levels` levels over links of `gbps` and `latency` whose
   /// switches aggregate `children` contributions each (leaves first).

@@ -70,23 +70,23 @@ struct FabricOptions {
   Time switch_aggregation_latency = 0;  ///< per contribution through a switch's ALU
   double switch_aggregation_gbps = 0;   ///< ALU payload rate of every switch (0: unlimited)
   /// A fabric file (YAML, docs/fabric-files.md) or a preset name.
-  std::string fabric_file;
-  std::string preset;
+  std::string fabric_file = {};
+  std::string preset = {};
   /// A description built in code; used before fabric_file and preset.
-  std::shared_ptr<const FabricDescription> description;
+  std::shared_ptr<const FabricDescription> description = {};
   /// What replaces the description's values (see above).
-  FabricOverrides overrides;
+  FabricOverrides overrides = {};
   Time retransmit_timeout = 10 * kPicosPerMilli;
   std::uint32_t job = 1;
   std::uint32_t key_tag = 0x1ca0cafe;
   std::size_t fiber_stack_bytes = 256 * 1024;
   /// What goes wrong on the fabric (sim only; other fabrics refuse a non-empty plan).
-  FaultPlan faults;
+  FaultPlan faults = {};
   /// Retransmission and switch-failure handling (docs/reliability.md).
-  RecoveryOptions recovery;
+  RecoveryOptions recovery = {};
   /// A timeline of every run for Perfetto / chrome://tracing (docs/tracing.md);
   /// off while `trace.file` is empty.
-  TraceOptions trace;
+  TraceOptions trace = {};
 };
 
 class World {
