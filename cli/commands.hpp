@@ -13,6 +13,8 @@ using Action = std::function<int()>;
 Action add_bench_command(CLI::App& app);
 /// `inca config --dump` (config_command.cpp).
 Action add_config_command(CLI::App& app);
+/// `inca calibrate TABLE --fabric-file F --out F2` (calibrate_command.cpp).
+Action add_calibrate_command(CLI::App& app);
 /// `inca describe FILE [--expand]` (describe_command.cpp).
 Action add_describe_command(CLI::App& app);
 /// `inca launch -n N --fabric udp -- PROGRAM ARGS` (launch_command.cpp).
