@@ -38,15 +38,21 @@ inline std::vector<std::byte> from_hex(std::string_view hex) {
 inline const dpdk_switch::UdpEndpoint kRoceHost{{0x02, 0x11, 0, 0, 0, 1}, 0x0a5a0001, 0xc001};
 inline const dpdk_switch::UdpEndpoint kRoceSwitch{{0x02, 0x5e, 0, 0, 0, 0}, 0x0a5a00fe, 4791};
 
-/// A UC RDMA WRITE_ONLY with immediate from kRoceHost to kRoceSwitch.
-inline RoceHeaders write_imm_headers(std::uint32_t dest_qp, std::uint32_t psn, std::uint32_t rkey,
-                                     std::uint32_t immediate) {
+/// A request from kRoceHost to kRoceSwitch without extension headers.
+inline RoceHeaders roce_headers(std::uint8_t opcode, std::uint32_t dest_qp, std::uint32_t psn) {
   RoceHeaders h;
   h.src = kRoceHost;
   h.dst = kRoceSwitch;
-  h.opcode = dpdk_switch::roce_opcode::kUcRdmaWriteOnlyImm;
+  h.opcode = opcode;
   h.dest_qp = dest_qp;
   h.psn = psn;
+  return h;
+}
+
+/// A UC RDMA WRITE_ONLY with immediate from kRoceHost to kRoceSwitch.
+inline RoceHeaders write_imm_headers(std::uint32_t dest_qp, std::uint32_t psn, std::uint32_t rkey,
+                                     std::uint32_t immediate) {
+  RoceHeaders h = roce_headers(dpdk_switch::roce_opcode::kUcRdmaWriteOnlyImm, dest_qp, psn);
   h.reth = dpdk_switch::Reth{0, rkey, 0};
   h.immediate = immediate;
   return h;
@@ -54,13 +60,7 @@ inline RoceHeaders write_imm_headers(std::uint32_t dest_qp, std::uint32_t psn, s
 
 /// A UC SEND_ONLY from kRoceHost to kRoceSwitch.
 inline RoceHeaders send_only_headers(std::uint32_t dest_qp, std::uint32_t psn) {
-  RoceHeaders h;
-  h.src = kRoceHost;
-  h.dst = kRoceSwitch;
-  h.opcode = dpdk_switch::roce_opcode::kUcSendOnly;
-  h.dest_qp = dest_qp;
-  h.psn = psn;
-  return h;
+  return roce_headers(dpdk_switch::roce_opcode::kUcSendOnly, dest_qp, psn);
 }
 
 /// The whole frame write_roce_frame builds around `payload`.
