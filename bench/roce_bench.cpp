@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "dpdk/roce_frame.hpp"
+#include "dpdk/roce_host.hpp"
 #include "dpdk/switch_pipeline.hpp"
 #include "wire/crc32.hpp"
 #include "wire/roce_mapping.hpp"
@@ -66,22 +67,12 @@ std::vector<std::byte> contribution(int child, std::uint32_t seq, std::uint32_t 
   return out;
 }
 
-std::vector<std::byte> roce_frame(const RoceHeaders& h, std::span<const std::byte> inca) {
-  std::vector<std::byte> head(kRoceWriteImmHeadBytes), tail(kRoceMaxTailBytes);
-  const RoceFrameSizes s = write_roce_frame(head, tail, h, inca);
-  std::vector<std::byte> f(head.begin(), head.begin() + static_cast<std::ptrdiff_t>(s.head));
-  f.insert(f.end(), inca.begin(), inca.end());
-  f.insert(f.end(), tail.begin(), tail.begin() + static_cast<std::ptrdiff_t>(s.tail));
-  return f;
-}
-
 // A switch with a tree over kHosts ports and every host's frames for two
 // rounds of the window (both shadow sets), so slots are reused as in a run.
 struct Bench {
   SwitchPipeline pipeline;
   std::vector<std::vector<std::vector<std::byte>>> frames;  // [seq][host]
   std::vector<std::uint32_t> psn;
-  std::vector<std::uint32_t> switch_qpn;
 };
 
 Bench make_bench(bool roce, std::uint32_t bytes) {
@@ -91,7 +82,7 @@ Bench make_bench(bool roce, std::uint32_t bytes) {
   cfg.engine.slot_payload_bytes = bytes;
   std::vector<PortIdentity> ids;
   for (int i = 0; i < kHosts; ++i) ids.push_back({"p", port_mac(i)});
-  Bench b{SwitchPipeline(cfg, ids), {}, {}, {}};
+  Bench b{SwitchPipeline(cfg, ids), {}, {}};
   wire::TreeInstall t;
   t.job = kJob;
   t.key_tag = kKey;
@@ -100,41 +91,32 @@ Bench make_bench(bool roce, std::uint32_t bytes) {
   t.slot_payload_bytes = bytes;
   for (int i = 0; i < kHosts; ++i) t.child_ports.push_back(static_cast<std::uint16_t>(i));
   b.pipeline.on_control({1, t});
+  std::vector<RoceHost> nics;
   for (int i = 0; i < kHosts && roce; ++i) {
-    wire::QpConnect q;
-    q.job = kJob;
-    q.port = static_cast<std::uint16_t>(i);
-    q.mac = host(i).mac;
-    q.ipv4 = host(i).ipv4;
-    q.qpn = 0x40u + static_cast<std::uint32_t>(i);
-    q.mtu = 4096;
-    q.ring_entries = 1024;
-    q.ring_entry_bytes = wire::kHeaderBytes + bytes;
-    b.switch_qpn.push_back(std::get<wire::QpInfo>(b.pipeline.on_control({2, q}).body).qpn);
+    RoceHostConfig c;
+    c.job = kJob;
+    c.self = host(i);
+    c.switch_port = {port_mac(i), kSwitchIp, kRoceUdpPort};
+    c.port = static_cast<std::uint16_t>(i);
+    c.qpn = 0x40u + static_cast<std::uint32_t>(i);
+    c.ring_entry_bytes = wire::kHeaderBytes + bytes;
+    nics.emplace_back(c);
+    nics.back().connected(
+        std::get<wire::QpInfo>(b.pipeline.on_control({2, nics.back().connect_request()}).body));
     b.psn.push_back(0);
   }
   for (std::uint32_t seq = 0; seq < 2u * kWindow; ++seq) {
     b.frames.emplace_back();
     for (int i = 0; i < kHosts; ++i) {
       const auto inca = contribution(i, seq, bytes);
-      if (!roce) {
-        std::vector<std::byte> f(kUdpFrameHeadBytes + inca.size());
-        write_udp_head(f, host(i), {port_mac(i), kSwitchIp, wire::kDefaultUdpPort}, inca.size());
-        std::memcpy(f.data() + kUdpFrameHeadBytes, inca.data(), inca.size());
-        b.frames.back().push_back(std::move(f));
+      if (roce) {
+        b.frames.back().push_back(nics[static_cast<std::size_t>(i)].contribution_frame(inca));
         continue;
       }
-      wire::Header h;
-      std::span<const std::byte> payload;
-      wire::decode(inca, h, payload);
-      RoceHeaders r;
-      r.src = host(i);
-      r.dst = {port_mac(i), kSwitchIp, kRoceUdpPort};
-      r.dest_qp = b.switch_qpn[static_cast<std::size_t>(i)];
-      r.reth = Reth{wire::kContributionVa, wire::contribution_rkey(h),
-                    static_cast<std::uint32_t>(inca.size())};
-      r.immediate = h.sequence;
-      b.frames.back().push_back(roce_frame(r, inca));
+      std::vector<std::byte> f(kUdpFrameHeadBytes + inca.size());
+      write_udp_head(f, host(i), {port_mac(i), kSwitchIp, wire::kDefaultUdpPort}, inca.size());
+      std::memcpy(f.data() + kUdpFrameHeadBytes, inca.data(), inca.size());
+      b.frames.back().push_back(std::move(f));
     }
   }
   return b;

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "dpdk/roce_frame.hpp"
+#include "dpdk/roce_host.hpp"
 #include "dpdk/switch_pipeline.hpp"
 #include "fuzz_check.hpp"
 #include "wire/roce_mapping.hpp"
@@ -44,26 +45,25 @@ UdpEndpoint host(int i) {
           static_cast<std::uint16_t>(0xc000 + i)};
 }
 
-wire::QpConnect qp_of(int i) {
-  wire::QpConnect q;
-  q.job = kJob;
-  q.port = i == 0 ? wire::kNoPort : static_cast<std::uint16_t>(i);
-  q.mac = host(i).mac;
-  q.ipv4 = host(i).ipv4;
-  q.qpn = 0x40u + static_cast<std::uint32_t>(i);
-  q.psn = 0xfffff0;
-  q.mtu = 256;
-  q.ring_va = 0x1000ull * static_cast<std::uint64_t>(i + 1);
-  q.ring_rkey = 9;
-  q.ring_entries = kRingEntries;
-  q.ring_entry_bytes = kEntryBytes;
-  return q;
+RoceHostConfig host_config(int i) {
+  RoceHostConfig c;
+  c.job = kJob;
+  c.self = host(i);
+  c.switch_port = {port_mac(i), kSwitchIp, kRoceUdpPort};
+  c.port = i == 0 ? wire::kNoPort : static_cast<std::uint16_t>(i);
+  c.qpn = 0x40u + static_cast<std::uint32_t>(i);
+  c.psn = 0xfffff0;
+  c.mtu = 256;
+  c.ring_va = 0x1000ull * static_cast<std::uint64_t>(i + 1);
+  c.ring_rkey = 9;
+  c.ring_entries = kRingEntries;
+  c.ring_entry_bytes = kEntryBytes;
+  return c;
 }
 
 struct Switch {
   SwitchPipeline pipeline;
-  std::uint32_t switch_qpn[2] = {};
-  std::uint32_t psn[2] = {0xfffff0, 0xfffff0};
+  std::vector<RoceHost> hosts;
 };
 
 Switch make_switch() {
@@ -74,7 +74,7 @@ Switch make_switch() {
   cfg.roce.max_qps = 4;
   std::vector<PortIdentity> ids;
   for (int i = 0; i < kPorts; ++i) ids.push_back({"p", port_mac(i)});
-  Switch s{SwitchPipeline(cfg, ids)};
+  Switch s{SwitchPipeline(cfg, ids), {}};
   wire::TreeInstall t;
   t.job = kJob;
   t.key_tag = kKey;
@@ -84,9 +84,10 @@ Switch make_switch() {
   t.child_ports = {0, 1, 2};
   FUZZ_CHECK(s.pipeline.on_control({1, t}).status.ok());
   for (int i = 0; i < 2; ++i) {
-    const auto reply = s.pipeline.on_control({2, qp_of(i)});
+    s.hosts.emplace_back(host_config(i));
+    const auto reply = s.pipeline.on_control({2, s.hosts.back().connect_request()});
     FUZZ_CHECK(reply.status.ok());
-    s.switch_qpn[i] = std::get<wire::QpInfo>(reply.body).qpn;
+    s.hosts.back().connected(std::get<wire::QpInfo>(reply.body));
   }
   return s;
 }
@@ -119,23 +120,8 @@ std::vector<std::byte> udp_template(FuzzReader& in) {
 
 std::vector<std::byte> roce_template(FuzzReader& in, Switch& s) {
   const int h = in.byte() & 1;
-  const std::vector<std::byte> inca = inca_contribution(in, static_cast<std::uint16_t>(h));
-  wire::Header header;
-  std::span<const std::byte> payload;
-  wire::decode(inca, header, payload);
-  RoceHeaders r;
-  r.src = host(h);
-  r.dst = {port_mac(h), kSwitchIp, kRoceUdpPort};
-  r.dest_qp = s.switch_qpn[h];
-  r.psn = s.psn[h]++;
-  r.reth = Reth{0, wire::contribution_rkey(header), static_cast<std::uint32_t>(inca.size())};
-  r.immediate = header.sequence;
-  std::vector<std::byte> head(kRoceWriteImmHeadBytes), tail(kRoceMaxTailBytes);
-  const RoceFrameSizes sizes = write_roce_frame(head, tail, r, inca);
-  std::vector<std::byte> f(head.begin(), head.begin() + static_cast<std::ptrdiff_t>(sizes.head));
-  f.insert(f.end(), inca.begin(), inca.end());
-  f.insert(f.end(), tail.begin(), tail.begin() + static_cast<std::ptrdiff_t>(sizes.tail));
-  return f;
+  return s.hosts[static_cast<std::size_t>(h)].contribution_frame(
+      inca_contribution(in, static_cast<std::uint16_t>(h)));
 }
 
 void put16(std::vector<std::byte>& f, std::size_t at, std::size_t v) {
@@ -213,7 +199,7 @@ void check_admitted(std::span<const std::byte> frame, const Switch& s) {
   RocePacket p;
   FUZZ_CHECK(parse_roce(f, p) == RoceError::none);
   FUZZ_CHECK(p.opcode == roce_opcode::kUcRdmaWriteOnlyImm);
-  FUZZ_CHECK(p.dest_qp == s.switch_qpn[0] || p.dest_qp == s.switch_qpn[1]);
+  FUZZ_CHECK(p.dest_qp == s.hosts[0].switch_qpn() || p.dest_qp == s.hosts[1].switch_qpn());
   FUZZ_CHECK(wire::decode(p.payload, h, payload) == wire::DecodeError::none);
   FUZZ_CHECK(h.type == wire::PacketType::contribution && h.sequence == *p.immediate);
 }
@@ -236,9 +222,8 @@ void check_sent(const TxFrame& tx) {
   RocePacket p;
   FUZZ_CHECK(parse_roce(f, p) == RoceError::none);
   FUZZ_CHECK(p.opcode == roce_opcode::kUcRdmaWriteOnlyImm && p.reth && p.immediate);
-  const int h_index = p.dest_qp == qp_of(0).qpn ? 0 : 1;
-  const wire::QpConnect qp = qp_of(h_index);
-  FUZZ_CHECK(p.dest_qp == qp.qpn && f.dst_ip == qp.ipv4);
+  const RoceHostConfig qp = host_config(p.dest_qp == host_config(0).qpn ? 0 : 1);
+  FUZZ_CHECK(p.dest_qp == qp.qpn && f.dst_ip == qp.self.ipv4);
   FUZZ_CHECK(p.reth->va == qp.ring_va + wire::ring_offset(*p.immediate, kRingEntries, kEntryBytes));
   FUZZ_CHECK(p.reth->dma_length == p.payload.size() && p.payload.size() <= kEntryBytes);
   FUZZ_CHECK(wire::decode(p.payload, h, payload) == wire::DecodeError::none);

@@ -8,6 +8,7 @@
 
 #include <cstring>
 
+#include "dpdk/roce_host.hpp"
 #include "dpdk/switch_pipeline.hpp"
 #include "manager/switch_control_client.hpp"
 #include "support/roce_frames.hpp"
@@ -49,23 +50,27 @@ SwitchPipeline make_pipeline(std::uint32_t max_qps = 16) {
   return SwitchPipeline(cfg, ids);
 }
 
-wire::QpConnect qp_of(int i, std::uint16_t port = wire::kNoPort) {
-  wire::QpConnect q;
-  q.job = kJob;
-  q.port = port;
-  q.mac = host(i).mac;
-  q.ipv4 = host(i).ipv4;
-  q.qpn = 0x1000u + static_cast<std::uint32_t>(i);
-  q.psn = 100u * static_cast<std::uint32_t>(i) + 5;
-  q.mtu = 1024;
-  q.ring_va = 0x10000ull * static_cast<std::uint64_t>(i + 1);
-  q.ring_rkey = 0x77u + static_cast<std::uint32_t>(i);
-  q.ring_entries = kRingEntries;
-  q.ring_entry_bytes = kEntryBytes;
-  return q;
+RoceHostConfig host_config(int i, std::uint16_t port = wire::kNoPort) {
+  RoceHostConfig c;
+  c.job = kJob;
+  c.self = host(i);
+  c.switch_port = {port_mac(i), kSwitchIp, kRoceUdpPort};
+  c.port = port;
+  c.qpn = 0x1000u + static_cast<std::uint32_t>(i);
+  c.psn = 100u * static_cast<std::uint32_t>(i) + 5;
+  c.mtu = 1024;
+  c.ring_va = 0x10000ull * static_cast<std::uint64_t>(i + 1);
+  c.ring_rkey = 0x77u + static_cast<std::uint32_t>(i);
+  c.ring_entries = kRingEntries;
+  c.ring_entry_bytes = kEntryBytes;
+  return c;
 }
 
-Bytes contribution(std::uint16_t child, std::uint32_t seq, std::int32_t value) {
+wire::QpConnect qp_of(int i, std::uint16_t port = wire::kNoPort) {
+  return RoceHost(host_config(i, port)).connect_request();
+}
+
+wire::Header contribution_header(std::uint16_t child, std::uint32_t seq) {
   wire::Header h;
   h.type = wire::PacketType::contribution;
   h.dtype = Dtype::i32;
@@ -77,36 +82,45 @@ Bytes contribution(std::uint16_t child, std::uint32_t seq, std::int32_t value) {
   h.shadow = ((seq / kWindow) & 1) != 0;
   h.sequence = seq;
   h.count = kElements;
+  return h;
+}
+
+Bytes contribution(std::uint16_t child, std::uint32_t seq, std::int32_t value) {
   std::int32_t v[kElements];
   for (auto& x : v) x = value;
   Bytes out(wire::kHeaderBytes + sizeof(v));
-  EXPECT_GT(wire::encode(h, std::as_bytes(std::span(v)), out), 0u);
+  EXPECT_GT(wire::encode(contribution_header(child, seq), std::as_bytes(std::span(v)), out), 0u);
   return out;
 }
 
-// A host on RoCEv2: its queue pair at the switch and its next PSN.
-struct RoceHost {
+// A host on RoCEv2: its NIC and the switch's queue pair for it.
+struct TestHost {
   int index = 0;
-  wire::QpConnect qp;
+  RoceHost nic;
   wire::QpInfo sw;
-  std::uint32_t psn = 0;
 
+  const wire::QpConnect qp() const { return nic.connect_request(); }
   RoceHeaders headers(std::uint32_t seq, std::size_t bytes) {
-    RoceHeaders h =
-        test::write_imm_headers(sw.qpn, psn++,
-                                wire::slot_rkey(kTree, ((seq / kWindow) & 1) != 0,
-                                                static_cast<std::uint16_t>(seq % kWindow)),
-                                seq);
-    h.src = host(index);
-    h.dst = {port_mac(index), kSwitchIp, kRoceUdpPort};
-    h.reth->dma_length = static_cast<std::uint32_t>(bytes);
-    return h;
+    return nic.contribution_headers(contribution_header(static_cast<std::uint16_t>(index), seq),
+                                    bytes);
   }
   Bytes frame(std::uint32_t seq, std::int32_t value) {
-    const Bytes inca = contribution(static_cast<std::uint16_t>(index), seq, value);
-    return test::roce_frame(headers(seq, inca.size()), inca);
+    return nic.contribution_frame(contribution(static_cast<std::uint16_t>(index), seq, value));
   }
+  /// Takes back `n` PSNs (negative: skips them).
+  void back(int n) { nic.set_next_psn(nic.next_psn() - static_cast<std::uint32_t>(n)); }
 };
+
+TestHost connect(SwitchPipeline& p, int index, RoceHostConfig config) {
+  TestHost h{index, RoceHost(config), {}};
+  const auto reply = p.on_control({1, h.nic.connect_request()});
+  EXPECT_TRUE(reply.status.ok()) << reply.status.to_string();
+  if (reply.status.ok()) {
+    h.sw = std::get<wire::QpInfo>(reply.body);
+    h.nic.connected(h.sw);
+  }
+  return h;
+}
 
 class RoceSwitch : public ::testing::Test {
  protected:
@@ -119,16 +133,7 @@ class RoceSwitch : public ::testing::Test {
     t.slot_payload_bytes = 256;
     t.child_ports = {0, 1, 2};
     ASSERT_TRUE(control(t).ok());
-    for (int i = 0; i < 2; ++i) {
-      RoceHost h;
-      h.index = i;
-      h.qp = qp_of(i);
-      const auto reply = p_.on_control({1, h.qp});
-      ASSERT_TRUE(reply.status.ok()) << reply.status.to_string();
-      h.sw = std::get<wire::QpInfo>(reply.body);
-      h.psn = h.qp.psn;
-      hosts_.push_back(h);
-    }
+    for (int i = 0; i < 2; ++i) hosts_.push_back(connect(p_, i, host_config(i)));
   }
 
   Status control(wire::ControlRequestBody body) {
@@ -148,7 +153,7 @@ class RoceSwitch : public ::testing::Test {
   std::uint64_t engine_packets() const { return p_.engine().counters().packets_in; }
 
   SwitchPipeline p_ = make_pipeline();
-  std::vector<RoceHost> hosts_;
+  std::vector<TestHost> hosts_;
 };
 
 Bytes concat(const TxFrame& f) {
@@ -192,10 +197,12 @@ TEST_F(RoceSwitch, RoceAndUdpHostsAggregateExactlyWithResultsAsRdmaWrites) {
         expect_result(f.udp_payload, seq, sum);
         continue;
       }
-      const RoceHost& h = hosts_[tx.port];
+      TestHost& h = hosts_[tx.port];
+      std::span<const std::byte> taken;
+      EXPECT_EQ(h.nic.take_result(bytes, taken), RoceResultError::none);
       ASSERT_EQ(f.dst_port, kRoceUdpPort);
-      EXPECT_EQ(f.dst_ip, h.qp.ipv4);
-      EXPECT_EQ(f.dst_mac, h.qp.mac);
+      EXPECT_EQ(f.dst_ip, h.qp().ipv4);
+      EXPECT_EQ(f.dst_mac, h.qp().mac);
       EXPECT_EQ(f.src_ip, kSwitchIp);
       EXPECT_EQ(f.src_mac, port_mac(tx.port));
       EXPECT_EQ(check_inca_datagram(f, true), DatagramError::none);
@@ -203,12 +210,12 @@ TEST_F(RoceSwitch, RoceAndUdpHostsAggregateExactlyWithResultsAsRdmaWrites) {
       ASSERT_EQ(parse_roce(f, r), RoceError::none);  // the ICRC included
       const std::uint32_t k = results_seen[tx.port]++;
       EXPECT_EQ(r.opcode, roce_opcode::kUcRdmaWriteOnlyImm);
-      EXPECT_EQ(r.dest_qp, h.qp.qpn);
+      EXPECT_EQ(r.dest_qp, h.qp().qpn);
       EXPECT_EQ(r.psn, (h.sw.psn + k) & kPsnMask);
       ASSERT_TRUE(r.reth && r.immediate);
       EXPECT_EQ(*r.immediate, k);
-      EXPECT_EQ(r.reth->va, h.qp.ring_va + std::uint64_t{k % kRingEntries} * kEntryBytes);
-      EXPECT_EQ(r.reth->rkey, h.qp.ring_rkey);
+      EXPECT_EQ(r.reth->va, h.qp().ring_va + std::uint64_t{k % kRingEntries} * kEntryBytes);
+      EXPECT_EQ(r.reth->rkey, h.qp().ring_rkey);
       EXPECT_EQ(r.reth->dma_length, r.payload.size());
       expect_result(r.payload, seq, sum);
     }
@@ -223,7 +230,7 @@ TEST_F(RoceSwitch, RoceAndUdpHostsAggregateExactlyWithResultsAsRdmaWrites) {
 }
 
 TEST_F(RoceSwitch, EveryRoceDropIsCountedAndAggregatesNothing) {
-  RoceHost& h = hosts_[0];
+  TestHost& h = hosts_[0];
   const Bytes inca = contribution(0, 0, 1);
   auto expect_drop = [&](Bytes frame, DropReason reason, int port = 0) {
     const std::uint64_t before = engine_packets();
@@ -245,42 +252,42 @@ TEST_F(RoceSwitch, EveryRoceDropIsCountedAndAggregatesNothing) {
   runt.resize(kUdpFrameHeadBytes + kBthBytes);
   test::fix_lengths(runt);
   expect_drop(runt, DropReason::roce_truncated);
-  --h.psn;
+  h.back(1);
   Bytes corrupt = h.frame(0, 1);
   corrupt[kRoceWriteImmHeadBytes + 40] ^= std::byte{0x10};
   expect_drop(corrupt, DropReason::roce_bad_icrc);
-  --h.psn;
+  h.back(1);
   Bytes version = h.frame(0, 1);
   version[kUdpFrameHeadBytes + 1] |= std::byte{0x02};
   test::refresh_icrc(version);
   expect_drop(version, DropReason::roce_bad_version);
-  --h.psn;
+  h.back(1);
   Bytes rd = h.frame(0, 1);
   rd[kUdpFrameHeadBytes] = std::byte{0x4b};
   test::refresh_icrc(rd);
   expect_drop(rd, DropReason::roce_unknown_opcode);
-  --h.psn;
-  Bytes pad = test::roce_frame(test::send_only_headers(h.sw.qpn, h.psn), {});
+  h.back(1);
+  Bytes pad = test::roce_frame(test::send_only_headers(h.sw.qpn, h.nic.next_psn()), {});
   pad[kUdpFrameHeadBytes + 1] |= std::byte{0x30};  // 3 pad bytes, no payload
   test::refresh_icrc(pad);
   expect_drop(pad, DropReason::roce_bad_pad);
   expect_drop(rebuilt([](RoceHeaders& hd) { hd.dest_qp = 0x999; }), DropReason::roce_unknown_qpn);
-  --h.psn;
+  h.back(1);
   // Host 1's address on host 0's queue pair, and host 0 on the wrong port
   // once its port is known.
   expect_drop(rebuilt([](RoceHeaders& hd) { hd.src = host(1); }), DropReason::roce_wrong_peer);
-  --h.psn;
+  h.back(1);
   expect_drop(rebuilt([](RoceHeaders& hd) { hd.pkey = 0x1234; }), DropReason::roce_bad_pkey);
-  --h.psn;
+  h.back(1);
   // Nothing so far consumed a PSN: the next in order is still accepted.
   ASSERT_TRUE(p_.on_frame(0, h.frame(0, 1), 0).transmit.empty());
   EXPECT_EQ(p_.port_counters(0).roce_rx, 1u);
   expect_drop(h.frame(1, 1), DropReason::roce_wrong_peer, 1);
   // A stale PSN (a duplicate), then a skipped one: dropped; the queue pair
   // resynchronises on the skipped one, so the next in order is taken.
-  h.psn -= 2;
+  h.back(2);
   expect_drop(h.frame(1, 1), DropReason::roce_psn_stale);
-  h.psn += 2;
+  h.back(-2);
   expect_drop(h.frame(1, 1), DropReason::roce_psn_gap);
   expect_drop(rebuilt([](RoceHeaders& hd) {
                 hd.opcode = roce_opcode::kUcSendOnly;
@@ -318,12 +325,10 @@ TEST_F(RoceSwitch, EveryRoceDropIsCountedAndAggregatesNothing) {
 }
 
 TEST_F(RoceSwitch, OverMtuContributionsAndResultsWithoutRoomAreDropped) {
-  wire::QpConnect small = qp_of(2, 2);
+  RoceHostConfig small = host_config(2, 2);
   small.mtu = 256;  // an inca header and 256 bytes do not fit
   small.ring_entry_bytes = wire::kHeaderBytes + 8;
-  const auto reply = p_.on_control({1, small});
-  ASSERT_TRUE(reply.status.ok());
-  RoceHost h{2, small, std::get<wire::QpInfo>(reply.body), small.psn};
+  TestHost h = connect(p_, 2, small);
   wire::Header big;
   big.type = wire::PacketType::contribution;
   big.dtype = Dtype::u8;
