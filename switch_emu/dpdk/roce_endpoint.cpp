@@ -156,13 +156,13 @@ RoceIntake RoceEndpoint::take(std::uint16_t in_port, const ParsedFrame& f) {
   return in;
 }
 
-void RoceEndpoint::learn(std::uint32_t job, std::uint16_t tree, std::uint16_t port,
+void RoceEndpoint::learn(std::uint32_t job, std::uint16_t tree, std::uint16_t child,
                          std::uint32_t qpn) {
-  routes_.insert_or_assign(key(job, tree, port), qpn);
+  routes_.insert_or_assign(key(job, tree, child), qpn);
 }
 
-void RoceEndpoint::forget(std::uint32_t job, std::uint16_t tree, std::uint16_t port) {
-  if (!routes_.empty()) routes_.erase(key(job, tree, port));
+void RoceEndpoint::forget(std::uint32_t job, std::uint16_t tree, std::uint16_t child) {
+  if (!routes_.empty()) routes_.erase(key(job, tree, child));
 }
 
 void RoceEndpoint::forget_tree(std::uint32_t job, std::uint16_t tree) {
@@ -170,9 +170,9 @@ void RoceEndpoint::forget_tree(std::uint32_t job, std::uint16_t tree) {
   std::erase_if(routes_, [&](const auto& r) { return (r.first & ~0xffffull) == prefix; });
 }
 
-RoceQp* RoceEndpoint::route(std::uint32_t job, std::uint16_t tree, std::uint16_t port) {
-  if (routes_.empty()) return nullptr;
-  const auto it = routes_.find(key(job, tree, port));
+RoceQp* RoceEndpoint::route(std::uint32_t job, std::uint16_t tree, std::uint16_t child) {
+  if (routes_.empty() || child == engine::kNoChild) return nullptr;
+  const auto it = routes_.find(key(job, tree, child));
   return it == routes_.end() ? nullptr : lookup(it->second);
 }
 

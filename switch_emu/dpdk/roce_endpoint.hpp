@@ -76,14 +76,16 @@ class RoceEndpoint {
   /// Runs the transport checks on a RoCEv2 frame to the switch (`frame` is
   /// whole and unfragmented) and decodes the inca contribution it carries.
   RoceIntake take(std::uint16_t in_port, const ParsedFrame& frame);
-  /// Results for (job, tree) leaving through `port` go to queue pair `qpn`
-  /// (a contribution from it was accepted there).
-  void learn(std::uint32_t job, std::uint16_t tree, std::uint16_t port, std::uint32_t qpn);
-  /// Results for (job, tree, port) go to a UDP neighbour from now on.
-  void forget(std::uint32_t job, std::uint16_t tree, std::uint16_t port);
+  /// Results for child `child` of (job, tree) go to queue pair `qpn` (a
+  /// contribution of that child from it was accepted). Keyed by child, not
+  /// port, so that several RDMA hosts may share a switch port.
+  void learn(std::uint32_t job, std::uint16_t tree, std::uint16_t child, std::uint32_t qpn);
+  /// Results for that child go to a UDP neighbour from now on.
+  void forget(std::uint32_t job, std::uint16_t tree, std::uint16_t child);
   void forget_tree(std::uint32_t job, std::uint16_t tree);
-  /// The queue pair results for (job, tree) out of `port` go to, if any.
-  RoceQp* route(std::uint32_t job, std::uint16_t tree, std::uint16_t port);
+  /// The queue pair results for child `child` of (job, tree) go to, if any
+  /// (none for engine::kNoChild).
+  RoceQp* route(std::uint32_t job, std::uint16_t tree, std::uint16_t child);
 
   /// Writes the frame that carries `body` (an encoded inca packet) to `qp`
   /// as an RDMA WRITE with immediate into its next ring entry: head into
@@ -99,8 +101,8 @@ class RoceEndpoint {
   static constexpr std::size_t kCountedQps = 256;
 
  private:
-  static std::uint64_t key(std::uint32_t job, std::uint16_t tree, std::uint16_t port) {
-    return (std::uint64_t{job} << 32) | (std::uint64_t{tree} << 16) | port;
+  static std::uint64_t key(std::uint32_t job, std::uint16_t tree, std::uint16_t child) {
+    return (std::uint64_t{job} << 32) | (std::uint64_t{tree} << 16) | child;
   }
   RoceQp* lookup(std::uint32_t qpn);
   std::optional<DropReason> check_transport(std::uint16_t in_port, const ParsedFrame& f,
@@ -112,7 +114,7 @@ class RoceEndpoint {
   std::size_t connected_ = 0;
   std::size_t next_free_ = 0;
   std::mt19937 psn_random_;
-  std::unordered_map<std::uint64_t, std::uint32_t> routes_;  // (job, tree, port) -> qpn
+  std::unordered_map<std::uint64_t, std::uint32_t> routes_;  // (job, tree, child) -> qpn
   RocePacket scratch_;
 };
 

@@ -152,7 +152,7 @@ FrameVerdict SwitchPipeline::on_inca(std::uint16_t in_port, const ParsedFrame& f
   return aggregate(in_port, header, payload, [&] {
     neighbors_.learn(header.job, header.tree, in_port,
                      UdpEndpoint{f.src_mac, f.src_ip, f.src_port});
-    roce_.forget(header.job, header.tree, in_port);
+    roce_.forget(header.job, header.tree, header.child);
   });
 }
 
@@ -226,7 +226,7 @@ void SwitchPipeline::address_emit(std::size_t i, std::span<const std::byte> body
   const wire::Header& h = e.packet.header;
   PortCounters& out = counters_[e.port];
   const UdpEndpoint self{ports_[e.port].mac, config_.ipv4, config_.udp_port};
-  if (RoceQp* qp = roce_.route(h.job, h.tree, e.port)) {
+  if (RoceQp* qp = roce_.route(h.job, h.tree, e.child)) {
     const RoceTx tx = roce_.write_result(*qp, self, body, heads_[i], tails_[i]);
     if (tx.drop) {
       out.drop(*tx.drop);

@@ -55,10 +55,14 @@ struct EngineCounters {
 /// The sum of the buckets every incoming packet lands in; equals packets_in.
 std::uint64_t classified_packets(const EngineCounters& c);
 
-/// One packet to send out of a port.
+inline constexpr std::uint16_t kNoChild = 0xffff;
+
+/// One packet to send out of a port; `child` is the child index it is for
+/// when it goes to one child (several children may share a port), else kNoChild.
 struct Emit {
   std::uint16_t port;
   wire::Packet packet;
+  std::uint16_t child = kNoChild;
 };
 
 /// The aggregation node of one switch.
