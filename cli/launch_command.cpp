@@ -192,6 +192,9 @@ int launch_verbs(const LaunchArgs& a) {
   }
   auto nic = verbs::choose_roce_v2(*ports, selection, 0);
   if (!nic.ok()) return fail(nic.status().to_string(), kNotSupported);
+  // Ranks spread over the NIC ports: rank r on port r % ports, whose switch
+  // port is, unless --switch-ports says otherwise, that port's index.
+  const std::vector<verbs::RoceAddress> nics = verbs::roce_v2_ports(*ports, selection);
   if (a.control.empty())
     return fail(
         "--fabric verbs needs --control ADDR:PORT: its ranks reach an inca-switch "
@@ -219,7 +222,10 @@ int launch_verbs(const LaunchArgs& a) {
   boot.key_tag = random();
   boot.switch_address = fmt::format("{}:4791", wire::format_ipv4(info->ipv4));
   for (std::uint32_t r = 0; r < a.ranks; ++r)
-    boot.peers.push_back(fmt::format("{}:4791", wire::format_ipv4(nic->ipv4)));
+    boot.peers.push_back(fmt::format("{}:4791", wire::format_ipv4(nics[r % nics.size()].ipv4)));
+  std::vector<std::uint16_t> switch_ports = a.switch_ports;
+  for (std::uint32_t r = 0; switch_ports.empty() && r < a.ranks; ++r)
+    switch_ports.push_back(static_cast<std::uint16_t>(r % nics.size()));
   boot.timeout_ms = a.timeout_ms;
   boot.fixed_timeout_ms = a.fixed_timeout_ms;
   boot.control = a.control;
@@ -232,7 +238,7 @@ int launch_verbs(const LaunchArgs& a) {
                                       .slots = a.window,
                                       .slot_bytes = a.slot_bytes,
                                       .switch_slots = info->slots},
-                                     a.switch_ports);
+                                     switch_ports);
   if (plan.ok())
     boot.tree = *plan;
   else
@@ -240,13 +246,15 @@ int launch_verbs(const LaunchArgs& a) {
                  "inca launch: no aggregation tree (%s); in-network collectives fall back\n",
                  plan.status().to_string().c_str());
   if (a.verbose)
-    std::fprintf(stderr, "inca launch: %u ranks on %s port %u (%s), switch %s, job %u\n", a.ranks,
-                 nic->device.c_str(), nic->port, wire::format_ipv4(nic->ipv4).c_str(),
-                 info->name.c_str(), boot.job);
+    std::fprintf(stderr,
+                 "inca launch: %u ranks on %zu RoCEv2 ports (first %s port %u, %s), "
+                 "switch %s, job %u\n",
+                 a.ranks, nics.size(), nic->device.c_str(), nic->port,
+                 wire::format_ipv4(nic->ipv4).c_str(), info->name.c_str(), boot.job);
   std::vector<Rank> ranks(a.ranks);
   for (std::uint32_t r = 0; r < a.ranks; ++r) {
     boot.rank = r;
-    boot.switch_port = a.switch_ports.empty() ? 0xffff : a.switch_ports[r];
+    boot.switch_port = switch_ports[r];
     ranks[r].pid = spawn_rank("", udp::to_env(boot), a.command);
     if (ranks[r].pid < 0) ranks[r].status = -1;
   }
@@ -383,7 +391,8 @@ Action add_launch_command(CLI::App& app) {
   cmd->add_option("--control", a->control,
                   "verbs: control channel ADDR:PORT of the inca-switch behind the RDMA NIC");
   cmd->add_option("--switch-ports", a->switch_ports,
-                  "verbs: the switch port of each rank's NIC (default: port r for rank r)")
+                  "verbs: the switch port of each rank's NIC (default: rank r on NIC port r % "
+                  "ports, cabled to switch port r % ports)")
       ->delimiter(',');
   cmd->add_option("--verbs-device", a->verbs_device,
                   "verbs: RDMA device[:port[:gid_index]] (default: the first active RoCEv2 port)");

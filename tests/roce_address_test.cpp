@@ -60,6 +60,21 @@ TEST(RoceAddress, NothingUsableIsNotSupportedAndSaysWhatExists) {
   EXPECT_EQ(choose_roce_v2({}, {}, 0).status().code(), StatusCode::not_supported);
 }
 
+TEST(RoceAddress, ListsOneAddressPerUsablePort) {
+  auto list = ports();
+  VerbsPort second = list.back();
+  second.device = "mlx5_3";
+  second.gids = {gid(7, GidType::roce_v2, 0x0a000301)};
+  list.push_back(second);
+  const auto found = roce_v2_ports(list, {});
+  ASSERT_EQ(found.size(), 2u);  // not the InfiniBand port, not the one that is down
+  EXPECT_EQ(found[0].device, "mlx5_2");
+  EXPECT_EQ(found[0].gid_index, 3u);
+  EXPECT_EQ(found[1].device, "mlx5_3");
+  EXPECT_EQ(found[1].ipv4, 0x0a000301u);
+  EXPECT_EQ(roce_v2_ports(list, *parse_port_selection("mlx5_3")).size(), 1u);
+}
+
 TEST(RoceAddress, SelectionAndGidForms) {
   EXPECT_FALSE(parse_port_selection("").ok());
   EXPECT_FALSE(parse_port_selection("mlx5_0:").ok());

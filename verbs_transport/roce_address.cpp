@@ -96,4 +96,19 @@ Result<RoceAddress> choose_roce_v2(const std::vector<VerbsPort>& ports,
                   seen.empty() ? std::string(" none") : seen));
 }
 
+std::vector<RoceAddress> roce_v2_ports(const std::vector<VerbsPort>& ports,
+                                       const PortSelection& selection) {
+  std::vector<RoceAddress> found;
+  for (const VerbsPort& p : ports) {
+    PortSelection one = selection;
+    one.device = p.device;
+    one.port = p.port;
+    if ((!selection.device.empty() && p.device != selection.device) ||
+        (selection.port && p.port != *selection.port))
+      continue;
+    if (auto a = choose_roce_v2({p}, one, 0); a.ok()) found.push_back(*a);
+  }
+  return found;
+}
+
 }  // namespace inca::verbs

@@ -71,4 +71,10 @@ std::array<std::uint8_t, 16> ipv4_gid(std::uint32_t ipv4);
 Result<RoceAddress> choose_roce_v2(const std::vector<VerbsPort>& ports,
                                    const PortSelection& selection, std::uint32_t ipv4);
 
+/// One address per active Ethernet port (within `selection`) that has a
+/// RoCEv2 IPv4 GID, in discovery order: the NIC ports a launcher spreads
+/// its ranks over.
+std::vector<RoceAddress> roce_v2_ports(const std::vector<VerbsPort>& ports,
+                                       const PortSelection& selection);
+
 }  // namespace inca::verbs
