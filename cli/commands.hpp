@@ -13,6 +13,8 @@ using Action = std::function<int()>;
 Action add_bench_command(CLI::App& app);
 /// `inca config --dump` (config_command.cpp).
 Action add_config_command(CLI::App& app);
+/// `inca describe FILE [--expand]` (describe_command.cpp).
+Action add_describe_command(CLI::App& app);
 /// `inca launch -n N --fabric udp -- PROGRAM ARGS` (launch_command.cpp).
 Action add_launch_command(CLI::App& app);
 
