@@ -21,6 +21,7 @@
 #include <cstring>
 #include <vector>
 
+#include "dpdk/emulated_hosts.hpp"
 #include "dpdk/roce_frame.hpp"
 #include "dpdk/roce_host.hpp"
 #include "dpdk/switch_pipeline.hpp"
@@ -40,12 +41,10 @@ constexpr std::uint32_t kKey = 0x5eed;
 constexpr std::uint16_t kTree = 2;
 
 MacAddress port_mac(int i) {
-  return {0x02, 0x5e, 0, 0, 0, static_cast<std::uint8_t>(i)};
+  return emulated_port_mac(static_cast<std::uint32_t>(i));
 }
 UdpEndpoint host(int i) {
-  return {{0x02, 0x11, 0, 0, 0, static_cast<std::uint8_t>(i + 1)},
-          0x0a5c0001u + static_cast<std::uint32_t>(i),
-          static_cast<std::uint16_t>(0xc000 + i)};
+  return emulated_host(0x0a5c00, static_cast<std::uint32_t>(i));
 }
 
 std::vector<std::byte> contribution(int child, std::uint32_t seq, std::uint32_t bytes) {

@@ -148,6 +148,14 @@ void wait_ranks(std::vector<Rank>& ranks, std::chrono::duration<double> grace) {
   }
 }
 
+// The job's tree, or none, saying why the job goes without one.
+std::optional<manager::TreePlan> tree_or_fallback(const Result<manager::TreePlan>& plan) {
+  if (plan.ok()) return *plan;
+  std::fprintf(stderr, "inca launch: no aggregation tree (%s); in-network collectives fall back\n",
+               plan.status().to_string().c_str());
+  return std::nullopt;
+}
+
 // Prints the ranks that did not end well; the launcher's exit status.
 int report_ranks(const std::vector<Rank>& ranks) {
   int failed = 0;
@@ -239,12 +247,7 @@ int launch_verbs(const LaunchArgs& a) {
                                       .slot_bytes = a.slot_bytes,
                                       .switch_slots = info->slots},
                                      switch_ports);
-  if (plan.ok())
-    boot.tree = *plan;
-  else
-    std::fprintf(stderr,
-                 "inca launch: no aggregation tree (%s); in-network collectives fall back\n",
-                 plan.status().to_string().c_str());
+  boot.tree = tree_or_fallback(plan);
   if (a.verbose)
     std::fprintf(stderr,
                  "inca launch: %u ranks on %zu RoCEv2 ports (first %s port %u, %s), "
@@ -341,12 +344,7 @@ int launch(const LaunchArgs& a) {
                                                        .slots = a.window,
                                                        .slot_bytes = a.slot_bytes,
                                                        .switch_slots = a.switch_slots}));
-  if (plan.ok())
-    boot.tree = *plan;
-  else
-    std::fprintf(stderr,
-                 "inca launch: no aggregation tree (%s); in-network collectives fall back\n",
-                 plan.status().to_string().c_str());
+  boot.tree = tree_or_fallback(plan);
   if (a.verbose)
     std::fprintf(stderr, "inca launch: %u ranks, %s, job %u\n", a.ranks, topo->describe().c_str(),
                  boot.job);

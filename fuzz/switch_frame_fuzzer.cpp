@@ -16,6 +16,7 @@
 #include <cstring>
 #include <vector>
 
+#include "dpdk/emulated_hosts.hpp"
 #include "dpdk/roce_frame.hpp"
 #include "dpdk/roce_host.hpp"
 #include "dpdk/switch_pipeline.hpp"
@@ -37,12 +38,10 @@ constexpr std::uint32_t kEntryBytes = 128;
 constexpr std::uint16_t kPorts = 3;
 
 MacAddress port_mac(int i) {
-  return {0x02, 0x5e, 0, 0, 0, static_cast<std::uint8_t>(i)};
+  return emulated_port_mac(static_cast<std::uint32_t>(i));
 }
 UdpEndpoint host(int i) {
-  return {{0x02, 0x11, 0, 0, 0, static_cast<std::uint8_t>(i + 1)},
-          0x0a5b0001u + static_cast<std::uint32_t>(i),
-          static_cast<std::uint16_t>(0xc000 + i)};
+  return emulated_host(0x0a5b00, static_cast<std::uint32_t>(i));
 }
 
 RoceHostConfig host_config(int i) {

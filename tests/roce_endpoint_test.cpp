@@ -8,6 +8,7 @@
 
 #include <cstring>
 
+#include "dpdk/emulated_hosts.hpp"
 #include "dpdk/roce_host.hpp"
 #include "dpdk/switch_pipeline.hpp"
 #include "manager/switch_control_client.hpp"
@@ -29,12 +30,10 @@ constexpr std::uint32_t kRingEntries = 8;
 constexpr std::uint32_t kEntryBytes = wire::kHeaderBytes + 256;
 
 MacAddress port_mac(int i) {
-  return {0x02, 0x5e, 0, 0, 0, static_cast<std::uint8_t>(i)};
+  return emulated_port_mac(static_cast<std::uint32_t>(i));
 }
 UdpEndpoint host(int i) {
-  return {{0x02, 0x11, 0, 0, 0, static_cast<std::uint8_t>(i + 1)},
-          0x0a5a0001u + static_cast<std::uint32_t>(i),
-          static_cast<std::uint16_t>(0xc000 + i)};
+  return emulated_host(0x0a5a00, static_cast<std::uint32_t>(i));
 }
 
 SwitchPipeline make_pipeline(std::uint32_t max_qps = 16) {
