@@ -127,7 +127,7 @@ TEST(RoceFrame, WrittenFramesParseBackForEveryPadLength) {
     EXPECT_EQ(p.reth->dma_length, n);
     EXPECT_EQ(*p.immediate, 77u);
     ASSERT_EQ(p.payload.size(), n);
-    EXPECT_EQ(std::memcmp(p.payload.data(), payload.data(), n), 0);
+    EXPECT_TRUE(std::equal(payload.begin(), payload.end(), p.payload.begin()));
 
     auto corrupted = frame;
     corrupted[kRoceWriteImmHeadBytes - 1] ^= std::byte{1};  // the immediate
