@@ -14,6 +14,7 @@ PACKAGES=(
   dpdk dpdk-dev libdpdk-dev libibverbs-dev ibverbs-utils rdma-core
   libopenmpi-dev openmpi-bin
   tshark graphviz iproute2 procps python3-scapy
+  python3-matplotlib chromium
 )
 
 missing=()
