@@ -1,11 +1,14 @@
-// `inca launch -n N --fabric udp|memif -- PROGRAM ARGS`: runs N rank
-// processes of PROGRAM on the kernel-UDP fabric or the memif fabric. It
-// builds the fabric (udp: a network namespace and a veth per rank and an
-// inca-switch per switch of the topology with an af_packet port on each
-// rank's veth; memif: a memif server port per rank; memif between switches),
-// installs the job's tree through the switch's control channel, starts every
-// rank in its namespace with the bootstrap environment (udp/bootstrap.hpp),
-// waits for them, and tears everything down again, also when a rank fails.
+// `inca launch -n N --fabric udp|memif|verbs -- PROGRAM ARGS`: runs N rank
+// processes of PROGRAM on the kernel-UDP fabric, the memif fabric or the
+// verbs fabric. For udp and memif it builds the fabric (udp: a network
+// namespace and a veth per rank and an inca-switch per switch of the
+// topology with an af_packet port on each rank's veth; memif: a memif server
+// port per rank; memif between switches); verbs ranks use this machine's
+// RDMA NIC toward an inca-switch that runs behind it (--control), and meet
+// at a rendezvous the launcher serves. It installs the job's tree through
+// the switch's control channel, starts every rank (in its namespace) with
+// the bootstrap environment (udp/bootstrap.hpp), waits for them, and tears
+// everything down again, also when a rank fails.
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <sched.h>
@@ -29,11 +32,16 @@
 #include <fmt/format.h>
 
 #include "commands.hpp"
+#include "manager/switch_control_client.hpp"
 #include "udp/bootstrap.hpp"
 #include "udp/netns.hpp"
 #include "udp/star_job.hpp"
 #include "udp/switch_fabric.hpp"
 #include "udp/switch_process.hpp"
+#include "verbs_transport/rendezvous.hpp"
+#ifdef INCA_HAVE_VERBS
+#include "verbs_transport/devices.hpp"
+#endif
 
 namespace inca::cli {
 namespace {
@@ -52,8 +60,14 @@ struct LaunchArgs {
   double grace_s = 10;
   bool verbose = false;
   std::string pcap_dir;
+  std::string control;                      ///< verbs: the switch behind the NIC
+  std::vector<std::uint16_t> switch_ports;  ///< verbs: each rank's switch port
+  std::string verbs_device;                 ///< verbs: device[:port[:gid_index]]
   std::vector<std::string> command;
 };
+
+// The exit status of a launch on a fabric this machine (or build) lacks.
+constexpr int kNotSupported = 3;
 
 constexpr const char* kSubnet = "10.78.0";
 
@@ -136,16 +150,144 @@ void wait_ranks(std::vector<Rank>& ranks, std::chrono::duration<double> grace) {
   }
 }
 
+// The job's tree, or none, saying why the job goes without one.
+std::optional<manager::TreePlan> tree_or_fallback(const Result<manager::TreePlan>& plan) {
+  if (plan.ok()) return *plan;
+  std::fprintf(stderr, "inca launch: no aggregation tree (%s); in-network collectives fall back\n",
+               plan.status().to_string().c_str());
+  return std::nullopt;
+}
+
+// Prints the ranks that did not end well; the launcher's exit status.
+int report_ranks(const std::vector<Rank>& ranks) {
+  int failed = 0;
+  for (std::size_t r = 0; r < ranks.size(); ++r) {
+    const int status = *ranks[r].status;
+    const std::string how = status == -1 ? "could not be started" : describe_exit(status);
+    if (how.empty()) continue;
+    ++failed;
+    std::fprintf(stderr, "inca launch: rank %zu (pid %d) %s\n", r, ranks[r].pid, how.c_str());
+  }
+  if (g_stop_signal != 0)
+    std::fprintf(stderr, "inca launch: interrupted by signal %d; the ranks were stopped\n",
+                 g_stop_signal.load());
+  if (g_stop_signal != 0 && failed == 0) return 128 + g_stop_signal;
+  if (failed > 0) {
+    std::fprintf(stderr, "inca launch: %d of %zu ranks failed\n", failed, ranks.size());
+    return 1;
+  }
+  return 0;
+}
+
+// `--fabric verbs`: the ranks run on this machine's RDMA NIC (docs/verbs.md).
+int launch_verbs(const LaunchArgs& a) {
+  auto fail = [](const std::string& why, int code = 2) {
+    std::fprintf(stderr, "inca launch: %s\n", why.c_str());
+    return code;
+  };
+#ifndef INCA_HAVE_VERBS
+  (void)a;
+  return fail(
+      "not_supported: --fabric verbs: this build has no libibverbs (install rdma-core's "
+      "libibverbs-dev and build again)",
+      kNotSupported);
+#else
+  auto ports = verbs::discover_ports();
+  if (!ports.ok()) return fail(ports.status().to_string(), kNotSupported);
+  verbs::PortSelection selection;
+  if (!a.verbs_device.empty()) {
+    auto s = verbs::parse_port_selection(a.verbs_device);
+    if (!s.ok()) return fail(s.status().to_string());
+    selection = *s;
+  }
+  auto nic = verbs::choose_roce_v2(*ports, selection, 0);
+  if (!nic.ok()) return fail(nic.status().to_string(), kNotSupported);
+  // Ranks spread over the NIC ports: rank r on port r % ports, whose switch
+  // port is, unless --switch-ports says otherwise, that port's index.
+  const std::vector<verbs::RoceAddress> nics = verbs::roce_v2_ports(*ports, selection);
+  if (a.control.empty())
+    return fail(
+        "--fabric verbs needs --control ADDR:PORT: its ranks reach an inca-switch "
+        "running behind this machine's RDMA NIC (docs/verbs.md)");
+  if (!a.switch_ports.empty() && a.switch_ports.size() != a.ranks)
+    return fail(
+        fmt::format("--switch-ports names {} ports for {} ranks", a.switch_ports.size(), a.ranks));
+  if (wire::kHeaderBytes + a.slot_bytes > nic->mtu)
+    return fail(
+        fmt::format("--slot-bytes {} and the inca header exceed the path MTU {} of {}: "
+                    "use --slot-bytes {} or less",
+                    a.slot_bytes, nic->mtu, nic->device, nic->mtu - wire::kHeaderBytes));
+  auto control = manager::SwitchControlClient::connect(a.control);
+  if (!control.ok()) return fail(control.status().to_string());
+  auto info = control->ping();
+  if (!info.ok()) return fail(info.status().to_string());
+  auto rendezvous = verbs::RendezvousServer::start(a.ranks);
+  if (!rendezvous.ok()) return fail(rendezvous.status().to_string());
+
+  std::random_device random;
+  udp::Bootstrap boot;
+  boot.fabric = "verbs";
+  boot.size = a.ranks;
+  boot.job = random() & 0xffffff;
+  boot.key_tag = random();
+  boot.switch_address = fmt::format("{}:4791", wire::format_ipv4(info->ipv4));
+  for (std::uint32_t r = 0; r < a.ranks; ++r)
+    boot.peers.push_back(fmt::format("{}:4791", wire::format_ipv4(nics[r % nics.size()].ipv4)));
+  std::vector<std::uint16_t> switch_ports = a.switch_ports;
+  for (std::uint32_t r = 0; switch_ports.empty() && r < a.ranks; ++r)
+    switch_ports.push_back(static_cast<std::uint16_t>(r % nics.size()));
+  boot.timeout_ms = a.timeout_ms;
+  boot.fixed_timeout_ms = a.fixed_timeout_ms;
+  boot.control = a.control;
+  boot.rendezvous = (*rendezvous)->address();
+  boot.verbs_device = a.verbs_device;
+  auto plan = udp::install_star_tree(*control,
+                                     {.ranks = a.ranks,
+                                      .job = boot.job,
+                                      .key_tag = boot.key_tag,
+                                      .slots = a.window,
+                                      .slot_bytes = a.slot_bytes,
+                                      .switch_slots = info->slots},
+                                     switch_ports);
+  boot.tree = tree_or_fallback(plan);
+  if (a.verbose)
+    std::fprintf(stderr,
+                 "inca launch: %u ranks on %zu RoCEv2 ports (first %s port %u, %s), "
+                 "switch %s, job %u\n",
+                 a.ranks, nics.size(), nic->device.c_str(), nic->port,
+                 wire::format_ipv4(nic->ipv4).c_str(), info->name.c_str(), boot.job);
+  std::vector<Rank> ranks(a.ranks);
+  for (std::uint32_t r = 0; r < a.ranks; ++r) {
+    boot.rank = r;
+    boot.switch_port = switch_ports[r];
+    ranks[r].pid = spawn_rank("", udp::to_env(boot), a.command);
+    if (ranks[r].pid < 0) ranks[r].status = -1;
+  }
+  wait_ranks(ranks, std::chrono::duration<double>(a.grace_s));
+  if (plan.ok()) (void)control->remove({boot.job, plan->tree});
+  return report_ranks(ranks);
+#endif
+}
+
 int launch(const LaunchArgs& a) {
   auto fail = [](const std::string& why) {
     std::fprintf(stderr, "inca launch: %s\n", why.c_str());
     return 2;
   };
   const bool memif = a.fabric == "memif";
+  if (a.fabric == "verbs") {
+    if (a.ranks == 0) return fail("-n must be at least 1");
+    if (a.command.empty()) return fail("no program to run (inca launch -n N -- PROGRAM ARGS)");
+    struct sigaction action {};
+    action.sa_handler = on_stop_signal;
+    ::sigaction(SIGINT, &action, nullptr);
+    ::sigaction(SIGTERM, &action, nullptr);
+    return launch_verbs(a);
+  }
   if (a.fabric != "udp" && !memif)
     return fail(
-        fmt::format("--fabric {}: only udp and memif run rank processes (sim and live run "
-                    "threads: use World::create)",
+        fmt::format("--fabric {}: only udp, memif and verbs run rank processes (sim and live "
+                    "run threads: use World::create)",
                     a.fabric));
   if (a.ranks == 0 || a.ranks > 250) return fail("-n must be in 1..250 (one /24 subnet)");
   if (a.command.empty()) return fail("no program to run (inca launch -n N -- PROGRAM ARGS)");
@@ -210,12 +352,7 @@ int launch(const LaunchArgs& a) {
                                                        .slots = a.window,
                                                        .slot_bytes = a.slot_bytes,
                                                        .switch_slots = a.switch_slots}));
-  if (plan.ok())
-    boot.tree = *plan;
-  else
-    std::fprintf(stderr,
-                 "inca launch: no aggregation tree (%s); in-network collectives fall back\n",
-                 plan.status().to_string().c_str());
+  boot.tree = tree_or_fallback(plan);
   if (a.verbose)
     std::fprintf(stderr, "inca launch: %u ranks, %s, job %u\n", a.ranks, topo->describe().c_str(),
                  boot.job);
@@ -240,25 +377,9 @@ int launch(const LaunchArgs& a) {
     for (std::uint32_t r = 0; r < a.ranks; ++r)
       udp::remove_eal_runtime_dir(fmt::format("rank{}", r));
 
-  int failed = 0;
-  for (std::uint32_t r = 0; r < a.ranks; ++r) {
-    const int status = *ranks[r].status;
-    const std::string how = status == -1 ? "could not be started" : describe_exit(status);
-    if (how.empty()) continue;
-    ++failed;
-    std::fprintf(stderr, "inca launch: rank %u (pid %d) %s\n", r, ranks[r].pid, how.c_str());
-  }
   switches.stop();
   if (a.verbose) std::fprintf(stderr, "%s", switches.logs().c_str());
-  if (g_stop_signal != 0)
-    std::fprintf(stderr, "inca launch: interrupted by signal %d; the ranks were stopped\n",
-                 g_stop_signal.load());
-  if (g_stop_signal != 0 && failed == 0) return 128 + g_stop_signal;
-  if (failed > 0) {
-    std::fprintf(stderr, "inca launch: %d of %u ranks failed\n", failed, a.ranks);
-    return 1;
-  }
-  return 0;
+  return report_ranks(ranks);
 }
 
 }  // namespace
@@ -267,11 +388,20 @@ Action add_launch_command(CLI::App& app) {
   CLI::App* cmd = app.add_subcommand(
       "launch",
       "Run N rank processes of a program on a fabric (udp: inca-switch + namespaces; memif: "
-      "inca-switch + DPDK memif ports)");
+      "inca-switch + DPDK memif ports; verbs: this machine's RDMA NIC toward a running "
+      "inca-switch)");
   auto a = std::make_shared<LaunchArgs>();
   cmd->add_option("-n,--ranks", a->ranks, "Rank processes to start")->required();
-  cmd->add_option("--fabric", a->fabric, "Fabric of the ranks (udp | memif)")
+  cmd->add_option("--fabric", a->fabric, "Fabric of the ranks (udp | memif | verbs)")
       ->capture_default_str();
+  cmd->add_option("--control", a->control,
+                  "verbs: control channel ADDR:PORT of the inca-switch behind the RDMA NIC");
+  cmd->add_option("--switch-ports", a->switch_ports,
+                  "verbs: the switch port of each rank's NIC (default: rank r on NIC port r % "
+                  "ports, cabled to switch port r % ports)")
+      ->delimiter(',');
+  cmd->add_option("--verbs-device", a->verbs_device,
+                  "verbs: RDMA device[:port[:gid_index]] (default: the first active RoCEv2 port)");
   cmd->add_option("--port-gbps", a->port_gbps, "Rate limit of every switch port (0: none)");
   cmd->add_option("--topology", a->topology,
                   "star (one switch) | leaf-spine (leaves of --hosts-per-leaf ranks, one spine)")

@@ -1,11 +1,14 @@
-// A UDP-fabric job launched by Open MPI instead of `inca launch`: MPI finds
-// the ranks and exchanges their addresses, rank 0 installs the tree on the
-// switch, and then the rank code is the Communicator's, as everywhere.
+// A UDP- or verbs-fabric job launched by Open MPI instead of `inca launch`:
+// MPI finds the ranks and exchanges their addresses (and, for verbs, their
+// queue pairs), rank 0 installs the tree on the switch, and then the rank
+// code is the Communicator's, as everywhere.
 //
 //   mpirun -np 4 build/bin/example_mpi_allreduce --fabric udp --switch 10.77.0.254:4792
 //          --control 127.0.0.1:7000
+//   mpirun -np 4 -H a,b,c,d build/bin/example_mpi_allreduce --fabric verbs
+//          --switch 192.168.10.254:4791 --control 10.0.0.9:7000
 //
-// (docs/fabrics.md, "Open MPI bootstrap", has the options and a one-machine setup.)
+// (docs/fabrics.md, "Open MPI bootstrap", and docs/verbs.md have the options.)
 #include <mpi.h>
 
 #include <cstdio>
@@ -22,7 +25,7 @@ int main(int argc, char** argv) {
   inca::Status status =
       options.ok() ? inca::udp::mpi_bootstrap(MPI_COMM_WORLD, *options) : options.status();
   if (status.ok()) {
-    auto world = inca::ProcessWorld::from_env();
+    auto world = inca::ProcessWorld::from_env(inca::udp::mpi_allgather(MPI_COMM_WORLD));
     status = world.ok() ? (*world)->run([&](inca::Communicator& comm) {
       // Rank r contributes r + 1 in every element: the sum is n (n + 1) / 2.
       const int n = comm.size();

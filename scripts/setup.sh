@@ -13,7 +13,7 @@ PACKAGES=(
   libcli11-dev libyaml-cpp-dev nlohmann-json3-dev libfmt-dev libspdlog-dev zlib1g-dev
   dpdk dpdk-dev libdpdk-dev libibverbs-dev ibverbs-utils rdma-core
   libopenmpi-dev openmpi-bin
-  tshark graphviz iproute2 procps
+  tshark graphviz iproute2 procps python3-scapy
   python3-matplotlib chromium
 )
 

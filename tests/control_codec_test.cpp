@@ -52,8 +52,21 @@ Bytes encode_or_die(const ControlReply& r) {
 
 TEST(ControlCodec, RequestsRoundTrip) {
   NeighborAddress n{3, {0x02, 0xaa, 0xbb, 0xcc, 0xdd, 0xee}, 0x0a000001, 4800};
-  const std::vector<ControlRequestBody> bodies = {PingRequest{}, sample_tree(), TreeRemove{9, 77},
-                                                  n, CountersRequest{}};
+  QpConnect qp;
+  qp.job = 7;
+  qp.port = 2;
+  qp.mac = {0x02, 1, 2, 3, 4, 5};
+  qp.ipv4 = 0x0a5a0001;
+  qp.qpn = 0xabcdef;
+  qp.psn = 0x123456;
+  qp.mtu = 4096;
+  qp.ring_va = 0x7f0012345678ull;
+  qp.ring_rkey = 0xdeadbeef;
+  qp.ring_entries = 1024;
+  qp.ring_entry_bytes = 4128;
+  const std::vector<ControlRequestBody> bodies = {
+      PingRequest{},      sample_tree(), TreeRemove{9, 77}, n, CountersRequest{}, qp,
+      QpDisconnect{0x101}};
   std::uint32_t id = 100;
   for (const auto& body : bodies) {
     const ControlRequest req{id++, body};
@@ -88,6 +101,12 @@ TEST(ControlCodec, RequestsRoundTrip) {
       EXPECT_EQ(std::get<TreeRemove>(back->body).job, 9u);
       EXPECT_EQ(std::get<TreeRemove>(back->body).tree, 77);
     }
+    if (std::holds_alternative<QpConnect>(body)) {
+      EXPECT_EQ(std::get<QpConnect>(back->body), qp);
+    }
+    if (std::holds_alternative<QpDisconnect>(body)) {
+      EXPECT_EQ(std::get<QpDisconnect>(back->body).qpn, 0x101u);
+    }
   }
 }
 
@@ -113,6 +132,14 @@ TEST(ControlCodec, RepliesRoundTrip) {
   ASSERT_EQ(cs.size(), 2u);
   EXPECT_EQ(cs[1].name, "engine.results");
   EXPECT_EQ(cs[1].value, 1ull << 40);
+
+  auto qp = decode_control_reply(
+      encode_or_die(ControlReply{4, ControlKind::connect_qp, {}, QpInfo{0x100, 0xfedcba}}));
+  ASSERT_TRUE(qp.ok()) << qp.status().to_string();
+  EXPECT_EQ(std::get<QpInfo>(qp->body), (QpInfo{0x100, 0xfedcba}));
+  // A connect_qp reply carries its QpInfo exactly when it is ok.
+  EXPECT_FALSE(encode_control(ControlReply{5, ControlKind::connect_qp, {}, {}}).ok());
+  EXPECT_FALSE(encode_control(ControlReply{5, ControlKind::get_counters, {}, QpInfo{}}).ok());
 
   const Status refused = make_error(StatusCode::no_resource, "tree wants 64 slots; 3 free");
   auto e =

@@ -63,6 +63,16 @@ class InncaSwitchLoadgen : public ::testing::Test {
     return c.ok() ? *c : std::vector<wire::Counter>{};
   }
 
+  // "RESULT a=1 b=2.5 ..." as {a: 1, b: 2.5}.
+  static std::map<std::string, double> result_fields(const std::string& result) {
+    std::map<std::string, double> fields;
+    std::istringstream in(result);
+    for (std::string kv; in >> kv;)
+      if (const auto eq = kv.find('='); eq != std::string::npos)
+        fields[kv.substr(0, eq)] = std::stod(kv.substr(eq + 1));
+    return fields;
+  }
+
   std::uint64_t counter(const std::vector<wire::Counter>& all, const std::string& name) {
     return manager::find_counter(all, name).value_or(0);
   }
@@ -80,11 +90,7 @@ TEST_F(InncaSwitchLoadgen, ForwardsAndAggregatesOverMemif) {
                             "16", "--payload-bytes", "256"});
   ASSERT_FALSE(result.empty());
   std::printf("inca-loadgen: %s\n", result.c_str());
-  std::map<std::string, double> fields;
-  std::istringstream in(result);
-  for (std::string kv; in >> kv;)
-    if (const auto eq = kv.find('='); eq != std::string::npos)
-      fields[kv.substr(0, eq)] = std::stod(kv.substr(eq + 1));
+  std::map<std::string, double> fields = result_fields(result);
   EXPECT_GT(fields["fwd_pps"], 0);
   EXPECT_GT(fields["agg_pps"], 0);
   ASSERT_TRUE(fields.count("inexact"));
@@ -93,6 +99,32 @@ TEST_F(InncaSwitchLoadgen, ForwardsAndAggregatesOverMemif) {
   EXPECT_GT(counter(all, "engine.results"), 0u);
   EXPECT_GT(counter(all, "port0.l2_unicast"), 0u);
   EXPECT_EQ(manager::find_counter(all, "switch.trees").value_or(1), 0u);  // removed again
+}
+
+// The aggregation over inca-over-UDP and over RoCEv2 in one run: every RoCEv2
+// result passes the load generator's NIC checks (ICRC, opcode, PSN order,
+// ring entry) and is exact; the queue pairs are disconnected again.
+TEST_F(InncaSwitchLoadgen, AggregatesOverUdpAndRoceExactly) {
+  ASSERT_NO_FATAL_FAILURE(start_switch({}));
+  const std::string result =
+      run_loadgen("lgroce", {"--control", sw_.control_address(), "--mode", "agg-roce", "--seconds",
+                             "0.5", "--window", "16", "--payload-bytes", "256"});
+  ASSERT_FALSE(result.empty());
+  std::printf("inca-loadgen: %s\n", result.c_str());
+  std::map<std::string, double> fields = result_fields(result);
+  EXPECT_GT(fields["agg_pps"], 0);
+  EXPECT_GT(fields["roce_pps"], 0);
+  ASSERT_TRUE(fields.count("inexact") && fields.count("roce_errors"));
+  EXPECT_EQ(fields["inexact"], 0);
+  EXPECT_EQ(fields["roce_errors"], 0);
+  const auto all = counters();
+  for (const std::string p : {"port0", "port1"}) {
+    EXPECT_GT(counter(all, p + ".roce_rx"), 0u) << p;
+    EXPECT_GT(counter(all, p + ".roce_tx"), 0u) << p;
+    EXPECT_EQ(counter(all, p + ".drop_roce_bad_icrc"), 0u) << p;
+    EXPECT_EQ(counter(all, p + ".drop_roce_psn_gap"), 0u) << p;
+  }
+  EXPECT_EQ(manager::find_counter(all, "roce.connected_qps").value_or(1), 0u);
 }
 
 // 10 Mb/s ports, flooded by an open-loop sender: frames queue behind the

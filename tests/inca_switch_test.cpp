@@ -15,6 +15,7 @@
 #include <sstream>
 
 #include "dpdk/frame.hpp"
+#include "support/run_command.hpp"
 #include "support/star_switch.hpp"
 
 namespace inca::test {
@@ -229,17 +230,6 @@ TEST_F(InncaSwitchStar, MalformedAndForgedTrafficIsDroppedAndCounted) {
     std::this_thread::sleep_for(200ms);
     ADD_FAILURE() << switch_.log();
   }
-}
-
-// Runs a command; its exit status and standard output.
-std::pair<int, std::string> run_capture(const std::string& command) {
-  std::string out;
-  FILE* p = ::popen((command + " 2>/dev/null").c_str(), "r");
-  if (!p) return {-1, out};
-  char buf[4096];
-  std::size_t n;
-  while ((n = std::fread(buf, 1, sizeof(buf), p)) > 0) out.append(buf, n);
-  return {::pclose(p), out};
 }
 
 TEST_F(InncaSwitchStar, PcapCaptureIsReadByTsharkAndTheLuaDissector) {

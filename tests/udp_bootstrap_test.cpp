@@ -149,6 +149,33 @@ TEST(UdpBootstrap, MemifCarriesItsSocketAndEveryRanksMac) {
                        {"INCA_MACS", "02:00:0a:4e:00:01,02:00:0a:4e:00:02,02:00:0a:4e:00:zz"}});
 }
 
+TEST(UdpBootstrap, VerbsCarriesItsControlRendezvousDeviceAndPort) {
+  Bootstrap b = sample();
+  b.fabric = "verbs";
+  b.control = "127.0.0.1:7000";
+  b.rendezvous = "127.0.0.1:7001";
+  b.verbs_device = "mlx5_0:1:3";
+  b.switch_port = 2;
+  const FakeEnv env = env_of(b);
+  auto got = env.read();
+  ASSERT_TRUE(got.ok()) << got.status().to_string();
+  EXPECT_EQ(got->fabric, "verbs");
+  EXPECT_EQ(got->control, b.control);
+  EXPECT_EQ(got->rendezvous, b.rendezvous);
+  EXPECT_EQ(got->verbs_device, b.verbs_device);
+  EXPECT_EQ(got->switch_port, 2);
+  // Learned when not given; the udp fabric carries none of them.
+  b.switch_port = 0xffff;
+  EXPECT_FALSE(env_of(b).vars.contains("INCA_SWITCH_PORT"));
+  EXPECT_FALSE(env_of(sample()).vars.contains("INCA_CONTROL"));
+  // A verbs rank of a job with a tree connects its queue pair at the switch.
+  expect_named_errors(env, {{"INCA_CONTROL", ""},
+                            {"INCA_CONTROL", "localhost"},
+                            {"INCA_RENDEZVOUS", "1.2.3.4"},
+                            {"INCA_SWITCH_PORT", "65535"},
+                            {"INCA_SWITCH_PORT", "x"}});
+}
+
 TEST(UdpBootstrap, ParsesAddresses) {
   auto sa = parse_ipv4_port("10.1.2.3:4792");
   ASSERT_TRUE(sa.ok());

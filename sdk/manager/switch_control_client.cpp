@@ -213,6 +213,18 @@ Result<std::vector<wire::Counter>> SwitchControlClient::counters() {
   return std::get<std::vector<wire::Counter>>(std::move(reply->body));
 }
 
+Result<wire::QpInfo> SwitchControlClient::connect_qp(const wire::QpConnect& qp) {
+  auto reply = call(qp);
+  if (!reply) return reply.status();
+  if (!reply->status.ok()) return reply->status;
+  return std::get<wire::QpInfo>(reply->body);
+}
+
+Status SwitchControlClient::disconnect_qp(std::uint32_t qpn) {
+  auto reply = call(wire::QpDisconnect{qpn});
+  return reply ? reply->status : reply.status();
+}
+
 std::optional<std::uint64_t> find_counter(const std::vector<wire::Counter>& counters,
                                           std::string_view name) {
   for (const auto& c : counters)

@@ -49,6 +49,11 @@ class SwitchControlClient {
   Status set_neighbor(const wire::NeighborAddress& neighbor);
   /// Every counter the switch keeps, by name.
   Result<std::vector<wire::Counter>> counters();
+  /// Connects a host's RoCEv2 queue pair; the switch's queue pair and first
+  /// PSN, or its refusal (invalid_argument, no_resource).
+  Result<wire::QpInfo> connect_qp(const wire::QpConnect& qp);
+  /// Disconnects the switch's queue pair `qpn` (not_supported when unknown).
+  Status disconnect_qp(std::uint32_t qpn);
 
   /// Timeout of each later call (send and receive together).
   void set_timeout(Duration timeout) { timeout_ = timeout; }

@@ -18,13 +18,18 @@
 
 #include "dpdk/memif_rank_driver.hpp"
 #endif
+#ifdef INCA_HAVE_VERBS
+#include "verbs_transport/verbs_rank.hpp"
+#endif
 
 namespace inca {
 
 class ProcessWorld::Impl {
  public:
   udp::Bootstrap boot;
-  std::unique_ptr<udp::DatagramRankDriver> driver;
+  /// The driver, sharing the ownership of what it lives in (verbs: the
+  /// NIC's queues and the switch's queue pair).
+  std::shared_ptr<udp::DatagramRankDriver> driver;
 };
 
 namespace {
@@ -73,7 +78,7 @@ protocol::EndpointConfig endpoint_config(const udp::Bootstrap& b) {
   return cfg;
 }
 
-using DriverResult = Result<std::unique_ptr<udp::DatagramRankDriver>>;
+using DriverResult = Result<std::shared_ptr<udp::DatagramRankDriver>>;
 
 DriverResult open_udp(const udp::Bootstrap& b) {
   udp::UdpDriverConfig dc;
@@ -85,7 +90,7 @@ DriverResult open_udp(const udp::Bootstrap& b) {
   dc.idle_timeout = static_cast<Time>(b.timeout_ms) * kPicosPerMilli;
   auto driver = udp::UdpRankDriver::open(std::move(dc));
   if (!driver.ok()) return driver.status();
-  return DriverResult(std::unique_ptr<udp::DatagramRankDriver>(std::move(*driver)));
+  return DriverResult(std::shared_ptr<udp::DatagramRankDriver>(std::move(*driver)));
 }
 
 #ifdef INCA_HAVE_MEMIF
@@ -113,11 +118,27 @@ DriverResult open_memif(const udp::Bootstrap& b) {
   dc.idle_timeout = static_cast<Time>(b.timeout_ms) * kPicosPerMilli;
   auto driver = memif::MemifRankDriver::open(std::move(dc));
   if (!driver.ok()) return driver.status();
-  return DriverResult(std::unique_ptr<udp::DatagramRankDriver>(std::move(*driver)));
+  return DriverResult(std::shared_ptr<udp::DatagramRankDriver>(std::move(*driver)));
 #else
   (void)b;
   return make_error(StatusCode::not_supported,
                     "INCA_FABRIC=memif: this build has no DPDK (libdpdk was not found)");
+#endif
+}
+
+DriverResult open_verbs(const udp::Bootstrap& b, OutOfBandAllgather exchange) {
+#ifdef INCA_HAVE_VERBS
+  auto rank = verbs::VerbsRank::open(b, endpoint_config(b), std::move(exchange));
+  if (!rank.ok()) return rank.status();
+  std::shared_ptr<verbs::VerbsRank> owner = std::move(*rank);
+  // The driver lives in the rank, which outlives it through this pointer.
+  return DriverResult(std::shared_ptr<udp::DatagramRankDriver>(owner, &owner->driver()));
+#else
+  (void)b;
+  (void)exchange;
+  return make_error(StatusCode::not_supported,
+                    "INCA_FABRIC=verbs: this build has no libibverbs (rdma-core's libibverbs-dev "
+                    "was not found)");
 #endif
 }
 
@@ -127,10 +148,12 @@ bool ProcessWorld::launched() {
   return udp::launched_on_udp();
 }
 
-Result<std::unique_ptr<ProcessWorld>> ProcessWorld::from_env() {
+Result<std::unique_ptr<ProcessWorld>> ProcessWorld::from_env(OutOfBandAllgather exchange) {
   auto boot = udp::bootstrap_from_env();
   if (!boot.ok()) return boot.status();
-  auto driver = boot->fabric == "memif" ? open_memif(*boot) : open_udp(*boot);
+  auto driver = boot->fabric == "memif"   ? open_memif(*boot)
+                : boot->fabric == "verbs" ? open_verbs(*boot, std::move(exchange))
+                                          : open_udp(*boot);
   if (!driver.ok()) return driver.status();
   auto impl = std::make_unique<Impl>();
   impl->boot = std::move(*boot);

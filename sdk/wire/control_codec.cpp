@@ -17,7 +17,7 @@ constexpr auto kLastStatusCode = static_cast<std::uint8_t>(StatusCode::internal)
 
 bool is_request_kind(std::uint8_t code) {
   return code >= static_cast<std::uint8_t>(ControlKind::ping) &&
-         code <= static_cast<std::uint8_t>(ControlKind::get_counters);
+         code <= static_cast<std::uint8_t>(kLastControlKind);
 }
 
 // Strings are printable ASCII so that a switch can log whatever a peer sent.
@@ -214,6 +214,36 @@ TreeInstall read_tree_install(Reader& r) {
   return t;
 }
 
+void write_qp_connect(Writer& w, const QpConnect& q) {
+  w.u32(q.job);
+  w.u16(q.port);
+  w.mac(q.mac);
+  w.u32(q.ipv4);
+  w.u32(q.qpn);
+  w.u32(q.psn);
+  w.u16(q.mtu);
+  w.u64(q.ring_va);
+  w.u32(q.ring_rkey);
+  w.u32(q.ring_entries);
+  w.u32(q.ring_entry_bytes);
+}
+
+QpConnect read_qp_connect(Reader& r) {
+  QpConnect q;
+  q.job = r.u32("job");
+  q.port = r.u16("port");
+  q.mac = r.mac("mac");
+  q.ipv4 = r.u32("ipv4");
+  q.qpn = r.u32("qpn");
+  q.psn = r.u32("psn");
+  q.mtu = r.u16("mtu");
+  q.ring_va = r.u64("ring va");
+  q.ring_rkey = r.u32("ring rkey");
+  q.ring_entries = r.u32("ring entries");
+  q.ring_entry_bytes = r.u32("ring entry bytes");
+  return q;
+}
+
 void write_switch_info(Writer& w, const SwitchInfo& info) {
   w.str(info.name);
   w.u32(info.ipv4);
@@ -262,6 +292,10 @@ std::string_view to_string(ControlKind kind) {
       return "set_neighbor";
     case ControlKind::get_counters:
       return "get_counters";
+    case ControlKind::connect_qp:
+      return "connect_qp";
+    case ControlKind::disconnect_qp:
+      return "disconnect_qp";
   }
   return "unknown_control_kind";
 }
@@ -289,6 +323,10 @@ Result<std::vector<std::byte>> encode_control(const ControlRequest& request) {
     w.mac(n->mac);
     w.u32(n->ipv4);
     w.u16(n->udp_port);
+  } else if (const auto* q = std::get_if<QpConnect>(&request.body)) {
+    write_qp_connect(w, *q);
+  } else if (const auto* d = std::get_if<QpDisconnect>(&request.body)) {
+    w.u32(d->qpn);
   }
   return w.finish();
 }
@@ -302,8 +340,10 @@ Result<std::vector<std::byte>> encode_control(const ControlReply& reply) {
   const bool ok = reply.status.ok();
   const bool wants_info = ok && reply.kind == ControlKind::ping;
   const bool wants_counters = ok && reply.kind == ControlKind::get_counters;
+  const bool wants_qp = ok && reply.kind == ControlKind::connect_qp;
   if (wants_info != std::holds_alternative<SwitchInfo>(reply.body) ||
-      wants_counters != std::holds_alternative<std::vector<Counter>>(reply.body))
+      wants_counters != std::holds_alternative<std::vector<Counter>>(reply.body) ||
+      wants_qp != std::holds_alternative<QpInfo>(reply.body))
     return make_error(StatusCode::invalid_argument,
                       fmt::format("a {} {} reply cannot carry this body", to_string(reply.kind),
                                   ok ? "ok" : "error"));
@@ -330,6 +370,9 @@ Result<std::vector<std::byte>> encode_control(const ControlReply& reply) {
       w.str(c.name);
       w.u64(c.value);
     }
+  } else if (const auto* qp = std::get_if<QpInfo>(&reply.body)) {
+    w.u32(qp->qpn);
+    w.u32(qp->psn);
   }
   return w.finish();
 }
@@ -383,6 +426,12 @@ Result<ControlRequest> decode_control_request(std::span<const std::byte> frame) 
     case ControlKind::get_counters:
       req.body = CountersRequest{};
       break;
+    case ControlKind::connect_qp:
+      req.body = read_qp_connect(r);
+      break;
+    case ControlKind::disconnect_qp:
+      req.body = QpDisconnect{r.u32("qpn")};
+      break;
   }
   r.end(std::string(to_string(req.kind())).append(" request").c_str());
   if (r.failed()) return r.status();
@@ -419,6 +468,11 @@ Result<ControlReply> decode_control_reply(std::span<const std::byte> frame) {
       counters.push_back(std::move(c));
     }
     reply.body = std::move(counters);
+  } else if (reply.status.ok() && reply.kind == ControlKind::connect_qp) {
+    QpInfo qp;
+    qp.qpn = r.u32("qpn");
+    qp.psn = r.u32("psn");
+    reply.body = qp;
   }
   r.end(std::string(to_string(reply.kind)).append(" reply").c_str());
   if (r.failed()) return r.status();

@@ -39,12 +39,15 @@ inline constexpr std::uint8_t kControlReplyBit = 0x80;
 
 /// What a request asks; the numeric values are wire codes.
 enum class ControlKind : std::uint8_t {
-  ping = 1,          ///< liveness + the switch's identity and ports
-  install_tree = 2,  ///< wire::TreeInstall
-  remove_tree = 3,   ///< wire::TreeRemove
-  set_neighbor = 4,  ///< the address of the device on the far end of a port
-  get_counters = 5,  ///< every port and engine counter, by name
+  ping = 1,           ///< liveness + the switch's identity and ports
+  install_tree = 2,   ///< wire::TreeInstall
+  remove_tree = 3,    ///< wire::TreeRemove
+  set_neighbor = 4,   ///< the address of the device on the far end of a port
+  get_counters = 5,   ///< every port and engine counter, by name
+  connect_qp = 6,     ///< wire::QpConnect: a host's RoCEv2 queue pair (docs/verbs.md)
+  disconnect_qp = 7,  ///< wire::QpDisconnect
 };
+inline constexpr ControlKind kLastControlKind = ControlKind::disconnect_qp;
 std::string_view to_string(ControlKind kind);
 
 using MacAddress = std::array<std::uint8_t, 6>;
@@ -59,11 +62,42 @@ struct NeighborAddress {
   std::uint16_t udp_port = kDefaultUdpPort;
 };
 
+/// Connects a host's RoCEv2 queue pair to the switch (docs/verbs.md): the
+/// switch gives it a UC queue pair of its own, takes the host's RDMA WRITEs
+/// with immediate on it and writes results into the host's ring. IPv4 in
+/// host byte order.
+struct QpConnect {
+  std::uint32_t job = 0;
+  std::uint16_t port = kNoPort;  ///< the host's switch port; kNoPort: its first valid packet's
+  MacAddress mac{};              ///< the host NIC's MAC
+  std::uint32_t ipv4 = 0;        ///< its IPv4 address (the RoCEv2 GID ::ffff:a.b.c.d)
+  std::uint32_t qpn = 0;         ///< the host's UC queue pair (24 bits)
+  std::uint32_t psn = 0;         ///< the first PSN the host sends (24 bits)
+  std::uint16_t mtu = 1024;      ///< path MTU: 256, 512, 1024, 2048 or 4096
+  std::uint64_t ring_va = 0;     ///< the host's result ring, registered for remote write
+  std::uint32_t ring_rkey = 0;
+  std::uint32_t ring_entries = 0;
+  std::uint32_t ring_entry_bytes = 0;
+  bool operator==(const QpConnect&) const = default;
+};
+
+/// Disconnects the switch's queue pair `qpn`.
+struct QpDisconnect {
+  std::uint32_t qpn = 0;
+};
+
+/// The answer to connect_qp: the switch's queue pair and the first PSN it sends.
+struct QpInfo {
+  std::uint32_t qpn = 0;
+  std::uint32_t psn = 0;
+  bool operator==(const QpInfo&) const = default;
+};
+
 struct PingRequest {};
 struct CountersRequest {};
 
-using ControlRequestBody =
-    std::variant<PingRequest, TreeInstall, TreeRemove, NeighborAddress, CountersRequest>;
+using ControlRequestBody = std::variant<PingRequest, TreeInstall, TreeRemove, NeighborAddress,
+                                        CountersRequest, QpConnect, QpDisconnect>;
 
 struct ControlRequest {
   std::uint32_t id = 0;  ///< echoed in the reply
@@ -94,10 +128,10 @@ struct Counter {
   std::uint64_t value = 0;
 };
 
-using ControlReplyBody = std::variant<std::monostate, SwitchInfo, std::vector<Counter>>;
+using ControlReplyBody = std::variant<std::monostate, SwitchInfo, std::vector<Counter>, QpInfo>;
 
 /// A reply: the request's kind and id, a Status, and (only when ok) the
-/// body of ping (SwitchInfo) or get_counters (counters).
+/// body of ping (SwitchInfo), get_counters (counters) or connect_qp (QpInfo).
 struct ControlReply {
   std::uint32_t id = 0;
   ControlKind kind = ControlKind::ping;

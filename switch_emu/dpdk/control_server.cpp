@@ -169,7 +169,7 @@ void ControlServer::reject(Client& c, std::span<const std::byte> frame, const St
   reply.kind = wire::ControlKind::ping;
   if (frame.size() >= wire::kControlLengthBytes + wire::kControlMinBodyBytes) {
     const auto kind = std::to_integer<std::uint8_t>(frame[5]);
-    if (kind >= 1 && kind <= static_cast<std::uint8_t>(wire::ControlKind::get_counters))
+    if (kind >= 1 && kind <= static_cast<std::uint8_t>(wire::kLastControlKind))
       reply.kind = static_cast<wire::ControlKind>(kind);
     for (std::size_t i = 6; i < 10; ++i)
       reply.id = (reply.id << 8) | std::to_integer<std::uint8_t>(frame[i]);

@@ -5,7 +5,12 @@
 
 #include <algorithm>
 
+#include "dpdk/byte_io.hpp"
+
 namespace inca::dpdk_switch {
+
+using namespace bytes;  // NOLINT(google-build-using-namespace): field accessors
+
 namespace {
 
 constexpr std::uint16_t kArpHardwareEthernet = 1;
@@ -15,36 +20,6 @@ constexpr std::uint16_t kIpMoreFragments = 0x2000;
 constexpr std::uint16_t kIpDontFragment = 0x4000;
 constexpr std::uint16_t kIpOffsetMask = 0x1fff;
 constexpr std::uint8_t kDefaultTtl = 64;
-
-std::uint8_t get8(std::span<const std::byte> b, std::size_t off) {
-  return std::to_integer<std::uint8_t>(b[off]);
-}
-std::uint16_t get16(std::span<const std::byte> b, std::size_t off) {
-  return static_cast<std::uint16_t>((get8(b, off) << 8) | get8(b, off + 1));
-}
-std::uint32_t get32(std::span<const std::byte> b, std::size_t off) {
-  return (std::uint32_t{get16(b, off)} << 16) | get16(b, off + 2);
-}
-MacAddress get_mac(std::span<const std::byte> b, std::size_t off) {
-  MacAddress m{};
-  for (std::size_t i = 0; i < m.size(); ++i) m[i] = get8(b, off + i);
-  return m;
-}
-
-void put8(std::span<std::byte> b, std::size_t off, std::uint8_t v) {
-  b[off] = static_cast<std::byte>(v);
-}
-void put16(std::span<std::byte> b, std::size_t off, std::uint16_t v) {
-  put8(b, off, static_cast<std::uint8_t>(v >> 8));
-  put8(b, off + 1, static_cast<std::uint8_t>(v));
-}
-void put32(std::span<std::byte> b, std::size_t off, std::uint32_t v) {
-  put16(b, off, static_cast<std::uint16_t>(v >> 16));
-  put16(b, off + 2, static_cast<std::uint16_t>(v));
-}
-void put_mac(std::span<std::byte> b, std::size_t off, const MacAddress& m) {
-  for (std::size_t i = 0; i < m.size(); ++i) put8(b, off + i, m[i]);
-}
 
 void write_ethernet(std::span<std::byte> out, const MacAddress& dst, const MacAddress& src,
                     std::uint16_t ether_type) {
@@ -135,14 +110,14 @@ std::uint16_t internet_checksum(std::span<const std::byte> bytes) {
 }
 
 std::size_t write_udp_head(std::span<std::byte> out, const UdpEndpoint& src, const UdpEndpoint& dst,
-                           std::size_t payload_bytes) {
+                           std::size_t payload_bytes, std::uint8_t tos) {
   const std::size_t udp_length = kUdpHeaderBytes + payload_bytes;
   const std::size_t ip_length = kIpv4HeaderBytes + udp_length;
   if (out.size() < kUdpFrameHeadBytes || ip_length > 0xffff) return 0;
   write_ethernet(out, dst.mac, src.mac, kEtherTypeIpv4);
   auto ip = out.subspan(kEthernetHeaderBytes, kIpv4HeaderBytes);
   put8(ip, 0, 0x45);  // version 4, 5 words
-  put8(ip, 1, 0);     // DSCP/ECN
+  put8(ip, 1, tos);   // DSCP/ECN
   put16(ip, 2, static_cast<std::uint16_t>(ip_length));
   put16(ip, 4, 0);  // identification: unused with DF
   put16(ip, 6, kIpDontFragment);

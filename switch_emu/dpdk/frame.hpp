@@ -93,12 +93,12 @@ DatagramError check_inca_datagram(const ParsedFrame& frame, bool verify_ip_check
 /// The Internet checksum (RFC 1071) of `bytes`, folded and complemented.
 std::uint16_t internet_checksum(std::span<const std::byte> bytes);
 
-/// Writes Ethernet + IPv4 (no options, DF, TTL 64, checksum filled) + UDP
-/// (checksum 0: none, as IPv4 allows) headers for a UDP payload of
-/// `payload_bytes` into out[0..kUdpFrameHeadBytes). Returns the bytes written,
-/// 0 when `out` is too short or the datagram would exceed 65535 bytes.
+/// Writes Ethernet + IPv4 (no options, DF, TTL 64, DSCP/ECN `tos`, checksum
+/// filled) + UDP (checksum 0: none, as IPv4 allows) headers for a UDP payload
+/// of `payload_bytes` into out[0..kUdpFrameHeadBytes). Returns the bytes
+/// written, 0 when `out` is too short or the datagram would exceed 65535 bytes.
 std::size_t write_udp_head(std::span<std::byte> out, const UdpEndpoint& src, const UdpEndpoint& dst,
-                           std::size_t payload_bytes);
+                           std::size_t payload_bytes, std::uint8_t tos = 0);
 
 /// True for an ARP request asking who has `ip`.
 bool is_arp_request_for(const ParsedFrame& frame, std::uint32_t ip);

@@ -12,6 +12,7 @@
 #include <cstring>
 #include <memory>
 #include <optional>
+#include <random>
 #include <vector>
 
 #include <fmt/format.h>
@@ -66,6 +67,10 @@ int run_switch(const SwitchOptions& options) {
   config.engine.slots = options.slots;
   config.engine.slot_payload_bytes = options.slot_bytes;
   config.engine.name = options.name;
+  config.roce.enabled = options.roce;
+  config.roce.max_qps = options.roce_qps;
+  config.roce.tos = static_cast<std::uint8_t>((options.roce_dscp << 2) | 0x2);  // ECT(0)
+  config.roce.psn_seed = std::random_device{}();
   std::vector<PortIdentity> identities;
   for (const DpdkPort& p : *ports) identities.push_back(p.identity);
   SwitchPipeline pipeline(config, identities);
@@ -95,9 +100,11 @@ int run_switch(const SwitchOptions& options) {
     return fail(options.name, gate.status());
   }
 
-  fmt::print("{}: {} ports, ip {}, udp port {}, {} slots x {} B, port limit {}\n", options.name,
-             ports->size(), options.ip, options.udp_port, options.slots, options.slot_bytes,
-             options.port_gbps > 0 ? fmt::format("{} Gb/s", options.port_gbps) : "none");
+  fmt::print("{}: {} ports, ip {}, udp port {}, {} slots x {} B, port limit {}, RoCEv2 {}\n",
+             options.name, ports->size(), options.ip, options.udp_port, options.slots,
+             options.slot_bytes,
+             options.port_gbps > 0 ? fmt::format("{} Gb/s", options.port_gbps) : "none",
+             options.roce ? fmt::format("on (up to {} queue pairs)", options.roce_qps) : "off");
   for (std::size_t i = 0; i < ports->size(); ++i)
     fmt::print("  port {}: {} mac {}\n", i, (*ports)[i].identity.name,
                wire::format_mac((*ports)[i].identity.mac));

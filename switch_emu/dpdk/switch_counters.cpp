@@ -40,6 +40,36 @@ std::string_view to_string(DropReason r) {
       return "tx_full";
     case DropReason::rate_limit:
       return "rate_limit";
+    case DropReason::roce_truncated:
+      return "roce_truncated";
+    case DropReason::roce_bad_icrc:
+      return "roce_bad_icrc";
+    case DropReason::roce_bad_version:
+      return "roce_bad_version";
+    case DropReason::roce_unknown_opcode:
+      return "roce_unknown_opcode";
+    case DropReason::roce_bad_pad:
+      return "roce_bad_pad";
+    case DropReason::roce_unknown_qpn:
+      return "roce_unknown_qpn";
+    case DropReason::roce_wrong_peer:
+      return "roce_wrong_peer";
+    case DropReason::roce_bad_pkey:
+      return "roce_bad_pkey";
+    case DropReason::roce_psn_gap:
+      return "roce_psn_gap";
+    case DropReason::roce_psn_stale:
+      return "roce_psn_stale";
+    case DropReason::roce_unsupported_opcode:
+      return "roce_unsupported_opcode";
+    case DropReason::roce_bad_reth:
+      return "roce_bad_reth";
+    case DropReason::roce_over_mtu:
+      return "roce_over_mtu";
+    case DropReason::roce_mapping_mismatch:
+      return "roce_mapping_mismatch";
+    case DropReason::roce_no_result_room:
+      return "roce_no_result_room";
   }
   return "unknown_drop_reason";
 }
@@ -61,6 +91,9 @@ void append_counters(std::uint16_t port, const PortCounters& c, std::vector<wire
   add("l2_flooded", c.l2_flooded);
   add("arp_replies", c.arp_replies);
   add("rate_limit_waits", c.rate_limit_waits);
+  add("roce_rx", c.roce_rx);
+  add("roce_tx", c.roce_tx);
+  add("roce_cnp", c.roce_cnp);
   for (std::size_t r = 0; r < kDropReasons; ++r)
     add(fmt::format("drop_{}", to_string(static_cast<DropReason>(r))), c.drops[r]);
   for (std::size_t e = 1; e < kDecodeErrors; ++e)

@@ -35,8 +35,26 @@ enum class DropReason : std::uint8_t {
   no_mbuf,          ///< packet buffer pool exhausted
   tx_full,          ///< egress queue full (the port does not keep up)
   rate_limit,       ///< egress queue full on a rate-limited port
+  // RoCEv2 frames to the switch's address (docs/verbs.md, "Drops"), in the
+  // order RoceEndpoint checks them.
+  roce_truncated,           ///< shorter than BTH + ICRC or than its extension headers
+  roce_bad_icrc,            ///< invariant CRC mismatch
+  roce_bad_version,         ///< BTH transport version not 0
+  roce_unknown_opcode,      ///< an opcode RoCEv2 does not define (or RD, unsupported)
+  roce_bad_pad,             ///< pad count larger than the payload
+  roce_unknown_qpn,         ///< destination QP is none of the switch's
+  roce_wrong_peer,          ///< source MAC/IPv4 or port differ from the QP's host
+  roce_bad_pkey,            ///< not the default partition
+  roce_psn_gap,             ///< PSN ahead of the expected one (the QP resynchronises)
+  roce_psn_stale,           ///< PSN behind the expected one (a duplicate or late packet)
+  roce_unsupported_opcode,  ///< anything but a UC RDMA WRITE_ONLY with immediate
+  roce_bad_reth,            ///< RETH VA not 0 or DMA length not the payload's
+  roce_over_mtu,            ///< payload larger than the QP's path MTU
+  roce_mapping_mismatch,    ///< QPN/rkey/immediate disagree with the inca header
+  roce_no_result_room,      ///< a result larger than the host's ring entry or MTU
 };
-inline constexpr std::size_t kDropReasons = static_cast<std::size_t>(DropReason::rate_limit) + 1;
+inline constexpr std::size_t kDropReasons =
+    static_cast<std::size_t>(DropReason::roce_no_result_room) + 1;
 std::string_view to_string(DropReason r);
 
 inline constexpr std::size_t kDecodeErrors =
@@ -55,6 +73,9 @@ struct PortCounters {
   std::uint64_t l2_flooded = 0;        ///< broadcast, multicast or unknown-destination frames
   std::uint64_t arp_replies = 0;       ///< ARP requests for the switch's address answered
   std::uint64_t rate_limit_waits = 0;  ///< frames queued behind the token bucket
+  std::uint64_t roce_rx = 0;           ///< RoCEv2 contributions that passed every check
+  std::uint64_t roce_tx = 0;           ///< RoCEv2 results sent
+  std::uint64_t roce_cnp = 0;          ///< congestion notifications addressed to the switch
   std::array<std::uint64_t, kDropReasons> drops{};
   std::array<std::uint64_t, kDecodeErrors> decode_drops{};  ///< by wire::DecodeError
 

@@ -125,6 +125,8 @@ void SwitchLoop::send_built(const TxFrame& frame) {
   std::memcpy(dst, frame.head.data(), frame.head.size());
   if (!frame.body.empty())
     std::memcpy(dst + frame.head.size(), frame.body.data(), frame.body.size());
+  if (!frame.tail.empty())
+    std::memcpy(dst + frame.head.size() + frame.body.size(), frame.tail.data(), frame.tail.size());
   enqueue(frame.port, m);
 }
 

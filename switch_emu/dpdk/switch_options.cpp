@@ -3,13 +3,17 @@
 #include <CLI/CLI.hpp>
 
 #include "dpdk/frame.hpp"
+#include "dpdk/roce_frame.hpp"
 #include "manager/switch_control_client.hpp"
 #include "wire/control_codec.hpp"
 
 namespace inca::dpdk_switch {
 
 std::uint32_t SwitchOptions::max_frame() const {
-  return static_cast<std::uint32_t>(kUdpFrameHeadBytes + wire::kHeaderBytes) + slot_bytes;
+  // A RoCEv2 result has the longer head (BTH, RETH, ImmDt) and a tail (pad, ICRC).
+  return static_cast<std::uint32_t>(kRoceWriteImmHeadBytes + wire::kHeaderBytes +
+                                    kRoceMaxTailBytes) +
+         slot_bytes;
 }
 
 ParsedSwitchOptions parse_switch_options(int argc, char** argv) {
@@ -18,8 +22,9 @@ ParsedSwitchOptions parse_switch_options(int argc, char** argv) {
   CLI::App app{
       "inca-switch: an in-network aggregation switch on DPDK ports.\n"
       "Usage: inca-switch [EAL args] -- [switch args]. Every ethdev the EAL probes is a port,\n"
-      "numbered in probe order. Inca packets (Ethernet/IPv4/UDP to --udp-port) go to the\n"
-      "aggregation engine; everything else is switched at layer 2.",
+      "numbered in probe order. Inca packets (Ethernet/IPv4/UDP to --udp-port, or RoCEv2 RDMA\n"
+      "WRITEs with immediate to --ip on UDP port 4791) go to the aggregation engine;\n"
+      "everything else is switched at layer 2.",
       "inca-switch"};
   app.option_defaults()->always_capture_default();
   app.add_option("--name", o.name, "name in counters, logs and ping replies");
@@ -45,8 +50,17 @@ ParsedSwitchOptions parse_switch_options(int argc, char** argv) {
   app.add_option("--idle-sleep-us", o.idle_sleep_us,
                  "microseconds to sleep when idle (yields the CPU to hosts); 0 = busy-poll")
       ->check(CLI::Range(0u, 100000u));
+  app.add_flag("--roce,!--no-roce", o.roce,
+               "take RoCEv2 (UDP 4791) to --ip on queue pairs connected over the control channel");
+  app.add_option("--roce-qps", o.roce_qps, "RoCEv2 queue pairs the switch keeps at most")
+      ->check(CLI::Range(1u, 1u << 20));
+  app.add_option("--roce-dscp", o.roce_dscp,
+                 "DSCP of the RoCEv2 results the switch sends (they carry ECN ECT(0))")
+      ->check(CLI::Range(0u, 63u));
   try {
     app.parse(argc, argv);
+    if (o.roce && o.udp_port == kRoceUdpPort)
+      throw CLI::ValidationError("--udp-port", "4791 is RoCEv2's port (or pass --no-roce)");
     if (!wire::parse_ipv4(o.ip))
       throw CLI::ValidationError("--ip", o.ip + " is not an IPv4 address");
     if (!o.control.empty()) {

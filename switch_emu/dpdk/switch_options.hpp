@@ -26,8 +26,12 @@ struct SwitchOptions {
   double stats_interval = 0;  ///< seconds between counter reports; 0 = only on SIGUSR1/exit
   bool verify_ip_checksum = true;
   std::uint32_t idle_sleep_us = 50;  ///< sleep after a long run of empty polls; 0 = spin
+  bool roce = true;                  ///< RoCEv2 queue pairs (docs/verbs.md)
+  std::uint32_t roce_qps = 4096;
+  std::uint32_t roce_dscp = 26;
 
-  /// The largest frame the switch builds: Ethernet/IPv4/UDP + header + slot.
+  /// The largest frame the switch builds: a RoCEv2 result (its headers, the
+  /// inca header, a slot's payload, pad and ICRC).
   std::uint32_t max_frame() const;
 };
 

@@ -1,6 +1,7 @@
 #include "dpdk/switch_pipeline.hpp"
 
 #include <algorithm>
+#include <optional>
 #include <utility>
 
 #include <fmt/format.h>
@@ -32,6 +33,22 @@ std::uint64_t accepted_contributions(const engine::EngineCounters& c) {
   return c.contributions + c.duplicates + c.refused;
 }
 
+// Inca datagrams and RoCEv2 packets alike are one whole, unfragmented
+// datagram whose UDP length is exactly the IPv4 payload.
+std::optional<DropReason> datagram_drop(const ParsedFrame& f, bool verify_ip_checksum) {
+  switch (check_inca_datagram(f, verify_ip_checksum)) {
+    case DatagramError::none:
+      return std::nullopt;
+    case DatagramError::ip_fragment:
+      return DropReason::ip_fragment;
+    case DatagramError::bad_udp_length:
+      return DropReason::bad_udp_length;
+    case DatagramError::bad_ip_checksum:
+      return DropReason::bad_ip_checksum;
+  }
+  return DropReason::bad_udp_length;
+}
+
 }  // namespace
 
 SwitchPipeline::SwitchPipeline(PipelineConfig config, std::vector<PortIdentity> ports)
@@ -40,7 +57,8 @@ SwitchPipeline::SwitchPipeline(PipelineConfig config, std::vector<PortIdentity> 
       counters_(ports_.size()),
       engine_(config_.engine),
       l2_(config_.mac_age_ns),
-      neighbors_(static_cast<std::uint16_t>(ports_.size())) {}
+      neighbors_(static_cast<std::uint16_t>(ports_.size())),
+      roce_(config_.roce, static_cast<std::uint16_t>(ports_.size())) {}
 
 FrameVerdict SwitchPipeline::drop(std::uint16_t port, DropReason reason) {
   counters_[port].drop(reason);
@@ -76,6 +94,11 @@ FrameVerdict SwitchPipeline::on_frame(std::uint16_t in_port, std::span<const std
   if (is_arp_request_for(f, config_.ipv4)) return answer_arp(in_port, f);
   if (f.kind == FrameKind::udp && f.dst_port == config_.udp_port)
     return on_inca(in_port, f, now_ns);
+  // RoCEv2 to the switch's own address is for its queue pairs; RoCEv2
+  // between hosts (their RC queue pairs) is switched like any traffic.
+  if (f.kind == FrameKind::udp && f.dst_port == kRoceUdpPort && f.dst_ip == config_.ipv4 &&
+      config_.roce.enabled)
+    return on_roce(in_port, f);
   for (const PortIdentity& p : ports_)
     if (p.mac == f.dst_mac) return drop(in_port, DropReason::unhandled_local);
   return forward_l2(in_port, f, now_ns);
@@ -101,7 +124,7 @@ FrameVerdict SwitchPipeline::forward_l2(std::uint16_t in_port, const ParsedFrame
 FrameVerdict SwitchPipeline::answer_arp(std::uint16_t in_port, const ParsedFrame& f) {
   if (heads_.empty()) heads_.resize(1);
   const std::size_t n = write_arp_reply(heads_[0], f, ports_[in_port].mac, config_.ipv4);
-  transmit_.push_back({in_port, std::span<const std::byte>(heads_[0].data(), n), {}});
+  transmit_.push_back({in_port, std::span<const std::byte>(heads_[0].data(), n), {}, {}});
   ++counters_[in_port].arp_replies;
   return {{}, transmit_};
 }
@@ -109,24 +132,15 @@ FrameVerdict SwitchPipeline::answer_arp(std::uint16_t in_port, const ParsedFrame
 FrameVerdict SwitchPipeline::on_inca(std::uint16_t in_port, const ParsedFrame& f,
                                      std::uint64_t now_ns) {
   PortCounters& c = counters_[in_port];
-  switch (check_inca_datagram(f, config_.verify_ip_checksum)) {
-    case DatagramError::none:
-      break;
-    case DatagramError::ip_fragment:
-      return drop(in_port, DropReason::ip_fragment);
-    case DatagramError::bad_udp_length:
-      return drop(in_port, DropReason::bad_udp_length);
-    case DatagramError::bad_ip_checksum:
-      return drop(in_port, DropReason::bad_ip_checksum);
-  }
-  wire::Packet packet;
+  if (auto reason = datagram_drop(f, config_.verify_ip_checksum)) return drop(in_port, *reason);
+  wire::Header header;
   std::span<const std::byte> payload;
-  const wire::DecodeError error = wire::decode(f.udp_payload, packet.header, payload);
+  const wire::DecodeError error = wire::decode(f.udp_payload, header, payload);
   if (error != wire::DecodeError::none) {
     ++c.decode_drops[static_cast<std::size_t>(error)];
     return {};
   }
-  const wire::PacketType type = packet.header.type;
+  const wire::PacketType type = header.type;
   // The engine takes what fabric::switch_packet gives it in every fabric:
   // contributions, results and the errors that refuse a chunk. Point-to-point
   // data, acks and control packets are addressed to a host.
@@ -135,43 +149,67 @@ FrameVerdict SwitchPipeline::on_inca(std::uint16_t in_port, const ParsedFrame& f
     ++c.inca_forwarded;
     return forward_l2(in_port, f, now_ns);
   }
+  return aggregate(in_port, header, payload, [&] {
+    neighbors_.learn(header.job, header.tree, in_port,
+                     UdpEndpoint{f.src_mac, f.src_ip, f.src_port});
+    roce_.forget(header.job, header.tree, header.child);
+  });
+}
+
+FrameVerdict SwitchPipeline::on_roce(std::uint16_t in_port, const ParsedFrame& f) {
+  PortCounters& c = counters_[in_port];
+  if (auto reason = datagram_drop(f, config_.verify_ip_checksum)) return drop(in_port, *reason);
+  const RoceIntake in = roce_.take(in_port, f);
+  if (in.drop) return drop(in_port, *in.drop);
+  if (in.cnp) {
+    ++c.roce_cnp;
+    return {};
+  }
+  if (in.decode != wire::DecodeError::none) {
+    ++c.decode_drops[static_cast<std::size_t>(in.decode)];
+    return {};
+  }
+  ++c.roce_rx;
+  return aggregate(in_port, in.header, in.payload,
+                   [&] { roce_.learn(in.header.job, in.header.tree, in_port, in.qpn); });
+}
+
+template <class Learn>
+FrameVerdict SwitchPipeline::aggregate(std::uint16_t in_port, const wire::Header& header,
+                                       std::span<const std::byte> payload, Learn&& learn) {
+  wire::Packet packet;
+  packet.header = header;
   packet.payload = wire::make_payload(payload);
   const std::uint64_t accepted_before = accepted_contributions(engine_.counters());
   emits_.clear();
   engine_.on_packet(in_port, packet, emits_);
-  ++c.inca_rx;
+  ++counters_[in_port].inca_rx;
   // Learn a child's address only from what the engine accepted, so a forged
   // packet (wrong key, tree or port) cannot redirect another child's results.
-  if (type == wire::PacketType::contribution &&
+  if (header.type == wire::PacketType::contribution &&
       accepted_contributions(engine_.counters()) != accepted_before)
-    neighbors_.learn(packet.header.job, packet.header.tree, in_port,
-                     UdpEndpoint{f.src_mac, f.src_ip, f.src_port});
+    learn();
   address_emits(in_port);
   return {{}, transmit_};
 }
 
 void SwitchPipeline::address_emits(std::uint16_t in_port) {
   if (heads_.size() < emits_.size()) heads_.resize(emits_.size());
+  if (tails_.size() < emits_.size()) tails_.resize(emits_.size());
   std::size_t bodies_used = 0;
   const wire::Packet* encoded = nullptr;
   std::span<const std::byte> body;
   for (std::size_t i = 0; i < emits_.size(); ++i) {
     const engine::Emit& e = emits_[i];
-    const wire::Header& h = e.packet.header;
     if (e.port >= ports_.size()) {
       counters_[in_port].drop(DropReason::bad_egress_port);
-      continue;
-    }
-    const UdpEndpoint* dst = neighbors_.find(h.job, h.tree, e.port);
-    if (dst == nullptr) {
-      counters_[e.port].drop(DropReason::no_neighbor);
       continue;
     }
     if (encoded == nullptr || !same_packet(*encoded, e.packet)) {
       if (bodies_.size() <= bodies_used) bodies_.emplace_back();
       std::vector<std::byte>& bytes = bodies_[bodies_used++];
       bytes.resize(wire::kHeaderBytes + e.packet.payload_bytes());
-      if (wire::encode(h, e.packet.payload_span(), bytes) == 0) {
+      if (wire::encode(e.packet.header, e.packet.payload_span(), bytes) == 0) {
         counters_[e.port].drop(DropReason::encode_failed);
         encoded = nullptr;
         continue;
@@ -179,11 +217,35 @@ void SwitchPipeline::address_emits(std::uint16_t in_port) {
       encoded = &e.packet;
       body = bytes;
     }
-    const UdpEndpoint src{ports_[e.port].mac, config_.ipv4, config_.udp_port};
-    const std::size_t n = write_udp_head(heads_[i], src, *dst, body.size());
-    transmit_.push_back({e.port, std::span<const std::byte>(heads_[i].data(), n), body});
-    ++counters_[e.port].inca_tx;
+    address_emit(i, body);
   }
+}
+
+void SwitchPipeline::address_emit(std::size_t i, std::span<const std::byte> body) {
+  const engine::Emit& e = emits_[i];
+  const wire::Header& h = e.packet.header;
+  PortCounters& out = counters_[e.port];
+  const UdpEndpoint self{ports_[e.port].mac, config_.ipv4, config_.udp_port};
+  if (RoceQp* qp = roce_.route(h.job, h.tree, e.child)) {
+    const RoceTx tx = roce_.write_result(*qp, self, body, heads_[i], tails_[i]);
+    if (tx.drop) {
+      out.drop(*tx.drop);
+      return;
+    }
+    transmit_.push_back({e.port, std::span<const std::byte>(heads_[i].data(), tx.head), body,
+                         std::span<const std::byte>(tails_[i].data(), tx.tail)});
+    ++out.roce_tx;
+    ++out.inca_tx;
+    return;
+  }
+  const UdpEndpoint* dst = neighbors_.find(h.job, h.tree, e.port);
+  if (dst == nullptr) {
+    out.drop(DropReason::no_neighbor);
+    return;
+  }
+  const std::size_t n = write_udp_head(heads_[i], self, *dst, body.size());
+  transmit_.push_back({e.port, std::span<const std::byte>(heads_[i].data(), n), body, {}});
+  ++out.inca_tx;
 }
 
 Status SwitchPipeline::check_ports(const wire::TreeInstall& t) const {
@@ -215,10 +277,19 @@ wire::ControlReply SwitchPipeline::on_control(const wire::ControlRequest& reques
                    reply.status = engine_.remove(t);
                    if (!reply.status.ok()) return;
                    neighbors_.forget_tree(t.job, t.tree);
+                   roce_.forget_tree(t.job, t.tree);
                    --trees_;
                  },
                  [&](const wire::NeighborAddress& n) { reply.status = neighbors_.configure(n); },
                  [&](const wire::CountersRequest&) { reply.body = counters(); },
+                 [&](const wire::QpConnect& q) {
+                   auto qp = roce_.connect(q);
+                   if (qp.ok())
+                     reply.body = *qp;
+                   else
+                     reply.status = qp.status();
+                 },
+                 [&](const wire::QpDisconnect& q) { reply.status = roce_.disconnect(q.qpn); },
              },
              request.body);
   if (!reply.status.ok()) ++control_errors_;
@@ -229,6 +300,7 @@ std::vector<wire::Counter> SwitchPipeline::counters() const {
   std::vector<wire::Counter> out;
   for (std::uint16_t p = 0; p < ports_.size(); ++p) append_counters(p, counters_[p], out);
   append_counters(engine_.counters(), out);
+  roce_.append_counters(out);
   out.push_back({"switch.trees", trees_});
   out.push_back({"switch.l2_entries", l2_.size()});
   out.push_back({"switch.l2_table_full", l2_table_full_});

@@ -1,5 +1,6 @@
 // What inca-switch does with a frame, without DPDK: classify it, answer ARP
-// for the switch's address, feed inca contributions/results to the shared
+// for the switch's address, feed inca contributions/results (over UDP, or
+// over RoCEv2 from RDMA NICs: roce_endpoint.hpp) to the shared
 // engine::AggregationNode and address what it emits (docs/fabrics.md,
 // "inca-switch addressing"), and switch everything else at layer 2. The DPDK
 // loop only moves mbufs in and out; tests drive this class with byte spans.
@@ -15,6 +16,7 @@
 #include "dpdk/frame.hpp"
 #include "dpdk/l2_table.hpp"
 #include "dpdk/neighbor_table.hpp"
+#include "dpdk/roce_endpoint.hpp"
 #include "dpdk/switch_counters.hpp"
 #include "engine/aggregation_node.hpp"
 #include "wire/control_codec.hpp"
@@ -28,6 +30,7 @@ struct PipelineConfig {
   bool verify_ip_checksum = true;
   engine::SwitchConfig engine;
   std::uint64_t mac_age_ns = L2Table::kDefaultAgeNs;
+  RoceConfig roce;  ///< RoCEv2 to the switch's address (UDP port 4791)
 };
 
 /// A switch port as the pipeline knows it.
@@ -36,14 +39,16 @@ struct PortIdentity {
   MacAddress mac{};
 };
 
-/// A frame the pipeline built: `head` (Ethernet/IPv4/UDP, or a whole ARP
-/// reply) followed by `body` (an encoded inca packet, possibly empty). Both
+/// A frame the pipeline built: `head` (Ethernet/IPv4/UDP, Ethernet/IPv4/UDP/
+/// BTH/RETH/ImmDt, or a whole ARP reply), then `body` (an encoded inca
+/// packet, possibly empty), then `tail` (a RoCEv2 frame's pad and ICRC). All
 /// stay valid until the next on_frame call.
 struct TxFrame {
   std::uint16_t port = 0;
   std::span<const std::byte> head;
   std::span<const std::byte> body;
-  std::size_t size() const { return head.size() + body.size(); }
+  std::span<const std::byte> tail;
+  std::size_t size() const { return head.size() + body.size() + tail.size(); }
 };
 
 /// The decision for one received frame.
@@ -69,6 +74,7 @@ class SwitchPipeline {
   PortCounters& port_counters(std::uint16_t port) { return counters_[port]; }
   const PortCounters& port_counters(std::uint16_t port) const { return counters_[port]; }
   const engine::AggregationNode& engine() const { return engine_; }
+  const RoceEndpoint& roce() const { return roce_; }
   const PipelineConfig& config() const { return config_; }
   /// Every counter by name (ports, engine, control, tables).
   std::vector<wire::Counter> counters() const;
@@ -77,8 +83,16 @@ class SwitchPipeline {
  private:
   FrameVerdict forward_l2(std::uint16_t in_port, const ParsedFrame& f, std::uint64_t now_ns);
   FrameVerdict on_inca(std::uint16_t in_port, const ParsedFrame& f, std::uint64_t now_ns);
+  FrameVerdict on_roce(std::uint16_t in_port, const ParsedFrame& f);
+  /// Hands a decoded contribution/result/error to the engine; `learn` records
+  /// where the sender's results go when the engine accepted a contribution.
+  template <class Learn>
+  FrameVerdict aggregate(std::uint16_t in_port, const wire::Header& header,
+                         std::span<const std::byte> payload, Learn&& learn);
   FrameVerdict answer_arp(std::uint16_t in_port, const ParsedFrame& f);
   void address_emits(std::uint16_t in_port);
+  /// Queues emit `i` (whose encoded packet is `body`) for its port.
+  void address_emit(std::size_t i, std::span<const std::byte> body);
   Status check_ports(const wire::TreeInstall& tree) const;
   FrameVerdict drop(std::uint16_t port, DropReason reason);
 
@@ -88,6 +102,7 @@ class SwitchPipeline {
   engine::AggregationNode engine_;
   L2Table l2_;
   NeighborTable neighbors_;
+  RoceEndpoint roce_;
   std::uint64_t control_requests_ = 0;
   std::uint64_t control_errors_ = 0;
   std::uint64_t l2_table_full_ = 0;
@@ -97,7 +112,8 @@ class SwitchPipeline {
   std::vector<std::uint16_t> forward_;
   std::vector<TxFrame> transmit_;
   std::vector<engine::Emit> emits_;
-  std::vector<std::array<std::byte, 64>> heads_;
+  std::vector<std::array<std::byte, kRoceWriteImmHeadBytes>> heads_;
+  std::vector<std::array<std::byte, kRoceMaxTailBytes>> tails_;
   std::vector<std::vector<std::byte>> bodies_;
 };
 

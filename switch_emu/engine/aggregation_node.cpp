@@ -230,9 +230,11 @@ void fail_chunk(const wire::TreeInstall& cfg, SlotSet& set, std::uint16_t slot, 
                 std::uint16_t skip, bool up, EngineCounters& counters, std::vector<Emit>& out) {
   set.state = SlotSet::State::failed;
   set.pending.clear();
-  for (std::uint16_t port : cfg.child_ports) {
+  for (std::size_t i = 0; i < cfg.child_ports.size(); ++i) {
+    const std::uint16_t port = cfg.child_ports[i];
     if (port == skip) continue;
-    out.push_back({port, make_error_packet(cfg, set, slot, shadow, 0)});
+    out.push_back(
+        {port, make_error_packet(cfg, set, slot, shadow, 0), static_cast<std::uint16_t>(i)});
     ++counters.errors_sent;
   }
   if (up && cfg.parent_port != wire::kNoPort) {
@@ -294,7 +296,7 @@ void AggregationNode::on_contribution(Tree& t, std::uint16_t in_port, const wire
     // A retransmission of a refused chunk: its sender lost the error.
     ++counters_.refused;
     ++counters_.errors_sent;
-    out.push_back({in_port, make_error_packet(cfg, set, h.slot, h.shadow, 0)});
+    out.push_back({in_port, make_error_packet(cfg, set, h.slot, h.shadow, 0), h.child});
     return;
   }
 
@@ -303,7 +305,8 @@ void AggregationNode::on_contribution(Tree& t, std::uint16_t in_port, const wire
     if (set.state == SlotSet::State::done) {
       ++counters_.duplicate_answers;
       ++counters_.results_sent;
-      out.push_back({in_port, make_reply(set.chunk, h, wire::PacketType::result, 0, set.kept)});
+      out.push_back(
+          {in_port, make_reply(set.chunk, h, wire::PacketType::result, 0, set.kept), h.child});
     } else if (set.state == SlotSet::State::partial_sent && set.new_round(h.child)) {
       // The child timed out, so our partial or the parent's result was lost:
       // resend the partial; the parent aggregates it or answers from its copy.
@@ -351,8 +354,10 @@ void AggregationNode::on_contribution(Tree& t, std::uint16_t in_port, const wire
   if (t.is_root()) {
     set.state = SlotSet::State::done;
     ++counters_.results;
-    for (std::uint16_t port : cfg.child_ports) {
-      out.push_back({port, make_reply(set.chunk, h, wire::PacketType::result, 0, reduced)});
+    for (std::size_t i = 0; i < cfg.child_ports.size(); ++i) {
+      out.push_back({cfg.child_ports[i],
+                     make_reply(set.chunk, h, wire::PacketType::result, 0, reduced),
+                     static_cast<std::uint16_t>(i)});
       ++counters_.results_sent;
     }
   } else {
@@ -388,8 +393,10 @@ void AggregationNode::on_result(Tree& t, std::uint16_t in_port, const wire::Pack
   set.kept = p.payload;
   ++counters_.results;
   ++counters_.results_in;
-  for (std::uint16_t port : t.install.child_ports) {
-    out.push_back({port, make_reply(set.chunk, h, wire::PacketType::result, 0, set.kept)});
+  for (std::size_t i = 0; i < t.install.child_ports.size(); ++i) {
+    out.push_back({t.install.child_ports[i],
+                   make_reply(set.chunk, h, wire::PacketType::result, 0, set.kept),
+                   static_cast<std::uint16_t>(i)});
     ++counters_.results_sent;
   }
 }

@@ -58,10 +58,14 @@ std::uint64_t classified_packets(const EngineCounters& c);
 /// packets and chunks that met a busy slot.
 std::uint64_t dropped_packets(const EngineCounters& c);
 
-/// One packet to send out of a port.
+inline constexpr std::uint16_t kNoChild = 0xffff;
+
+/// One packet to send out of a port; `child` is the child index it is for
+/// when it goes to one child (several children may share a port), else kNoChild.
 struct Emit {
   std::uint16_t port;
   wire::Packet packet;
+  std::uint16_t child = kNoChild;
 };
 
 /// The aggregation node of one switch.

@@ -68,6 +68,13 @@ std::vector<EnvVar> to_env(const Bootstrap& b) {
     env.emplace_back("INCA_MEMIF_SOCKET", b.memif_socket);
     env.emplace_back("INCA_MACS", fmt::format("{}", fmt::join(b.macs, ",")));
   }
+  if (b.fabric == "verbs") {
+    if (!b.control.empty()) env.emplace_back("INCA_CONTROL", b.control);
+    if (!b.rendezvous.empty()) env.emplace_back("INCA_RENDEZVOUS", b.rendezvous);
+    if (!b.verbs_device.empty()) env.emplace_back("INCA_VERBS_DEVICE", b.verbs_device);
+    if (b.switch_port != 0xffff)
+      env.emplace_back("INCA_SWITCH_PORT", std::to_string(b.switch_port));
+  }
   if (b.link_gbps > 0) env.emplace_back("INCA_LINK_GBPS", fmt::format("{}", b.link_gbps));
   if (b.tree) {
     env.emplace_back("INCA_TREE", fmt::format("{}:{}:{}", b.tree->tree, b.tree->slots,
@@ -82,7 +89,8 @@ std::vector<EnvVar> to_env(const Bootstrap& b) {
 bool launched_on_udp() {
   const char* fabric = std::getenv("INCA_FABRIC");
   return fabric != nullptr &&
-         (std::string_view(fabric) == "udp" || std::string_view(fabric) == "memif");
+         (std::string_view(fabric) == "udp" || std::string_view(fabric) == "memif" ||
+          std::string_view(fabric) == "verbs");
 }
 
 Result<Bootstrap> bootstrap_from_env(const std::function<const char*(const char*)>& getenv) {
@@ -102,7 +110,8 @@ Result<Bootstrap> bootstrap_from_env(const std::function<const char*(const char*
   Bootstrap b;
   std::string_view v;
   if (v = get("INCA_FABRIC"); !v.empty()) {
-    if (v != "udp" && v != "memif") return bad("INCA_FABRIC", v, "udp or memif");
+    if (v != "udp" && v != "memif" && v != "verbs")
+      return bad("INCA_FABRIC", v, "udp, memif or verbs");
     b.fabric = v;
   }
   INCA_RETURN_IF_ERROR(need("INCA_SIZE", v));
@@ -148,6 +157,18 @@ Result<Bootstrap> bootstrap_from_env(const std::function<const char*(const char*
     if (b.macs.size() != b.size)
       return bad("INCA_MACS", v, fmt::format("{} addresses (INCA_SIZE)", b.size));
   }
+  if (b.fabric == "verbs") {
+    b.control = get("INCA_CONTROL");
+    b.rendezvous = get("INCA_RENDEZVOUS");
+    b.verbs_device = get("INCA_VERBS_DEVICE");
+    if (!b.control.empty() && !parse_ipv4_port(b.control).ok())
+      return bad("INCA_CONTROL", b.control, "ip:port");
+    if (!b.rendezvous.empty() && !parse_ipv4_port(b.rendezvous).ok())
+      return bad("INCA_RENDEZVOUS", b.rendezvous, "ip:port");
+    if (v = get("INCA_SWITCH_PORT");
+        !v.empty() && (!parse_number(v, b.switch_port) || b.switch_port == 0xffff))
+      return bad("INCA_SWITCH_PORT", v, "a switch port number");
+  }
   if (v = get("INCA_TREE"); !v.empty()) {
     const auto parts = split(v, ':');
     manager::TreePlan t;
@@ -168,6 +189,10 @@ Result<Bootstrap> bootstrap_from_env(const std::function<const char*(const char*
       t.members.push_back(m);
     }
     b.tree = std::move(t);
+    if (b.fabric == "verbs" && b.control.empty())
+      return make_error(StatusCode::invalid_argument,
+                        "INCA_CONTROL is not set: a verbs rank connects its queue pair through "
+                        "its switch's control channel (docs/verbs.md)");
   }
   return b;
 }

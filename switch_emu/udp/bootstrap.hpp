@@ -3,7 +3,7 @@
 // and how a rank reads it back. Every variable but INCA_RANK and INCA_SWITCH
 // (the rank's own leaf switch) is the same for all ranks of a job.
 //
-// - INCA_FABRIC: `udp` or `memif` (a program run by a launcher checks this)
+// - INCA_FABRIC: `udp`, `memif` or `verbs` (a program run by a launcher checks this)
 // - INCA_RANK, INCA_SIZE: this process's rank (0 .. INCA_SIZE - 1), ranks in the job
 // - INCA_JOB, INCA_KEY: job id (decimal) and key tag (hex, 0x optional) of its tree
 // - INCA_SWITCH: `ip:port` the rank's leaf switch takes contributions on (its
@@ -19,6 +19,14 @@
 // - memif only: INCA_MEMIF_SOCKET, the switch port's memif socket this rank
 //   connects to as a client; INCA_MACS, every rank's MAC address in rank
 //   order (a rank's port takes its own; peers' are its static neighbours)
+// - verbs only (docs/verbs.md): INCA_CONTROL, the rank's leaf switch's
+//   control channel (each rank connects its own queue pair there; needed
+//   with INCA_TREE); INCA_RENDEZVOUS, the launcher's out-of-band all-gather
+//   (absent under MPI, whose program passes its own); INCA_VERBS_DEVICE,
+//   device[:port[:gid_index]] (default: the first active RoCEv2 port whose
+//   IPv4 GID is the rank's INCA_PEERS address, any when that is 0.0.0.0);
+//   INCA_SWITCH_PORT, the switch port the rank's NIC is cabled to (default:
+//   learned from its first packet)
 #pragma once
 
 #include <netinet/in.h>
@@ -38,7 +46,7 @@ namespace inca::udp {
 
 /// Everything a rank process needs to join its job.
 struct Bootstrap {
-  std::string fabric = "udp";  ///< udp or memif
+  std::string fabric = "udp";  ///< udp, memif or verbs
   std::uint32_t rank = 0;
   std::uint32_t size = 0;
   std::uint32_t job = 0;
@@ -58,6 +66,12 @@ struct Bootstrap {
   /// (aa:bb:cc:dd:ee:ff) by rank; the IPv4 addresses and UDP ports are the peers'.
   std::string memif_socket;
   std::vector<std::string> macs;
+  /// verbs: the switch's control channel, the launcher's rendezvous, the
+  /// RDMA device selection and the rank's switch port (0xffff: learned).
+  std::string control;
+  std::string rendezvous;
+  std::string verbs_device;
+  std::uint16_t switch_port = 0xffff;
 };
 
 /// An environment variable assignment.
@@ -68,7 +82,7 @@ std::vector<EnvVar> to_env(const Bootstrap& b);
 /// Reads the bootstrap through `getenv` (std::getenv by default);
 /// invalid_argument naming the variable when one is missing or malformed.
 Result<Bootstrap> bootstrap_from_env(const std::function<const char*(const char*)>& getenv = {});
-/// True when a launcher of a process fabric (udp, memif) started this process.
+/// True when a launcher of a process fabric (udp, memif, verbs) started this process.
 bool launched_on_udp();
 
 /// Parses "a.b.c.d:port"; invalid_argument when it is not one.

@@ -35,13 +35,15 @@ class ChunkCodec {
                        std::uint32_t window) const;
 
   std::size_t packet_bytes() const { return wire::kHeaderBytes + payload_bytes_; }
+  /// The header of host `host`'s contribution (or, with child 0, of the
+  /// result) for chunk `seq`.
+  wire::Header header(wire::PacketType type, std::uint16_t child, std::uint32_t seq,
+                      std::uint32_t window) const;
   static std::int32_t value(std::size_t host, std::uint32_t seq) {
     return static_cast<std::int32_t>(host + 1 + (seq % kValues));
   }
 
  private:
-  wire::Header header(wire::PacketType type, std::uint16_t child, std::uint32_t seq,
-                      std::uint32_t window) const;
   void write(const wire::Header& h, const std::vector<std::byte>& payload,
              std::uint32_t payload_crc, std::span<std::byte> out) const;
 

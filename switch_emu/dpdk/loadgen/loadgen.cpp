@@ -5,10 +5,13 @@
 #include <rte_mbuf.h>
 
 #include <cstring>
+#include <optional>
 
 #include <fmt/format.h>
 
 #include "dpdk/loadgen/chunk_codec.hpp"
+#include "dpdk/roce_frame.hpp"
+#include "dpdk/roce_host.hpp"
 #include "wire/header.hpp"
 
 namespace inca::dpdk_switch {
@@ -26,6 +29,25 @@ std::uint32_t host_ip(std::size_t i) {
   return (10u << 24) | (99u << 16) | static_cast<std::uint32_t>(i + 1);
 }
 
+// The queue pair of RoCEv2 host i: its PSNs start just below the 24-bit
+// wrap, so that every run crosses it.
+RoceHostConfig roce_config(std::size_t i, const UdpEndpoint& self, const UdpEndpoint& aggregator,
+                           std::uint16_t switch_port, std::uint32_t job, std::uint32_t window,
+                           std::size_t packet_bytes) {
+  RoceHostConfig c;
+  c.job = job;
+  c.self = {self.mac, self.ipv4, static_cast<std::uint16_t>(0xc000 + i)};
+  c.switch_port = aggregator;
+  c.port = switch_port;
+  c.qpn = 0x100u + static_cast<std::uint32_t>(i);
+  c.psn = 0xffff00u + static_cast<std::uint32_t>(i);
+  c.ring_va = 0x100000000ull * (i + 1);
+  c.ring_rkey = 0x4000u + static_cast<std::uint32_t>(i);
+  c.ring_entries = 2 * window;
+  c.ring_entry_bytes = static_cast<std::uint32_t>(packet_bytes);
+  return c;
+}
+
 double elapsed(std::uint64_t since) {
   return static_cast<double>(rte_get_tsc_cycles() - since) / static_cast<double>(rte_get_tsc_hz());
 }
@@ -35,7 +57,8 @@ double elapsed(std::uint64_t since) {
 // One emulated host: its addresses and, per slot, the chunk in flight.
 struct LoadGenerator::Host {
   UdpEndpoint self;
-  UdpEndpoint aggregator;  // the switch, on the port this host plugs into
+  UdpEndpoint aggregator;        // the switch, on the port this host plugs into
+  std::optional<RoceHost> roce;  // its NIC, on the RoCEv2 transport
   std::uint16_t child = 0;
   std::vector<std::uint32_t> in_flight;  // per slot: sequence awaiting its result
   std::vector<std::uint64_t> sent_at;    // per slot: TSC of the last send
@@ -50,6 +73,12 @@ LoadGenerator::LoadGenerator(LoadgenConfig config, std::vector<DpdkPort> ports, 
 
 std::uint32_t LoadGenerator::frame_bytes() const {
   return static_cast<std::uint32_t>(kUdpFrameHeadBytes + wire::kHeaderBytes) +
+         config_.payload_bytes;
+}
+
+std::uint32_t LoadGenerator::roce_frame_bytes() const {
+  // payload_bytes is a multiple of 4, so no pad.
+  return static_cast<std::uint32_t>(kRoceWriteImmHeadBytes + wire::kHeaderBytes + kIcrcBytes) +
          config_.payload_bytes;
 }
 
@@ -118,7 +147,31 @@ Result<PhaseResult> LoadGenerator::run_forwarding() {
   return result;
 }
 
-Result<PhaseResult> LoadGenerator::run_aggregation(manager::SwitchControlClient& control) {
+std::span<const std::byte> LoadGenerator::result_packet(Host& h, std::span<const std::byte> frame,
+                                                        PhaseResult& result) {
+  if (h.roce) {
+    std::span<const std::byte> inca;
+    const RoceResultError e = h.roce->take_result(frame, inca);
+    if (e == RoceResultError::none) return inca;
+    if (e != RoceResultError::not_roce) ++result.roce_errors;
+    return {};
+  }
+  ParsedFrame f;
+  if (parse_frame(frame, f) != FrameError::none || f.kind != FrameKind::udp ||
+      f.dst_port != h.self.port)
+    return {};
+  return f.udp_payload;
+}
+
+void LoadGenerator::disconnect_all(manager::SwitchControlClient& control,
+                                   const std::vector<Host>& hosts) {
+  for (const Host& h : hosts)
+    if (h.roce && h.roce->switch_qpn() != 0) (void)control.disconnect_qp(h.roce->switch_qpn());
+}
+
+Result<PhaseResult> LoadGenerator::run_aggregation(manager::SwitchControlClient& control,
+                                                   Transport transport) {
+  const bool roce = transport == Transport::roce;
   const std::size_t n = ports_.size();
   const std::uint32_t w = config_.window;
   if (config_.payload_bytes % 4 != 0 || config_.payload_bytes == 0)
@@ -151,6 +204,16 @@ Result<PhaseResult> LoadGenerator::run_aggregation(manager::SwitchControlClient&
     h.child = static_cast<std::uint16_t>(i);  // child_ports lists host i's port i-th
     h.in_flight.assign(w, 0);
     h.sent_at.assign(w, 0);
+    if (!roce) continue;
+    h.roce.emplace(roce_config(i, h.self, h.aggregator, sp, tree.job, w,
+                               wire::kHeaderBytes + config_.payload_bytes));
+    auto qp = control.connect_qp(h.roce->connect_request());
+    if (!qp) {
+      disconnect_all(control, hosts);
+      (void)control.remove({tree.job, tree.tree});
+      return qp.status();
+    }
+    h.roce->connected(*qp);
   }
 
   PhaseResult result;
@@ -160,17 +223,26 @@ Result<PhaseResult> LoadGenerator::run_aggregation(manager::SwitchControlClient&
   base.key_tag = config_.key_tag;
   base.tree = config_.tree;
   const ChunkCodec codec(n, config_.payload_bytes, base);
+  const std::uint32_t bytes = roce ? roce_frame_bytes() : frame_bytes();
   auto send = [&](Host& h, std::size_t index, std::uint32_t seq) {
     rte_mbuf* m = rte_pktmbuf_alloc(pool_);
-    char* data = m ? rte_pktmbuf_append(m, static_cast<std::uint16_t>(frame_bytes())) : nullptr;
+    char* data = m ? rte_pktmbuf_append(m, static_cast<std::uint16_t>(bytes)) : nullptr;
     if (data == nullptr) {
       if (m) rte_pktmbuf_free(m);
       ++building_failures;  // the retransmit timer sends it again
       return;
     }
-    std::span<std::byte> frame(reinterpret_cast<std::byte*>(data), frame_bytes());
-    write_udp_head(frame, h.self, h.aggregator, codec.packet_bytes());
-    codec.write_contribution(index, seq, w, frame.subspan(kUdpFrameHeadBytes));
+    std::span<std::byte> frame(reinterpret_cast<std::byte*>(data), bytes);
+    if (roce) {
+      // The contribution is written in place, then the NIC's headers and ICRC around it.
+      const auto inca = frame.subspan(kRoceWriteImmHeadBytes, codec.packet_bytes());
+      codec.write_contribution(index, seq, w, inca);
+      const wire::Header header = codec.header(wire::PacketType::contribution, h.child, seq, w);
+      h.roce->write_contribution(header, inca, frame);
+    } else {
+      write_udp_head(frame, h.self, h.aggregator, codec.packet_bytes());
+      codec.write_contribution(index, seq, w, frame.subspan(kUdpFrameHeadBytes));
+    }
     const std::uint32_t slot = seq % w;
     h.in_flight[slot] = seq;
     h.sent_at[slot] = rte_get_tsc_cycles();
@@ -200,24 +272,20 @@ Result<PhaseResult> LoadGenerator::run_aggregation(manager::SwitchControlClient&
       flush(static_cast<std::uint16_t>(i), h.pending);
       const std::uint16_t got = rte_eth_rx_burst(ports_[i].id, 0, rx, kBurst);
       for (std::uint16_t k = 0; k < got; ++k) {
-        const auto* bytes = rte_pktmbuf_mtod(rx[k], const std::byte*);
-        ParsedFrame f;
-        const bool ours =
-            parse_frame({bytes, rte_pktmbuf_data_len(rx[k])}, f) == FrameError::none &&
-            f.kind == FrameKind::udp && f.dst_port == h.self.port &&
-            f.udp_payload.size() == codec.packet_bytes();
+        const std::span<const std::byte> packet = result_packet(
+            h, {rte_pktmbuf_mtod(rx[k], const std::byte*), rte_pktmbuf_data_len(rx[k])}, result);
+        const bool ours = packet.size() == codec.packet_bytes();
         // Slot and sequence sit at bytes 18 and 20 of the header (docs/protocol.md);
         // is_exact_result then checks every byte of the packet.
-        const std::uint32_t slot = ours
-                                       ? ((std::to_integer<std::uint32_t>(f.udp_payload[18]) << 8) |
-                                          std::to_integer<std::uint32_t>(f.udp_payload[19])) &
-                                             wire::kMaxSlot
-                                       : w;
+        const std::uint32_t slot = ours ? ((std::to_integer<std::uint32_t>(packet[18]) << 8) |
+                                           std::to_integer<std::uint32_t>(packet[19])) &
+                                              wire::kMaxSlot
+                                        : w;
         std::uint32_t seq = 0;
         for (int b = 0; ours && b < 4; ++b)
-          seq = (seq << 8) | std::to_integer<std::uint32_t>(f.udp_payload[20 + b]);
+          seq = (seq << 8) | std::to_integer<std::uint32_t>(packet[20 + b]);
         if (slot < w && seq == h.in_flight[slot] && h.sent_at[slot] != 0) {
-          if (!codec.is_exact_result(f.udp_payload, seq, w)) ++result.mismatches;
+          if (!codec.is_exact_result(packet, seq, w)) ++result.mismatches;
           if (sending) {
             ++result.packets;
             send(h, i, seq + w);
@@ -242,6 +310,7 @@ Result<PhaseResult> LoadGenerator::run_aggregation(manager::SwitchControlClient&
   for (Host& h : hosts)
     rte_pktmbuf_free_bulk(h.pending.data(), static_cast<unsigned>(h.pending.size()));
   drain(kDrainSeconds);
+  disconnect_all(control, hosts);
   INCA_RETURN_IF_ERROR(control.remove({tree.job, tree.tree}));
   if (building_failures > 0)
     fmt::print(stderr, "inca-loadgen: {} contributions could not be built (mbuf pool)\n",

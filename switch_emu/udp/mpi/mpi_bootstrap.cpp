@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <random>
+#include <span>
 #include <string_view>
 
 #include <fmt/format.h>
@@ -71,15 +72,16 @@ struct JobWire {
 
 Result<MpiBootstrapOptions> parse_mpi_bootstrap_args(int argc, char** argv) {
   MpiBootstrapOptions o;
-  bool udp = false;
+  bool fabric = false;
   for (int i = 1; i + 1 < argc; ++i) {
     const std::string_view flag = argv[i];
     const std::string_view value = argv[i + 1];
     bool used = true;
     bool valid = true;
-    if (flag == "--fabric")
-      udp = value == "udp";
-    else if (flag == "--switch")
+    if (flag == "--fabric") {
+      fabric = value == "udp" || value == "verbs";
+      o.fabric = value;
+    } else if (flag == "--switch")
       o.switch_address = value;
     else if (flag == "--control")
       o.control_address = value;
@@ -108,7 +110,7 @@ Result<MpiBootstrapOptions> parse_mpi_bootstrap_args(int argc, char** argv) {
                         fmt::format("{} {}: not a valid value", flag, value));
     if (used) ++i;
   }
-  if (!udp) return make_error(StatusCode::invalid_argument, "--fabric udp is required");
+  if (!fabric) return make_error(StatusCode::invalid_argument, "--fabric udp|verbs is required");
   if (!parse_ipv4_port(o.switch_address).ok())
     return make_error(StatusCode::invalid_argument,
                       fmt::format("--switch '{}' is not ip:port", o.switch_address));
@@ -129,16 +131,25 @@ Status mpi_bootstrap(MPI_Comm comm, const MpiBootstrapOptions& o) {
   auto self = local_address(*to_switch, netns);
 
   // Every rank's address (0 where a rank found none), then the verdict.
-  std::uint64_t mine =
+  const std::uint64_t mine =
       self.ok() ? (std::uint64_t{ntohl(self->sin_addr.s_addr)} << 16) | ntohs(self->sin_port) : 0;
   std::vector<std::uint64_t> all(static_cast<std::size_t>(size));
-  MPI_Allgather(&mine, 1, MPI_UINT64_T, all.data(), 1, MPI_UINT64_T, comm);
+  auto blobs = mpi_allgather(comm)(std::as_bytes(std::span(&mine, 1)));
+  if (!blobs.ok()) return blobs.status();
+  for (int r = 0; r < size; ++r)
+    if ((*blobs)[r].size() == sizeof(std::uint64_t))
+      std::memcpy(&all[r], (*blobs)[r].data(), sizeof(std::uint64_t));
   for (int r = 0; r < size; ++r)
     if (all[r] == 0)
       return make_error(StatusCode::io_error,
                         fmt::format("rank {} found no address toward {}{}", r, o.switch_address,
                                     r == rank ? ": " + self.status().to_string() : ""));
   Bootstrap b;
+  b.fabric = o.fabric;
+  if (o.fabric == "verbs") {
+    b.control = o.control_address;
+    if (!o.ports.empty()) b.switch_port = o.ports[static_cast<std::size_t>(rank)];
+  }
   b.rank = static_cast<std::uint32_t>(rank);
   b.size = static_cast<std::uint32_t>(size);
   b.switch_address = o.switch_address;
@@ -204,6 +215,30 @@ Status mpi_bootstrap(MPI_Comm comm, const MpiBootstrapOptions& o) {
   b.netns = netns;
   for (const auto& [name, value] : to_env(b)) ::setenv(name.c_str(), value.c_str(), 1);
   return {};
+}
+
+OutOfBandAllgather mpi_allgather(MPI_Comm comm) {
+  return [comm](std::span<const std::byte> mine) -> Result<std::vector<std::vector<std::byte>>> {
+    int size = 0;
+    MPI_Comm_size(comm, &size);
+    int bytes = static_cast<int>(mine.size());
+    std::vector<int> counts(static_cast<std::size_t>(size)), offsets(counts.size());
+    if (MPI_Allgather(&bytes, 1, MPI_INT, counts.data(), 1, MPI_INT, comm) != MPI_SUCCESS)
+      return make_error(StatusCode::io_error, "MPI_Allgather of the exchange's sizes failed");
+    int total = 0;
+    for (std::size_t r = 0; r < counts.size(); ++r) {
+      offsets[r] = total;
+      total += counts[r];
+    }
+    std::vector<std::byte> all(static_cast<std::size_t>(total));
+    if (MPI_Allgatherv(mine.data(), bytes, MPI_BYTE, all.data(), counts.data(), offsets.data(),
+                       MPI_BYTE, comm) != MPI_SUCCESS)
+      return make_error(StatusCode::io_error, "MPI_Allgatherv of the exchange failed");
+    std::vector<std::vector<std::byte>> out;
+    for (std::size_t r = 0; r < counts.size(); ++r)
+      out.emplace_back(all.begin() + offsets[r], all.begin() + offsets[r] + counts[r]);
+    return out;
+  };
 }
 
 Status mpi_release(MPI_Comm comm, const MpiBootstrapOptions& o) {

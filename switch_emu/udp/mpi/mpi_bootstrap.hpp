@@ -1,10 +1,13 @@
-// Open MPI as the launcher of a UDP-fabric job: `mpirun -np N PROGRAM
-// --fabric udp --switch IP:PORT [--control IP:PORT]`. The ranks find their
-// own addresses, exchange them with MPI_Allgather, rank 0 installs the job's
-// tree over the switch's control channel and broadcasts it, and every rank
-// gets the INCA_* bootstrap environment (udp/bootstrap.hpp), so the rank
-// program then joins with inca::ProcessWorld::from_env() as under `inca
-// launch`. Built only where CMake finds MPI (target inca_udp_mpi).
+// Open MPI as the launcher of a UDP- or verbs-fabric job: `mpirun -np N
+// PROGRAM --fabric udp|verbs --switch IP:PORT [--control IP:PORT]`. The
+// ranks find their own addresses (the source address toward the switch:
+// for verbs, the RDMA NIC's), exchange them with mpi_allgather, rank 0
+// installs the job's tree over the switch's control channel and broadcasts
+// it, and every rank gets the INCA_* bootstrap environment
+// (udp/bootstrap.hpp), so the rank program then joins with
+// inca::ProcessWorld::from_env(mpi_allgather(comm)) as under `inca launch`
+// (verbs ranks swap their queue pairs over it). Built only where CMake finds
+// MPI (target inca_udp_mpi).
 #pragma once
 
 #include <mpi.h>
@@ -13,11 +16,13 @@
 #include <string>
 #include <vector>
 
+#include "inca/out_of_band.hpp"
 #include "inca/status.hpp"
 
 namespace inca::udp {
 
 struct MpiBootstrapOptions {
+  std::string fabric = "udp";   ///< --fabric: udp or verbs
   std::string switch_address;   ///< --switch: the switch's data path, ip:port
   std::string control_address;  ///< --control: its control channel ("": no tree)
   /// --ports: the switch port of each rank (default: port r for rank r).
@@ -31,7 +36,7 @@ struct MpiBootstrapOptions {
   std::string netns_prefix;
 };
 
-/// Reads the options from the program's arguments (`--fabric udp` required,
+/// Reads the options from the program's arguments (`--fabric udp|verbs` required,
 /// the others as named above); invalid_argument naming a bad one. Arguments
 /// it does not know are left to the program.
 Result<MpiBootstrapOptions> parse_mpi_bootstrap_args(int argc, char** argv);
@@ -41,6 +46,10 @@ Result<MpiBootstrapOptions> parse_mpi_bootstrap_args(int argc, char** argv);
 /// install the tree is no error (in-network collectives then report
 /// no_tree); an address that cannot be found on any rank is.
 Status mpi_bootstrap(MPI_Comm comm, const MpiBootstrapOptions& options);
+
+/// The out-of-band all-gather on `comm`: every rank's bytes, in rank order
+/// (MPI_Allgather of the sizes, then MPI_Allgatherv). Collective per call.
+OutOfBandAllgather mpi_allgather(MPI_Comm comm);
 
 /// Collective, once the rank programs are done: rank 0 removes the job's tree
 /// from the switch, so that its slots are free for the next job. Rank 0
