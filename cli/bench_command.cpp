@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "bench_collectives.hpp"
+#include "bench_command.hpp"
 #include "bench_quantized.hpp"
 #include "bench_report.hpp"
 #include "bench_sweep.hpp"
@@ -36,7 +37,9 @@ struct BenchFlags {
   CLI::Option* ranks_flag = nullptr;
   CLI::Option* max_bytes_flag = nullptr;
   FaultFlags faults;
-  Status env;  // from the INCA_* variables, reported when the command runs
+  Status env;                      // from the INCA_* variables, reported when the command runs
+  std::ostream* out = &std::cout;  // the report
+  std::ostream* err = &std::cerr;  // what was wrong
 };
 
 std::vector<std::string> split_list(const std::string& text) {
@@ -47,8 +50,8 @@ std::vector<std::string> split_list(const std::string& text) {
   return out;
 }
 
-int fail(const std::string& message) {
-  std::cerr << "inca bench: " << message << "\n";
+int print_failure(std::ostream& err, const std::string& message) {
+  err << "inca bench: " << message << "\n";
   return 2;
 }
 
@@ -69,6 +72,7 @@ std::string parse_set(const std::string& list, std::optional<T> (*parse)(std::st
 
 int run(BenchFlags& f) {
   BenchOptions& o = f.options;
+  const auto fail = [&f](const std::string& message) { return print_failure(*f.err, message); };
   if (!f.env.ok()) return fail(f.env.message());
   if (f.fabric == "sim")
     o.fabric.fabric = FabricKind::sim;
@@ -149,7 +153,7 @@ int run(BenchFlags& f) {
   if (Status s = apply_fault_flags(f.faults, o.fabric); !s.ok()) return fail(s.message());
   auto report = run_bench(o);
   if (!report.ok()) return fail(report.status().to_string());
-  std::cout << format_report(*report, o, format) << std::flush;
+  *f.out << format_report(*report, o, format) << std::flush;
   for (const BenchRow& r : report->rows)
     if (!check_passed(r.check)) return 1;
   return 0;
@@ -157,8 +161,10 @@ int run(BenchFlags& f) {
 
 }  // namespace
 
-Action add_bench_command(CLI::App& app) {
+Action add_bench_command(CLI::App& app, std::ostream& out, std::ostream& err) {
   auto flags = std::make_shared<BenchFlags>();
+  flags->out = &out;
+  flags->err = &err;
   CLI::App* cmd = app.add_subcommand(
       "bench", "Sweep collective sizes on a fabric: in-network vs host algorithms");
   BenchOptions& o = flags->options;
@@ -242,6 +248,21 @@ Action add_bench_command(CLI::App& app) {
                 "arrival order");
   add_fault_flags(*cmd, flags->faults);
   return [flags] { return run(*flags); };
+}
+
+int run_bench_command(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
+  CLI::App app{"inca"};
+  app.require_subcommand(1);
+  const Action action = add_bench_command(app, out, err);
+  // CLI11 takes a vector of arguments last first.
+  std::vector<std::string> reversed(args.rbegin(), args.rend());
+  reversed.push_back("bench");
+  try {
+    app.parse(reversed);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e, out, err);
+  }
+  return action();
 }
 
 }  // namespace inca::cli

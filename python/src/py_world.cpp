@@ -1,0 +1,301 @@
+// inca.World (N ranks on the simulator or the live fabric, in this process)
+// and inca.ProcessWorld (this process is one rank of a job started by
+// `inca launch`), running Python rank programs.
+#include <pybind11/stl.h>
+
+#include <algorithm>
+#include <cctype>
+#include <chrono>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "buffers.hpp"
+#include "errors.hpp"
+#include "inca/knobs.hpp"
+#include "inca/process_world.hpp"
+#include "inca/world.hpp"
+#include "rank_programs.hpp"
+
+namespace inca::python {
+namespace {
+
+constexpr double kSecondsPerPico = 1e-12;
+
+// "link_gbps" -> "INCA_LINK_GBPS", and back.
+std::string knob_env(const std::string& option) {
+  std::string env = "INCA_";
+  for (char c : option) env += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return env;
+}
+std::string option_name(const std::string& env) {
+  std::string name = env.substr(5);
+  for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return name;
+}
+
+std::string knob_text(py::handle value) {
+  if (py::isinstance<py::bool_>(value)) return value.cast<bool>() ? "1" : "0";
+  return py::str(value);
+}
+
+std::uint32_t mask_of(py::handle names, const char* option, bool dtypes) {
+  std::uint32_t mask = 0;
+  const std::vector<std::string> list = py::isinstance<py::str>(names)
+                                            ? std::vector<std::string>{names.cast<std::string>()}
+                                            : names.cast<std::vector<std::string>>();
+  for (const std::string& name : list) {
+    const unsigned bit = dtypes ? static_cast<unsigned>(parse_dtype_name(name))
+                                : static_cast<unsigned>(parse_op_name(name));
+    mask |= 1u << bit;
+  }
+  if (list.empty()) throw_invalid(fmt::format("World: {} names nothing", option));
+  return mask;
+}
+
+void apply_option(FabricOptions& o, AllreduceOptions& call, const std::string& name,
+                  py::handle value) {
+  if (name == "switch_dtypes") {
+    o.switch_caps.dtypes = mask_of(value, "switch_dtypes", true);
+    return;
+  }
+  if (name == "switch_ops") {
+    o.switch_caps.ops = mask_of(value, "switch_ops", false);
+    return;
+  }
+  std::string text = knob_text(value);
+  if (name == "fabric" && (text == "udp" || text == "memif"))
+    throw_invalid(fmt::format(
+        "World: fabric='{}' runs rank processes: start them with `inca launch --fabric {}` and "
+        "join with inca.ProcessWorld()",
+        text, text));
+  if (name == "topology") std::replace(text.begin(), text.end(), '_', '-');
+  const Status s = apply_knob(o, &call, knob_env(name), text);
+  if (s.code() == StatusCode::invalid_argument && s.message().starts_with("no knob")) {
+    std::string known = "switch_dtypes, switch_ops";
+    for (const KnobInfo& k : describe_knobs(o, call)) known += ", " + option_name(k.env);
+    throw_invalid(fmt::format("World: unknown option '{}' (preset, fabric_file, {})", name, known));
+  }
+  check(s);
+}
+
+class PyWorld {
+ public:
+  PyWorld(py::object preset, py::object fabric_file, py::object ranks, py::kwargs options) {
+    FabricOptions o;
+    AllreduceOptions call;
+    // INCA_* variables replace the defaults; arguments override both (as `inca bench`).
+    check(apply_env_overrides(o, &call));
+    if (!preset.is_none() || !fabric_file.is_none())
+      throw_status(make_error(StatusCode::not_supported,
+                              "World: fabric files (preset=, fabric_file=) are not in this build "
+                              "of inca yet; describe the fabric with options (ranks=, "
+                              "topology=, link_gbps=, ...)"));
+    if (!ranks.is_none()) apply_option(o, call, "ranks", ranks);
+    for (auto [key, value] : options) apply_option(o, call, py::str(key), value);
+    auto world = World::create(o);
+    check(world.status());
+    world_ = std::move(*world);
+    call_ = call;
+  }
+
+  py::list run(py::object rank_fn) {
+    if (!PyCallable_Check(rank_fn.ptr()))
+      throw_invalid("World.run: the rank program is not callable (def rank(comm): ...)");
+    check_runnable();
+    const bool sim = world_->options().fabric == FabricKind::sim;
+    RunResults results(rank_fn, world_->size(), {call_.algorithm, call_.reproducible});
+    Status status;
+    running_ = true;
+    {
+      py::gil_scoped_release release;
+      status = world_->run([&](Communicator& comm) {
+        const auto slot = static_cast<std::size_t>(comm.rank());
+        if (sim)
+          results.run_on_worker(slot, comm);
+        else
+          results.run_here(slot, comm);
+      });
+    }
+    running_ = false;
+    broken_ = !results.all_returned();
+    return results.finish(status);
+  }
+
+  // The same rank program as bench/python_overhead.py's Python one, in C++:
+  // fill `count` f32 with 1, all-reduce them in place `iterations` times.
+  // Returns the wall seconds of the run.
+  double run_native_allreduce(std::size_t count, int iterations, const std::string& algorithm) {
+    check_runnable();
+    Status status, failed;
+    std::chrono::duration<double> wall{};
+    {
+      py::gil_scoped_release release;
+      const auto start = std::chrono::steady_clock::now();
+      status = world_->run([&](Communicator& comm) {
+        std::vector<float> data(count, 1.0f);
+        for (int i = 0; i < iterations; ++i) {
+          Status s = comm.allreduce(data.data(), data.data(), count, Dtype::f32, ReduceOp::sum,
+                                    {algorithm, false});
+          if (!s.ok() && failed.ok()) failed = s;
+        }
+      });
+      wall = std::chrono::steady_clock::now() - start;
+    }
+    check(status);
+    check(failed);
+    return wall.count();
+  }
+
+  World& world() { return *world_; }
+  const AllreduceOptions& call() const { return call_; }
+
+ private:
+  void check_runnable() const {
+    if (running_) throw_invalid("World.run: this world is running already");
+    // The ranks of a world count the collectives they start, across runs; a
+    // rank program that raised left its rank behind the others.
+    if (broken_)
+      throw_invalid(
+          "World.run: a rank program raised in an earlier run, so the ranks disagree on the "
+          "collectives they ran; make a new inca.World");
+  }
+
+  std::unique_ptr<World> world_;
+  AllreduceOptions call_;
+  bool running_ = false;
+  bool broken_ = false;
+};
+
+class PyProcessWorld {
+ public:
+  PyProcessWorld() {
+    auto world = ProcessWorld::from_env();
+    check(world.status());
+    world_ = std::move(*world);
+  }
+
+  py::object run(py::object rank_fn) {
+    if (!PyCallable_Check(rank_fn.ptr()))
+      throw_invalid("ProcessWorld.run: the rank program is not callable");
+    RunResults results(rank_fn, 1, {});
+    Status status;
+    {
+      py::gil_scoped_release release;
+      status = world_->run([&](Communicator& comm) { results.run_here(0, comm); });
+    }
+    return results.finish(status)[0];
+  }
+
+  ProcessWorld& world() { return *world_; }
+
+ private:
+  std::unique_ptr<ProcessWorld> world_;
+};
+
+py::dict stats_dict(const WorldStats& stats) {
+  py::dict out;
+  for (const auto& [name, value] : stats_fields(stats)) out[py::str(std::string(name))] = value;
+  return out;
+}
+
+}  // namespace
+
+void bind_worlds(py::module_& m) {
+  using namespace pybind11::literals;
+  py::class_<PyWorld>(
+      m, "World",
+      "N ranks on one fabric in this process: the topology, the switches with their "
+      "aggregation engines, the aggregation manager and the rank programs. fabric='sim' (the "
+      "default) is the discrete-event simulator in virtual time; 'live' runs a thread per rank "
+      "on the wall clock.")
+      .def(py::init<py::object, py::object, py::object, py::kwargs>(),
+           "Builds the fabric and asks the manager for the world communicator's tree (a tree "
+           "that does not fit is no error: in-network algorithms then say why they are "
+           "unavailable and 'auto' falls back).\n\n"
+           "options: every knob of `inca config --dump` by its name without INCA_ "
+           "(fabric, topology, ranks, hosts_per_leaf, spines, link_gbps, latency_ns, mtu, "
+           "switch_slots, slot_bytes, window, hierarchical_group, host_reduce_gbps, "
+           "timing_only, retransmit_timeout_us, ... and algorithm, reproducible: the defaults "
+           "of collective calls), plus switch_dtypes and switch_ops (what every switch "
+           "aggregates). INCA_* variables set the defaults. preset and fabric_file: fabric "
+           "files, where this build has them. Raises inca.InvalidArgument for an unknown "
+           "option, inca.ConfigError for a bad value.",
+           "preset"_a = py::none(), "fabric_file"_a = py::none(), "ranks"_a = py::none())
+      .def("run", &PyWorld::run,
+           "Runs rank_fn(comm) on every rank until all return; returns their return values "
+           "by rank. On the simulator each rank program runs on a thread of its own that "
+           "takes turns with the simulator (one runs at a time, so runs are deterministic); "
+           "on the live fabric each rank is a thread and waits release the GIL. When a rank "
+           "program raises, the others' operations with it time out, and run raises "
+           "inca.RankError naming the rank (its exception is the __cause__).",
+           "rank_fn"_a)
+      .def("_run_native_allreduce", &PyWorld::run_native_allreduce,
+           "For benchmarks: the C++ twin of a Python rank program that fills count f32 with 1 "
+           "and all-reduces them in place `iterations` times; returns the run's wall seconds.",
+           "count"_a, "iterations"_a, "algorithm"_a)
+      .def_property_readonly(
+          "size", [](PyWorld& w) { return w.world().size(); }, "Ranks.")
+      .def(
+          "now", [](PyWorld& w) { return static_cast<double>(w.world().now()) * kSecondsPerPico; },
+          "The fabric's clock in seconds (virtual in the simulator; it carries over between "
+          "runs).")
+      .def(
+          "describe", [](PyWorld& w) { return w.world().describe(); },
+          "Topology and tree, one line each.")
+      .def_property_readonly(
+          "innet_status", [](PyWorld& w) { return w.world().innet_status().to_string(); },
+          "'ok', or why in-network collectives are unavailable.")
+      .def_property_readonly(
+          "tree_levels", [](PyWorld& w) { return w.world().tree_levels(); },
+          "Tree height in switch levels (0 without a tree).")
+      .def(
+          "nic_tx_bytes",
+          [](PyWorld& w, std::uint32_t rank) { return w.world().nic_tx_bytes(rank); },
+          "Wire bytes host `rank`'s NIC has sent so far.", "rank"_a)
+      .def(
+          "stats", [](PyWorld& w) { return stats_dict(w.world().stats()); },
+          "The world's counters (switches, hosts, faults, recovery), cumulative since it was "
+          "made: subtract two snapshots for one run.")
+      .def_property_readonly(
+          "options",
+          [](PyWorld& w) {
+            py::dict out;
+            for (const KnobInfo& k : describe_knobs(w.world().options(), w.call()))
+              out[py::str(option_name(k.env))] = k.value;
+            return out;
+          },
+          "Every option with its value, as text in the knob's units.")
+      .def("__repr__", [](PyWorld& w) {
+        const FabricOptions& o = w.world().options();
+        return fmt::format("inca.World(ranks={}, fabric='{}', topology='{}')", o.ranks,
+                           to_string(o.fabric), to_string(o.topology));
+      });
+
+  py::class_<PyProcessWorld>(
+      m, "ProcessWorld",
+      "This process as one rank of a job whose ranks are processes started by `inca launch -n "
+      "N --fabric udp|memif -- PROGRAM`, reaching an inca-switch. The rank code is the same as "
+      "on a World.")
+      .def(py::init<>(),
+           "Joins the job the launcher described in the environment (INCA_RANK, INCA_SIZE, "
+           "INCA_SWITCH, INCA_PEERS, ...). Raises inca.InvalidArgument naming a missing "
+           "variable, inca.IoError when the socket or memif port cannot be opened.")
+      .def("run", &PyProcessWorld::run,
+           "Runs rank_fn(comm) on this process's rank and returns its value. Afterwards the "
+           "ranks meet in a barrier so that none exits while another still needs it. Raises "
+           "inca.RankError when rank_fn raised.",
+           "rank_fn"_a)
+      .def_property_readonly(
+          "rank", [](PyProcessWorld& w) { return w.world().rank(); }, "This process's rank.")
+      .def_property_readonly(
+          "size", [](PyProcessWorld& w) { return w.world().size(); }, "Ranks in the job.")
+      .def(
+          "describe", [](PyProcessWorld& w) { return w.world().describe(); },
+          "The rank, the switch and the tree in one line.");
+
+  m.def("launched", &ProcessWorld::launched,
+        "True when `inca launch` started this process as a rank (INCA_FABRIC=udp or memif).");
+}
+
+}  // namespace inca::python
