@@ -41,7 +41,8 @@ finally:
     _sys.setdlopenflags(_flags)
 
 from ._native import (AllreduceCall, Communicator, ProcessWorld, Request, World, algorithms,
-                      dtypes, launched, load_plugin, loc_dtype, ops, register_allreduce)
+                      dtype_size, dtypes, launched, load_plugin, loc_dtype, ops,
+                      register_allreduce)
 from ._bench import bench
 from ._bf16 import bf16_from_float32, bf16_to_float32
 
@@ -51,7 +52,8 @@ _atexit.register(_native._shutdown)
 
 __all__ = [
     "World", "ProcessWorld", "Communicator", "Request", "AllreduceCall", "launched",
-    "register_allreduce", "algorithms", "load_plugin", "bench", "dtypes", "ops", "loc_dtype",
+    "register_allreduce", "algorithms", "load_plugin", "bench", "dtypes", "dtype_size", "ops",
+    "loc_dtype",
     "bf16_from_float32", "bf16_to_float32",
     "Error", "InvalidArgument", "NotSupported", "NoResource", "QuotaExceeded", "NoTree",
     "LockFailed", "Timeout", "MalformedPacket", "Mismatch", "ConfigError", "IoError",

@@ -48,6 +48,10 @@ PYBIND11_MODULE(_native, m) {
   bind_bench(m);
   m.def("dtypes", &dtype_names,
         "Every inca dtype, in wire-code order: i8 u8 i16 u16 i32 u32 i64 u64 f16 bf16 f32 f64.");
+  m.def(
+      "dtype_size",
+      [](const std::string& name) { return inca::dtype_size(parse_dtype_name(name)); },
+      "Bytes of one element of the dtype called `name` ('bf16': 2).", py::arg("name"));
   m.def("ops", &op_names, "Every reduction op, in wire-code order.");
   m.def("loc_dtype", &loc_dtype,
         "The numpy structured dtype of MINLOC/MAXLOC (value, index) pairs: 'f32', 'f64', "

@@ -383,8 +383,8 @@ void bind_collectives(py::class_<PyCommunicator>& cls) {
   cls.def(
       "reduce_local",
       [](PyCommunicator& self, py::object acc, py::object in, const std::string& op,
-         const OptString& dtype) {
-        Operands o = prepare(self, {"reduce_local"}, in, acc, dtype, std::nullopt);
+         const OptString& dtype, const OptCount& count) {
+        Operands o = prepare(self, {"reduce_local"}, in, acc, dtype, count);
         const ReduceOp rop = parse_op_name(op);
         self.run("reduce_local", [&](Communicator& c) {
           c.reduce_local(o.recv, o.send, o.count, o.dtype, rop);
@@ -393,9 +393,10 @@ void bind_collectives(py::class_<PyCommunicator>& cls) {
         return o.result;
       },
       "acc = acc op in on this host, in place; returns acc. Algorithms use it for local steps; "
-      "the fabric's host model times it. An invalid pair reduces nothing, and the enclosing "
-      "collective returns the error.",
-      py::arg("acc"), py::arg("in"), sum, dtype);
+      "the fabric's host model times it (in payload-free mode acc and in are None, with count= "
+      "and dtype=). An invalid pair reduces nothing, and the enclosing collective returns the "
+      "error.",
+      py::arg("acc"), py::arg("in"), sum, dtype, count);
   cls.def(
       "allreduce_loc",
       [](PyCommunicator& self, py::object send, py::object recv, const std::string& op) {

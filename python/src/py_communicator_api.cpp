@@ -40,22 +40,58 @@ py::object split(py::object self_obj, int color, std::optional<int> key) {
       py::return_value_policy::take_ownership);
 }
 
-py::object p2p_start(py::object self_obj, py::object buffer, int peer, int tag, bool sending) {
-  auto& self = self_obj.cast<PyCommunicator&>();
-  const char* what = sending ? "isend" : "irecv";
+// The buffer of a point-to-point message: pinned, or (payload-free) only
+// its size.
+struct Message {
+  Operands operands;
+  void* data = nullptr;
+  std::size_t bytes = 0;
+};
+
+Message message_of(PyCommunicator& self, py::object buffer, std::optional<std::size_t> nbytes,
+                   int tag, const char* what, bool receiving) {
   check_tag(tag, what);
-  Operands o;
-  auto pin = std::make_unique<PinnedBuffer>(buffer, what, !sending);
-  void* data = pin->data();
-  const std::size_t bytes = pin->bytes();
-  o.pins.push_back(std::move(pin));
-  o.result = buffer;
+  Message m;
+  if (buffer.is_none()) {
+    if (!self.peek(what).timing_only() || !nbytes)
+      throw_invalid(
+          fmt::format("{}: buffer is None; only a payload-free world takes None, with "
+                      "nbytes=",
+                      what));
+    m.bytes = *nbytes;
+    return m;
+  }
+  auto pin = std::make_unique<PinnedBuffer>(buffer, what, receiving);
+  if (nbytes && *nbytes != pin->bytes())
+    throw_invalid(
+        fmt::format("{}: nbytes={} but the buffer has {} bytes (nbytes is for "
+                    "payload-free calls)",
+                    what, *nbytes, pin->bytes()));
+  m.data = pin->data();
+  m.bytes = pin->bytes();
+  m.operands.pins.push_back(std::move(pin));
+  if (receiving) m.operands.result = buffer;
+  return m;
+}
+
+py::object message(py::object self_obj, py::object buffer, int peer, int tag,
+                   std::optional<std::size_t> nbytes, bool receiving, bool blocking) {
+  auto& self = self_obj.cast<PyCommunicator&>();
+  const char* what = receiving ? (blocking ? "recv" : "irecv") : (blocking ? "send" : "isend");
+  Message m = message_of(self, buffer, nbytes, tag, what, receiving);
+  if (blocking) {
+    self.run(what, [&](Communicator& c) {
+      return receiving ? c.recv(m.data, m.bytes, peer, tag) : c.send(m.data, m.bytes, peer, tag);
+    });
+    return m.operands.result;
+  }
   return self.start(
       self_obj, what,
       [&](Communicator& c) {
-        return sending ? c.isend(data, bytes, peer, tag) : c.irecv(data, bytes, peer, tag);
+        return receiving ? c.irecv(m.data, m.bytes, peer, tag)
+                         : c.isend(m.data, m.bytes, peer, tag);
       },
-      std::move(o));
+      std::move(m.operands));
 }
 
 py::object wait_all(PyCommunicator& self, py::list requests) {
@@ -168,47 +204,32 @@ void bind_communicator(py::module_& m) {
           "fabrics it sleeps.",
           "seconds"_a);
 
+  // Point-to-point: one binding per call, over message().
+  const auto def_message = [&cls](const char* name, bool receiving, bool blocking,
+                                  const char* doc) {
+    cls.def(
+        name,
+        [receiving, blocking](py::object self, py::object buffer, int peer, int tag,
+                              std::optional<std::size_t> nbytes) {
+          return message(self, buffer, peer, tag, nbytes, receiving, blocking);
+        },
+        doc, "buffer"_a, receiving ? "src"_a : "dst"_a, "tag"_a = 0, "nbytes"_a = py::none());
+  };
+  def_message("send", false, true,
+              "Blocking send of the whole buffer to rank `dst` with `tag` (0 .. 32767). nbytes: "
+              "only with buffer=None, on a payload-free world.");
+  def_message("recv", true, true,
+              "Blocking receive of exactly the buffer's size in bytes from rank `src` with "
+              "`tag`, into buffer; returns it. nbytes: only with buffer=None (payload-free).");
+  def_message("isend", false, false,
+              "Non-blocking send; returns an inca.Request. The buffer must stay untouched until "
+              "it completes.");
+  def_message("irecv", true, false,
+              "Non-blocking receive into buffer; returns an inca.Request whose wait() returns "
+              "buffer.");
   cls.def(
-         "send",
-         [](PyCommunicator& s, py::object buffer, int dst, int tag) {
-           check_tag(tag, "send");
-           PinnedBuffer pin(buffer, "send", false);
-           s.run("send",
-                 [&](Communicator& c) { return c.send(pin.data(), pin.bytes(), dst, tag); });
-         },
-         "Blocking send of the whole buffer to rank `dst` with `tag` (0 .. 32767).", "buffer"_a,
-         "dst"_a, "tag"_a = 0)
-      .def(
-          "recv",
-          [](PyCommunicator& s, py::object buffer, int src, int tag) {
-            check_tag(tag, "recv");
-            PinnedBuffer pin(buffer, "recv", true);
-            s.run("recv",
-                  [&](Communicator& c) { return c.recv(pin.data(), pin.bytes(), src, tag); });
-            return buffer;
-          },
-          "Blocking receive of exactly len(buffer) bytes from rank `src` with `tag`, into "
-          "buffer; returns it.",
-          "buffer"_a, "src"_a, "tag"_a = 0)
-      .def(
-          "isend",
-          [](py::object self, py::object buffer, int dst, int tag) {
-            return p2p_start(self, buffer, dst, tag, true);
-          },
-          "Non-blocking send; returns an inca.Request. The buffer must stay untouched until it "
-          "completes.",
-          "buffer"_a, "dst"_a, "tag"_a = 0)
-      .def(
-          "irecv",
-          [](py::object self, py::object buffer, int src, int tag) {
-            return p2p_start(self, buffer, src, tag, false);
-          },
-          "Non-blocking receive into buffer; returns an inca.Request whose wait() returns "
-          "buffer.",
-          "buffer"_a, "src"_a, "tag"_a = 0)
-      .def(
-          "wait", [](PyCommunicator&, PyRequest& r) { return r.wait(); },
-          "Completes `request` (as request.wait()) and returns its result.", "request"_a)
+         "wait", [](PyCommunicator&, PyRequest& r) { return r.wait(); },
+         "Completes `request` (as request.wait()) and returns its result.", "request"_a)
       .def("wait_all", &wait_all,
            "Completes every request; returns their results in order. Raises the first error "
            "after all completed.",
