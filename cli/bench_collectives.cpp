@@ -39,7 +39,7 @@ CollectiveData make_collective_data(Collective c, const CollectiveSize& s, std::
   d.send.assign(ranks, std::vector<std::byte>(s.send_bytes));
   d.recv.assign(ranks, std::vector<std::byte>(s.recv_bytes));
   for (std::uint32_t r = 0; r < ranks; ++r)
-    fill(d.send[r].data(), s.send_bytes / esize, dtype, op, r);
+    fill(d.send[r].data(), s.send_bytes / esize, dtype, op, r, ranks);
   if (c == Collective::broadcast) {
     d.reference = d.send[kBenchRoot];
   } else if (c == Collective::allgather) {
@@ -53,8 +53,18 @@ CollectiveData make_collective_data(Collective c, const CollectiveSize& s, std::
   return d;
 }
 
+const std::byte* expected_result(Collective c, std::uint32_t rank, const CollectiveData& d) {
+  const std::byte* want = d.reference.data();
+  if (c == Collective::reduce_scatter) want += rank * d.recv[rank].size();
+  return want;
+}
+
 void reset_collective_data(Collective c, CollectiveData& d) {
-  for (auto& out : d.recv) std::fill(out.begin(), out.end(), std::byte{0});
+  for (std::uint32_t r = 0; r < d.recv.size(); ++r) {
+    const std::byte* want = expected_result(c, r, d);
+    std::transform(want, want + d.recv[r].size(), d.recv[r].begin(),
+                   [](std::byte b) { return ~b; });
+  }
   if (c == Collective::broadcast && !d.recv.empty()) d.recv[kBenchRoot] = d.send[kBenchRoot];
 }
 
@@ -131,9 +141,7 @@ Result<Request> start_collective(Collective c, Communicator& comm, const Collect
 std::string check_collective(Collective c, std::uint32_t rank, const CollectiveSize& s,
                              const CollectiveData& d) {
   if (d.send.empty() || (c == Collective::reduce && rank != kBenchRoot)) return "";
-  const std::byte* want = d.reference.data();
-  if (c == Collective::reduce_scatter) want += rank * s.recv_bytes;
-  if (std::memcmp(d.recv[rank].data(), want, s.recv_bytes) == 0) return "";
+  if (std::memcmp(d.recv[rank].data(), expected_result(c, rank, d), s.recv_bytes) == 0) return "";
   if (c == Collective::broadcast) return "result differs from the root's data";
   if (c == Collective::allgather) return "result differs from the ranks' blocks";
   return "result differs from the reference reduction";

@@ -37,14 +37,22 @@ struct CollectiveData {
 /// The rank that roots reduce and broadcast in the sweep.
 inline constexpr int kBenchRoot = 0;
 
-/// Fills the send buffers with `fill(out, count, rank)` and computes the reference.
+/// Fills the send buffers with `fill(out, count, dtype, op, rank, ranks)` and
+/// computes the reference.
 using FillFn = void (*)(std::byte* out, std::size_t count, Dtype dtype, ReduceOp op,
-                        std::uint32_t rank);
+                        std::uint32_t rank, std::uint32_t ranks);
 CollectiveData make_collective_data(Collective collective, const CollectiveSize& size,
                                     std::uint32_t ranks, Dtype dtype, ReduceOp op, FillFn fill);
 
-/// Clears the receive buffers before a run (broadcast: the root's holds its data).
+/// Poisons the receive buffers before a run: every byte is the complement of
+/// the byte the rank must end up with, so no byte that the collective fails
+/// to write can match (broadcast: the root's buffer holds its data).
 void reset_collective_data(Collective collective, CollectiveData& data);
+
+/// What rank `rank` must hold after the collective (reduce: only the root is
+/// held to it).
+const std::byte* expected_result(Collective collective, std::uint32_t rank,
+                                 const CollectiveData& data);
 
 /// Runs one collective on `comm` with `options` (algorithm, reproducible);
 /// buffers are null when `data` is empty.

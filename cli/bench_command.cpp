@@ -10,6 +10,7 @@
 #include "bench_report.hpp"
 #include "bench_sweep.hpp"
 #include "commands.hpp"
+#include "fabric_flags.hpp"
 #include "fault_flags.hpp"
 #include "inca/knobs.hpp"
 #include "inca/plugin.hpp"
@@ -26,15 +27,11 @@ struct BenchFlags {
   std::vector<std::string> plugins;
   std::string dtype = "f32";
   std::string op = "sum";
-  std::string topology = "leaf-spine";
   std::string format = "table";
   std::string payload = "auto";
   std::string fabric = "sim";
-  std::string switch_dtypes;     // empty: every dtype
-  std::string switch_ops;        // empty: every op
   std::uint32_t iterations = 0;  // 0: 1 on sim (deterministic), 5 on live
-  double latency_ns = 500;
-  CLI::Option* ranks_flag = nullptr;
+  FabricFlags fabric_flags;
   CLI::Option* max_bytes_flag = nullptr;
   FaultFlags faults;
   Status env;                      // from the INCA_* variables, reported when the command runs
@@ -42,32 +39,9 @@ struct BenchFlags {
   std::ostream* err = &std::cerr;  // what was wrong
 };
 
-std::vector<std::string> split_list(const std::string& text) {
-  std::vector<std::string> out;
-  std::stringstream in(text);
-  for (std::string item; std::getline(in, item, ',');)
-    if (!item.empty()) out.push_back(item);
-  return out;
-}
-
 int print_failure(std::ostream& err, const std::string& message) {
   err << "inca bench: " << message << "\n";
   return 2;
-}
-
-// Sets `mask` to the bits of the names in `list` (left alone when empty);
-// "" when every name parses, else what does not.
-template <typename T>
-std::string parse_set(const std::string& list, std::optional<T> (*parse)(std::string_view),
-                      const char* flag, std::uint32_t& mask) {
-  if (list.empty()) return "";
-  mask = 0;
-  for (const std::string& name : split_list(list)) {
-    auto value = parse(name);
-    if (!value) return std::string(flag) + ": unknown name '" + name + "'";
-    mask |= 1u << static_cast<unsigned>(*value);
-  }
-  return "";
 }
 
 int run(BenchFlags& f) {
@@ -82,7 +56,7 @@ int run(BenchFlags& f) {
     return fail("unknown --fabric '" + f.fabric + "' (sim, live)");
   const bool live = o.fabric.fabric == FabricKind::live;
   // Live runs a thread per rank on the wall clock: keep the defaults modest.
-  if (live && f.ranks_flag->count() == 0) o.fabric.ranks = 8;
+  if (live && f.fabric_flags.ranks->count() == 0) o.fabric.ranks = 8;
   if (live && f.max_bytes_flag->count() == 0) f.max_bytes = "16M";
   o.iterations = f.iterations != 0 ? f.iterations : (live ? 5 : 1);
   auto min = parse_size(f.min_bytes);
@@ -114,14 +88,7 @@ int run(BenchFlags& f) {
   if (!op) return fail("unknown --op '" + f.op + "'");
   o.dtype = *dtype;
   o.op = *op;
-  if (f.topology == "star")
-    o.fabric.topology = TopologyKind::star;
-  else if (f.topology == "leaf-spine")
-    o.fabric.topology = TopologyKind::leaf_spine;
-  else
-    return fail("unknown --topology '" + f.topology + "' (star, leaf-spine)");
-  if (f.latency_ns < 0) return fail("--latency-ns must not be negative");
-  o.fabric.latency = static_cast<Time>(f.latency_ns * kPicosPerNano);
+  if (Status s = finish_fabric_flags(f.fabric_flags, o.fabric); !s.ok()) return fail(s.message());
   if (f.payload == "auto")
     o.payload = PayloadMode::automatic;
   else if (f.payload == "on")
@@ -145,11 +112,6 @@ int run(BenchFlags& f) {
   else
     return fail("--format must be table, json or csv");
 
-  SwitchCaps& caps = o.fabric.switch_caps;
-  for (const std::string& bad :
-       {parse_set<Dtype>(f.switch_dtypes, parse_dtype, "--switch-dtypes", caps.dtypes),
-        parse_set<ReduceOp>(f.switch_ops, parse_op, "--switch-ops", caps.ops)})
-    if (!bad.empty()) return fail(bad);
   if (Status s = apply_fault_flags(f.faults, o.fabric); !s.ok()) return fail(s.message());
   auto report = run_bench(o);
   if (!report.ok()) return fail(report.status().to_string());
@@ -174,8 +136,6 @@ Action add_bench_command(CLI::App& app, std::ostream& out, std::ostream& err) {
   o.reproducible = call.reproducible;
   if (call.algorithm != "auto") flags->algos = call.algorithm;
   flags->fabric = std::string(to_string(o.fabric.fabric));
-  flags->topology = std::string(to_string(o.fabric.topology));
-  flags->latency_ns = static_cast<double>(o.fabric.latency) / kPicosPerNano;
   cmd->add_option("-b,--min-bytes", flags->min_bytes, "Smallest message (K/M/G suffixes)")
       ->capture_default_str();
   flags->max_bytes_flag =
@@ -188,9 +148,6 @@ Action add_bench_command(CLI::App& app, std::ostream& out, std::ostream& err) {
       ->capture_default_str();
   cmd->add_option("--iters", flags->iterations,
                   "Runs per size; rows report the median (default: 1 on sim, 5 on live)");
-  flags->ranks_flag =
-      cmd->add_option("--ranks", o.fabric.ranks, "Ranks (one per host; default 8 on live)")
-          ->capture_default_str();
   cmd->add_option("--collective", flags->collective,
                   "allreduce | reduce | bcast | barrier | reduce_scatter | allgather")
       ->capture_default_str();
@@ -202,27 +159,8 @@ Action add_bench_command(CLI::App& app, std::ostream& out, std::ostream& err) {
                   "algorithms (repeatable; inca/plugin.hpp)");
   cmd->add_option("--dtype", flags->dtype, "Element type")->capture_default_str();
   cmd->add_option("--op", flags->op, "Reduction")->capture_default_str();
-  cmd->add_option("--topology", flags->topology, "star | leaf-spine")->capture_default_str();
-  cmd->add_option("--hosts-per-leaf", o.fabric.hosts_per_leaf, "Hosts on each leaf switch")
-      ->capture_default_str();
-  cmd->add_option("--spines", o.fabric.spines, "Spine switches")->capture_default_str();
-  cmd->add_option("--link-gbps", o.fabric.link_gbps, "Rate of every link")->capture_default_str();
-  cmd->add_option("--latency-ns", flags->latency_ns, "Latency of every link")
-      ->capture_default_str();
-  cmd->add_option("--mtu", o.fabric.mtu, "Largest inca packet")->capture_default_str();
-  cmd->add_option("--slot-bytes", o.fabric.slot_bytes, "Payload per switch slot")
-      ->capture_default_str();
-  cmd->add_option("--switch-slots", o.fabric.switch_slots, "Slot pool per switch")
-      ->capture_default_str();
+  add_fabric_flags(*cmd, o.fabric, flags->fabric_flags);
   cmd->add_option("--window", o.fabric.window, "Slots in flight per host (the tree's slots)")
-      ->capture_default_str();
-  cmd->add_option("--switch-dtypes", flags->switch_dtypes,
-                  "Comma-separated dtypes every switch aggregates (default: all); other pairs "
-                  "fall back to host algorithms");
-  cmd->add_option("--switch-ops", flags->switch_ops,
-                  "Comma-separated ops every switch aggregates (default: all)");
-  cmd->add_option("--host-reduce-gbps", o.fabric.host_reduce_gbps,
-                  "Host reduction speed in the model (0: free)")
       ->capture_default_str();
   cmd->add_option("--payload", flags->payload,
                   "Carry data: auto (when it fits in memory), on, off (timing only)")

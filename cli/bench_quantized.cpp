@@ -24,7 +24,7 @@ double value(const std::vector<std::byte>& buf, std::size_t i, Dtype dtype) {
 }  // namespace
 
 void fill_full_mantissa(std::byte* out, std::size_t count, Dtype dtype, ReduceOp,
-                        std::uint32_t rank) {
+                        std::uint32_t rank, std::uint32_t) {
   std::uint64_t state = 0x9e3779b97f4a7c15ull ^ (std::uint64_t{rank} * 0xbf58476d1ce4e5b9ull);
   for (std::size_t i = 0; i < count; ++i) {
     state = state * 6364136223846793005ull + 1442695040888963407ull;

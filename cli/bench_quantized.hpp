@@ -17,7 +17,7 @@ inline constexpr const char* kQuantizedAlgorithm = "innet_quantized";
 /// Fills f32/f64 values with random 24-bit mantissas over 2^-4 .. 2^4 (both
 /// signs): their sum over up to 2^20 ranks is exact in f64.
 void fill_full_mantissa(std::byte* out, std::size_t count, Dtype dtype, ReduceOp op,
-                        std::uint32_t rank);
+                        std::uint32_t rank, std::uint32_t ranks);
 
 /// The largest error of any rank's result against the exact f64 sum of the
 /// send buffers, absolute and relative to the largest |sum|, as a row note;

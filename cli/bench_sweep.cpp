@@ -1,6 +1,7 @@
 #include "bench_sweep.hpp"
 
 #include "bench_collectives.hpp"
+#include "bench_pattern.hpp"
 #include "bench_quantized.hpp"
 
 #include <algorithm>
@@ -15,43 +16,6 @@
 
 namespace inca::cli {
 namespace {
-
-// Inputs whose reduction is exact in any order for every dtype (small
-// integers for sums, +-1 for products), so one reference serves every
-// algorithm and arrival order.
-void fill_pattern(std::byte* out, std::size_t count, Dtype dtype, ReduceOp op, std::uint32_t rank) {
-  for (std::size_t i = 0; i < count; ++i) {
-    const std::uint64_t h = (rank * 2654435761u + i * 40503u) >> 7;
-    const int v = op == ReduceOp::prod ? ((h & 7) == 0 ? -1 : 1) : static_cast<int>(h % 4);
-    std::byte* e = out + i * dtype_size(dtype);
-    switch (dtype) {
-      case Dtype::f16: {
-        const std::uint16_t b = f32_to_f16(static_cast<float>(v));
-        std::memcpy(e, &b, 2);
-        break;
-      }
-      case Dtype::bf16: {
-        const std::uint16_t b = f32_to_bf16(static_cast<float>(v));
-        std::memcpy(e, &b, 2);
-        break;
-      }
-      case Dtype::f32: {
-        const float f = static_cast<float>(v);
-        std::memcpy(e, &f, 4);
-        break;
-      }
-      case Dtype::f64: {
-        const double d = v;
-        std::memcpy(e, &d, 8);
-        break;
-      }
-      default: {
-        const std::int64_t x = v;
-        std::memcpy(e, &x, dtype_size(dtype));  // little-endian: low bytes
-      }
-    }
-  }
-}
 
 struct Measured {
   Time time = 0;
@@ -104,6 +68,8 @@ Measured measure_once(World& world, const BenchOptions& o, const std::string& al
     Status s = run_collectives(comm, o, size,
                                {.algorithm = algorithm, .reproducible = o.reproducible}, sets);
     finish[r] = comm.now();
+    if (o.result_hook && s.ok())
+      for (CollectiveData& set : sets) o.result_hook(comm.rank(), set);
     if (!s.ok())
       errors[r] = s.to_string();
     else if (algorithm != kQuantizedAlgorithm)
@@ -233,8 +199,8 @@ Result<BenchReport> run_bench(const BenchOptions& o) {
 
     std::vector<CollectiveData> buffers(sets), full_mantissas(sets);
     if (with_data)
-      buffers.assign(sets,
-                     make_collective_data(c, sized, o.fabric.ranks, o.dtype, o.op, fill_pattern));
+      buffers.assign(
+          sets, make_collective_data(c, sized, o.fabric.ranks, o.dtype, o.op, fill_bench_pattern));
     for (const std::string& algorithm : o.algorithms) {
       const bool quantized = algorithm == kQuantizedAlgorithm;
       if (quantized && with_data && full_mantissas[0].send.empty())

@@ -6,10 +6,12 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "bench_collectives.hpp"
 #include "inca/collective.hpp"
 #include "inca/dtype.hpp"
 #include "inca/status.hpp"
@@ -53,6 +55,10 @@ struct BenchOptions {
   /// algbw counts all of them and model_us is that of running them one
   /// after the other. Above 1 implies nonblocking.
   std::uint32_t outstanding = 1;
+  /// Test seam: called on every rank's data after its collective returned ok
+  /// and before its result is checked (tests break a result through it and
+  /// watch the row's check fail).
+  std::function<void(std::uint32_t rank, CollectiveData& data)> result_hook;
 };
 
 /// One row, with the nccl-tests names. bytes is nccl-tests' S: the whole

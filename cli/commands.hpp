@@ -16,6 +16,8 @@ Action add_bench_command(CLI::App& app, std::ostream& out = std::cout,
                          std::ostream& err = std::cerr);
 /// `inca config --dump` (config_command.cpp).
 Action add_config_command(CLI::App& app);
+/// `inca describe FILE [--expand]` (describe_command.cpp).
+Action add_describe_command(CLI::App& app);
 /// `inca launch -n N --fabric udp -- PROGRAM ARGS` (launch_command.cpp).
 Action add_launch_command(CLI::App& app);
 

@@ -14,6 +14,8 @@ int main(int argc, char** argv) {
   commands.emplace_back(app.get_subcommand("bench"), bench);
   inca::cli::Action config = inca::cli::add_config_command(app);
   commands.emplace_back(app.get_subcommand("config"), config);
+  inca::cli::Action describe = inca::cli::add_describe_command(app);
+  commands.emplace_back(app.get_subcommand("describe"), describe);
   inca::cli::Action launch = inca::cli::add_launch_command(app);
   commands.emplace_back(app.get_subcommand("launch"), launch);
   CLI11_PARSE(app, argc, argv);

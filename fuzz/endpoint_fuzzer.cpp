@@ -55,7 +55,7 @@ wire::Packet packet(Reader& r) {
   h.flags = r.byte() & wire::kFlagLast;
   h.dtype = r.byte() % 2 ? Dtype::f32 : Dtype::u8;
   h.op = ReduceOp::sum;
-  h.block_exponent = static_cast<std::int8_t>(r.byte() % 2);
+  h.attempt_tag = static_cast<std::uint8_t>(r.byte() % 2);
   h.sequence = r.byte() % 4 == 0 ? 0xffffff00u + r.byte() : r.byte() % 40;
   if (h.type == wire::PacketType::p2p) h.sequence *= 16;
   std::uint32_t bytes = r.byte() % 48;

@@ -110,7 +110,7 @@ wire::Packet structured(Reader& r, bool random_payloads) {
                        : wire::PacketType::p2p;
   h.child = r.byte() % 5;
   h.sequence = r.byte() % 16;
-  h.flags = r.byte() & (wire::kFlagLast | wire::kFlagReproducible | wire::kFlagQuantized);
+  h.flags = r.byte() & (wire::kFlagLast | wire::kFlagReproducible);
   h.dtype = Dtype::i32;
   h.op = kOps[r.byte() % 7];
   h.count = r.byte() % 17;
@@ -118,7 +118,7 @@ wire::Packet structured(Reader& r, bool random_payloads) {
   h.job = ident == 7 ? kJob + 1 : kJob;
   h.key_tag = ident == 5 ? kKey + 77 : kKey + h.job;
   h.tree = ident == 6 ? kTree + 1 : kTree;
-  h.block_exponent = static_cast<std::int8_t>(r.byte() % 3);
+  h.attempt_tag = static_cast<std::uint8_t>(r.byte() % 3);
   h.slot = static_cast<std::uint16_t>(h.sequence % kWindow);
   h.shadow = (h.sequence / kWindow) % 2 != 0;
   if (r.byte() % 8 == 0) {

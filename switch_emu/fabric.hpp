@@ -31,6 +31,13 @@ class Fabric {
 
   /// The fabric's clock: virtual time, or wall-clock time since creation.
   virtual Time now() const = 0;
+  /// The NIC port host `host` sends tree `tree`'s contributions from (a
+  /// host with several ports; the manager's HostAttachment::host_port).
+  virtual void attach(std::uint32_t host, std::uint16_t tree, std::uint16_t port) {
+    (void)host;
+    (void)tree;
+    (void)port;
+  }
   /// A rank's protocol state (for its counters).
   virtual protocol::HostEndpoint& endpoint(std::uint32_t rank) = 0;
   /// Counters of the engine of a switch node; nullptr for other nodes.

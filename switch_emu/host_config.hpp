@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <algorithm>
 #include <numeric>
 
 #include "protocol/host_endpoint.hpp"
@@ -19,6 +20,9 @@ inline protocol::EndpointConfig host_endpoint_config(const protocol::EndpointCon
   config.address = host;
   config.rank_address.resize(topology.host_count());
   std::iota(config.rank_address.begin(), config.rank_address.end(), wire::Address{0});
+  // What the host's own NIC drains at (its fastest port).
+  for (const topology::Port& p : topology.node(topology.host_node(host)).ports)
+    if (p.peer_node != topology::kUnconnected) config.nic_gbps = std::max(config.nic_gbps, p.link.gbps);
   return config;
 }
 

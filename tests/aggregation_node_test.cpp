@@ -40,23 +40,35 @@ wire::TreeInstall tree_install(std::vector<std::uint16_t> ports, std::uint16_t w
                             parent == wire::kNoPort ? 0 : kIndexAtParent);
 }
 
-// Every counter by name, so a test can say "exactly this one moved".
+// Every counter by name, so a test can say "exactly this one moved". The structured binding must
+// name every field of EngineCounters, in order: a field added there and not here stops the build.
 std::map<std::string, std::uint64_t> counter_map(const EngineCounters& c) {
-  return {{"contributions", c.contributions},
-          {"duplicates", c.duplicates},
-          {"duplicate_answers", c.duplicate_answers},
-          {"partial_reforwards", c.partial_reforwards},
-          {"partials_sent", c.partials_sent},
-          {"results", c.results},
-          {"results_sent", c.results_sent},
-          {"slot_full", c.slot_full},
-          {"stale", c.stale},
-          {"drop_unknown_tree", c.drop_unknown_tree},
-          {"drop_bad_key", c.drop_bad_key},
-          {"drop_bad_child", c.drop_bad_child},
-          {"drop_mismatch", c.drop_mismatch},
-          {"drop_oversize", c.drop_oversize},
-          {"drop_bad_type", c.drop_bad_type}};
+  const auto& [packets_in, contributions, duplicates, duplicate_answers, partial_reforwards,
+               partials_sent, results, results_sent, slot_full, stale, results_in, results_repeated,
+               refused, errors_in, errors_sent, drop_unknown_tree, drop_bad_key, drop_bad_child,
+               drop_mismatch, drop_oversize, drop_bad_type, drop_malformed] = c;
+  return {{"packets_in", packets_in},
+          {"contributions", contributions},
+          {"duplicates", duplicates},
+          {"duplicate_answers", duplicate_answers},
+          {"partial_reforwards", partial_reforwards},
+          {"partials_sent", partials_sent},
+          {"results", results},
+          {"results_sent", results_sent},
+          {"slot_full", slot_full},
+          {"stale", stale},
+          {"results_in", results_in},
+          {"results_repeated", results_repeated},
+          {"refused", refused},
+          {"errors_in", errors_in},
+          {"errors_sent", errors_sent},
+          {"drop_unknown_tree", drop_unknown_tree},
+          {"drop_bad_key", drop_bad_key},
+          {"drop_bad_child", drop_bad_child},
+          {"drop_mismatch", drop_mismatch},
+          {"drop_oversize", drop_oversize},
+          {"drop_bad_type", drop_bad_type},
+          {"drop_malformed", drop_malformed}};
 }
 
 class AggregationNodeTest : public ::testing::Test {
@@ -77,6 +89,7 @@ class AggregationNodeTest : public ::testing::Test {
     auto before = counter_map(node_.counters());
     EXPECT_TRUE(feed(port, p).empty()) << name;
     ++before[name];
+    ++before["packets_in"];
     EXPECT_EQ(counter_map(node_.counters()), before) << "expected only " << name << " to move";
   }
 };

@@ -3,10 +3,14 @@
 // algorithm, and algorithm names that do not implement the collective.
 #include <gtest/gtest.h>
 
+#include <cstring>
 #include <string>
+
+#include <fmt/format.h>
 
 #include "bench_sweep.hpp"
 #include "inca/collective.hpp"
+#include "inca/reduce.hpp"
 
 namespace inca::cli {
 namespace {
@@ -63,6 +67,7 @@ TEST_P(BenchCollective, PayloadFreeRowsAreTimingOnly) {
   o.payload = PayloadMode::off;
   auto report = run_bench(o);
   ASSERT_TRUE(report.ok()) << report.status().to_string();
+  ASSERT_EQ(report->rows.size(), c == Collective::barrier ? 1u : 4u);
   for (const BenchRow& r : report->rows)
     EXPECT_EQ(r.check, c == Collective::barrier ? "exact" : "timing");
 }
@@ -109,6 +114,7 @@ TEST(BenchSweep, QuantizedRowsReportTheirErrorWithinTheBound) {
   o.quantized = true;
   auto report = run_bench(o);
   ASSERT_TRUE(report.ok()) << report.status().to_string();
+  ASSERT_EQ(report->rows.size(), 5u * 2);  // 8 B .. 64 KiB by 8
   int quantized = 0;
   for (const BenchRow& r : report->rows) {
     SCOPED_TRACE(r.algorithm + " " + std::to_string(r.bytes));
@@ -177,6 +183,7 @@ TEST(BenchSweep, SwitchCapsShowInTheRows) {
   o.fabric.switch_caps = SwitchCaps{}.without(Dtype::f64);
   auto report = run_bench(o);
   ASSERT_TRUE(report.ok()) << report.status().to_string();
+  ASSERT_EQ(report->rows.size(), 4u * 2);
   for (const BenchRow& r : report->rows) {
     if (r.algorithm == "innet") {
       EXPECT_NE(r.check.find("not_supported"), std::string::npos) << r.check;
@@ -192,7 +199,71 @@ TEST(BenchSweep, AllreduceTakesEveryRegisteredAlgorithm) {
   auto report = run_bench(small_sweep(
       Collective::allreduce, {"ring", "recursive_doubling", "rabenseifner", "binomial_tree"}));
   ASSERT_TRUE(report.ok()) << report.status().to_string();
+  ASSERT_EQ(report->rows.size(), 4u * 4);
   for (const BenchRow& r : report->rows) EXPECT_EQ(r.check, "exact") << r.algorithm;
+}
+
+// A result that lost one rank's contribution in one element, made through
+// the bench's hook after a correct collective: the row's check must fail, for
+// every op (with 6 ranks, 5 is the first count at which the old pattern's
+// band reference was 0 everywhere).
+TEST(BenchSweep, OneWrongElementFailsTheCheckForEveryOp) {
+  for (const auto& [dtype, op] :
+       std::vector<std::pair<Dtype, ReduceOp>>{{Dtype::i32, ReduceOp::sum},
+                                               {Dtype::i32, ReduceOp::prod},
+                                               {Dtype::i32, ReduceOp::min},
+                                               {Dtype::i32, ReduceOp::max},
+                                               {Dtype::i32, ReduceOp::band},
+                                               {Dtype::i32, ReduceOp::bor},
+                                               {Dtype::i32, ReduceOp::bxor},
+                                               {Dtype::i32, ReduceOp::land},
+                                               {Dtype::i32, ReduceOp::lor},
+                                               {Dtype::i32, ReduceOp::lxor},
+                                               {Dtype::f32, ReduceOp::sum},
+                                               {Dtype::bf16, ReduceOp::max},
+                                               {Dtype::f64, ReduceOp::min}}) {
+    SCOPED_TRACE(fmt::format("{} {}", to_string(dtype), to_string(op)));
+    BenchOptions o = small_sweep(Collective::allreduce, {"innet", "ring"});
+    o.dtype = dtype;
+    o.op = op;
+    o.min_bytes = o.max_bytes = 4096;
+    auto clean = run_bench(o);
+    ASSERT_TRUE(clean.ok()) << clean.status().to_string();
+    ASSERT_EQ(clean->rows.size(), 2u);
+    for (const BenchRow& r : clean->rows) EXPECT_EQ(r.check, "exact") << r.algorithm;
+
+    // Rank 1 keeps, in the first element where it makes a difference, the
+    // reduction of every rank but one.
+    bool broken = false;
+    o.result_hook = [&](std::uint32_t rank, CollectiveData& d) {
+      if (rank != 1) return;
+      const std::size_t esize = dtype_size(dtype);
+      const std::size_t count = d.reference.size() / esize;
+      for (std::size_t e = 0; e < count; ++e)
+        for (std::uint32_t left_out = 0; left_out < d.send.size(); ++left_out) {
+          std::vector<std::byte> partial(esize);
+          bool first = true;
+          for (std::uint32_t r = 0; r < d.send.size(); ++r) {
+            if (r == left_out) continue;
+            if (first)
+              std::memcpy(partial.data(), &d.send[r][e * esize], esize);
+            else
+              reduce_into(partial.data(), &d.send[r][e * esize], 1, dtype, op);
+            first = false;
+          }
+          if (std::memcmp(partial.data(), &d.reference[e * esize], esize) == 0) continue;
+          std::memcpy(&d.recv[1][e * esize], partial.data(), esize);
+          broken = true;
+          return;
+        }
+    };
+    auto report = run_bench(o);
+    ASSERT_TRUE(report.ok()) << report.status().to_string();
+    ASSERT_EQ(report->rows.size(), 2u);
+    EXPECT_TRUE(broken) << "no element depends on a single rank's contribution";
+    for (const BenchRow& r : report->rows)
+      EXPECT_EQ(r.check, "rank 1: result differs from the reference reduction") << r.algorithm;
+  }
 }
 
 }  // namespace

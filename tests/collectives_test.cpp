@@ -5,10 +5,13 @@
 // the host algorithm when no tree exists; busbw factors and the cost model.
 #include <gtest/gtest.h>
 
+#include <array>
 #include <cstring>
 #include <string>
 #include <tuple>
 #include <vector>
+
+#include <fmt/format.h>
 
 #include "inca/collective.hpp"
 #include "inca/communicator.hpp"
@@ -130,10 +133,12 @@ std::string check_allgather(World& world, const std::string& algorithm, std::siz
   return run.ok() ? failures.first() : run.to_string();
 }
 
-// Ranks enter at different times (odd ranks first exchange a message); none
-// may leave before all have entered.
+// Ranks enter at different times (odd ranks first exchange a message; in the
+// second round rank 0 comes last); none may leave a round before all have
+// entered it. Entries are counted per round, so the second round's check can
+// fail on its own.
 std::string check_barrier(World& world, const std::string& algorithm) {
-  std::uint32_t entered = 0;
+  std::array<std::uint32_t, 2> entered{};
   Failures failures(world.size());
   Status run = world.run([&](Communicator& comm) {
     const int r = comm.rank();
@@ -145,12 +150,14 @@ std::string check_barrier(World& world, const std::string& algorithm) {
       Status s = comm.recv(data.data(), data.size(), r + 1, 1);
       if (!s.ok()) failures.set(r, s.to_string());
     }
-    ++entered;
-    for (int round = 0; round < 2; ++round) {
+    for (std::size_t round = 0; round < entered.size(); ++round) {
+      if (round == 1) comm.progress_for((comm.size() - r) * 10 * kPicosPerMicro);
+      ++entered[round];
       Status s = comm.barrier({.algorithm = algorithm});
       if (!failures.call_ok(comm, s, algorithm)) return;
-      if (entered != static_cast<std::uint32_t>(comm.size()))
-        failures.set(r, "left the barrier after " + std::to_string(entered) + " entered");
+      if (entered[round] != static_cast<std::uint32_t>(comm.size()))
+        failures.set(r, fmt::format("left barrier {} after {} of {} entered it", round,
+                                    entered[round], comm.size()));
     }
   });
   return run.ok() ? failures.first() : run.to_string();

@@ -10,6 +10,7 @@
 #include "engine/aggregation_node.hpp"
 #include "test_support.hpp"
 #include "wire/error_payload.hpp"
+#include "wire/header.hpp"
 
 namespace inca::engine {
 namespace {
@@ -69,7 +70,7 @@ struct TwoLevelTree {
 wire::Packet chunk(std::uint16_t child, std::uint32_t seq, std::vector<float> v,
                    std::uint8_t attempt = 0) {
   wire::Packet p = contribution(child, seq, v, kWindow);
-  p.header.block_exponent = static_cast<std::int8_t>(attempt);
+  p.header.attempt_tag = static_cast<std::uint8_t>(attempt);
   return p;
 }
 
@@ -121,6 +122,32 @@ TEST(EngineErrors, ContributionsOfDifferentAttemptsNeverMix) {
   auto payload = wire::parse_error_payload(t.to_host[{0, 0}].back().payload_span());
   ASSERT_TRUE(payload.has_value());
   EXPECT_NE(payload->message.find("attempt tag 8"), std::string::npos) << payload->message;
+}
+
+// Bit 2 of the flags once exempted a packet from the attempt check (a
+// "quantized" flag that no sender set). No flag turns the check off: two
+// contributions that both carry the bit but different attempts still never mix,
+// and on the wire the bit is reserved, so the packet does not even decode.
+TEST(EngineErrors, NoFlagExemptsAContributionFromTheAttemptCheck) {
+  TwoLevelTree t;
+  wire::Packet first = chunk(0, 2, {1}, /*attempt=*/7);
+  wire::Packet second = chunk(1, 2, {100}, /*attempt=*/8);
+  first.header.flags |= 0x04;
+  second.header.flags |= 0x04;
+  t.from_host(0, 0, first);
+  t.from_host(0, 1, second);
+  EXPECT_EQ(t.leaf[0].counters().drop_mismatch, 1u);
+  EXPECT_EQ(t.leaf[0].counters().contributions, 1u);
+  EXPECT_EQ(t.errors_at(0, 0), 1u);
+  EXPECT_EQ(t.errors_at(0, 1), 1u);
+  EXPECT_EQ(t.root.counters().contributions, 0u);
+
+  std::vector<std::byte> bytes(wire::kHeaderBytes + second.payload_bytes());
+  ASSERT_EQ(wire::encode(second.header, second.payload_span(), bytes), bytes.size());
+  wire::Header decoded;
+  std::span<const std::byte> payload;
+  EXPECT_EQ(wire::decode(bytes, decoded, payload), wire::DecodeError::bad_flags);
+  t.expect_every_packet_classified();
 }
 
 TEST(EngineErrors, AFailedSlotIsReusedByTheNextChunkInIt) {

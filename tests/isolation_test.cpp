@@ -76,9 +76,11 @@ std::vector<wire::Packet> forged_burst(const manager::TreePlan& plan, std::uint3
 
 TEST(Isolation, ForgedPacketsFromOutsideTheJobChangeNothingAndAreCounted) {
   for (TopologyKind kind : {TopologyKind::star, TopologyKind::leaf_spine}) {
+    // Links carry a 4096-byte payload behind its header.
+    const topology::LinkSpec link{100.0, 500 * kPicosPerNano, 4096 + wire::kHeaderBytes};
     auto topo = kind == TopologyKind::star
-                    ? topology::Topology::star(6, {}, {64, 4096})
-                    : topology::Topology::leaf_spine(6, 2, 2, {}, {}, {64, 4096});
+                    ? topology::Topology::star(6, link, {64, 4096})
+                    : topology::Topology::leaf_spine(6, 2, 2, link, link, {64, 4096});
     ASSERT_TRUE(topo.ok());
     manager::AggregationManager manager(*topo);
     auto plan = manager.allocate(test::tree_request(kJob, kKey, {0, 1, 2, 3}, 8, 4096));

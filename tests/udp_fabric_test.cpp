@@ -6,8 +6,8 @@
 // fail with `timeout` by themselves. The memif fabric (ranks as DPDK
 // processes) runs the same exact all-reduce. Root only (skipped otherwise).
 //
-// The rank program is this test binary itself: UdpRankProgram.Run does the
-// work of one rank when `inca launch` started it, and skips otherwise.
+// The rank program is tests/programs/udp_rank_program.cpp, built next to
+// this binary.
 #include <signal.h>
 
 #include <gtest/gtest.h>
@@ -39,104 +39,7 @@ constexpr const char* kPlanVar = "INCA_TEST_UDP_PLAN";
 // is gone" true.
 constexpr const char* kRankTimeoutMs = kThreadSanitizer ? "5000" : "1500";
 
-std::vector<std::int32_t> rank_data(int rank, std::size_t count) {
-  std::vector<std::int32_t> v(count);
-  for (std::size_t i = 0; i < count; ++i)
-    v[i] = static_cast<std::int32_t>((rank + 1) * 1000003 - i * 7 - (i % 3 == 0 ? 500000 : 0));
-  return v;
-}
-
-std::vector<std::int32_t> expected_sum(int ranks, std::size_t count) {
-  std::vector<std::int32_t> expect(count, 0);
-  for (int r = 0; r < ranks; ++r) {
-    const auto v = rank_data(r, count);
-    for (std::size_t i = 0; i < count; ++i) expect[i] += v[i];
-  }
-  return expect;
-}
-
-// Every rank checks an exact i32 all-reduce with `algorithm`.
-void check_exact(Communicator& comm, const char* algorithm, std::size_t count) {
-  const auto expect = expected_sum(comm.size(), count);
-  const auto send = rank_data(comm.rank(), count);
-  std::vector<std::int32_t> recv(count, 0);
-  const Status s = comm.allreduce(send.data(), recv.data(), count, Dtype::i32, ReduceOp::sum,
-                                  {.algorithm = algorithm});
-  ASSERT_TRUE(s.ok()) << s.to_string();
-  EXPECT_EQ(comm.last_algorithm(), algorithm);
-  EXPECT_EQ(recv, expect) << algorithm;
-  std::printf("rank %d: %s exact\n", comm.rank(), algorithm);
-}
-
-// Both at once, as non-blocking collectives completed in the other order:
-// the switch tree and the host ring progress together over real packets.
-void check_exact_nonblocking(Communicator& comm, std::size_t count) {
-  const auto expect = expected_sum(comm.size(), count);
-  const auto send = rank_data(comm.rank(), count);
-  std::vector<std::int32_t> by_innet(count, 0), by_ring(count, 0);
-  auto innet = comm.iallreduce(send.data(), by_innet.data(), count, Dtype::i32, ReduceOp::sum,
-                               {.algorithm = "innet"});
-  auto ring = comm.iallreduce(send.data(), by_ring.data(), count, Dtype::i32, ReduceOp::sum,
-                              {.algorithm = "ring"});
-  // Every started request is waited for before its buffers go.
-  const Status ring_done = ring.ok() ? comm.wait(*ring) : ring.status();
-  const Status innet_done = innet.ok() ? comm.wait(*innet) : innet.status();
-  EXPECT_TRUE(ring_done.ok()) << ring_done.to_string();
-  EXPECT_TRUE(innet_done.ok()) << innet_done.to_string();
-  EXPECT_EQ(by_innet, expect);
-  EXPECT_EQ(by_ring, expect);
-  if (ring_done.ok() && innet_done.ok() && by_innet == expect && by_ring == expect)
-    std::printf("rank %d: non-blocking exact\n", comm.rank());
-}
-
-// The rank program of the tests below, chosen by INCA_TEST_UDP_PLAN:
-// `exact`: innet and ring all-reduce, then both at once non-blocking, checked; `crash`: rank 1
-// aborts at once, the others' ring all-reduce must fail; `die`: after an exact all-reduce, rank 2
-// is killed while a long in-network all-reduce runs, which must fail with `timeout` on the others;
-// `sleep`: sleep a minute.
-TEST(UdpRankProgram, Run) {
-  if (!ProcessWorld::launched()) GTEST_SKIP() << "the rank program of UdpFabric.* (inca launch)";
-  const char* plan_env = std::getenv(kPlanVar);
-  const std::string plan = plan_env ? plan_env : "exact";
-  auto world = ProcessWorld::from_env();
-  ASSERT_TRUE(world.ok()) << world.status().to_string();
-  Status run = (*world)->run([&](Communicator& comm) {
-    if (plan == "exact") {
-      check_exact(comm, "innet", 10000);
-      check_exact(comm, "ring", 10000);
-      check_exact_nonblocking(comm, 10000);
-      return;
-    }
-    if (plan == "sleep") {  // until the launcher is interrupted
-      std::printf("rank %d: sleeping\n", comm.rank());
-      std::fflush(stdout);
-      std::this_thread::sleep_for(60s);
-      return;
-    }
-    const std::size_t count = plan == "crash" ? 1000 : 16u << 20;
-    std::vector<float> send(count, 1.0f), recv(count);
-    if (plan == "crash" && comm.rank() == 1) std::abort();
-    if (plan == "die") {
-      check_exact(comm, "innet", 1000);
-      // Rank 2 goes while the 64 MiB all-reduce is under way.
-      if (comm.rank() == 2)
-        std::thread([] {
-          std::this_thread::sleep_for(50ms);
-          ::raise(SIGKILL);
-        }).detach();
-    }
-    const Status s = comm.allreduce(send.data(), recv.data(), count, Dtype::f32, ReduceOp::sum,
-                                    {.algorithm = plan == "crash" ? "ring" : "innet"});
-    std::printf("rank %d: %s\n", comm.rank(), s.to_string().c_str());
-    EXPECT_EQ(s.code(), StatusCode::timeout) << s.to_string();
-  });
-  // A failed job's closing barrier fails too; that is not this rank's fault.
-  if (plan == "exact") {
-    EXPECT_TRUE(run.ok()) << run.to_string();
-  }
-}
-
-// Runs `inca launch -n 4 -v ... -- <this binary> --gtest_filter=UdpRankProgram.Run`.
+// Runs `inca launch -n 4 -v ... -- udp_rank_program`.
 class UdpFabric : public ::testing::Test {
  protected:
   /// Runs the launcher until it exits.
@@ -151,13 +54,14 @@ class UdpFabric : public ::testing::Test {
     if (sibling_binary("inca-switch").empty()) GTEST_SKIP() << "inca-switch was not built";
     const std::string inca = sibling_binary("inca");
     if (inca.empty()) GTEST_SKIP() << "the inca command was not built";
+    const std::string program = sibling_binary("udp_rank_program");
+    ASSERT_FALSE(program.empty()) << "udp_rank_program is built with inca_tests";
     ::setenv(kPlanVar, plan.c_str(), 1);
     std::vector<std::string> argv = {inca, "launch",       "-n",          "4",
                                      "-v", "--timeout-ms", kRankTimeoutMs};
     argv.insert(argv.end(), extra.begin(), extra.end());
     argv.push_back("--");
-    argv.push_back(std::filesystem::read_symlink("/proc/self/exe").string());
-    argv.push_back("--gtest_filter=UdpRankProgram.Run");
+    argv.push_back(program);
     ASSERT_TRUE(launcher_.start(argv, dir_.path() + "/launch.log"));
     launcher_pid_ = launcher_.pid();
   }
@@ -175,7 +79,8 @@ class UdpFabric : public ::testing::Test {
 
   void expect_crash_reported(std::vector<std::string> extra);
 
-  // The launch succeeded and every rank checked both all-reduces.
+  // The launch succeeded and every rank checked both all-reduces (a line is
+  // printed only for a result that matched the reference).
   void expect_exact_ranks() {
     EXPECT_EQ(exit_code(), 0) << log_;
     for (int r = 0; r < 4; ++r) {

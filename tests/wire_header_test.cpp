@@ -24,7 +24,7 @@ Header sample_header() {
   h.flags = kFlagLast | kFlagReproducible;
   h.dtype = Dtype::f32;
   h.op = ReduceOp::sum;
-  h.block_exponent = -5;
+  h.attempt_tag = 0xfb;
   h.child = 0x0102;
   h.job = 0x0a0b0c0d;
   h.key_tag = 0xdeadbeef;
@@ -62,7 +62,7 @@ void expect_same(const Header& a, const Header& b) {
   EXPECT_EQ(a.flags, b.flags);
   EXPECT_EQ(a.dtype, b.dtype);
   EXPECT_EQ(a.op, b.op);
-  EXPECT_EQ(a.block_exponent, b.block_exponent);
+  EXPECT_EQ(a.attempt_tag, b.attempt_tag);
   EXPECT_EQ(a.child, b.child);
   EXPECT_EQ(a.job, b.job);
   EXPECT_EQ(a.key_tag, b.key_tag);
@@ -137,7 +137,6 @@ TEST(WireHeaderRoundTrip, SampleKeepsEveryFieldAndPayload) {
   EXPECT_NE(d.checksum, 0u);
   EXPECT_TRUE(d.has(kFlagLast));
   EXPECT_TRUE(d.has(kFlagReproducible));
-  EXPECT_FALSE(d.has(kFlagQuantized));
   ASSERT_EQ(view.size(), payload.size());
   EXPECT_EQ(view.data(), pkt.data() + kHeaderBytes);
   EXPECT_EQ(0, std::memcmp(view.data(), payload.data(), payload.size()));
@@ -145,9 +144,9 @@ TEST(WireHeaderRoundTrip, SampleKeepsEveryFieldAndPayload) {
 
 TEST(WireHeaderRoundTrip, ExtremeFieldValues) {
   Header h = sample_header();
-  h.flags = kFlagLast | kFlagReproducible | kFlagQuantized;
+  h.flags = kFlagLast | kFlagReproducible;
   h.dtype = Dtype::i32;
-  h.block_exponent = -128;
+  h.attempt_tag = 0x80;
   h.child = 0xffff;
   h.job = 0xffffffff;
   h.key_tag = 0xffffffff;
@@ -157,9 +156,9 @@ TEST(WireHeaderRoundTrip, ExtremeFieldValues) {
   h.sequence = 0xffffffff;
   h.count = 2;
   for (bool shadow : {false, true}) {
-    for (std::int8_t e : {std::int8_t{-128}, std::int8_t{-1}, std::int8_t{0}, std::int8_t{127}}) {
+    for (std::uint8_t tag : {0x00, 0x7f, 0x80, 0xff}) {
       h.shadow = shadow;
-      h.block_exponent = e;
+      h.attempt_tag = tag;
       const Bytes pkt = encode_or_die(h, make_payload(8));
       Header d;
       std::span<const std::byte> view;
@@ -302,8 +301,9 @@ TEST(WireHeaderDecode, EveryInvalidOpCode) {
   }
 }
 
+// Bit 2 included: it once meant "quantized", which no sender set.
 TEST(WireHeaderDecode, UnknownFlagBits) {
-  for (int bit = 3; bit < 8; ++bit) {
+  for (int bit = 2; bit < 8; ++bit) {
     Header h = sample_header();
     h.flags = static_cast<std::uint8_t>(kFlagLast | (1u << bit));
     EXPECT_EQ(decode_only(encode_or_die(h, make_payload(16))), DecodeError::bad_flags) << bit;

@@ -41,7 +41,7 @@ finally:
     _sys.setdlopenflags(_flags)
 
 from ._native import (AllreduceCall, Communicator, ProcessWorld, Request, World, algorithms,
-                      dtype_size, dtypes, launched, load_plugin, loc_dtype, ops,
+                      describe, dtype_size, dtypes, launched, load_plugin, loc_dtype, ops,
                       register_allreduce)
 from ._bench import bench
 from ._bf16 import bf16_from_float32, bf16_to_float32
@@ -51,7 +51,7 @@ for _cls in (AllreduceCall, Communicator, ProcessWorld, Request, World):
 _atexit.register(_native._shutdown)
 
 __all__ = [
-    "World", "ProcessWorld", "Communicator", "Request", "AllreduceCall", "launched",
+    "World", "ProcessWorld", "Communicator", "Request", "AllreduceCall", "launched", "describe",
     "register_allreduce", "algorithms", "load_plugin", "bench", "dtypes", "dtype_size", "ops",
     "loc_dtype",
     "bf16_from_float32", "bf16_to_float32",

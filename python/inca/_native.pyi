@@ -165,6 +165,9 @@ class ProcessWorld:
     def describe(self) -> str: ...
 
 
+def describe(preset: Optional[str] = None, fabric_file: Optional[str] = None,
+             ranks: Optional[int] = None, expand: bool = False, **options: Any) -> str:
+    """What `inca describe` prints for that fabric (expand: its YAML)."""
 def launched() -> bool: ...
 def register_allreduce(name: str, fn: Callable[[Communicator, AllreduceCall], None],
                        description: str = "", uses_switches: bool = False) -> None: ...

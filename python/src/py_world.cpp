@@ -9,9 +9,11 @@
 #include <vector>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "buffers.hpp"
 #include "errors.hpp"
+#include "fabric_flags.hpp"
 #include "inca/knobs.hpp"
 #include "inca/process_world.hpp"
 #include "inca/world.hpp"
@@ -33,70 +35,103 @@ std::string option_name(const std::string& env) {
   for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return name;
 }
+// "--link-gbps" -> "link_gbps".
+std::string option_of(const std::string& flag) {
+  std::string name = flag.substr(2);
+  std::replace(name.begin(), name.end(), '-', '_');
+  return name;
+}
 
 std::string knob_text(py::handle value) {
   if (py::isinstance<py::bool_>(value)) return value.cast<bool>() ? "1" : "0";
   return py::str(value);
 }
 
-std::uint32_t mask_of(py::handle names, const char* option, bool dtypes) {
-  std::uint32_t mask = 0;
-  const std::vector<std::string> list = py::isinstance<py::str>(names)
-                                            ? std::vector<std::string>{names.cast<std::string>()}
-                                            : names.cast<std::vector<std::string>>();
-  for (const std::string& name : list) {
-    const unsigned bit = dtypes ? static_cast<unsigned>(parse_dtype_name(name))
-                                : static_cast<unsigned>(parse_op_name(name));
-    mask |= 1u << bit;
+// The options of a World (and of inca.describe): the fabric flags of the
+// commands (`inca bench`, `inca describe`: fabric_flags.hpp), parsed as the
+// commands parse them, and every other knob by its INCA_ name.
+struct WorldOptions {
+  FabricOptions fabric;
+  AllreduceOptions call;
+};
+
+std::string flag_text(py::handle value) {
+  if (py::isinstance<py::str>(value)) return value.cast<std::string>();
+  if (py::isinstance<py::list>(value) || py::isinstance<py::tuple>(value)) {
+    std::string out;
+    for (py::handle item : value) out += (out.empty() ? "" : ",") + std::string(py::str(item));
+    return out;
   }
-  if (list.empty()) throw_invalid(fmt::format("World: {} names nothing", option));
-  return mask;
+  return knob_text(value);
 }
 
-void apply_option(FabricOptions& o, AllreduceOptions& call, const std::string& name,
-                  py::handle value) {
-  if (name == "switch_dtypes") {
-    o.switch_caps.dtypes = mask_of(value, "switch_dtypes", true);
-    return;
+WorldOptions world_options(py::object preset, py::object fabric_file, py::object ranks,
+                           const py::kwargs& options) {
+  WorldOptions w;
+  FabricOptions& o = w.fabric;
+  // INCA_* variables replace the defaults; arguments override both (as `inca bench`).
+  check(apply_env_overrides(o, &w.call));
+  CLI::App app{"inca.World"};
+  cli::FabricFlags flags;
+  cli::add_fabric_flags(app, o, flags);
+  std::vector<std::string> args;  // the fabric flags, as a command line
+  const auto flag = [&](const std::string& name, py::handle value) {
+    args.push_back("--" + name);
+    args.push_back(flag_text(value));
+  };
+  if (!preset.is_none()) flag("preset", preset);
+  if (!fabric_file.is_none()) flag("fabric-file", fabric_file);
+  if (!ranks.is_none()) flag("ranks", ranks);
+  std::vector<std::pair<std::string, py::handle>> knobs;
+  for (auto [key, value] : options) {
+    const std::string name = py::str(key);
+    std::string dashed = name;
+    std::replace(dashed.begin(), dashed.end(), '_', '-');
+    if (app.get_option_no_throw("--" + dashed) != nullptr) {
+      flag(dashed, value);
+      if (name == "topology") std::replace(args.back().begin(), args.back().end(), '_', '-');
+    } else {
+      knobs.emplace_back(name, value);
+    }
   }
-  if (name == "switch_ops") {
-    o.switch_caps.ops = mask_of(value, "switch_ops", false);
-    return;
+  try {
+    app.parse(std::vector<std::string>(args.rbegin(), args.rend()));
+  } catch (const CLI::ParseError& e) {
+    throw_invalid(fmt::format("World: {}", e.what()));
   }
-  std::string text = knob_text(value);
-  if (name == "fabric" && (text == "udp" || text == "memif"))
-    throw_invalid(fmt::format(
-        "World: fabric='{}' runs rank processes: start them with `inca launch --fabric {}` and "
-        "join with inca.ProcessWorld()",
-        text, text));
-  if (name == "topology") std::replace(text.begin(), text.end(), '_', '-');
-  const Status s = apply_knob(o, &call, knob_env(name), text);
-  if (s.code() == StatusCode::invalid_argument && s.message().starts_with("no knob")) {
-    std::string known = "switch_dtypes, switch_ops";
-    for (const KnobInfo& k : describe_knobs(o, call)) known += ", " + option_name(k.env);
-    throw_invalid(fmt::format("World: unknown option '{}' (preset, fabric_file, {})", name, known));
+  check(cli::finish_fabric_flags(flags, o));
+  for (const auto& [name, value] : knobs) {
+    const std::string text = knob_text(value);
+    if (name == "fabric" && (text == "udp" || text == "memif"))
+      throw_invalid(fmt::format(
+          "World: fabric='{}' runs rank processes: start them with `inca launch --fabric {}` "
+          "and join with inca.ProcessWorld()",
+          text, text));
+    const Status s = apply_knob(o, &w.call, knob_env(name), text);
+    if (s.code() == StatusCode::invalid_argument && s.message().starts_with("no knob")) {
+      std::vector<std::string> known;
+      const auto add = [&known](std::string n) {
+        if (n != "help" && std::find(known.begin(), known.end(), n) == known.end())
+          known.push_back(std::move(n));
+      };
+      for (const CLI::Option* opt : app.get_options())
+        if (opt->get_name().starts_with("--")) add(option_of(opt->get_name()));
+      for (const KnobInfo& k : describe_knobs(o, w.call)) add(option_name(k.env));
+      throw_invalid(fmt::format("World: unknown option '{}' ({})", name, fmt::join(known, ", ")));
+    }
+    check(s);
   }
-  check(s);
+  return w;
 }
 
 class PyWorld {
  public:
   PyWorld(py::object preset, py::object fabric_file, py::object ranks, py::kwargs options) {
-    FabricOptions o;
-    AllreduceOptions call;
-    // INCA_* variables replace the defaults; arguments override both (as `inca bench`).
-    check(apply_env_overrides(o, &call));
-    if (!preset.is_none() || !fabric_file.is_none())
-      throw_status(make_error(StatusCode::not_supported,
-                              "World: fabric files (preset=, fabric_file=) are not in this build "
-                              "of inca yet; describe the fabric with options (ranks=, "
-                              "topology=, link_gbps=, ...)"));
-    if (!ranks.is_none()) apply_option(o, call, "ranks", ranks);
-    for (auto [key, value] : options) apply_option(o, call, py::str(key), value);
-    auto world = World::create(o);
+    WorldOptions o = world_options(preset, fabric_file, ranks, options);
+    auto world = World::create(o.fabric);
     check(world.status());
     world_ = std::move(*world);
-    call_ = call;
+    call_ = o.call;
   }
 
   py::list run(py::object rank_fn) {
@@ -217,14 +252,19 @@ void bind_worlds(py::module_& m) {
            "Builds the fabric and asks the manager for the world communicator's tree (a tree "
            "that does not fit is no error: in-network algorithms then say why they are "
            "unavailable and 'auto' falls back).\n\n"
-           "options: every knob of `inca config --dump` by its name without INCA_ "
-           "(fabric, topology, ranks, hosts_per_leaf, spines, link_gbps, latency_ns, mtu, "
-           "switch_slots, slot_bytes, window, hierarchical_group, host_reduce_gbps, "
-           "timing_only, retransmit_timeout_us, ... and algorithm, reproducible: the defaults "
-           "of collective calls), plus switch_dtypes and switch_ops (what every switch "
-           "aggregates). INCA_* variables set the defaults. preset and fabric_file: fabric "
-           "files, where this build has them. Raises inca.InvalidArgument for an unknown "
-           "option, inca.ConfigError for a bad value.",
+           "preset (presets/NAME.yaml) or fabric_file (a YAML fabric file): the fabric of a "
+           "file; the timing options below then override its values, ranks resizes a "
+           "generated file, and shape options are refused.\n"
+           "options: the fabric flags of `inca bench` with underscores (topology, "
+           "hosts_per_leaf, spines, link_gbps, latency_ns, mtu, slot_bytes, switch_slots, "
+           "switch_dtypes and switch_ops as lists, host_reduce_gbps, send_overhead_ns, "
+           "recv_overhead_ns, gap_ns, switch_latency_ns, aggregation_latency_ns, "
+           "aggregation_gbps), and every other knob of `inca config --dump` by its name "
+           "without INCA_ (fabric: 'sim' or 'live', window, timing_only, "
+           "retransmit_timeout_us, ..., and algorithm, reproducible: the defaults of "
+           "collective calls). INCA_* variables set the defaults. Raises "
+           "inca.InvalidArgument for an unknown option, inca.ConfigError for a bad value or "
+           "a bad fabric file (with its diagnostics).",
            "preset"_a = py::none(), "fabric_file"_a = py::none(), "ranks"_a = py::none())
       .def("run", &PyWorld::run,
            "Runs rank_fn(comm) on every rank until all return; returns their return values "
@@ -299,6 +339,22 @@ void bind_worlds(py::module_& m) {
           "describe", [](PyProcessWorld& w) { return w.world().describe(); },
           "The rank, the switch and the tree in one line.");
 
+  m.def(
+      "describe",
+      [](py::object preset, py::object fabric_file, py::object ranks, bool expand,
+         py::kwargs options) {
+        const WorldOptions o = world_options(preset, fabric_file, ranks, options);
+        auto fabric = World::describe_fabric(o.fabric);
+        check(fabric.status());
+        return expand ? fabric->to_yaml() : fabric->summary();
+      },
+      "What `inca describe` prints for the fabric a World with these arguments would run on: "
+      "counts, links per rate, bisection bandwidth and oversubscription per tier, timing, the "
+      "defaults that filled missing fields; with expand=True the same fabric written element by "
+      "element as a fabric file (YAML). Raises inca.ConfigError with every diagnostic of a bad "
+      "file.",
+      "preset"_a = py::none(), "fabric_file"_a = py::none(), "ranks"_a = py::none(),
+      "expand"_a = false);
   m.def("launched", &ProcessWorld::launched,
         "True when `inca launch` started this process as a rank (INCA_FABRIC=udp or memif).");
 }

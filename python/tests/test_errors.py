@@ -125,8 +125,10 @@ def test_mismatched_collectives(world):
 def test_bad_world_options():
     with pytest.raises(inca.InvalidArgument, match="unknown option 'linkgbps'"):
         inca.World(ranks=4, linkgbps=10)
-    with pytest.raises(inca.ConfigError, match="INCA_LINK_GBPS"):
+    with pytest.raises(inca.InvalidArgument, match="link-gbps"):
         inca.World(ranks=4, link_gbps="fast")
+    with pytest.raises(inca.ConfigError, match="INCA_WINDOW='0'"):
+        inca.World(ranks=4, window=0)
     with pytest.raises(inca.InvalidArgument, match="inca launch"):
         inca.World(ranks=4, fabric="udp")
     with pytest.raises(inca.InvalidArgument):
@@ -208,9 +210,15 @@ def test_communicators_are_for_their_rank_program_only():
         kept[0].rank
 
 
-def test_fabric_files_are_not_in_this_build_yet():
-    with pytest.raises(inca.NotSupported, match="fabric files"):
-        inca.World(preset="anything")
+def test_bad_fabric_files(tmp_path):
+    with pytest.raises(inca.NotSupported, match="no preset 'nope'"):
+        inca.World(preset="nope")
+    with pytest.raises(inca.InvalidArgument, match="says the shape"):
+        inca.World(preset="default-100g", spines=4)
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("name: bad\nhosts:\n  - name: h0\n    latencyy: 3ns\n")
+    with pytest.raises(inca.ConfigError, match="bad.yaml:4"):
+        inca.World(fabric_file=str(bad))
 
 
 def test_failed_requests_raise_at_wait(world):

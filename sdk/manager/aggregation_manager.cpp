@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <deque>
 #include <limits>
+#include <optional>
 #include <set>
 
 #include <fmt/format.h>
@@ -29,12 +30,16 @@ class AggregationManager::Reach {
       down_.insert({p.peer_node, p.peer_port});
     }
   }
-  bool usable_switch(std::uint32_t node) const { return !dead_.count(node); }
+  // A tree uses live switches that aggregate.
+  bool usable_switch(std::uint32_t node) const {
+    return !dead_.count(node) && topology_.node(node).switch_spec.aggregates;
+  }
   bool usable_link(std::uint32_t node, std::uint16_t port) const {
     return !down_.count({node, port});
   }
   std::uint32_t distance(std::uint32_t root, std::uint32_t node) {
-    if (dead_.empty() && down_.empty()) return topology_.distance_from_switch(root, node);
+    if (dead_.empty() && down_.empty() && every_switch_aggregates())
+      return topology_.distance_from_switch(root, node);
     auto& d = from_[root];
     if (d.empty()) d = search(root);
     return d[node];
@@ -43,7 +48,7 @@ class AggregationManager::Reach {
  private:
   std::vector<std::uint32_t> search(std::uint32_t root) const {
     std::vector<std::uint32_t> d(topology_.nodes().size(), kUnreached);
-    if (dead_.count(root)) return d;
+    if (!usable_switch(root)) return d;
     std::deque<std::uint32_t> queue{root};
     d[root] = 0;
     while (!queue.empty()) {
@@ -52,7 +57,8 @@ class AggregationManager::Reach {
       const auto& ports = topology_.node(u).ports;
       for (std::uint16_t p = 0; p < ports.size(); ++p) {
         const std::uint32_t v = ports[p].peer_node;
-        if (d[v] != kUnreached || dead_.count(v) || down_.count({u, p})) continue;
+        if (v == topology::kUnconnected || d[v] != kUnreached || down_.count({u, p})) continue;
+        if (topology_.node(v).kind == NodeKind::switch_node && !usable_switch(v)) continue;
         d[v] = d[u] + 1;
         if (topology_.node(v).kind == NodeKind::switch_node) queue.push_back(v);
       }
@@ -60,7 +66,17 @@ class AggregationManager::Reach {
     return d;
   }
 
+  bool every_switch_aggregates() {
+    if (!all_aggregate_) {
+      all_aggregate_ = true;
+      for (std::uint32_t sw : topology_.switch_nodes())
+        *all_aggregate_ = *all_aggregate_ && topology_.node(sw).switch_spec.aggregates;
+    }
+    return *all_aggregate_;
+  }
+
   const topology::Topology& topology_;
+  std::optional<bool> all_aggregate_;
   std::set<std::uint32_t> dead_;
   std::set<std::pair<std::uint32_t, std::uint16_t>> down_;
   std::map<std::uint32_t, std::vector<std::uint32_t>> from_;
@@ -134,7 +150,9 @@ Result<TreePlan> AggregationManager::allocate(const TreeRequest& req) {
         bool found = false;
         for (std::uint16_t p = 0; p < ports.size() && !found; ++p) {
           const std::uint32_t peer = ports[p].peer_node;
-          if (topology_.node(peer).kind != NodeKind::switch_node) continue;
+          if (peer == topology::kUnconnected ||
+              topology_.node(peer).kind != NodeKind::switch_node)
+            continue;
           if (!reach.usable_switch(peer) || !reach.usable_link(at, p)) continue;
           const std::uint32_t dp = reach.distance(root, peer);
           if (dp != kUnreached && dp + 1 == d) {
@@ -160,7 +178,8 @@ Result<TreePlan> AggregationManager::allocate(const TreeRequest& req) {
   // reproducible reduction folds in.
   for (auto& [sw, ports] : child_ports) std::sort(ports.begin(), ports.end());
   for (HostAttachment& m : members) {
-    const auto& host_port = topology_.node(topology_.host_node(m.host)).ports[0];
+    m.host_port = parent_port.at(topology_.host_node(m.host));
+    const auto& host_port = topology_.node(topology_.host_node(m.host)).ports[m.host_port];
     const auto& ports = child_ports[m.leaf_node];
     m.child_index = static_cast<std::uint16_t>(
         std::lower_bound(ports.begin(), ports.end(), host_port.peer_port) - ports.begin());
@@ -175,10 +194,17 @@ Result<TreePlan> AggregationManager::allocate(const TreeRequest& req) {
   plan.switch_levels = levels;
   plan.members = std::move(members);
   plan.slot_payload_bytes = req.max_payload_bytes;
+  // Every packet of the tree crosses a link up and down: the payload fits
+  // the smallest slot and the smallest MTU of the tree.
   for (const auto& [sw, ports] : child_ports) {
-    plan.slot_payload_bytes =
-        std::min(plan.slot_payload_bytes, topology_.node(sw).switch_spec.slot_payload_bytes);
-    plan.caps = plan.caps & topology_.node(sw).switch_spec.caps;
+    const topology::Node& node = topology_.node(sw);
+    plan.slot_payload_bytes = std::min(plan.slot_payload_bytes, node.switch_spec.slot_payload_bytes);
+    plan.caps = plan.caps & node.switch_spec.caps;
+    for (std::uint16_t p : ports) {
+      const topology::Port& down = node.ports[p];
+      const std::uint32_t mtu = std::min(down.link.mtu, topology_.node(down.peer_node).ports[down.peer_port].link.mtu);
+      plan.slot_payload_bytes = std::min(plan.slot_payload_bytes, mtu - static_cast<std::uint32_t>(wire::kHeaderBytes));
+    }
   }
   plan.slot_payload_bytes -= plan.slot_payload_bytes % 8;  // whole elements of every dtype
   if (plan.slot_payload_bytes == 0)

@@ -35,6 +35,7 @@ struct HostAttachment {
   std::uint32_t host = 0;
   std::uint32_t leaf_node = 0;    ///< switch the host sends contributions to
   std::uint16_t child_index = 0;  ///< its child index at that switch
+  std::uint16_t host_port = 0;    ///< the host's NIC port toward that switch
 };
 
 /// An allocated tree.

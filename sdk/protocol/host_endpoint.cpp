@@ -139,8 +139,7 @@ void HostEndpoint::send_chunk(InnetOp& op, std::uint32_t chunk, Time now, Outbox
       static_cast<std::uint8_t>(s.flags | (chunk + 1 == op.chunks ? wire::kFlagLast : 0));
   p.header.dtype = s.dtype;
   p.header.op = s.op;
-  if (!(s.flags & wire::kFlagQuantized))
-    p.header.block_exponent = static_cast<std::int8_t>(s.attempt_tag);
+  p.header.attempt_tag = s.attempt_tag;
   p.header.child = s.child_index;
   p.header.job = config_.job;
   p.header.key_tag = config_.key_tag;
@@ -183,8 +182,7 @@ void HostEndpoint::on_result(const wire::Packet& p, Time now, Outbox& out) {
   const std::size_t first = std::size_t{chunk} * op.elems_per_chunk;
   const std::size_t n = std::min<std::size_t>(op.elems_per_chunk, op.spec.count - first);
   const std::size_t esize = dtype_size(op.spec.dtype);
-  const bool other_attempt = !h.has(wire::kFlagQuantized) &&
-                             static_cast<std::uint8_t>(h.block_exponent) != op.spec.attempt_tag;
+  const bool other_attempt = h.attempt_tag != op.spec.attempt_tag;
   if (h.count != n || h.dtype != op.spec.dtype || h.op != op.spec.op || other_attempt ||
       (!config_.timing_only && (!p.payload || p.payload->size() != n * esize))) {
     ++counters_.dropped;

@@ -54,7 +54,10 @@ protocol::EndpointConfig endpoint_config(const udp::Bootstrap& b) {
   cfg.key_tag = b.key_tag;
   cfg.p2p_payload_bytes = kP2pPayloadBytes;
   cfg.retransmit_timeout = fabric.retransmit_timeout;
-  runtime::apply(runtime::resolve(recovery, FabricKind::live), fabric, cfg);
+  // One switch between ranks: a round trip crosses 4 links.
+  const Time hop =
+      fabric.latency + protocol::drain_time(fabric.mtu + wire::kFramingBytes, fabric.link_gbps);
+  runtime::apply(runtime::resolve(recovery, FabricKind::live), 4 * hop, cfg);
   // The first round trip includes ARP and a switch that may be sleeping
   // (it naps up to 1 ms when idle) on cores shared with the ranks: a 1 ms
   // first timeout would retransmit most of the first window.

@@ -33,12 +33,30 @@ Status validate(const RecoveryOptions& o, Time retransmit_timeout) {
   return {};
 }
 
-void apply(const RecoveryOptions& r, const FabricOptions& o, protocol::EndpointConfig& endpoint) {
-  // The longest host-to-host path crosses 2 links on a star and 4 on a
-  // leaf-spine; each costs its latency and the serialisation of a full packet.
-  const Time links = o.topology == TopologyKind::star ? 2 : 4;
-  const Time hop = o.latency + protocol::drain_time(o.mtu + wire::kFramingBytes, o.link_gbps);
-  endpoint.initial_retransmit_timeout = std::max(r.min_timeout, 4 * 2 * links * hop);
+Time longest_round_trip(const topology::Topology& t) {
+  // Up to the highest tier and down again: 2 links on a star, 4 on a
+  // leaf-spine. Each costs the slowest link's latency and full-packet
+  // serialisation plus the slowest switch's forwarding; the hosts add their
+  // software overheads at both ends.
+  std::uint32_t top = 1;
+  Time hop = 0, forwarding = 0, overheads = 0;
+  for (const topology::Node& n : t.nodes()) {
+    if (n.kind == topology::NodeKind::switch_node) {
+      top = std::max(top, n.tier);
+      forwarding = std::max(forwarding, n.switch_spec.forwarding_latency);
+    } else {
+      overheads = std::max(overheads, n.host_timing.send_overhead + n.host_timing.recv_overhead);
+    }
+    for (const topology::Port& p : n.ports)
+      hop = std::max(hop, p.link.latency + protocol::drain_time(p.link.mtu + wire::kFramingBytes,
+                                                                  p.link.gbps));
+  }
+  const Time links = 2 * static_cast<Time>(top);
+  return 2 * (links * (hop + forwarding) + overheads);
+}
+
+void apply(const RecoveryOptions& r, Time round_trip, protocol::EndpointConfig& endpoint) {
+  endpoint.initial_retransmit_timeout = std::max(r.min_timeout, 4 * round_trip);
   endpoint.reliable_p2p = true;
   endpoint.eager_send_bytes = r.eager_bytes;
   endpoint.adaptive_timeout = r.adaptive_timeout;

@@ -6,6 +6,7 @@
 #include "inca/status.hpp"
 #include "inca/world.hpp"
 #include "protocol/endpoint_types.hpp"
+#include "topology/topology.hpp"
 
 namespace inca::runtime {
 
@@ -13,9 +14,10 @@ namespace inca::runtime {
 RecoveryOptions resolve(const RecoveryOptions& options, FabricKind fabric);
 /// invalid_argument naming the field when a value can never work.
 Status validate(const RecoveryOptions& options, Time retransmit_timeout);
+/// A bound on the fabric's longest host-to-host round trip of full packets.
+Time longest_round_trip(const topology::Topology& topology);
 /// Reliable point-to-point, adaptive timeouts and the give-up bounds; the
-/// first timeout is a few of the fabric's longest round trips.
-void apply(const RecoveryOptions& resolved, const FabricOptions& fabric,
-           protocol::EndpointConfig& endpoint);
+/// first timeout is a few of `round_trip` (longest_round_trip()).
+void apply(const RecoveryOptions& resolved, Time round_trip, protocol::EndpointConfig& endpoint);
 
 }  // namespace inca::runtime

@@ -90,6 +90,8 @@ TreeService::Snapshot TreeService::install_tree() {
     s.status = installed;
     return s;
   }
+  for (const manager::HostAttachment& m : plan->members)
+    fabric_.attach(m.host, plan->tree, m.host_port);
   s.plan = std::make_shared<const manager::TreePlan>(std::move(*plan));
   return s;
 }

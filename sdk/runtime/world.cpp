@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "algorithms/exchange_patterns.hpp"
+#include "fabric/fabric_topology.hpp"
 #include "inca/communicator.hpp"
 #include "live/live_fabric.hpp"
 #include "manager/aggregation_manager.hpp"
@@ -26,6 +27,7 @@ std::string_view to_string(FabricKind kind) {
 class World::Impl {
  public:
   FabricOptions options;
+  FabricDescription fabric_description;
   topology::Topology topology;
   std::unique_ptr<manager::AggregationManager> manager;
   std::unique_ptr<fabric::Fabric> fabric;
@@ -45,71 +47,75 @@ class World::Impl {
 
 namespace {
 
-Status validate(const FabricOptions& o) {
+// What the fabric itself does not decide: which driver runs it, fibers, recovery.
+Status validate_runtime(const FabricOptions& o) {
   auto bad = [](std::string what) {
     return make_error(StatusCode::invalid_argument, std::move(what));
   };
   if (o.fabric != FabricKind::sim && o.fabric != FabricKind::live)
     return bad(fmt::format("FabricOptions.fabric {} is no fabric kind (sim, live)",
                            static_cast<int>(o.fabric)));
-  if (o.topology != TopologyKind::star && o.topology != TopologyKind::leaf_spine)
-    return bad(fmt::format("FabricOptions.topology {} is no topology kind (star, leaf-spine)",
-                           static_cast<int>(o.topology)));
   if (o.fiber_stack_bytes < 64 * 1024)
     return bad(
         fmt::format("FabricOptions.fiber_stack_bytes {} is below 64 KiB", o.fiber_stack_bytes));
   INCA_RETURN_IF_ERROR(runtime::validate(o.recovery, o.retransmit_timeout));
-  if (o.ranks == 0) return bad("a world needs at least one rank");
-  if (o.ranks > 65535) return bad(fmt::format("{} ranks: at most 65535", o.ranks));
-  if (!(o.link_gbps > 0) || !std::isfinite(o.link_gbps))
-    return bad(fmt::format("link rate {} Gb/s must be positive", o.link_gbps));
-  if (o.latency < 0) return bad("link latency must not be negative");
-  if (o.mtu < wire::kHeaderBytes + 8 || o.mtu > wire::kHeaderBytes + wire::kMaxPayloadBytes)
-    return bad(fmt::format("mtu {} outside {}..{}", o.mtu, wire::kHeaderBytes + 8,
-                           wire::kHeaderBytes + wire::kMaxPayloadBytes));
-  if (o.slot_bytes < 8)
-    return bad(fmt::format("slot payload {} B is below one element", o.slot_bytes));
   if (o.window == 0) return bad("window must be at least 1");
-  if (o.switch_slots == 0 || o.switch_slots > wire::kMaxSlot + 1u)
-    return bad(fmt::format("switch slots {} outside 1..{}", o.switch_slots, wire::kMaxSlot + 1));
-  if (o.topology == TopologyKind::leaf_spine && (o.hosts_per_leaf == 0 || o.spines == 0))
-    return bad("leaf-spine needs hosts per leaf and spines >= 1");
-  if (o.host_reduce_gbps < 0) return bad("host reduce rate must not be negative");
   return {};
+}
+
+// The legacy one-line description of the built-in fabrics, which reports and
+// tests quote; described fabrics say what the topology builder says.
+std::string legacy_description(const FabricOptions& o, const FabricDescription& f) {
+  if (o.description || !o.fabric_file.empty() || !o.preset.empty()) return "";
+  if (o.topology == TopologyKind::star)
+    return fmt::format("star: {} hosts on one switch", o.ranks);
+  return fmt::format("leaf-spine: {} hosts, {} per leaf, {} leaves, {} spines", o.ranks,
+                     o.hosts_per_leaf, f.switches.size() - o.spines, o.spines);
 }
 
 }  // namespace
 
+Result<std::unique_ptr<World>> World::create(const FabricDescription& fabric,
+                                             FabricOptions options) {
+  options.description = std::make_shared<const FabricDescription>(fabric);
+  return create(options);
+}
+
 Result<std::unique_ptr<World>> World::create(const FabricOptions& o) {
-  INCA_RETURN_IF_ERROR(validate(o));
+  INCA_RETURN_IF_ERROR(validate_runtime(o));
+  auto described = describe_fabric(o);
+  if (!described.ok()) return described.status();
   auto impl = std::make_unique<Impl>();
   impl->options = o;
-  topology::LinkSpec link{o.link_gbps, o.latency, o.mtu};
-  topology::SwitchSpec sw{o.switch_slots, o.slot_bytes, o.switch_caps};
-  auto topo =
-      o.topology == TopologyKind::star
-          ? topology::Topology::star(o.ranks, link, sw)
-          : topology::Topology::leaf_spine(o.ranks, o.hosts_per_leaf, o.spines, link, link, sw);
+  impl->fabric_description = std::move(*described);
+  const FabricDescription& f = impl->fabric_description;
+  impl->options.ranks = static_cast<std::uint32_t>(f.hosts.size());
+  auto topo = fabric_file::build_topology(f);
   if (!topo.ok()) return topo.status();
   impl->topology = std::move(*topo);
-  for (const auto& [name, caps] : o.switch_caps_by_name)
-    if (!impl->topology.set_switch_caps(name, caps))
-      return make_error(
-          StatusCode::invalid_argument,
-          fmt::format("FabricOptions.switch_caps_by_name: no switch named '{}'", name));
+  if (std::string legacy = legacy_description(o, f); !legacy.empty())
+    impl->topology.set_description(std::move(legacy));
   impl->manager = std::make_unique<manager::AggregationManager>(impl->topology);
 
+  // Every point-to-point packet must cross any link, and a tree's switches
+  // bound its slots and payload (the manager narrows both to the tree).
+  std::uint32_t mtu = wire::kHeaderBytes + wire::kMaxPayloadBytes, slots = wire::kMaxSlot + 1u,
+                slot_payload = 0;
+  for (const LinkDescription& l : f.links) mtu = std::min(mtu, l.mtu);
+  for (const SwitchDescription& s : f.switches) {
+    if (!s.aggregates) continue;
+    slots = std::min(slots, s.slots);
+    slot_payload = std::max(slot_payload, s.slot_payload_bytes);
+  }
   sim::SimConfig sc;
   sc.endpoint.job = o.job;
   sc.endpoint.key_tag = o.key_tag;
-  sc.endpoint.p2p_payload_bytes = o.mtu - static_cast<std::uint32_t>(wire::kHeaderBytes);
+  sc.endpoint.p2p_payload_bytes = mtu - static_cast<std::uint32_t>(wire::kHeaderBytes);
   sc.endpoint.retransmit_timeout = o.retransmit_timeout;
   sc.endpoint.timing_only = o.timing_only;
   const RecoveryOptions recovery = runtime::resolve(o.recovery, o.fabric);
-  runtime::apply(recovery, o, sc.endpoint);
-  sc.endpoint.nic_gbps = o.link_gbps;
+  runtime::apply(recovery, runtime::longest_round_trip(impl->topology), sc.endpoint);
   sc.fiber_stack_bytes = o.fiber_stack_bytes;
-  sc.host_reduce_gbps = o.host_reduce_gbps;
   switch (o.fabric) {
     case FabricKind::sim:
       impl->fabric = std::make_unique<sim::SimFabric>(impl->topology, sc);
@@ -127,15 +133,16 @@ Result<std::unique_ptr<World>> World::create(const FabricOptions& o) {
 
   INCA_RETURN_IF_ERROR(impl->fabric->set_faults(o.faults));
 
+  const std::uint32_t ranks = impl->options.ranks;
   manager::TreeRequest req;
   req.job = o.job;
   req.key_tag = o.key_tag;
-  for (std::uint32_t r = 0; r < o.ranks; ++r) req.hosts.push_back(r);
-  req.slots = std::min(o.window, o.switch_slots);
+  for (std::uint32_t r = 0; r < ranks; ++r) req.hosts.push_back(r);
+  req.slots = std::min(o.window, slots);
   req.max_payload_bytes =
-      std::min<std::uint32_t>(o.slot_bytes, o.mtu - static_cast<std::uint32_t>(wire::kHeaderBytes));
+      std::min<std::uint32_t>(slot_payload, mtu - static_cast<std::uint32_t>(wire::kHeaderBytes));
   impl->trees = std::make_unique<runtime::TreeService>(impl->topology, *impl->manager,
-                                                       *impl->fabric, req, o.ranks, recovery);
+                                                       *impl->fabric, req, ranks, recovery);
   impl->trees->start();
   auto world = std::unique_ptr<World>(new World(std::move(impl)));
   world->impl_->model = world->model_fabric();
@@ -163,6 +170,9 @@ Time World::now() const {
 }
 const FabricOptions& World::options() const {
   return impl_->options;
+}
+const FabricDescription& World::fabric() const {
+  return impl_->fabric_description;
 }
 Status World::innet_status() const {
   Status why;

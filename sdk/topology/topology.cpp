@@ -31,10 +31,28 @@ std::uint32_t Topology::add_switch(std::string name, SwitchSpec spec, std::uint3
 }
 
 void Topology::connect(std::uint32_t a, std::uint32_t b, LinkSpec link) {
+  connect(a, b, link, link);
+}
+
+void Topology::connect(std::uint32_t a, std::uint32_t b, LinkSpec ab, LinkSpec ba) {
   const auto pa = static_cast<std::uint16_t>(nodes_[a].ports.size());
   const auto pb = static_cast<std::uint16_t>(nodes_[b].ports.size());
-  nodes_[a].ports.push_back({b, pb, link});
-  nodes_[b].ports.push_back({a, pa, link});
+  nodes_[a].ports.push_back({b, pb, ab});
+  nodes_[b].ports.push_back({a, pa, ba});
+}
+
+std::uint32_t Topology::add_host(std::string name, std::uint16_t ports, HostTiming timing) {
+  const std::uint32_t id = add_host(std::move(name));
+  nodes_[id].ports.assign(ports, Port{kUnconnected, 0, {}});
+  nodes_[id].host_timing = timing;
+  return id;
+}
+
+void Topology::connect_port(std::uint32_t host, std::uint16_t port, std::uint32_t sw, LinkSpec up,
+                            LinkSpec down) {
+  const auto ps = static_cast<std::uint16_t>(nodes_[sw].ports.size());
+  nodes_[host].ports[port] = {sw, ps, up};
+  nodes_[sw].ports.push_back({host, port, down});
 }
 
 std::vector<std::uint32_t> Topology::switch_nodes() const {
@@ -69,7 +87,7 @@ void Topology::finalize() {
       const std::uint32_t u = queue.front();
       queue.pop_front();
       for (const Port& p : nodes_[u].ports) {
-        if (dist[p.peer_node] != kUnreached) continue;
+        if (p.peer_node == kUnconnected || dist[p.peer_node] != kUnreached) continue;
         dist[p.peer_node] = dist[u] + 1;
         // Hosts are leaves of the graph: never route through one.
         if (nodes_[p.peer_node].kind == NodeKind::switch_node) queue.push_back(p.peer_node);
@@ -78,8 +96,8 @@ void Topology::finalize() {
   }
 
   // Route: among the ports whose peer is one hop closer to the destination,
-  // pick by destination index, so paths are deterministic and spread over
-  // equal-cost uplinks (destination-hashed ECMP).
+  // the fastest ones; among those pick by destination index, so paths are
+  // deterministic and spread over equal-cost uplinks (destination-hashed ECMP).
   routes_.assign(switches.size() * hosts_.size(), 0);
   std::vector<std::uint16_t> candidates;
   for (std::uint32_t s = 0; s < switches.size(); ++s) {
@@ -96,6 +114,7 @@ void Topology::finalize() {
                                     : distances_[std::size_t{switch_rank_[peer]} * n + target];
         if (here != kUnreached && d != kUnreached && d + 1 == here) candidates.push_back(port);
       }
+      keep_fastest(switches[s], candidates);
       routes_[std::size_t{s} * hosts_.size() + h] =
           candidates.empty() ? 0 : candidates[h % candidates.size()];
     }
@@ -103,8 +122,33 @@ void Topology::finalize() {
 }
 
 std::uint16_t Topology::route(std::uint32_t node, std::uint32_t dst_host) const {
-  if (nodes_[node].kind == NodeKind::host) return 0;
-  return routes_[std::size_t{switch_rank_[node]} * hosts_.size() + dst_host];
+  const Node& n = nodes_[node];
+  if (n.kind == NodeKind::switch_node)
+    return routes_[std::size_t{switch_rank_[node]} * hosts_.size() + dst_host];
+  if (n.ports.size() == 1) return 0;
+  // A host with several ports: the nearest to the destination, then the
+  // fastest, then by destination (as a switch spreads over equal uplinks).
+  const std::uint32_t target = hosts_[dst_host];
+  std::uint32_t best = kUnreached;
+  std::vector<std::uint16_t> candidates;
+  for (std::uint16_t p = 0; p < n.ports.size(); ++p) {
+    const std::uint32_t peer = n.ports[p].peer_node;
+    if (peer == kUnconnected) continue;
+    const std::uint32_t d = peer == target ? 0 : distances_[std::size_t{switch_rank_[peer]} * nodes_.size() + target];
+    if (d < best) {
+      best = d;
+      candidates.clear();
+    }
+    if (d == best) candidates.push_back(p);
+  }
+  keep_fastest(node, candidates);
+  return candidates.empty() ? 0 : candidates[dst_host % candidates.size()];
+}
+
+void Topology::keep_fastest(std::uint32_t node, std::vector<std::uint16_t>& ports) const {
+  double fastest = 0;
+  for (std::uint16_t p : ports) fastest = std::max(fastest, nodes_[node].ports[p].link.gbps);
+  std::erase_if(ports, [&](std::uint16_t p) { return nodes_[node].ports[p].link.gbps < fastest; });
 }
 
 std::uint32_t Topology::distance_from_switch(std::uint32_t sw, std::uint32_t node) const {

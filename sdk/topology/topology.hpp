@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "inca/caps.hpp"
+#include "inca/fabric_description.hpp"
 #include "inca/status.hpp"
 #include "inca/time.hpp"
 
@@ -20,11 +21,20 @@ struct LinkSpec {
   std::uint32_t mtu = 4096;            ///< largest inca packet (header + payload) it carries
 };
 
-/// Aggregation resources of a switch (SHARP's OSTs and payload per OST).
+/// Aggregation resources and timing of a switch (SHARP's OSTs and payload
+/// per OST; FabricDescription's switch fields).
 struct SwitchSpec {
   std::uint32_t slots = 512;
   std::uint32_t slot_payload_bytes = 1024;
   SwitchCaps caps = {};  ///< the dtypes and ops it aggregates
+  bool aggregates = true;        ///< false: forwards only, never in a tree
+  Time forwarding_latency = 0;   ///< added to every packet it sends
+  Time aggregation_latency = 0;  ///< ALU pipeline latency per contribution
+  double aggregation_gbps = 0;   ///< ALU payload rate; 0: unlimited
+  double aggregation_pps = 0;    ///< ALU contributions per second; 0: unlimited
+  std::uint32_t max_llt_trees = 511;
+  std::uint32_t max_sat_trees = 511;
+  StreamingLock streaming_lock = StreamingLock::per_port;
 };
 
 enum class NodeKind : std::uint8_t { host, switch_node };
@@ -35,6 +45,9 @@ struct Port {
   LinkSpec link;
 };
 
+/// peer_node of a host port that has no link yet.
+inline constexpr std::uint32_t kUnconnected = 0xffffffffu;
+
 struct Node {
   NodeKind kind = NodeKind::host;
   std::string name;
@@ -42,6 +55,7 @@ struct Node {
   SwitchSpec switch_spec;        ///< switches only
   std::uint32_t host_index = 0;  ///< hosts only: the fabric address
   std::uint32_t tier = 0;        ///< 0 hosts, 1 leaves, 2 spines
+  HostTiming host_timing;        ///< hosts only
 };
 
 /// The graph plus routing tables. Node ids are indices into nodes().
@@ -60,7 +74,8 @@ class Topology {
   /// Node id of host (rank) h.
   std::uint32_t host_node(std::uint32_t host) const { return hosts_[host]; }
   std::vector<std::uint32_t> switch_nodes() const;
-  /// Egress port of `node` toward host `dst` (the only port for a host).
+  /// Egress port of `node` toward host `dst`. A host with several ports
+  /// takes the one nearest to `dst`, then the fastest, then one chosen by `dst`.
   std::uint16_t route(std::uint32_t node, std::uint32_t dst_host) const;
   /// Hop count between a switch and any node.
   std::uint32_t distance_from_switch(std::uint32_t sw, std::uint32_t node) const;
@@ -69,6 +84,10 @@ class Topology {
   /// Short description, e.g. "leaf-spine: 64 hosts, 8 leaves, 2 spines".
   std::string describe() const { return description_; }
 
+  /// Sets what host `host` (rank) pays per message and reduces at.
+  void set_host_timing(std::uint32_t host, HostTiming timing) {
+    nodes_[hosts_[host]].host_timing = timing;
+  }
   /// Sets the caps of the switch called `name`; false when there is none.
   bool set_switch_caps(const std::string& name, SwitchCaps caps);
 
@@ -76,10 +95,23 @@ class Topology {
   std::uint32_t add_host(std::string name);
   std::uint32_t add_switch(std::string name, SwitchSpec spec, std::uint32_t tier);
   void connect(std::uint32_t a, std::uint32_t b, LinkSpec link);
+  /// A host with `ports` NIC ports, each unconnected until connect_port().
+  std::uint32_t add_host(std::string name, std::uint16_t ports, HostTiming timing);
+  /// Links port `port` of host node `host` to switch node `sw`: `up` is the
+  /// host-to-switch direction, `down` the other.
+  void connect_port(std::uint32_t host, std::uint16_t port, std::uint32_t sw, LinkSpec up,
+                    LinkSpec down);
+  /// Links two switches, a to b at `ab` and b to a at `ba`.
+  void connect(std::uint32_t a, std::uint32_t b, LinkSpec ab, LinkSpec ba);
+  /// Sets what describe() says.
+  void set_description(std::string text) { description_ = std::move(text); }
   /// Computes hop distances and routing tables; call after the last connect().
   void finalize();
 
  private:
+  /// Narrows `ports` of `node` to the fastest among them.
+  void keep_fastest(std::uint32_t node, std::vector<std::uint16_t>& ports) const;
+
   std::vector<Node> nodes_;
   std::vector<std::uint32_t> hosts_;
   std::vector<std::uint32_t> switch_rank_;  // node id -> index among switches (or ~0)

@@ -20,7 +20,7 @@ constexpr std::size_t kOffType = 1;
 constexpr std::size_t kOffFlags = 2;
 constexpr std::size_t kOffDtype = 3;
 constexpr std::size_t kOffOp = 4;
-constexpr std::size_t kOffBlockExponent = 5;
+constexpr std::size_t kOffAttemptTag = 5;
 constexpr std::size_t kOffChild = 6;
 constexpr std::size_t kOffJob = 8;
 constexpr std::size_t kOffKeyTag = 12;
@@ -31,7 +31,7 @@ constexpr std::size_t kOffCount = 24;
 constexpr std::size_t kOffChecksum = 28;
 static_assert(kOffChecksum + 4 == kHeaderBytes);
 
-constexpr std::uint8_t kKnownFlags = kFlagLast | kFlagReproducible | kFlagQuantized;
+constexpr std::uint8_t kKnownFlags = kFlagLast | kFlagReproducible;
 
 void put_u8(std::byte* p, std::size_t off, std::uint8_t v) {
   p[off] = static_cast<std::byte>(v);
@@ -135,7 +135,7 @@ std::size_t encode(const Header& h, std::span<const std::byte> payload, std::spa
   put_u8(p, kOffFlags, h.flags);
   put_u8(p, kOffDtype, static_cast<std::uint8_t>(h.dtype));
   put_u8(p, kOffOp, static_cast<std::uint8_t>(h.op));
-  put_u8(p, kOffBlockExponent, static_cast<std::uint8_t>(h.block_exponent));
+  put_u8(p, kOffAttemptTag, h.attempt_tag);
   put_u16(p, kOffChild, h.child);
   put_u32(p, kOffJob, h.job);
   put_u32(p, kOffKeyTag, h.key_tag);
@@ -176,7 +176,7 @@ DecodeError decode(std::span<const std::byte> in, Header& h, std::span<const std
 
   if (is_element_type(d.type) && !op_supported(d.op, d.dtype)) return DecodeError::bad_pair;
 
-  d.block_exponent = static_cast<std::int8_t>(get_u8(p, kOffBlockExponent));
+  d.attempt_tag = get_u8(p, kOffAttemptTag);
   d.child = get_u16(p, kOffChild);
   d.job = get_u32(p, kOffJob);
   d.key_tag = get_u32(p, kOffKeyTag);

@@ -37,7 +37,6 @@ enum class PacketType : std::uint8_t {
 enum Flag : std::uint8_t {
   kFlagLast = 0x01,          ///< last chunk of a message
   kFlagReproducible = 0x02,  ///< reduce children in fixed child order
-  kFlagQuantized = 0x04,     ///< payload is int32 scaled by 2^block_exponent
 };
 
 /// The decoded header. Field meanings by packet type:
@@ -57,16 +56,16 @@ enum Flag : std::uint8_t {
 /// - error: tree, slot+shadow as in the refused chunk, sequence = StatusCode,
 ///   payload = the refused chunk's sequence (4 bytes, big-endian) followed by
 ///   a message in UTF-8.
-/// - contribution/result: unless kFlagQuantized is set, block_exponent carries
-///   the collective's attempt tag; a switch aggregates only contributions
-///   that agree on it, so two different collectives never mix in one slot.
+/// - contribution/result: attempt_tag is the low 8 bits of the collective's
+///   attempt number; a switch aggregates only contributions that agree on
+///   it, so two different collectives never mix in one slot.
 struct Header {
   std::uint8_t version = kVersion;
   PacketType type = PacketType::contribution;
   std::uint8_t flags = 0;
   Dtype dtype = Dtype::u8;
   ReduceOp op = ReduceOp::sum;
-  std::int8_t block_exponent = 0;
+  std::uint8_t attempt_tag = 0;  ///< see above; 0 for other types
   std::uint16_t child = 0;
   std::uint32_t job = 0;
   std::uint32_t key_tag = 0;

@@ -21,9 +21,9 @@ bool same_packet(const wire::Packet& a, const wire::Packet& b) {
   const wire::Header& x = a.header;
   const wire::Header& y = b.header;
   return a.payload == b.payload && x.type == y.type && x.flags == y.flags && x.dtype == y.dtype &&
-         x.op == y.op && x.block_exponent == y.block_exponent && x.child == y.child &&
-         x.job == y.job && x.key_tag == y.key_tag && x.tree == y.tree && x.slot == y.slot &&
-         x.shadow == y.shadow && x.sequence == y.sequence && x.count == y.count;
+         x.op == y.op && x.attempt_tag == y.attempt_tag && x.child == y.child && x.job == y.job &&
+         x.key_tag == y.key_tag && x.tree == y.tree && x.slot == y.slot && x.shadow == y.shadow &&
+         x.sequence == y.sequence && x.count == y.count;
 }
 
 std::uint64_t accepted_contributions(const engine::EngineCounters& c) {

@@ -17,19 +17,18 @@ bool newer(std::uint32_t a, std::uint32_t b) {
   return static_cast<std::int32_t>(a - b) > 0;
 }
 
-// The attempt tag rides in the block exponent unless the payload is quantized.
+// Every contribution carries its collective's attempt tag, so two different
+// collectives never mix in one slot, whatever else the packet says.
 bool same_attempt(const wire::Header& a, const wire::Header& b) {
-  return a.has(wire::kFlagQuantized) || a.block_exponent == b.block_exponent;
+  return a.attempt_tag == b.attempt_tag;
 }
 
 std::string describe(const wire::Header& h) {
   std::string flags;
   if (h.has(wire::kFlagLast)) flags += " last";
   if (h.has(wire::kFlagReproducible)) flags += " reproducible";
-  if (h.has(wire::kFlagQuantized)) flags += " quantized";
   return fmt::format("{} x {} {}{} (attempt tag {})", h.count, to_string(h.dtype), to_string(h.op),
-                     flags.empty() ? "" : " [" + flags.substr(1) + "]",
-                     static_cast<std::uint8_t>(h.block_exponent));
+                     flags.empty() ? "" : " [" + flags.substr(1) + "]", h.attempt_tag);
 }
 
 }  // namespace

@@ -8,17 +8,13 @@
 
 #include <fmt/format.h>
 
+#include "core/splitmix.hpp"
+
 namespace inca::sim {
 namespace {
 
-// splitmix64: spreads the global seed so that neighbouring links get
-// unrelated streams.
-std::uint64_t mix(std::uint64_t x) {
-  x += 0x9e3779b97f4a7c15ull;
-  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
-  x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
-  return x ^ (x >> 31);
-}
+// Spreads the global seed so that neighbouring links get unrelated streams.
+using core::splitmix64;
 
 // A uniform double in [0, 1) from the top 53 bits: the same on every standard
 // library, unlike std::uniform_real_distribution.
@@ -103,7 +99,7 @@ Result<std::unique_ptr<FaultModel>> FaultModel::create(const topology::Topology&
       l.faults = node_rule[id]     ? *node_rule[id]
                  : node_rule[peer] ? *node_rule[peer]
                                    : plan.every_link;
-      l.rng.seed(mix(plan.seed ^ mix(m->first_port_[id] + p)));
+      l.rng.seed(splitmix64(plan.seed ^ splitmix64(m->first_port_[id] + p)));
     }
   }
   for (const LinkFaultRule& r : plan.links) {

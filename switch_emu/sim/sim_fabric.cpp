@@ -29,10 +29,31 @@ struct SimFabric::PortState {
   PortCounters counters;
 };
 
+// A FIFO server inside a node: a switch's ALU, a host's receive path. Each
+// packet occupies it for its occupancy and comes out `delay` after it started;
+// delivery times never decrease, so only the head needs an event.
+struct SimFabric::Stage {
+  struct Entry {
+    Time at;
+    std::uint16_t port;  // where the packet came in
+    wire::Packet packet;
+  };
+  boost::circular_buffer<Entry> in_flight{16};
+  Time free_at = 0;
+  double alu_ps_per_byte = 0;  // ALU: payload rate; 0 unlimited
+  Time alu_ps_per_packet = 0;  // ALU: packet rate; 0 unlimited
+};
+
 struct SimFabric::NodeState {
   std::vector<PortState> ports;
   std::unique_ptr<engine::AggregationNode> engine;  // switches
   std::uint32_t rank = 0;                           // hosts
+  // A switch with ALU timing; a host with receive overhead or gap.
+  std::unique_ptr<Stage> stage;
+  // Hosts: when the next message may start, when the last one was posted.
+  Time tx_free = 0;
+  Time last_posted = 0;
+  std::vector<std::pair<std::uint16_t, std::uint16_t>> tree_ports;  // (tree, port), several ports
 };
 
 // A rank: its endpoint, its fiber, and what it waits for.
@@ -63,7 +84,7 @@ class SimFabric::RankDriver final : public protocol::HostDriver {
   }
 
   Time compute_time(std::size_t bytes) const override {
-    const double gbps = fabric_.config_.host_reduce_gbps;
+    const double gbps = fabric_.topology_.node(node_).host_timing.reduce_gbps;
     if (gbps <= 0) return 0;
     return static_cast<Time>(std::llround(bytes * 8000.0 / gbps));
   }
@@ -117,18 +138,30 @@ SimFabric::SimFabric(const topology::Topology& topology, SimConfig config)
   for (std::uint32_t id = 0; id < nodes.size(); ++id) {
     const topology::Node& n = nodes[id];
     NodeState& state = nodes_[id];
+    const bool is_switch = n.kind == topology::NodeKind::switch_node;
     for (const topology::Port& p : n.ports) {
       PortState ps;
       ps.pacer = fabric::LinkPacer(p.link.gbps);
-      ps.latency = p.link.latency;
+      // A switch's forwarding latency is the same for every packet it sends,
+      // so adding it after the FIFO equals adding it before.
+      ps.latency = p.link.latency + (is_switch ? n.switch_spec.forwarding_latency : 0);
       ps.peer_node = p.peer_node;
       ps.peer_port = p.peer_port;
       state.ports.push_back(ps);
     }
-    if (n.kind == topology::NodeKind::switch_node) {
+    if (is_switch) {
+      const topology::SwitchSpec& sw = n.switch_spec;
       state.engine = std::make_unique<engine::AggregationNode>(
-          engine::SwitchConfig{n.switch_spec.slots, n.switch_spec.slot_payload_bytes, n.name});
+          engine::SwitchConfig{sw.slots, sw.slot_payload_bytes, n.name});
+      if (sw.aggregation_gbps > 0 || sw.aggregation_pps > 0 || sw.aggregation_latency > 0) {
+        state.stage = std::make_unique<Stage>();
+        if (sw.aggregation_gbps > 0) state.stage->alu_ps_per_byte = 8000.0 / sw.aggregation_gbps;
+        if (sw.aggregation_pps > 0)
+          state.stage->alu_ps_per_packet = static_cast<Time>(std::llround(1e12 / sw.aggregation_pps));
+      }
     } else {
+      if (n.host_timing.recv_overhead > 0 || n.host_timing.gap > 0)
+        state.stage = std::make_unique<Stage>();
       state.rank = n.host_index;
       ranks_.push_back(std::make_unique<RankDriver>(
           *this, n.host_index, id,
@@ -157,6 +190,14 @@ Status SimFabric::remove(std::uint32_t switch_node, const wire::TreeRemove& tree
     return make_error(StatusCode::io_error,
                       fmt::format("switch {} is down", topology_.node(switch_node).name));
   return nodes_[switch_node].engine->remove(tree);
+}
+
+void SimFabric::attach(std::uint32_t host, std::uint16_t tree, std::uint16_t port) {
+  if (host >= topology_.host_count()) return;
+  NodeState& n = nodes_[topology_.host_node(host)];
+  if (n.ports.size() < 2) return;  // one port: nothing to choose
+  std::erase_if(n.tree_ports, [&](const auto& tp) { return tp.first == tree; });
+  n.tree_ports.emplace_back(tree, port);
 }
 
 Status SimFabric::set_faults(const FaultPlan& plan) {
@@ -218,16 +259,17 @@ void SimFabric::schedule(Time t, Kind kind, std::uint32_t node, std::uint32_t ar
   events_queue_.push(t, Event{kind, port, node, arg});
 }
 
-void SimFabric::enqueue(std::uint32_t node, std::uint16_t port, wire::Packet&& packet) {
+void SimFabric::enqueue(std::uint32_t node, std::uint16_t port, wire::Packet&& packet,
+                        Time offered) {
   // A FIFO egress queue is exactly "start when the port is next free".
   PortState& ps = nodes_[node].ports[port];
   const Time serialise = ps.pacer.serialise(packet.wire_bytes());
   ps.counters.packets++;
   ps.counters.bytes += packet.wire_bytes();
   ps.counters.busy += serialise;
-  const Time arrival = ps.pacer.book(now_, packet.wire_bytes()) + ps.latency;
+  const Time arrival = ps.pacer.book(offered, packet.wire_bytes()) + ps.latency;
   if (faults_) {
-    const FaultModel::Fate fate = faults_->on_send(node, port, now_, packet);
+    const FaultModel::Fate fate = faults_->on_send(node, port, offered, packet);
     if (fate.lost) return;
     if (fate.duplicate)
       schedule(arrival + fate.duplicate_delay, kHeld, node, faults_->hold(wire::Packet(packet)),
@@ -243,9 +285,36 @@ void SimFabric::enqueue(std::uint32_t node, std::uint16_t port, wire::Packet&& p
   ps.in_flight.push_back({arrival, std::move(packet)});
 }
 
+std::uint16_t SimFabric::host_egress(std::uint32_t rank, const wire::Packet& p) const {
+  const NodeState& n = nodes_[topology_.host_node(rank)];
+  if (n.ports.size() == 1) return 0;
+  if (p.header.type == wire::PacketType::contribution)
+    for (const auto& [tree, port] : n.tree_ports)
+      if (tree == p.header.tree) return port;
+  return topology_.route(topology_.host_node(rank), p.dst < topology_.host_count() ? p.dst : 0);
+}
+
 void SimFabric::transmit_from_host(std::uint32_t rank, protocol::Outbox& out) {
   const std::uint32_t node = topology_.host_node(rank);
-  for (wire::Packet& p : out) enqueue(node, 0, std::move(p));
+  NodeState& n = nodes_[node];
+  const HostTiming& timing = topology_.node(node).host_timing;
+  for (wire::Packet& p : out) {
+    // A message (a contribution, a first fragment) is posted send_overhead
+    // after it was sent and no sooner than max(o, g) after the previous one;
+    // the rest of its fragments follow it; acknowledgements go as they come.
+    const bool message = p.header.type == wire::PacketType::contribution ||
+                         (p.header.type == wire::PacketType::p2p && p.header.sequence == 0);
+    Time offered = now_;
+    if (message && (timing.send_overhead > 0 || timing.gap > 0)) {
+      const Time start = std::max(now_, n.tx_free);
+      n.tx_free = start + std::max(timing.send_overhead, timing.gap);
+      n.last_posted = offered = start + timing.send_overhead;
+    } else if (p.header.type == wire::PacketType::p2p) {
+      offered = std::max(now_, n.last_posted);
+    }
+    const std::uint16_t port = host_egress(rank, p);
+    enqueue(node, port, std::move(p), offered);
+  }
   out.clear();
 }
 
@@ -258,7 +327,46 @@ void SimFabric::after_host_activity(std::uint32_t rank) {
   }
 }
 
+void SimFabric::stage(std::uint32_t node, Stage& st, std::uint16_t port, wire::Packet&& packet,
+                      Time occupancy, Time delay) {
+  const Time start = std::max(now_, st.free_at);
+  st.free_at = start + occupancy;
+  const Time done = start + delay;
+  if (st.in_flight.empty()) schedule(done, kStage, node, 0);
+  if (st.in_flight.full()) st.in_flight.set_capacity(2 * st.in_flight.capacity());
+  st.in_flight.push_back({done, port, std::move(packet)});
+}
+
 void SimFabric::on_arrival(std::uint32_t node, std::uint16_t port, wire::Packet&& packet) {
+  NodeState& n = nodes_[node];
+  if (n.stage) {
+    const topology::Node& spec = topology_.node(node);
+    const wire::PacketType type = packet.header.type;
+    if (n.engine && type == wire::PacketType::contribution) {
+      // The ALU: each contribution in turn, then its pipeline latency.
+      const Time service =
+          std::max(static_cast<Time>(std::llround(n.stage->alu_ps_per_byte *
+                                                  static_cast<double>(packet.payload_bytes()))),
+                   n.stage->alu_ps_per_packet);
+      stage(node, *n.stage, port, std::move(packet), service,
+            service + spec.switch_spec.aggregation_latency);
+      return;
+    }
+    if (!n.engine) {
+      // The receive path, in order: a message (a result, a last fragment)
+      // costs recv_overhead and holds it for max(o, g); the rest pass.
+      const HostTiming& t = spec.host_timing;
+      const bool message = type == wire::PacketType::result ||
+                           (type == wire::PacketType::p2p && packet.header.has(wire::kFlagLast));
+      stage(node, *n.stage, port, std::move(packet), message ? std::max(t.recv_overhead, t.gap) : 0,
+            message ? t.recv_overhead : 0);
+      return;
+    }
+  }
+  handle(node, port, std::move(packet));
+}
+
+void SimFabric::handle(std::uint32_t node, std::uint16_t port, wire::Packet&& packet) {
   NodeState& n = nodes_[node];
   if (n.engine) {
     if (!switch_ready(node)) return;
@@ -312,6 +420,18 @@ std::uint32_t SimFabric::process(const Event& ev) {
       RankDriver& r = *ranks_[ev.arg];
       if (r.waiting() && r.deadline() == now_) r.time_out();
       return ev.arg;
+    }
+    case kStage: {
+      NodeState& n = nodes_[ev.node];
+      Stage& st = *n.stage;
+      Stage::Entry e = std::move(st.in_flight.front());
+      st.in_flight.pop_front();
+      if (st.in_flight.empty())
+        events_queue_.pop();
+      else
+        events_queue_.replace_top(st.in_flight.front().at, ev);
+      handle(ev.node, e.port, std::move(e.packet));
+      return n.engine ? kNoRank : n.rank;
     }
   }
   return kNoRank;

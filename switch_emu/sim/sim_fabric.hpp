@@ -3,6 +3,15 @@
 // modelled exactly), switches that run the aggregation engine or forward by
 // the routing table, and ranks that run as fibers (Boost.Context) so that rank
 // code is ordinary blocking code. Deterministic: equal inputs, equal outputs.
+//
+// Every timing element of a fabric description costs what docs/model.md says:
+// a switch's forwarding latency delays every packet it sends; its ALU is a
+// FIFO server that takes each contribution for max(payload / rate, 1 / packet
+// rate) and hands it to the engine after the aggregation latency; a host
+// posts each message (a contribution, the first fragment of a point-to-point
+// message) send_overhead after it was sent and no sooner than max(o, gap)
+// after its previous one, and takes each message in (a result, the last
+// fragment) recv_overhead after its last byte arrived, one per max(o, gap).
 #pragma once
 
 #include <cstdint>
@@ -26,7 +35,6 @@ namespace inca::sim {
 struct SimConfig {
   protocol::EndpointConfig endpoint;  ///< template for every host (rank/address filled in)
   std::size_t fiber_stack_bytes = 256 * 1024;
-  double host_reduce_gbps = 0;  ///< host reduction speed (0: free, the model's gamma = 0)
 };
 
 /// Counters of one egress port.
@@ -60,6 +68,8 @@ class SimFabric final : public fabric::Fabric {
   bool node_alive(std::uint32_t node) const override;
   bool link_alive(std::uint32_t node, std::uint16_t port) const override;
 
+  void attach(std::uint32_t host, std::uint16_t tree, std::uint16_t port) override;
+
   const topology::Topology& topology() const { return topology_; }
   const engine::AggregationNode* engine(std::uint32_t switch_node) const;
   const PortCounters& port_counters(std::uint32_t node, std::uint16_t port) const;
@@ -67,6 +77,7 @@ class SimFabric final : public fabric::Fabric {
  private:
   class RankDriver;
   struct PortState;
+  struct Stage;
   struct NodeState;
   struct Event {
     std::uint16_t kind;
@@ -77,10 +88,21 @@ class SimFabric final : public fabric::Fabric {
   };
   // kHeld: a packet the fault model took off its link's FIFO (reordered or
   // duplicated) arrives on its own.
-  enum Kind : std::uint16_t { kArrival, kTimer, kWake, kHeld };
+  // kStage: the head of a node's ALU (switch) or receive (host) stage is done.
+  enum Kind : std::uint16_t { kArrival, kTimer, kWake, kHeld, kStage };
 
   void schedule(Time t, Kind kind, std::uint32_t node, std::uint32_t arg, std::uint16_t port = 0);
-  void enqueue(std::uint32_t node, std::uint16_t port, wire::Packet&& packet);
+  /// Puts a packet on (node, port)'s link, offered to it at `offered` (>= now).
+  void enqueue(std::uint32_t node, std::uint16_t port, wire::Packet&& packet, Time offered);
+  void enqueue(std::uint32_t node, std::uint16_t port, wire::Packet&& packet) {
+    enqueue(node, port, std::move(packet), now_);
+  }
+  /// Passes a packet through a node's stage; kStage delivers it.
+  void stage(std::uint32_t node, Stage& stage, std::uint16_t port, wire::Packet&& packet,
+             Time occupancy, Time delay);
+  /// What reaches a node once its stage (if any) is past.
+  void handle(std::uint32_t node, std::uint16_t port, wire::Packet&& packet);
+  std::uint16_t host_egress(std::uint32_t rank, const wire::Packet& packet) const;
   void transmit_from_host(std::uint32_t rank, protocol::Outbox& out);
   void on_arrival(std::uint32_t node, std::uint16_t port, wire::Packet&& packet);
   /// Hands a packet that crossed (node, port) to the peer, unless a fault

@@ -44,11 +44,10 @@ f.type = ProtoField.uint8("inca.type", "Type", base.DEC, packet_types)
 f.flags = ProtoField.uint8("inca.flags", "Flags", base.HEX)
 f.flag_last = ProtoField.bool("inca.flags.last", "Last", 8, nil, 0x01)
 f.flag_repro = ProtoField.bool("inca.flags.reproducible", "Reproducible", 8, nil, 0x02)
-f.flag_quant = ProtoField.bool("inca.flags.quantized", "Quantized", 8, nil, 0x04)
-f.flag_reserved = ProtoField.uint8("inca.flags.reserved", "Reserved", base.HEX, nil, 0xf8)
+f.flag_reserved = ProtoField.uint8("inca.flags.reserved", "Reserved", base.HEX, nil, 0xfc)
 f.dtype = ProtoField.uint8("inca.dtype", "Dtype", base.DEC, dtype_names)
 f.op = ProtoField.uint8("inca.op", "Op", base.DEC, ops)
-f.block_exponent = ProtoField.int8("inca.block_exponent", "Block exponent", base.DEC)
+f.attempt_tag = ProtoField.uint8("inca.attempt_tag", "Attempt tag", base.DEC)
 f.child = ProtoField.uint16("inca.child", "Child", base.DEC)
 f.job = ProtoField.uint32("inca.job", "Job", base.DEC)
 f.key_tag = ProtoField.uint32("inca.key_tag", "Key tag", base.HEX)
@@ -137,9 +136,8 @@ function inca.dissector(tvb, pinfo, tree)
   local flags_item = subtree:add(f.flags, tvb(2, 1))
   flags_item:add(f.flag_last, tvb(2, 1))
   flags_item:add(f.flag_repro, tvb(2, 1))
-  flags_item:add(f.flag_quant, tvb(2, 1))
   flags_item:add(f.flag_reserved, tvb(2, 1))
-  if bit32.band(flags, 0xf8) ~= 0 then
+  if bit32.band(flags, 0xfc) ~= 0 then
     flags_item:add_proto_expert_info(ef.malformed, "bad_flags")
   end
 
@@ -147,7 +145,7 @@ function inca.dissector(tvb, pinfo, tree)
   if not dtypes[dtype_code] then dtype_item:add_proto_expert_info(ef.malformed, "bad_dtype") end
   local op_item = subtree:add(f.op, tvb(4, 1))
   if not ops[op_code] then op_item:add_proto_expert_info(ef.malformed, "bad_op") end
-  subtree:add(f.block_exponent, tvb(5, 1))
+  subtree:add(f.attempt_tag, tvb(5, 1))
   subtree:add(f.child, tvb(6, 2))
   subtree:add(f.job, tvb(8, 4))
   subtree:add(f.key_tag, tvb(12, 4))

@@ -12,6 +12,7 @@
 
 #include "inca/caps.hpp"
 #include "inca/cost_model.hpp"
+#include "inca/fabric_description.hpp"
 #include "inca/faults.hpp"
 #include "inca/stats.hpp"
 #include "inca/status.hpp"
@@ -31,6 +32,14 @@ std::string_view to_string(FabricKind kind);
 
 /// Everything that describes a fabric. Defaults are the benchmark's default
 /// fabric: 64 ranks on a leaf-spine of 100 Gb/s links.
+///
+/// The fabric itself comes from one of, in this order: `description`, the
+/// file `fabric_file`, the preset `preset` (presets/<name>.yaml), or else the
+/// built-in star / leaf-spine that the fields from `topology` to
+/// `switch_aggregation_gbps` describe (every link and switch alike). With a
+/// description, file or preset those fields are not used: `overrides` (which
+/// `inca bench` fills from the flags given and apply_env_overrides from the
+/// INCA_* knobs set) replaces its values instead, and `ranks` is its host count.
 struct FabricOptions {
   FabricKind fabric = FabricKind::sim;
   TopologyKind topology = TopologyKind::leaf_spine;
@@ -53,6 +62,19 @@ struct FabricOptions {
   std::map<std::string, SwitchCaps> switch_caps_by_name = {};
   bool timing_only = false;     ///< payload-free mode: sizes and times, no data
   double host_reduce_gbps = 0;  ///< host reduction speed in the simulator (0 = free)
+  Time host_send_overhead = 0;  ///< LogGP o on sending, per message (HostTiming)
+  Time host_recv_overhead = 0;  ///< LogGP o on receiving, per message
+  Time host_gap = 0;            ///< LogGP g: least time between one host's messages
+  Time switch_forwarding_latency = 0;   ///< per switch a packet leaves
+  Time switch_aggregation_latency = 0;  ///< per contribution through a switch's ALU
+  double switch_aggregation_gbps = 0;   ///< ALU payload rate of every switch (0: unlimited)
+  /// A fabric file (YAML, docs/fabric-files.md) or a preset name.
+  std::string fabric_file;
+  std::string preset;
+  /// A description built in code; used before fabric_file and preset.
+  std::shared_ptr<const FabricDescription> description;
+  /// What replaces the description's values (see above).
+  FabricOverrides overrides;
   Time retransmit_timeout = 10 * kPicosPerMilli;
   std::uint32_t job = 1;
   std::uint32_t key_tag = 0x1ca0cafe;
@@ -69,6 +91,13 @@ class World {
   /// tree. A tree that does not fit is no error: in-network algorithms then
   /// report why they are unavailable and `auto` falls back.
   static Result<std::unique_ptr<World>> create(const FabricOptions& options);
+  /// The same on a described fabric (`options` for everything else; its
+  /// `overrides` apply to the description).
+  static Result<std::unique_ptr<World>> create(const FabricDescription& fabric,
+                                               FabricOptions options);
+  /// The fabric a World would be built on: the description, file or preset
+  /// with the overrides applied, or the built-in fabric of the fields.
+  static Result<FabricDescription> describe_fabric(const FabricOptions& options);
   ~World();
 
   /// Runs `rank_main` on every rank until all return.
@@ -76,7 +105,10 @@ class World {
 
   std::uint32_t size() const;
   Time now() const;
+  /// The options the world was made with; `ranks` is its host count.
   const FabricOptions& options() const;
+  /// The fabric it runs on, element by element.
+  const FabricDescription& fabric() const;
   /// Topology and tree in one line each.
   std::string describe() const;
   /// Why in-network collectives are unavailable (ok when they are).
