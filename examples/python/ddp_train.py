@@ -13,6 +13,9 @@ per rank; or, for reference, over PyTorch's own Gloo backend.
   /usr/bin/python3 examples/python/ddp_train.py --backend gloo --ranks 4 --out gloo.json
   /usr/bin/python3 examples/python/ddp_train.py --compare gloo.json innet.json ring.json
 
+Ranks that import torch on a busy machine may start seconds apart: `inca
+launch --timeout-ms 60000` keeps the first all-reduce waiting for them.
+
 Every rank seeds the same model and draws its own batches from (seed, step,
 rank), so both backends see the same data; the losses differ only by the
 order in which the all-reduces add. Rank 0 writes its loss per step, the
