@@ -142,17 +142,20 @@ class PyWorld {
     RunResults results(rank_fn, world_->size(), {call_.algorithm, call_.reproducible});
     Status status;
     running_ = true;
-    {
-      py::gil_scoped_release release;
-      status = world_->run([&](Communicator& comm) {
+    broken_ = true;  // until every rank program has returned (a Ctrl-C raises below)
+    struct Ended {
+      bool& running;
+      ~Ended() { running = false; }
+    } ended{running_};
+    status = run_interruptibly(results, [&] {
+      return world_->run([&](Communicator& comm) {
         const auto slot = static_cast<std::size_t>(comm.rank());
         if (sim)
           results.run_on_worker(slot, comm);
         else
           results.run_here(slot, comm);
       });
-    }
-    running_ = false;
+    });
     broken_ = !results.all_returned();
     return results.finish(status);
   }
@@ -272,7 +275,8 @@ void bind_worlds(py::module_& m) {
            "takes turns with the simulator (one runs at a time, so runs are deterministic); "
            "on the live fabric each rank is a thread and waits release the GIL. When a rank "
            "program raises, the others' operations with it time out, and run raises "
-           "inca.RankError naming the rank (its exception is the __cause__).",
+           "inca.RankError naming the rank (its exception is the __cause__). Ctrl-C (a notebook's "
+           "interrupt) raises KeyboardInterrupt in every rank program and then here.",
            "rank_fn"_a)
       .def("_run_native_allreduce", &PyWorld::run_native_allreduce,
            "For benchmarks: the C++ twin of a Python rank program that fills its count f32 "

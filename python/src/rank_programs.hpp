@@ -38,6 +38,11 @@ class RunResults {
   /// True when no rank program raised.
   bool all_returned() const { return errors_.empty(); }
 
+  /// With the GIL: raises KeyboardInterrupt in every rank program running
+  /// now (at its next bytecode; one blocked in a collective gets it when the
+  /// collective returns).
+  void interrupt();
+
  private:
   // With the GIL: runs the program, records, closes the session; false when it raised.
   bool run_rank(std::size_t slot, Communicator& comm, std::shared_ptr<Session> session);
@@ -46,7 +51,15 @@ class RunResults {
   CallDefaults defaults_;
   std::vector<py::object> values_;
   std::vector<std::pair<int, py::object>> errors_;  // (rank, exception), first failure first
+  std::vector<unsigned long> running_;              // per slot: its thread's ident, 0 when done
 };
+
+/// Runs `fabric_run` (which runs rank programs recording into `results`) on
+/// a thread of its own while this one, the caller's, waits without the GIL
+/// and takes Python's signals every 50 ms: a Ctrl-C (a notebook's interrupt)
+/// interrupts the rank programs and is raised here once the run has ended.
+/// With the GIL; returns the fabric's status.
+Status run_interruptibly(RunResults& results, const std::function<Status()>& fabric_run);
 
 /// Thrown on a rank's native side after its Python program raised, so that
 /// the fabric counts the rank as failed; carries no Python object.

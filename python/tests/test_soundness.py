@@ -7,6 +7,7 @@ warnings as errors."""
 
 from __future__ import annotations
 
+import _thread
 import sys
 import threading
 import time
@@ -120,3 +121,32 @@ def test_live_ranks_release_the_gil_while_they_wait():
         thread.join()
     assert [r[0] for r in results] == [6] * 4
     assert all(progress > 0 for _, progress in results[1:])
+
+
+def test_ctrl_c_interrupts_rank_programs_that_never_return():
+    """A notebook's interrupt (SIGINT to the main thread) stops a run whose
+    rank program spins in Python while the others wait for it."""
+    world = inca.World(ranks=4, topology="star")
+    spun_out = []
+
+    def rank(comm):
+        if comm.rank == 2:
+            deadline = time.monotonic() + 30  # "forever", but a regression fails, not hangs
+            while time.monotonic() < deadline:
+                pass
+            spun_out.append(True)
+        comm.barrier()
+
+    timer = threading.Timer(0.3, _thread.interrupt_main)
+    timer.start()
+    try:
+        world.run(rank)
+        interrupted = False
+    except KeyboardInterrupt:
+        interrupted = True
+    finally:
+        timer.cancel()
+    assert interrupted and not spun_out  # the loop itself was interrupted
+    # The interrupt does not leak into later runs on the pooled threads.
+    fresh = inca.World(ranks=4, topology="star")
+    assert fresh.run(lambda comm: comm.rank) == [0, 1, 2, 3]
