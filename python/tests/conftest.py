@@ -38,6 +38,11 @@ def values(dtype: str, op: str, rank: int, count: int) -> np.ndarray:
         v = (i * 5 + rank * 3) % 3  # 0, 1, 2: some zeros
     else:
         v = (i * 7 + rank * 3) % 5 - (2 if dtype[0] in "if" else 0)
+    if dtype[0] == "u" and op not in ("land", "lor", "lxor"):
+        # The top bit set on every other rank's element: read as signed, they
+        # would order (min, max) differently.
+        top = np.where((i + rank) % 2 == 0, 1 << (8 * np.dtype(NUMPY[dtype]).itemsize - 1), 0)
+        return v.astype(NUMPY[dtype]) | top.astype(NUMPY[dtype])
     return v.astype(NUMPY[dtype])
 
 
