@@ -20,5 +20,7 @@ Action add_config_command(CLI::App& app);
 Action add_describe_command(CLI::App& app);
 /// `inca launch -n N --fabric udp -- PROGRAM ARGS` (launch_command.cpp).
 Action add_launch_command(CLI::App& app);
+/// `inca report FILE.html` (report_command.cpp).
+Action add_report_command(CLI::App& app);
 
 }  // namespace inca::cli

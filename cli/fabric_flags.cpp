@@ -64,14 +64,18 @@ void add_fabric_flags(CLI::App& cmd, FabricOptions& o, FabricFlags& f) {
       cmd.add_option("--spines", o.spines, "Built-in leaf-spine: spine switches")
           ->capture_default_str()};
   using Set = std::function<void(FabricOptions&)>;
-  auto overriding = [&](CLI::Option* opt, Set set) { f.overriding.emplace_back(opt, std::move(set)); };
-  overriding(cmd.add_option("--link-gbps", o.link_gbps, "Rate of every link")->capture_default_str(),
-             [](FabricOptions& x) { x.overrides.link_gbps = x.link_gbps; });
-  overriding(cmd.add_option("--latency-ns", f.latency_ns, "Latency of every link")
-                 ->capture_default_str(),
-             [](FabricOptions& x) { x.overrides.link_latency = x.latency; });
-  overriding(cmd.add_option("--mtu", o.mtu, "Largest inca packet on every link")->capture_default_str(),
-             [](FabricOptions& x) { x.overrides.mtu = x.mtu; });
+  auto overriding = [&](CLI::Option* opt, Set set) {
+    f.overriding.emplace_back(opt, std::move(set));
+  };
+  overriding(
+      cmd.add_option("--link-gbps", o.link_gbps, "Rate of every link")->capture_default_str(),
+      [](FabricOptions& x) { x.overrides.link_gbps = x.link_gbps; });
+  overriding(
+      cmd.add_option("--latency-ns", f.latency_ns, "Latency of every link")->capture_default_str(),
+      [](FabricOptions& x) { x.overrides.link_latency = x.latency; });
+  overriding(
+      cmd.add_option("--mtu", o.mtu, "Largest inca packet on every link")->capture_default_str(),
+      [](FabricOptions& x) { x.overrides.mtu = x.mtu; });
   overriding(cmd.add_option("--slot-bytes", o.slot_bytes, "Payload per switch slot")
                  ->capture_default_str(),
              [](FabricOptions& x) { x.overrides.slot_bytes = x.slot_bytes; });
@@ -85,10 +89,10 @@ void add_fabric_flags(CLI::App& cmd, FabricOptions& o, FabricFlags& f) {
   overriding(cmd.add_option("--switch-ops", f.switch_ops,
                             "Comma-separated ops every switch aggregates (default: all)"),
              [](FabricOptions& x) { x.overrides.switch_caps = x.switch_caps; });
-  overriding(cmd.add_option("--host-reduce-gbps", o.host_reduce_gbps,
-                            "Host reduction speed (0: free)")
-                 ->capture_default_str(),
-             [](FabricOptions& x) { x.overrides.host_reduce_gbps = x.host_reduce_gbps; });
+  overriding(
+      cmd.add_option("--host-reduce-gbps", o.host_reduce_gbps, "Host reduction speed (0: free)")
+          ->capture_default_str(),
+      [](FabricOptions& x) { x.overrides.host_reduce_gbps = x.host_reduce_gbps; });
   overriding(cmd.add_option("--send-overhead-ns", f.send_overhead_ns,
                             "Host software cost of posting one message (LogGP o)")
                  ->capture_default_str(),
@@ -97,22 +101,20 @@ void add_fabric_flags(CLI::App& cmd, FabricOptions& o, FabricFlags& f) {
                             "Host software cost of taking one message in (LogGP o)")
                  ->capture_default_str(),
              [](FabricOptions& x) { x.overrides.recv_overhead = x.host_recv_overhead; });
-  overriding(cmd.add_option("--gap-ns", f.gap_ns,
-                            "Least time between two messages of one host (LogGP g)")
-                 ->capture_default_str(),
-             [](FabricOptions& x) { x.overrides.gap = x.host_gap; });
-  overriding(cmd.add_option("--switch-latency-ns", f.switch_latency_ns,
-                            "Port-to-port forwarding latency of every switch")
-                 ->capture_default_str(),
-             [](FabricOptions& x) {
-               x.overrides.forwarding_latency = x.switch_forwarding_latency;
-             });
-  overriding(cmd.add_option("--aggregation-latency-ns", f.aggregation_latency_ns,
-                            "Per-contribution ALU latency of every switch")
-                 ->capture_default_str(),
-             [](FabricOptions& x) {
-               x.overrides.aggregation_latency = x.switch_aggregation_latency;
-             });
+  overriding(
+      cmd.add_option("--gap-ns", f.gap_ns, "Least time between two messages of one host (LogGP g)")
+          ->capture_default_str(),
+      [](FabricOptions& x) { x.overrides.gap = x.host_gap; });
+  overriding(
+      cmd.add_option("--switch-latency-ns", f.switch_latency_ns,
+                     "Port-to-port forwarding latency of every switch")
+          ->capture_default_str(),
+      [](FabricOptions& x) { x.overrides.forwarding_latency = x.switch_forwarding_latency; });
+  overriding(
+      cmd.add_option("--aggregation-latency-ns", f.aggregation_latency_ns,
+                     "Per-contribution ALU latency of every switch")
+          ->capture_default_str(),
+      [](FabricOptions& x) { x.overrides.aggregation_latency = x.switch_aggregation_latency; });
   overriding(cmd.add_option("--aggregation-gbps", o.switch_aggregation_gbps,
                             "ALU payload rate of every switch (0: unlimited)")
                  ->capture_default_str(),
@@ -120,7 +122,9 @@ void add_fabric_flags(CLI::App& cmd, FabricOptions& o, FabricFlags& f) {
 }
 
 Status finish_fabric_flags(FabricFlags& f, FabricOptions& o) {
-  auto bad = [](std::string why) { return make_error(StatusCode::invalid_argument, std::move(why)); };
+  auto bad = [](std::string why) {
+    return make_error(StatusCode::invalid_argument, std::move(why));
+  };
   if (f.topology == "star")
     o.topology = TopologyKind::star;
   else if (f.topology == "leaf-spine")

@@ -18,6 +18,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <memory>
 #include <optional>
 #include <random>
@@ -50,6 +51,7 @@ struct LaunchArgs {
   std::uint32_t fixed_timeout_ms = 0;
   double grace_s = 10;
   bool verbose = false;
+  std::string pcap_dir;
   std::vector<std::string> command;
 };
 
@@ -179,6 +181,12 @@ int launch(const LaunchArgs& a) {
   auto fabric = memif ? std::make_unique<udp::SwitchFabric>(*topo, kSubnet, dir.path())
                       : std::make_unique<udp::SwitchFabric>(*topo, veths, kSubnet, dir.path());
   udp::SwitchFabric& switches = *fabric;
+  if (!a.pcap_dir.empty()) {
+    std::error_code ec;
+    std::filesystem::create_directories(a.pcap_dir, ec);
+    if (ec) return fail("--pcap " + a.pcap_dir + ": " + ec.message());
+    switches.capture_to(std::filesystem::absolute(a.pcap_dir).string());
+  }
   if (!switches.start(binary, switch_args, error)) return fail(error);
 
   std::random_device random;
@@ -286,6 +294,9 @@ Action add_launch_command(CLI::App& app) {
                   "Seconds the other ranks get to finish after one failed, before they are killed")
       ->capture_default_str();
   cmd->add_flag("-v,--verbose", a->verbose, "Print the job and, at the end, the switch's log");
+  cmd->add_option("--pcap", a->pcap_dir,
+                  "Capture every switch port's frames into DIR/<switch>.pcapng (read them with "
+                  "tshark -X lua_script:tools/wireshark/inca.lua)");
   cmd->add_option("command", a->command, "PROGRAM ARGS (after --)")->required();
   return [a] { return launch(*a); };
 }

@@ -18,6 +18,8 @@ int main(int argc, char** argv) {
   commands.emplace_back(app.get_subcommand("describe"), describe);
   inca::cli::Action launch = inca::cli::add_launch_command(app);
   commands.emplace_back(app.get_subcommand("launch"), launch);
+  inca::cli::Action report = inca::cli::add_report_command(app);
+  commands.emplace_back(app.get_subcommand("report"), report);
   CLI11_PARSE(app, argc, argv);
   for (auto& [sub, action] : commands)
     if (sub->parsed()) return action();

@@ -14,8 +14,8 @@ PACKAGES=(
   dpdk dpdk-dev libdpdk-dev libibverbs-dev ibverbs-utils rdma-core
   libopenmpi-dev openmpi-bin
   tshark graphviz iproute2 procps
-  pybind11-dev python3-pybind11 python3-numpy python3-pytest python3-matplotlib python3-pandas
-  python3-torch
+  python3-matplotlib chromium
+  pybind11-dev python3-pybind11 python3-numpy python3-pytest python3-pandas python3-torch
 )
 
 missing=()

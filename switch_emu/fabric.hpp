@@ -11,6 +11,7 @@
 #include "inca/status.hpp"
 #include "inca/time.hpp"
 #include "protocol/host_driver.hpp"
+#include "trace/trace_sink.hpp"
 #include "wire/control.hpp"
 
 namespace inca::fabric {
@@ -42,6 +43,13 @@ class Fabric {
   virtual protocol::HostEndpoint& endpoint(std::uint32_t rank) = 0;
   /// Counters of the engine of a switch node; nullptr for other nodes.
   virtual const engine::EngineCounters* switch_counters(std::uint32_t node) const = 0;
+  /// The engine of a switch node (nullptr for other nodes, or where the
+  /// engine runs in another process); on threaded fabrics, read it from the
+  /// switch's own thread or between runs.
+  virtual const engine::AggregationNode* engine(std::uint32_t node) const {
+    (void)node;
+    return nullptr;
+  }
   /// Discrete events processed (0 for fabrics without events).
   virtual std::uint64_t events_processed() const { return 0; }
 
@@ -63,6 +71,15 @@ class Fabric {
     (void)port;
     return true;
   }
+
+  /// Records the run's timeline into `sink` (docs/tracing.md); nullptr
+  /// stops. Set between runs. Fabrics without tracing hooks record nothing
+  /// of their links and switches, but ranks still record their spans.
+  virtual void set_trace(trace::TraceSink* sink) { trace_ = sink; }
+  trace::TraceSink* trace() const { return trace_; }
+
+ protected:
+  trace::TraceSink* trace_ = nullptr;  // null: tracing off, one branch per hook
 };
 
 }  // namespace inca::fabric

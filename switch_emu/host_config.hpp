@@ -3,8 +3,8 @@
 // every rank (host index h has address h in every fabric built on a topology).
 #pragma once
 
-#include <cstdint>
 #include <algorithm>
+#include <cstdint>
 #include <numeric>
 
 #include "protocol/host_endpoint.hpp"
@@ -20,9 +20,14 @@ inline protocol::EndpointConfig host_endpoint_config(const protocol::EndpointCon
   config.address = host;
   config.rank_address.resize(topology.host_count());
   std::iota(config.rank_address.begin(), config.rank_address.end(), wire::Address{0});
-  // What the host's own NIC drains at (its fastest port).
+  // What the host's own NIC drains at (its fastest port), and what each
+  // message adds in its own send and receive queues.
+  const HostTiming& timing = topology.node(topology.host_node(host)).host_timing;
+  config.message_drain =
+      std::max(timing.send_overhead, timing.gap) + std::max(timing.recv_overhead, timing.gap);
   for (const topology::Port& p : topology.node(topology.host_node(host)).ports)
-    if (p.peer_node != topology::kUnconnected) config.nic_gbps = std::max(config.nic_gbps, p.link.gbps);
+    if (p.peer_node != topology::kUnconnected)
+      config.nic_gbps = std::max(config.nic_gbps, p.link.gbps);
   return config;
 }
 

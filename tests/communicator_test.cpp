@@ -310,7 +310,11 @@ TEST(World, DescribesItsTreeAndModelFabric) {
   EXPECT_EQ(f.packet_overhead, 32u + 66u);
   EXPECT_EQ(f.p2p_payload, 4096u - 32u);
   // Neighbours 2->3 and 5->0 cross leaves (4 links); the other four share one (2).
-  EXPECT_DOUBLE_EQ(f.ring_links, (4.0 * 2 + 2 * 4) / 6);
+  EXPECT_DOUBLE_EQ(f.ring.links, (4.0 * 2 + 2 * 4) / 6);
+  // Each leaf aggregates its 3 hosts, the root spine the 2 leaves.
+  ASSERT_EQ(f.tree.size(), 2u);
+  EXPECT_EQ(f.tree[0].children, 3u);
+  EXPECT_EQ(f.tree[1].children, 2u);
 }
 
 }  // namespace

@@ -111,17 +111,23 @@ TEST_F(CostModel, InnetNearlyDoublesRingAlgbwAt64MiB) {
 
 // ---- the formulas on their own ---------------------------------------------
 
+constexpr Time kLatency = 500 * kPicosPerNano;
+
+ExchangeStep step(std::uint32_t links, std::uint32_t sharing) {
+  return {links, sharing, ModelPath::uniform(links, 100, kLatency, sharing)};
+}
+
 ModelFabric default_fabric() {
   ModelFabric f;
   f.ranks = 64;
-  f.link_gbps = 100;
-  f.link_latency = 500 * kPicosPerNano;
   f.packet_overhead = 32 + 66;
   f.p2p_payload = 4064;
   f.slot_payload = 2048;
   f.window = 64;
   f.tree_links = 2;
-  f.ring_links = (56 * 2.0 + 8 * 4.0) / 64;  // 8 of 64 neighbour pairs cross leaves
+  f.tree = ModelFabric::uniform_tree({8, 8}, 100, kLatency);
+  // 8 of 64 neighbour pairs cross leaves.
+  f.ring = ModelPath::uniform((56 * 2.0 + 8 * 4.0) / 64, 100, kLatency);
   return f;
 }
 
@@ -139,7 +145,7 @@ TEST(CostModelFormulas, TrivialCasesCostNothingAndUnknownsHaveNoModel) {
 // One packet: up and down the tree, store-and-forward at each of 2h hops.
 TEST(CostModelFormulas, OnePacketInnetIsTheTreeRoundTrip) {
   const ModelFabric f = default_fabric();
-  const Time per_hop = (8 + 98) * 80 + f.link_latency;  // 8 B payload at 80 ps/B
+  const Time per_hop = (8 + 98) * 80 + kLatency;  // 8 B payload at 80 ps/B
   EXPECT_EQ(model_allreduce("innet", f, 8, 4), 4 * per_hop);
 }
 
@@ -148,7 +154,7 @@ TEST(CostModelFormulas, OnePacketInnetIsTheTreeRoundTrip) {
 TEST(CostModelFormulas, LargeMessagesApproachTheBandwidthTerms) {
   const ModelFabric f = default_fabric();
   const double s = 256.0 * kMiB;
-  const double ps_per_byte = 8000.0 / f.link_gbps;
+  const double ps_per_byte = 8000.0 / 100;
   const double innet_wire = s * (1 + 98.0 / 2048);
   const double ring_wire = 2.0 * 63 / 64 * s * (1 + 98.0 / 4064);
   const double innet = static_cast<double>(*model_allreduce("innet", f, 256 * kMiB, 4));
@@ -165,7 +171,7 @@ TEST(CostModelFormulas, SmallWindowLimitsInnetToWPacketsPerRoundTrip) {
   ModelFabric f = default_fabric();
   f.window = 2;
   const double w_full = (2048 + 98) * 80.0;
-  const double rtt = 4 * (w_full + static_cast<double>(f.link_latency));
+  const double rtt = 4 * (w_full + static_cast<double>(kLatency));
   const std::size_t packets = 4096;
   const double t = static_cast<double>(*model_allreduce("innet", f, packets * 2048, 4));
   EXPECT_NEAR(t / ((packets - 1) * rtt / 2 + rtt), 1.0, 1e-6);
@@ -176,15 +182,15 @@ TEST(CostModelFormulas, SmallWindowLimitsInnetToWPacketsPerRoundTrip) {
 // binomial tree.
 TEST(CostModelFormulas, HierarchicalIsAGroupBinomialTreePlusInnetOverLeaders) {
   ModelFabric f = default_fabric();
-  f.binomial_steps.assign(6, ExchangeStep{2, 1});  // lg 64 steps within a leaf
-  f.binomial_steps[3] = f.binomial_steps[4] = f.binomial_steps[5] = ExchangeStep{4, 2};
+  f.binomial_steps.assign(6, step(2, 1));  // lg 64 steps within a leaf
+  f.binomial_steps[3] = f.binomial_steps[4] = f.binomial_steps[5] = step(4, 2);
   // One 8-byte packet: each of 2 lg 8 = 6 steps is ser(106 B) twice (the
   // send, and the store-and-forward at the leaf) plus two link latencies;
   // the leaders' innet is the 4-hop round trip.
-  const Time step = 2 * 106 * 80 + 2 * f.link_latency;
-  const Time round_trip = 4 * (106 * 80 + f.link_latency);
+  const Time one_step = 2 * 106 * 80 + 2 * kLatency;
+  const Time round_trip = 4 * (106 * 80 + kLatency);
   f.group = 8;
-  EXPECT_EQ(model_allreduce("hierarchical", f, 8, 4), 6 * step + round_trip);
+  EXPECT_EQ(model_allreduce("hierarchical", f, 8, 4), 6 * one_step + round_trip);
   f.group = 1;
   EXPECT_EQ(model_allreduce("hierarchical", f, 1 << 20, 4),
             model_allreduce("innet", f, 1 << 20, 4));
@@ -192,7 +198,7 @@ TEST(CostModelFormulas, HierarchicalIsAGroupBinomialTreePlusInnetOverLeaders) {
   EXPECT_EQ(model_allreduce("hierarchical", f, 1 << 20, 4),
             model_allreduce("binomial_tree", f, 1 << 20, 4));
   f.group = 0;  // the default, 8
-  EXPECT_EQ(model_allreduce("hierarchical", f, 8, 4), 6 * step + round_trip);
+  EXPECT_EQ(model_allreduce("hierarchical", f, 8, 4), 6 * one_step + round_trip);
   f.ranks = 1;
   EXPECT_EQ(model_allreduce("hierarchical", f, 1 << 20, 4), 0);
 }

@@ -42,6 +42,33 @@ TEST(Knobs, EnvironmentOverridesEveryFieldInItsUnits) {
   EXPECT_TRUE(call.reproducible);
 }
 
+// The timing knobs set the built-in fabric's fields and, since they describe
+// every element, also override a fabric file's values; the others do not.
+TEST(Knobs, FabricKnobsAlsoOverrideAFabricFile) {
+  ScopedEnv a("INCA_SEND_OVERHEAD_NS", "900"), b("INCA_RECV_OVERHEAD_NS", "700"),
+      c("INCA_GAP_NS", "12.5"), d("INCA_SWITCH_LATENCY_NS", "130"),
+      e("INCA_AGGREGATION_LATENCY_NS", "250"), f("INCA_AGGREGATION_GBPS", "3200"),
+      g("INCA_PRESET", "ndr-400g"), h("INCA_LINK_GBPS", "400"), i("INCA_WINDOW", "32");
+  FabricOptions fabric;
+  ASSERT_TRUE(apply_env_overrides(fabric).ok());
+  EXPECT_EQ(fabric.host_send_overhead, 900 * kPicosPerNano);
+  EXPECT_EQ(fabric.host_recv_overhead, 700 * kPicosPerNano);
+  EXPECT_EQ(fabric.host_gap, 12500);
+  EXPECT_EQ(fabric.switch_forwarding_latency, 130 * kPicosPerNano);
+  EXPECT_EQ(fabric.switch_aggregation_latency, 250 * kPicosPerNano);
+  EXPECT_DOUBLE_EQ(fabric.switch_aggregation_gbps, 3200);
+  EXPECT_EQ(fabric.preset, "ndr-400g");
+  EXPECT_EQ(fabric.overrides.send_overhead, 900 * kPicosPerNano);
+  EXPECT_EQ(fabric.overrides.recv_overhead, 700 * kPicosPerNano);
+  EXPECT_EQ(fabric.overrides.gap, 12500);
+  EXPECT_EQ(fabric.overrides.forwarding_latency, 130 * kPicosPerNano);
+  EXPECT_EQ(fabric.overrides.aggregation_latency, 250 * kPicosPerNano);
+  EXPECT_EQ(fabric.overrides.aggregation_gbps, 3200.0);
+  EXPECT_EQ(fabric.overrides.link_gbps, 400.0);
+  EXPECT_FALSE(fabric.overrides.mtu.has_value());  // not set
+  EXPECT_FALSE(fabric.overrides.hosts.has_value());
+}
+
 TEST(Knobs, TopologyAndRecoveryKnobsParseTheirNamesAndUnits) {
   ScopedEnv a("INCA_TOPOLOGY", "star"), b("INCA_FABRIC", "live"), c("INCA_SPINES", "4"),
       d("INCA_HOSTS_PER_LEAF", "16"), e("INCA_ON_SWITCH_FAILURE", "fallback"),
@@ -123,7 +150,7 @@ TEST(Knobs, DescribeListsValueDefaultAndDocumentation) {
   FabricOptions fabric;
   fabric.window = 8;
   const auto list = describe_knobs(fabric, {.algorithm = "innet"});
-  ASSERT_EQ(list.size(), 26u);
+  ASSERT_EQ(list.size(), 34u);
   int seen = 0;
   for (const KnobInfo& k : list) {
     EXPECT_FALSE(k.doc.empty()) << k.env;

@@ -19,35 +19,30 @@ std::optional<Time> half(std::optional<Time> t) {
   return *t / 2;
 }
 
-// Picoseconds to serialise `bytes` on the fabric's links.
-double ser(const ModelFabric& f, double bytes) {
-  return bytes * 8000.0 / f.link_gbps;
-}
-
-// One whole message of m bytes crossing `links` links: serialised once as
-// p2p packets, then store-and-forward of one packet per switch, plus latency.
-double one_way(const ModelFabric& f, std::size_t m, double links) {
-  const std::size_t packets = std::max<std::size_t>(1, (m + f.p2p_payload - 1) / f.p2p_payload);
-  const double pkt = static_cast<double>(std::min(m, f.p2p_payload) + f.packet_overhead);
-  return ser(f, static_cast<double>(m + packets * f.packet_overhead)) + (links - 1) * ser(f, pkt) +
-         links * static_cast<double>(f.link_latency);
-}
-
 // Ring reduce-scatter / all-gather moving whole blocks: p-1 steps, each a
-// block to the neighbour (at the mean neighbour distance) before the next.
-Time ring_half(const ModelFabric& f, std::size_t block) {
+// block to the neighbour (on the mean neighbour path) before the next; the
+// reduce-scatter reduces each block it receives.
+Time ring_half(const ModelFabric& f, std::size_t block, bool reduces) {
   if (f.ranks <= 1 || block == 0) return 0;
-  return static_cast<Time>(std::llround((f.ranks - 1) * one_way(f, block, f.ring_links)));
+  const double step = f.message(f.ring, block) + (reduces ? f.host.compute(block) : 0.0);
+  return static_cast<Time>(std::llround((f.ranks - 1) * step));
 }
 
-// Dissemination: ceil(lg p) rounds; a round ends when the empty message has
-// arrived and its send was acknowledged (a round trip), on the longest path.
+// Dissemination: ceil(lg p) rounds; a round ends when the partner's empty
+// message has arrived and its own send was acknowledged: the message one way
+// and the acknowledgement (which costs no host overhead) back, on the
+// slowest path of any recursive-doubling step.
 Time dissemination(const ModelFabric& f) {
-  std::uint32_t longest = 2;
-  for (const ExchangeStep& step : f.xor_steps) longest = std::max(longest, step.links);
+  ModelPath longest = f.ring;
+  for (const ExchangeStep& step : f.xor_steps)
+    if (step.path.crossing(0, f.p2p_payload, f.packet_overhead) >
+        longest.crossing(0, f.p2p_payload, f.packet_overhead))
+      longest = step.path;
   int rounds = 0;
   for (std::uint32_t d = 1; d < f.ranks; d <<= 1) ++rounds;
-  return static_cast<Time>(std::llround(rounds * 2 * one_way(f, 0, longest)));
+  const double round =
+      f.message(longest, 0) + longest.crossing(0, f.p2p_payload, f.packet_overhead);
+  return static_cast<Time>(std::llround(rounds * round));
 }
 
 }  // namespace
@@ -121,12 +116,13 @@ std::optional<Time> model_collective(Collective collective, const std::string& a
     case Collective::reduce_scatter:
       // In-network: all-reduce of the whole send buffer. Ring: p-1 blocks.
       if (innet) return model_allreduce("innet", f, bytes, elem_size);
-      return ring_half(f, bytes / elem_size / std::max<std::uint32_t>(f.ranks, 1) * elem_size);
+      return ring_half(f, bytes / elem_size / std::max<std::uint32_t>(f.ranks, 1) * elem_size,
+                       true);
     case Collective::allgather:
       // In-network: bitwise-or all-reduce of the n-block buffer as bytes.
       // Ring: p-1 blocks.
       if (innet) return model_allreduce("innet", f, bytes * f.ranks, 1);
-      return ring_half(f, bytes);
+      return ring_half(f, bytes, false);
   }
   return std::nullopt;
 }

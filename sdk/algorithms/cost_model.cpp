@@ -8,11 +8,11 @@
 #include <cmath>
 
 namespace inca {
+
 namespace {
 
-// Picoseconds to serialise `bytes` on a link of `gbps`.
-double ser(double bytes, double gbps) {
-  return bytes * 8000.0 / gbps;
+double ps_per_byte(double gbps) {
+  return 8000.0 / gbps;
 }
 
 // Bytes on the wire for a message of m payload bytes cut into packets of at
@@ -22,6 +22,54 @@ double wire(std::size_t m, std::size_t payload, std::size_t overhead) {
   return static_cast<double>(m + packets * overhead);
 }
 
+Time rounded(double ps) {
+  return static_cast<Time>(std::llround(ps));
+}
+
+}  // namespace
+
+ModelPath ModelPath::uniform(double links, double gbps, Time latency, std::uint32_t sharing,
+                             Time forwarding) {
+  ModelPath p;
+  p.links = links;
+  p.flow_ps_per_byte = sharing * ps_per_byte(gbps);
+  p.store_forward_ps_per_byte = (links - 1) * ps_per_byte(gbps);
+  p.fixed_ps = links * static_cast<double>(latency) + (links - 1) * static_cast<double>(forwarding);
+  return p;
+}
+
+double ModelPath::crossing(std::size_t m, std::size_t payload, std::size_t overhead) const {
+  const double pkt = static_cast<double>(std::min(m, payload) + overhead);
+  return flow_ps_per_byte * wire(m, payload, overhead) + store_forward_ps_per_byte * pkt + fixed_ps;
+}
+
+double ModelHost::compute(std::size_t bytes) const {
+  return reduce_gbps > 0 ? static_cast<double>(bytes) * ps_per_byte(reduce_gbps) : 0.0;
+}
+
+double ModelTreeLevel::alu(std::size_t payload) const {
+  return std::max(alu_ps_per_byte * static_cast<double>(payload),
+                  static_cast<double>(alu_ps_per_packet));
+}
+
+double ModelFabric::message(const ModelPath& path, std::size_t m) const {
+  return static_cast<double>(host.send_overhead) + path.crossing(m, p2p_payload, packet_overhead) +
+         static_cast<double>(host.recv_overhead);
+}
+
+std::vector<ModelTreeLevel> ModelFabric::uniform_tree(const std::vector<std::uint32_t>& children,
+                                                      double gbps, Time latency) {
+  std::vector<ModelTreeLevel> levels(children.size());
+  for (std::size_t i = 0; i < children.size(); ++i) {
+    levels[i].children = children[i];
+    levels[i].up_ps_per_byte = levels[i].down_ps_per_byte = ps_per_byte(gbps);
+    levels[i].up_latency = levels[i].down_latency = latency;
+  }
+  return levels;
+}
+
+namespace {
+
 Time ring(const ModelFabric& f, std::size_t bytes, std::size_t esize) {
   const std::size_t p = f.ranks;
   if (p <= 1 || bytes == 0) return 0;
@@ -30,79 +78,119 @@ Time ring(const ModelFabric& f, std::size_t bytes, std::size_t esize) {
   const std::size_t seg = ((count + p - 1) / p) * esize;
   const std::size_t chunk = std::min(seg, algorithms::ring_chunk_bytes(seg, f.p2p_payload, esize));
   const std::size_t chunks = (seg + chunk - 1) / chunk;
-  const double pkt = std::min<double>(chunk, f.p2p_payload) + f.packet_overhead;
-  // One chunk crossing the neighbour path: serialised once, then store-and-
-  // forward of one packet per switch, plus every link's latency. Each step
+  // A chunk crossing to the neighbour: posted, serialised at the pair's
+  // bottleneck, stored and forwarded once per switch, taken in. Each step
   // waits on its left neighbour, so delays chain around the ring and the mean
   // path (not the longest) sets the pace.
-  const double path = ser(pkt, f.link_gbps) * (f.ring_links - 1) +
-                      static_cast<double>(f.link_latency) * f.ring_links;
-  const double t_chunk = ser(wire(chunk, f.p2p_payload, f.packet_overhead), f.link_gbps) + path;
-  const double t_seg = ser(wire(chunk, f.p2p_payload, f.packet_overhead), f.link_gbps) * chunks;
-  // A step lasts the longer of "the link sends the whole segment" and "one
-  // chunk crosses the path"; with several chunks the next step's first chunk
-  // overlaps the current step, leaving one path delay at the end.
-  const double steps = 2.0 * (p - 1);
-  const double total = steps * std::max(t_seg, t_chunk) + (chunks > 1 ? path : 0.0);
-  return static_cast<Time>(std::llround(total));
+  const double wire_chunk = f.ring.flow_ps_per_byte * wire(chunk, f.p2p_payload, f.packet_overhead);
+  const double t_chunk = f.message(f.ring, chunk);
+  const double tail = t_chunk - wire_chunk;
+  const double compute = f.host.compute(chunk);
+  // A step lasts the longer of "the slowest stage passes every chunk" (the
+  // link, the host posting or taking in messages, the reduction) and "one
+  // chunk crosses"; with several chunks the next step's first chunk overlaps
+  // this one, leaving one path delay at the end. Reduce-scatter steps reduce.
+  const double stage = std::max({wire_chunk, static_cast<double>(f.host.send_interval()),
+                                 static_cast<double>(f.host.recv_interval())});
+  const double reduce_step = std::max(chunks * std::max(stage, compute), t_chunk + compute);
+  const double gather_step = std::max(chunks * stage, t_chunk);
+  const double steps = static_cast<double>(p - 1);
+  return rounded(steps * (reduce_step + gather_step) + (chunks > 1 ? tail : 0.0));
 }
+
+// A chunk of `payload` bytes up the tree and back: every level's links,
+// forwarding, and ALU (all children queue for it at once).
+double tree_round_trip(const ModelFabric& f, std::size_t payload) {
+  const double pkt = static_cast<double>(payload + f.packet_overhead);
+  double t = 0;
+  for (std::size_t l = 0; l < f.tree.size(); ++l) {
+    const ModelTreeLevel& level = f.tree[l];
+    t += level.up_ps_per_byte * pkt + static_cast<double>(level.up_latency);
+    if (l > 0) t += static_cast<double>(f.tree[l - 1].forwarding);
+    t += level.children * level.alu(payload) + static_cast<double>(level.aggregation_latency);
+  }
+  for (const ModelTreeLevel& level : f.tree)
+    t += static_cast<double>(level.forwarding) + level.down_ps_per_byte * pkt +
+         static_cast<double>(level.down_latency);
+  return t;
+}
+
+}  // namespace
+
+InnetTiming model_innet(const ModelFabric& f, std::size_t bytes, std::size_t esize) {
+  InnetTiming t;
+  if (f.ranks <= 1 || bytes == 0 || f.tree.empty()) return t;
+  const std::size_t per_packet = f.slot_payload / esize * esize;
+  t.chunks = (bytes + per_packet - 1) / per_packet;
+  t.round_trip_ps = tree_round_trip(f, t.chunks == 1 ? bytes : per_packet);
+  // Once full, the pipeline passes one chunk per its slowest stage: any tree
+  // link (each carries one packet per chunk each way), a switch's ALU (one
+  // contribution per child), a host posting or taking in a message, or the
+  // window (W chunks per round trip).
+  const double pkt = static_cast<double>(per_packet + f.packet_overhead);
+  auto consider = [&](double value, const char* what) {
+    if (value > t.gap_ps) {
+      t.gap_ps = value;
+      t.bound = what;
+    }
+  };
+  for (const ModelTreeLevel& level : f.tree) {
+    consider(std::max(level.up_ps_per_byte, level.down_ps_per_byte) * pkt, "link");
+    consider(level.children * level.alu(per_packet), "alu");
+  }
+  consider(static_cast<double>(f.host.gap), "host");
+  consider(t.round_trip_ps / f.window, "window");
+  // The operation is one message: posted once, taken in once.
+  t.round_trip_ps += static_cast<double>(f.host.send_overhead + f.host.recv_overhead);
+  return t;
+}
+
+namespace {
 
 Time innet(const ModelFabric& f, std::size_t bytes, std::size_t esize) {
-  if (f.ranks <= 1 || bytes == 0) return 0;
-  const std::size_t per_packet = f.slot_payload / esize * esize;
-  const std::size_t packets = (bytes + per_packet - 1) / per_packet;
-  const double w_full = ser(static_cast<double>(per_packet + f.packet_overhead), f.link_gbps);
-  const std::size_t last_bytes = bytes - (packets - 1) * per_packet;
-  const double w_last = ser(static_cast<double>(last_bytes + f.packet_overhead), f.link_gbps);
-  // First chunk: up and down the tree, store-and-forward at every hop.
-  const double hops = 2.0 * f.tree_links;
-  const double rtt = hops * (w_full + static_cast<double>(f.link_latency));
-  // Then one packet per serialisation time, unless the window runs dry first.
-  const double gap = std::max(w_full, rtt / f.window);
-  const double first = packets == 1 ? hops * (w_last + static_cast<double>(f.link_latency)) : rtt;
-  const double total = first + (packets > 1 ? (packets - 2) * gap + std::max(w_last, gap) : 0.0);
-  return static_cast<Time>(std::llround(total));
+  const InnetTiming t = model_innet(f, bytes, esize);
+  if (t.chunks == 0) return 0;
+  return rounded(t.round_trip_ps + static_cast<double>(t.chunks - 1) * t.gap_ps);
 }
 
-// One exchange step moving `bytes` per flow: the most-shared link carries
-// `sharing` flows back to back, then the last packet crosses the path.
-double exchange(const ModelFabric& f, const ExchangeStep& step, std::size_t bytes) {
-  const double pkt = std::min<double>(bytes, f.p2p_payload) + f.packet_overhead;
-  return ser(wire(bytes, f.p2p_payload, f.packet_overhead) * step.sharing, f.link_gbps) +
-         ser(pkt, f.link_gbps) * (step.links - 1) +
-         static_cast<double>(f.link_latency) * step.links;
+// One exchange step moving `bytes` per flow, reducing what arrived when `reduces`.
+double exchange(const ModelFabric& f, const ExchangeStep& step, std::size_t bytes, bool reduces) {
+  return f.message(step.path, bytes) + (reduces ? f.host.compute(bytes) : 0.0);
 }
 
+// The non-power-of-two fold: in (the partner reduces) and, at the end, out.
 double fold_cost(const ModelFabric& f, std::size_t bytes) {
   const bool folds = !f.xor_steps.empty() && (std::size_t{1} << f.xor_steps.size()) != f.ranks;
-  return folds ? 2 * exchange(f, f.fold_step, bytes) : 0.0;
+  return folds ? exchange(f, f.fold_step, bytes, true) + exchange(f, f.fold_step, bytes, false)
+               : 0.0;
 }
 
 Time recursive_doubling(const ModelFabric& f, std::size_t bytes) {
   if (f.ranks <= 1 || bytes == 0) return 0;
   double total = fold_cost(f, bytes);
-  for (const ExchangeStep& step : f.xor_steps) total += exchange(f, step, bytes);
-  return static_cast<Time>(std::llround(total));
+  for (const ExchangeStep& step : f.xor_steps) total += exchange(f, step, bytes, true);
+  return rounded(total);
 }
 
 Time rabenseifner(const ModelFabric& f, std::size_t bytes, std::size_t esize) {
   if (f.ranks <= 1 || bytes == 0) return 0;
   double total = fold_cost(f, bytes);
-  // Step k moves half of what step k-1 held (reduce-scatter), then the
-  // all-gather retraces the same sizes.
+  // Step k moves half of what step k-1 held (reduce-scatter, reducing it),
+  // then the all-gather retraces the same sizes.
   std::size_t count = bytes / esize;
   for (const ExchangeStep& step : f.xor_steps) {
     count = (count + 1) / 2;
-    total += 2 * exchange(f, step, count * esize);
+    total += exchange(f, step, count * esize, true) + exchange(f, step, count * esize, false);
   }
-  return static_cast<Time>(std::llround(total));
+  return rounded(total);
 }
 
 Time binomial_tree(const ModelFabric& f, std::size_t bytes) {
   if (f.ranks <= 1 || bytes == 0) return 0;
   double total = 0;
-  for (const ExchangeStep& step : f.binomial_steps) total += 2 * exchange(f, step, bytes);
-  return static_cast<Time>(std::llround(total));
+  for (const ExchangeStep& step : f.binomial_steps)
+    total += exchange(f, step, bytes, true) + exchange(f, step, bytes, false);
+  return rounded(total);
 }
 
 // Binomial reduce and broadcast inside groups of G (all groups at once),

@@ -6,12 +6,12 @@
 namespace inca::algorithms {
 namespace {
 
-using Flows = std::vector<std::pair<std::uint32_t, std::uint32_t>>;
+using topology::Flows;
 
 ExchangeStep measure(const topology::Topology& topology, const Flows& flows) {
   if (flows.empty()) return {};
-  const topology::PatternLoad load = topology::pattern_load(topology, flows);
-  return {load.max_links, load.sharing};
+  const topology::PatternPath p = topology::pattern_path(topology, flows);
+  return {p.load.max_links, p.load.sharing, p.worst};
 }
 
 }  // namespace
@@ -19,6 +19,9 @@ ExchangeStep measure(const topology::Topology& topology, const Flows& flows) {
 void add_exchange_patterns(ModelFabric& f, const topology::Topology& topology) {
   const int p = static_cast<int>(f.ranks);
   if (p < 2) return;
+  Flows ring;
+  for (int r = 0; r < p; ++r) ring.emplace_back(r, (r + 1) % p);
+  f.ring = topology::pattern_path(topology, ring).mean;
   const PowerOfTwoFold fold(0, p);
   Flows flows;
   for (int i = 0; i < fold.rem; ++i) flows.emplace_back(2 * i, 2 * i + 1);

@@ -12,10 +12,20 @@ namespace inca::fabric_file {
 
 const std::vector<std::string_view> kHostKeys = {"ports",         "nic_rate", "send_overhead",
                                                  "recv_overhead", "gap",      "reduce_rate"};
-const std::vector<std::string_view> kSwitchKeys = {
-    "tier",        "radix",   "forwarding_latency", "aggregation_latency", "aggregation_rate",
-    "aggregation_packet_rate", "slots", "slot_payload", "dtypes", "ops", "aggregates",
-    "llt_trees", "sat_trees", "streaming_lock"};
+const std::vector<std::string_view> kSwitchKeys = {"tier",
+                                                   "radix",
+                                                   "forwarding_latency",
+                                                   "aggregation_latency",
+                                                   "aggregation_rate",
+                                                   "aggregation_packet_rate",
+                                                   "slots",
+                                                   "slot_payload",
+                                                   "dtypes",
+                                                   "ops",
+                                                   "aggregates",
+                                                   "llt_trees",
+                                                   "sat_trees",
+                                                   "streaming_lock"};
 const std::vector<std::string_view> kLinkKeys = {"rate", "reverse_rate", "latency", "mtu"};
 
 namespace {
@@ -31,8 +41,9 @@ void set(std::optional<T>& field, const std::optional<U>& value) {
 std::optional<std::vector<HostPortDescription>> read_ports(YamlReader& r, const YAML::Node& map,
                                                            const std::string& what) {
   if (const YAML::Node list = map["ports"]) {
-    if (map["nic_rate"]) r.error(map["nic_rate"], fmt::format("{} gives both 'ports' and 'nic_rate'", what),
-                                 "'nic_rate: X' is short for 'ports: [{name: nic0, rate: X}]'");
+    if (map["nic_rate"])
+      r.error(map["nic_rate"], fmt::format("{} gives both 'ports' and 'nic_rate'", what),
+              "'nic_rate: X' is short for 'ports: [{name: nic0, rate: X}]'");
     if (!r.expect_list(list, fmt::format("'ports' of {}", what))) return std::nullopt;
     std::vector<HostPortDescription> ports;
     std::set<std::string> names;
@@ -45,7 +56,8 @@ std::optional<std::vector<HostPortDescription>> read_ports(YamlReader& r, const 
       auto rate = r.rate(p, "rate", port_what);
       if (!name || !rate) continue;
       if (name->empty() || name->find(':') != std::string::npos)
-        r.error(p["name"], fmt::format("port name '{}' of {} must be non-empty without ':'", *name, what));
+        r.error(p["name"],
+                fmt::format("port name '{}' of {} must be non-empty without ':'", *name, what));
       if (!names.insert(*name).second)
         r.error(p["name"], fmt::format("{} has two ports named '{}'", what, *name));
       ports.push_back({*name, *rate});
@@ -54,7 +66,8 @@ std::optional<std::vector<HostPortDescription>> read_ports(YamlReader& r, const 
       r.error(list, fmt::format("{} has no ports", what));
       return std::nullopt;
     }
-    if (ports.size() > 64) r.error(list, fmt::format("{} has {} ports; at most 64", what, ports.size()));
+    if (ports.size() > 64)
+      r.error(list, fmt::format("{} has {} ports; at most 64", what, ports.size()));
     return ports;
   }
   if (auto rate = r.rate(map, "nic_rate", what))
@@ -87,8 +100,9 @@ SwitchFields read_switch_fields(YamlReader& r, const YAML::Node& map, const std:
     } else if (auto s = r.text(map, "aggregation_packet_rate", what)) {
       const Parsed<double> pps = parse_packet_rate(*s);
       if (!pps.ok() || *pps <= 0)
-        r.error(n, fmt::format("'aggregation_packet_rate' of {}: {}", what,
-                               pps.ok() ? "must be above zero" : pps.error()),
+        r.error(n,
+                fmt::format("'aggregation_packet_rate' of {}: {}", what,
+                            pps.ok() ? "must be above zero" : pps.error()),
                 "e.g. 1.2e9pps, 500Mpps or unlimited");
       else
         f.aggregation_pps = *pps;
@@ -107,8 +121,8 @@ SwitchFields read_switch_fields(YamlReader& r, const YAML::Node& map, const std:
     else if (*lock == "per_port")
       f.streaming_lock = StreamingLock::per_port;
     else
-      r.error(map["streaming_lock"],
-              fmt::format("'streaming_lock' of {} is '{}'", what, *lock), "per_switch or per_port");
+      r.error(map["streaming_lock"], fmt::format("'streaming_lock' of {} is '{}'", what, *lock),
+              "per_switch or per_port");
   }
   return f;
 }
@@ -132,8 +146,7 @@ namespace {
 // own, else model, else the default (logged).
 template <typename T>
 T pick(const std::optional<T>& own, const std::optional<T>* model, T fallback,
-       const std::string& context, const char* field, DefaultsLog& log,
-       const std::string& shown) {
+       const std::string& context, const char* field, DefaultsLog& log, const std::string& shown) {
   if (own) return *own;
   if (model && *model) return **model;
   log.note(context, field, shown);
@@ -145,9 +158,9 @@ T pick(const std::optional<T>& own, const std::optional<T>* model, T fallback,
 HostDescription resolve_host(const HostFields& own, const HostFields* m, const std::string& ctx,
                              DefaultsLog& log) {
   HostDescription h;
-  h.ports = pick(own.ports, m ? &m->ports : nullptr,
-                 std::vector<HostPortDescription>{{"nic0", 100.0}}, ctx, "ports", log,
-                 "[{name: nic0, rate: 100Gbps}]");
+  h.ports =
+      pick(own.ports, m ? &m->ports : nullptr, std::vector<HostPortDescription>{{"nic0", 100.0}},
+           ctx, "ports", log, "[{name: nic0, rate: 100Gbps}]");
   h.timing.send_overhead = pick(own.send_overhead, m ? &m->send_overhead : nullptr, Time{0}, ctx,
                                 "send_overhead", log, "0ns");
   h.timing.recv_overhead = pick(own.recv_overhead, m ? &m->recv_overhead : nullptr, Time{0}, ctx,
@@ -177,11 +190,11 @@ SwitchDescription resolve_switch(const SwitchFields& own, const SwitchFields* m,
                            d.aggregation_pps, ctx, "aggregation_packet_rate", log, "unlimited");
   s.slots = pick(own.slots, from(&SwitchFields::slots), d.slots, ctx, "slots", log,
                  std::to_string(d.slots));
-  s.slot_payload_bytes = pick(own.slot_payload, from(&SwitchFields::slot_payload),
-                              d.slot_payload_bytes, ctx, "slot_payload", log,
-                              format_bytes(d.slot_payload_bytes));
-  s.caps.dtypes = pick(own.dtypes, from(&SwitchFields::dtypes), d.caps.dtypes, ctx, "dtypes", log,
-                       "all");
+  s.slot_payload_bytes =
+      pick(own.slot_payload, from(&SwitchFields::slot_payload), d.slot_payload_bytes, ctx,
+           "slot_payload", log, format_bytes(d.slot_payload_bytes));
+  s.caps.dtypes =
+      pick(own.dtypes, from(&SwitchFields::dtypes), d.caps.dtypes, ctx, "dtypes", log, "all");
   s.caps.ops = pick(own.ops, from(&SwitchFields::ops), d.caps.ops, ctx, "ops", log, "all");
   s.aggregates = pick(own.aggregates, from(&SwitchFields::aggregates), d.aggregates, ctx,
                       "aggregates", log, "true");
@@ -189,9 +202,8 @@ SwitchDescription resolve_switch(const SwitchFields& own, const SwitchFields* m,
                          "llt_trees", log, std::to_string(d.max_llt_trees));
   s.max_sat_trees = pick(own.sat_trees, from(&SwitchFields::sat_trees), d.max_sat_trees, ctx,
                          "sat_trees", log, std::to_string(d.max_sat_trees));
-  s.streaming_lock = pick(own.streaming_lock, from(&SwitchFields::streaming_lock),
-                          d.streaming_lock, ctx, "streaming_lock", log,
-                          std::string(to_string(d.streaming_lock)));
+  s.streaming_lock = pick(own.streaming_lock, from(&SwitchFields::streaming_lock), d.streaming_lock,
+                          ctx, "streaming_lock", log, std::string(to_string(d.streaming_lock)));
   return s;
 }
 
@@ -202,9 +214,9 @@ LinkDescription resolve_link(const LinkFields& own, const LinkFields* m, const s
   l.gbps = pick(own.gbps, m ? &m->gbps : nullptr, d.gbps, ctx, "rate", log, format_rate(d.gbps));
   // The reverse direction runs at the forward rate unless said otherwise:
   // not a default worth listing.
-  l.reverse_gbps = own.reverse_gbps ? *own.reverse_gbps
+  l.reverse_gbps = own.reverse_gbps                      ? *own.reverse_gbps
                    : (m && m->reverse_gbps && !own.gbps) ? *m->reverse_gbps
-                                                          : l.gbps;
+                                                         : l.gbps;
   l.latency = pick(own.latency, m ? &m->latency : nullptr, d.latency, ctx, "latency", log,
                    format_time(d.latency));
   l.mtu = pick(own.mtu, m ? &m->mtu : nullptr, d.mtu, ctx, "mtu", log, format_bytes(d.mtu));

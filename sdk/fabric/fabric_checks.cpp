@@ -54,8 +54,9 @@ std::optional<std::vector<std::pair<ResolvedEnd, ResolvedEnd>>> resolve_links(
           for (const auto& s : f.switches) names.push_back(s.name);
         }
         const auto near = YamlReader::closest(e.node, names);
-        fail(l.where, fmt::format("link {} - {}: no host or switch named '{}'", end_text(l.a),
-                                  end_text(l.b), e.node),
+        fail(l.where,
+             fmt::format("link {} - {}: no host or switch named '{}'", end_text(l.a), end_text(l.b),
+                         e.node),
              near ? fmt::format("did you mean '{}'?", *near) : "");
         resolved = false;
         continue;
@@ -72,8 +73,9 @@ std::optional<std::vector<std::pair<ResolvedEnd, ResolvedEnd>>> resolve_links(
       }
       const HostDescription& h = f.hosts[ends[k].index];
       if (e.port.empty() && h.ports.size() > 1) {
-        fail(l.where, fmt::format("link end '{}': host '{}' has {} ports; say which", e.node,
-                                  h.name, h.ports.size()),
+        fail(l.where,
+             fmt::format("link end '{}': host '{}' has {} ports; say which", e.node, h.name,
+                         h.ports.size()),
              fmt::format("e.g. '{}:{}'", h.name, h.ports[0].name));
         resolved = false;
         continue;
@@ -82,8 +84,8 @@ std::optional<std::vector<std::pair<ResolvedEnd, ResolvedEnd>>> resolve_links(
         return e.port.empty() || p.name == e.port;
       });
       if (port == h.ports.end()) {
-        fail(l.where, fmt::format("link end '{}': host '{}' has no port '{}'", end_text(e), h.name,
-                                  e.port));
+        fail(l.where,
+             fmt::format("link end '{}': host '{}' has no port '{}'", end_text(e), h.name, e.port));
         resolved = false;
         continue;
       }
@@ -101,8 +103,8 @@ std::optional<std::vector<std::pair<ResolvedEnd, ResolvedEnd>>> resolve_links(
       continue;
     }
     if (!ends[0].host && !ends[1].host && ends[0].index == ends[1].index) {
-      fail(l.where, fmt::format("link {} - {} joins a switch to itself", end_text(l.a),
-                                end_text(l.b)));
+      fail(l.where,
+           fmt::format("link {} - {} joins a switch to itself", end_text(l.a), end_text(l.b)));
       continue;
     }
     out.emplace_back(ends[0], ends[1]);
@@ -126,7 +128,8 @@ std::vector<TierLoad> tier_loads(const FabricDescription& f,
       // What flows into this switch from the peer: the peer's egress rate.
       const double in = egress_gbps(f, peer, k == 0 ? l.reverse_gbps : l.gbps);
       if (tier(peer) < tier(self)) down[self.index] += in;
-      if (tier(peer) > tier(self)) up[self.index] += egress_gbps(f, self, k == 0 ? l.gbps : l.reverse_gbps);
+      if (tier(peer) > tier(self))
+        up[self.index] += egress_gbps(f, self, k == 0 ? l.gbps : l.reverse_gbps);
     }
   }
   std::map<std::uint32_t, TierLoad> worst;
@@ -201,13 +204,15 @@ void check_fabric(const FabricDescription& f, YamlReader& sink) {
     std::vector<std::string> cut;
     for (std::uint32_t h = 1; h < f.hosts.size(); ++h) {
       const auto& sw = host_switches[h];
-      if (!sw.empty() && std::none_of(sw.begin(), sw.end(), [&](std::uint32_t s) { return seen[s]; }))
+      if (!sw.empty() &&
+          std::none_of(sw.begin(), sw.end(), [&](std::uint32_t s) { return seen[s]; }))
         cut.push_back(f.hosts[h].name);
     }
     if (!cut.empty())
       sink.error(f.hosts[0].where,
                  fmt::format("{} host(s) cannot reach host '{}': {}{}", cut.size(), f.hosts[0].name,
-                             fmt::join(cut.begin(), cut.begin() + std::min<std::size_t>(cut.size(), 5), ", "),
+                             fmt::join(cut.begin(),
+                                       cut.begin() + std::min<std::size_t>(cut.size(), 5), ", "),
                              cut.size() > 5 ? ", ..." : ""));
   }
 
@@ -220,10 +225,11 @@ void check_fabric(const FabricDescription& f, YamlReader& sink) {
         const HostPortDescription& port = f.hosts[e->index].ports[e->port];
         const double rate = e == &a ? l.gbps : l.reverse_gbps;
         if (rate > port.gbps)
-          sink.warning(l.where, fmt::format("link {} - {} runs at {:g} Gb/s, above the {:g} Gb/s of "
-                                            "port {}:{}; it carries {:g} Gb/s",
-                                            end_text(l.a), end_text(l.b), rate, port.gbps,
-                                            f.hosts[e->index].name, port.name, port.gbps));
+          sink.warning(l.where,
+                       fmt::format("link {} - {} runs at {:g} Gb/s, above the {:g} Gb/s of "
+                                   "port {}:{}; it carries {:g} Gb/s",
+                                   end_text(l.a), end_text(l.b), rate, port.gbps,
+                                   f.hosts[e->index].name, port.name, port.gbps));
         continue;
       }
       const SwitchDescription& sw = f.switches[e->index];

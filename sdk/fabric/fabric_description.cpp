@@ -111,14 +111,15 @@ Result<std::string> FabricDescription::preset_path(const std::string& name) {
   std::sort(known.begin(), known.end());
   return make_error(StatusCode::not_supported,
                     fmt::format("no preset '{}' (presets: {})", name,
-                                known.empty() ? std::string("none found") : fmt::format("{}", fmt::join(known, ", "))));
+                                known.empty() ? std::string("none found")
+                                              : fmt::format("{}", fmt::join(known, ", "))));
 }
 
 Status FabricDescription::apply(const FabricOverrides& o) {
   if (o.hosts && *o.hosts != hosts.size())
-    return make_error(StatusCode::invalid_argument,
-                      fmt::format("{} ranks asked for, but the fabric has {} hosts", *o.hosts,
-                                  hosts.size()));
+    return make_error(
+        StatusCode::invalid_argument,
+        fmt::format("{} ranks asked for, but the fabric has {} hosts", *o.hosts, hosts.size()));
   for (LinkDescription& l : links) {
     if (o.link_gbps) l.gbps = l.reverse_gbps = *o.link_gbps;
     if (o.link_latency) l.latency = *o.link_latency;

@@ -30,8 +30,7 @@ std::vector<std::string> names_of(const std::map<std::string, Fields>& models) {
 
 class FabricReader {
  public:
-  FabricReader(YamlReader& r, const FabricOverrides& overrides)
-      : r_(r), overrides_(overrides) {}
+  FabricReader(YamlReader& r, const FabricOverrides& overrides) : r_(r), overrides_(overrides) {}
 
   std::optional<FabricDescription> read(const YAML::Node& root) {
     if (!r_.expect_map(root, "a fabric file")) return std::nullopt;
@@ -40,7 +39,8 @@ class FabricReader {
                    "link_models", "topology", "hosts", "switches", "links"},
                   "the fabric file");
     if (!root["inca_fabric"]) {
-      r_.error(SourceLocation{r_.file(), 1, 1}, "not an inca fabric file: 'inca_fabric: 1' is missing",
+      r_.error(SourceLocation{r_.file(), 1, 1},
+               "not an inca fabric file: 'inca_fabric: 1' is missing",
                "the first key of a fabric file is its format version, inca_fabric: 1");
     } else if (auto v = r_.count(root, "inca_fabric", "the fabric file", 0, 1000); v && *v != 1) {
       r_.error(root["inca_fabric"], fmt::format("fabric format version {} is not supported", *v),
@@ -138,8 +138,8 @@ class FabricReader {
   // its model's over the defaults. `unmodelled` names it in the defaults log
   // when it has no model (default: `what`).
   template <typename Desc, typename Fields, typename ReadFn, typename ResolveFn>
-  std::optional<Desc> element(const YAML::Node& node, const std::string& what,
-                              const char* section, const std::vector<std::string_view>& keys,
+  std::optional<Desc> element(const YAML::Node& node, const std::string& what, const char* section,
+                              const std::vector<std::string_view>& keys,
                               const std::map<std::string, Fields>& models, ReadFn read_fields,
                               ResolveFn resolve, const std::vector<std::string_view>& extra,
                               const std::string& unmodelled) {
@@ -161,8 +161,7 @@ class FabricReader {
         resolve_host, extra, unmodelled);
   }
 
-  std::optional<SwitchDescription> switch_template(const YAML::Node& node,
-                                                   const std::string& what,
+  std::optional<SwitchDescription> switch_template(const YAML::Node& node, const std::string& what,
                                                    const std::vector<std::string_view>& extra = {},
                                                    const std::string& unmodelled = "") {
     return element<SwitchDescription>(
@@ -206,7 +205,8 @@ class FabricReader {
     // Generated elements are located at their generator.
     const SourceLocation where = r_.at(t.begin()->first);
     for (std::size_t i = first_host; i < out_.hosts.size(); ++i) out_.hosts[i].where = where;
-    for (std::size_t i = first_switch; i < out_.switches.size(); ++i) out_.switches[i].where = where;
+    for (std::size_t i = first_switch; i < out_.switches.size(); ++i)
+      out_.switches[i].where = where;
     for (std::size_t i = first_link; i < out_.links.size(); ++i) out_.links[i].where = where;
   }
 
@@ -214,7 +214,8 @@ class FabricReader {
                                           std::uint32_t max) {
     if (overrides_.hosts) {
       if (*overrides_.hosts == 0 || *overrides_.hosts > max) {
-        r_.error(g, fmt::format("{} hosts asked for {}; it takes 1..{}", *overrides_.hosts, what, max));
+        r_.error(
+            g, fmt::format("{} hosts asked for {}; it takes 1..{}", *overrides_.hosts, what, max));
         return std::nullopt;
       }
       (void)r_.count(g, "hosts", what, 1, max);  // still checked
@@ -236,9 +237,9 @@ class FabricReader {
   }
 
   void leaf_spine(const YAML::Node& g, const std::string& what, bool rails) {
-    std::vector<std::string_view> keys = {"hosts", "hosts_per_leaf", "spines", "uplinks_per_leaf",
-                                          "oversubscription", "host", "leaf", "spine",
-                                          "host_link", "uplink"};
+    std::vector<std::string_view> keys = {
+        "hosts", "hosts_per_leaf", "spines", "uplinks_per_leaf", "oversubscription",
+        "host",  "leaf",           "spine",  "host_link",        "uplink"};
     if (rails) keys.push_back("rails");
     r_.check_keys(g, keys, what);
     if (!r_.require(g, {"hosts", "hosts_per_leaf", "spines"}, what)) return;
@@ -297,8 +298,7 @@ class FabricReader {
   // Uplinks per leaf giving `ratio`:1 (down capacity over up capacity), or
   // an error with the numbers when that is no whole multiple of the spines.
   std::optional<std::uint32_t> uplinks_for(const YAML::Node& n, const std::string& what,
-                                           const LeafSpineShape& shape,
-                                           const HostDescription& host,
+                                           const LeafSpineShape& shape, const HostDescription& host,
                                            const LinkDescription& host_link,
                                            const LinkDescription& uplink) {
     std::string text = n.IsScalar() ? n.Scalar() : "";
@@ -306,8 +306,9 @@ class FabricReader {
     char* end = nullptr;
     const double ratio = std::strtod(text.c_str(), &end);
     if (text.empty() || *end != '\0' || !(ratio >= 1)) {
-      r_.error(n, fmt::format("'oversubscription' of {} is '{}'", what, n.IsScalar() ? n.Scalar() : ""),
-               "a ratio of at least 1, e.g. 2 or 2:1");
+      r_.error(
+          n, fmt::format("'oversubscription' of {} is '{}'", what, n.IsScalar() ? n.Scalar() : ""),
+          "a ratio of at least 1, e.g. 2 or 2:1");
       return std::nullopt;
     }
     const double down = shape.hosts_per_leaf * std::min(host.ports[0].gbps, host_link.gbps);
@@ -325,8 +326,9 @@ class FabricReader {
   }
 
   void fat_tree(const YAML::Node& g, const std::string& what) {
-    r_.check_keys(g, {"k", "hosts", "host", "edge", "aggregation", "core", "host_link",
-                      "edge_link", "core_link"},
+    r_.check_keys(g,
+                  {"k", "hosts", "host", "edge", "aggregation", "core", "host_link", "edge_link",
+                   "core_link"},
                   what);
     if (!r_.require(g, {"k"}, what)) return;
     auto k = r_.count(g, "k", what, 2, 128);
@@ -357,8 +359,8 @@ class FabricReader {
     for (const YAML::Node& e : list) {
       if (!r_.expect_map(e, "a host") || !r_.require(e, {"name"}, "a host")) continue;
       const std::string name = r_.text(e, "name", "a host").value_or("");
-      if (auto h = host_template(e, fmt::format("host '{}'", name), {"name"},
-                                "hosts without a model")) {
+      if (auto h =
+              host_template(e, fmt::format("host '{}'", name), {"name"}, "hosts without a model")) {
         h->name = name;
         out_.hosts.push_back(std::move(*h));
       }
@@ -371,7 +373,7 @@ class FabricReader {
       if (!r_.expect_map(e, "a switch") || !r_.require(e, {"name"}, "a switch")) continue;
       const std::string name = r_.text(e, "name", "a switch").value_or("");
       if (auto s = switch_template(e, fmt::format("switch '{}'", name), {"name"},
-                                  "switches without a model")) {
+                                   "switches without a model")) {
         s->name = name;
         if (!e["tier"] && s->model.empty()) defaults_.note("switches without a model", "tier", "1");
         out_.switches.push_back(std::move(*s));

@@ -33,13 +33,14 @@ std::string gbps(double g) {
 
 std::string FabricDescription::summary() const {
   std::ostringstream out;
-  out << fmt::format("fabric '{}'{}{}\n", name, source.empty() ? "" : " from " + source,
-                     generator.empty() ? " (element by element)"
-                                       : " (generated: " + generator + ")");
+  out << fmt::format(
+      "fabric '{}'{}{}\n", name, source.empty() ? "" : " from " + source,
+      generator.empty() ? " (element by element)" : " (generated: " + generator + ")");
   std::map<std::size_t, std::size_t> port_counts;
   for (const HostDescription& h : hosts) ++port_counts[h.ports.size()];
   std::vector<std::string> ports;
-  for (const auto& [n, count] : port_counts) ports.push_back(fmt::format("{} with {} port(s)", count, n));
+  for (const auto& [n, count] : port_counts)
+    ports.push_back(fmt::format("{} with {} port(s)", count, n));
   out << fmt::format("hosts: {} ({})\n", hosts.size(), fmt::join(ports, ", "));
   std::map<std::uint32_t, std::vector<std::string>> tiers;
   for (const SwitchDescription& s : switches) tiers[s.tier].push_back(s.name);
@@ -79,9 +80,10 @@ std::string FabricDescription::summary() const {
     }
     double least = 0;
     for (const auto& [tier, cap] : across) least = least == 0 ? cap : std::min(least, cap);
-    out << fmt::format("bisection bandwidth: {} each way (half the least capacity across a tier "
-                       "boundary)\n",
-                       gbps(least / 2));
+    out << fmt::format(
+        "bisection bandwidth: {} each way (half the least capacity across a tier "
+        "boundary)\n",
+        gbps(least / 2));
     const auto loads = fabric_file::tier_loads(*this, *resolved);
     if (loads.empty()) out << "oversubscription: none (no switch has links both down and up)\n";
     for (const auto& t : loads)
@@ -97,9 +99,10 @@ std::string FabricDescription::summary() const {
     gap.push_back(h.timing.gap);
     reduce.push_back(h.timing.reduce_gbps);
   }
-  out << fmt::format("host timing: send overhead {}, receive overhead {}, gap {}, reduce {}\n",
-                     range(so, format_time), range(ro, format_time), range(gap, format_time),
-                     range(reduce, [](double g) { return g == 0 ? std::string("free") : gbps(g); }));
+  out << fmt::format(
+      "host timing: send overhead {}, receive overhead {}, gap {}, reduce {}\n",
+      range(so, format_time), range(ro, format_time), range(gap, format_time),
+      range(reduce, [](double g) { return g == 0 ? std::string("free") : gbps(g); }));
   for (const auto& [tier, names] : tiers) {
     std::vector<Time> fwd, agg;
     std::vector<double> alu;

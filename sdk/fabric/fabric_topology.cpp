@@ -9,8 +9,7 @@ namespace inca::fabric_file {
 Result<topology::Topology> build_topology(const FabricDescription& f) {
   YamlReader sink(f.source);
   auto links = resolve_links(f, &sink);
-  if (!links)
-    return make_error(StatusCode::config_error, sink.diagnostics().front().to_string());
+  if (!links) return make_error(StatusCode::config_error, sink.diagnostics().front().to_string());
   if (f.hosts.empty() || f.switches.empty())
     return make_error(StatusCode::config_error, "a fabric needs hosts and switches");
   if (f.hosts.size() > 65535)
@@ -53,7 +52,8 @@ Result<topology::Topology> build_topology(const FabricDescription& f) {
     t.connect_port(host_node[h.index], h.port, switch_node[s.index], up, down);
   }
   t.finalize();
-  t.set_description(fmt::format("{}{}: {} hosts, {} switches, {} links", f.name.empty() ? "fabric" : f.name,
+  t.set_description(fmt::format("{}{}: {} hosts, {} switches, {} links",
+                                f.name.empty() ? "fabric" : f.name,
                                 f.generator.empty() ? "" : " (" + f.generator + ")", f.hosts.size(),
                                 f.switches.size(), f.links.size()));
   return t;

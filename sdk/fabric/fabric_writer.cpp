@@ -78,10 +78,9 @@ std::string FabricDescription::to_yaml() const {
   }
   out << "links:\n";
   for (const LinkDescription& l : links)
-    out << fmt::format(
-        "  - {{a: {}, b: {}, rate: {}, reverse_rate: {}, latency: {}, mtu: {}}}\n", end_text(l.a),
-        end_text(l.b), format_rate(l.gbps), format_rate(l.reverse_gbps), format_time(l.latency),
-        format_bytes(l.mtu));
+    out << fmt::format("  - {{a: {}, b: {}, rate: {}, reverse_rate: {}, latency: {}, mtu: {}}}\n",
+                       end_text(l.a), end_text(l.b), format_rate(l.gbps),
+                       format_rate(l.reverse_gbps), format_time(l.latency), format_bytes(l.mtu));
   return out.str();
 }
 

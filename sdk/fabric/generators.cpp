@@ -71,11 +71,13 @@ void generate_fat_tree(FabricDescription& out, std::uint32_t k, std::uint32_t ho
                        const LinkDescription& core_link) {
   const std::uint32_t half = k / 2;
   for (std::uint32_t p = 0; p < k; ++p)
-    for (std::uint32_t i = 0; i < half; ++i) add_switch(out, edge, fmt::format("edge{}_{}", p, i), 1);
+    for (std::uint32_t i = 0; i < half; ++i)
+      add_switch(out, edge, fmt::format("edge{}_{}", p, i), 1);
   for (std::uint32_t p = 0; p < k; ++p)
     for (std::uint32_t i = 0; i < half; ++i)
       add_switch(out, aggregation, fmt::format("agg{}_{}", p, i), 2);
-  for (std::uint32_t c = 0; c < half * half; ++c) add_switch(out, core, fmt::format("core{}", c), 3);
+  for (std::uint32_t c = 0; c < half * half; ++c)
+    add_switch(out, core, fmt::format("core{}", c), 3);
   for (std::uint32_t h = 0; h < hosts; ++h) add_host(out, host, fmt::format("host{}", h));
   // Host h: pod h / (k/2)^2, edge (h / (k/2)) mod (k/2).
   for (std::uint32_t h = 0; h < hosts; ++h)

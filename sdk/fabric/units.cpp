@@ -49,8 +49,8 @@ Parsed<T> fail(std::string why) {
 Parsed<double> scaled(std::string_view text, const std::vector<Unit>& units, const char* what) {
   const auto nu = split(text);
   if (!nu)
-    return fail<double>(fmt::format("'{}' is not a {} (a number and a unit: {})", text, what,
-                                    names(units)));
+    return fail<double>(
+        fmt::format("'{}' is not a {} (a number and a unit: {})", text, what, names(units)));
   if (nu->number < 0) return fail<double>(fmt::format("{} '{}' is negative", what, text));
   if (nu->unit.empty())
     return fail<double>(fmt::format("{} '{}' has no unit (one of {})", what, text, names(units)));
@@ -62,10 +62,10 @@ Parsed<double> scaled(std::string_view text, const std::vector<Unit>& units, con
 
 const std::vector<Unit>& rate_units() {
   static const std::vector<Unit> units = {
-      {"bps", 1e-9},  {"Kbps", 1e-6}, {"Mbps", 1e-3},  {"Gbps", 1},     {"Tbps", 1e3},
-      {"b/s", 1e-9},  {"Kb/s", 1e-6}, {"Mb/s", 1e-3},  {"Gb/s", 1},     {"Tb/s", 1e3},
-      {"Bps", 8e-9},  {"KBps", 8e-6}, {"MBps", 8e-3},  {"GBps", 8},     {"TBps", 8e3},
-      {"B/s", 8e-9},  {"KB/s", 8e-6}, {"MB/s", 8e-3},  {"GB/s", 8},     {"TB/s", 8e3}};
+      {"bps", 1e-9}, {"Kbps", 1e-6}, {"Mbps", 1e-3}, {"Gbps", 1}, {"Tbps", 1e3},
+      {"b/s", 1e-9}, {"Kb/s", 1e-6}, {"Mb/s", 1e-3}, {"Gb/s", 1}, {"Tb/s", 1e3},
+      {"Bps", 8e-9}, {"KBps", 8e-6}, {"MBps", 8e-3}, {"GBps", 8}, {"TBps", 8e3},
+      {"B/s", 8e-9}, {"KB/s", 8e-6}, {"MB/s", 8e-3}, {"GB/s", 8}, {"TB/s", 8e3}};
   return units;
 }
 
@@ -81,7 +81,7 @@ Parsed<double> parse_packet_rate(std::string_view text) {
 }
 
 Parsed<Time> parse_time(std::string_view text) {
-  static const std::vector<Unit> units = {{"ps", 1},         {"ns", 1e3},  {"us", 1e6},
+  static const std::vector<Unit> units = {{"ps", 1},          {"ns", 1e3}, {"us", 1e6},
                                           {"\xC2\xB5s", 1e6}, {"ms", 1e9}, {"s", 1e12}};
   Parsed<double> v = scaled(text, units, "time");
   if (!v.ok()) return fail<Time>(v.error());

@@ -17,8 +17,7 @@ std::optional<YAML::Node> YamlReader::parse(const std::string& text) {
   try {
     return YAML::Load(text);
   } catch (const YAML::ParserException& e) {
-    error(SourceLocation{file_, e.mark.line + 1, e.mark.column + 1},
-          "YAML syntax error: " + e.msg);
+    error(SourceLocation{file_, e.mark.line + 1, e.mark.column + 1}, "YAML syntax error: " + e.msg);
   } catch (const YAML::Exception& e) {
     error(SourceLocation{file_, 0, 0}, std::string("YAML error: ") + e.what());
   }
@@ -85,7 +84,8 @@ void YamlReader::check_keys(const YAML::Node& map, const std::vector<std::string
       continue;
     }
     const std::string key = kv.first.Scalar();
-    if (!seen.insert(key).second) error(kv.first, fmt::format("'{}' is given twice in {}", key, what));
+    if (!seen.insert(key).second)
+      error(kv.first, fmt::format("'{}' is given twice in {}", key, what));
     if (std::find(choices.begin(), choices.end(), key) != choices.end()) continue;
     const auto near = closest(key, choices);
     error(kv.first, fmt::format("unknown key '{}' in {}", key, what),
@@ -129,7 +129,8 @@ std::optional<std::uint64_t> YamlReader::count(const YAML::Node& map, std::strin
   std::uint64_t v = 0;
   const auto [end, ec] = std::from_chars(s->data(), s->data() + s->size(), v);
   if (ec != std::errc() || end != s->data() + s->size()) {
-    error(map[std::string(key)], fmt::format("'{}' of {} is '{}', not a whole number", key, what, *s));
+    error(map[std::string(key)],
+          fmt::format("'{}' of {} is '{}', not a whole number", key, what, *s));
     return std::nullopt;
   }
   if (v < min || v > max) {

@@ -49,18 +49,16 @@ class YamlReader {
   std::optional<std::string> text(const YAML::Node& map, std::string_view key,
                                   const std::string& what);
   std::optional<std::uint64_t> count(const YAML::Node& map, std::string_view key,
-                                     const std::string& what, std::uint64_t min,
-                                     std::uint64_t max);
-  std::optional<double> number(const YAML::Node& map, std::string_view key,
-                               const std::string& what, double min, double max);
+                                     const std::string& what, std::uint64_t min, std::uint64_t max);
+  std::optional<double> number(const YAML::Node& map, std::string_view key, const std::string& what,
+                               double min, double max);
   std::optional<bool> flag(const YAML::Node& map, std::string_view key, const std::string& what);
   std::optional<Time> time(const YAML::Node& map, std::string_view key, const std::string& what);
   /// A rate in Gb/s; "unlimited" gives 0 when `unlimited_ok`.
   std::optional<double> rate(const YAML::Node& map, std::string_view key, const std::string& what,
                              bool unlimited_ok = false);
   std::optional<std::uint64_t> bytes(const YAML::Node& map, std::string_view key,
-                                     const std::string& what, std::uint64_t min,
-                                     std::uint64_t max);
+                                     const std::string& what, std::uint64_t min, std::uint64_t max);
   /// A list of dtype (or op) names, or "all", as a caps mask.
   std::optional<std::uint32_t> dtype_set(const YAML::Node& map, std::string_view key,
                                          const std::string& what);

@@ -150,8 +150,7 @@ Result<TreePlan> AggregationManager::allocate(const TreeRequest& req) {
         bool found = false;
         for (std::uint16_t p = 0; p < ports.size() && !found; ++p) {
           const std::uint32_t peer = ports[p].peer_node;
-          if (peer == topology::kUnconnected ||
-              topology_.node(peer).kind != NodeKind::switch_node)
+          if (peer == topology::kUnconnected || topology_.node(peer).kind != NodeKind::switch_node)
             continue;
           if (!reach.usable_switch(peer) || !reach.usable_link(at, p)) continue;
           const std::uint32_t dp = reach.distance(root, peer);
@@ -198,12 +197,15 @@ Result<TreePlan> AggregationManager::allocate(const TreeRequest& req) {
   // the smallest slot and the smallest MTU of the tree.
   for (const auto& [sw, ports] : child_ports) {
     const topology::Node& node = topology_.node(sw);
-    plan.slot_payload_bytes = std::min(plan.slot_payload_bytes, node.switch_spec.slot_payload_bytes);
+    plan.slot_payload_bytes =
+        std::min(plan.slot_payload_bytes, node.switch_spec.slot_payload_bytes);
     plan.caps = plan.caps & node.switch_spec.caps;
     for (std::uint16_t p : ports) {
       const topology::Port& down = node.ports[p];
-      const std::uint32_t mtu = std::min(down.link.mtu, topology_.node(down.peer_node).ports[down.peer_port].link.mtu);
-      plan.slot_payload_bytes = std::min(plan.slot_payload_bytes, mtu - static_cast<std::uint32_t>(wire::kHeaderBytes));
+      const std::uint32_t mtu =
+          std::min(down.link.mtu, topology_.node(down.peer_node).ports[down.peer_port].link.mtu);
+      plan.slot_payload_bytes =
+          std::min(plan.slot_payload_bytes, mtu - static_cast<std::uint32_t>(wire::kHeaderBytes));
     }
   }
   plan.slot_payload_bytes -= plan.slot_payload_bytes % 8;  // whole elements of every dtype

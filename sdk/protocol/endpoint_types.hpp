@@ -50,11 +50,21 @@ struct EndpointConfig {
   /// (a window of chunks, a large message) is not retransmitted while it is
   /// still leaving, and round-trip samples measure the network alone.
   double nic_gbps = 0;
+  /// What each outstanding message adds to that allowance: the host's send
+  /// and receive intervals (max(o, g) each, HostTiming), the queues a burst
+  /// of messages waits in on the host itself.
+  Time message_drain = 0;
 };
 
 /// How long `bytes` of wire traffic take to leave a NIC of `gbps` (0 when unknown).
 inline Time drain_time(std::uint64_t bytes, double gbps) {
   return gbps > 0 ? static_cast<Time>(static_cast<double>(bytes) * 8000.0 / gbps) : 0;
+}
+
+/// How long what this host has outstanding (`bytes` on the wire, `messages`
+/// through its own send and receive queues) takes to leave it.
+inline Time local_drain(const EndpointConfig& c, std::uint64_t bytes, std::uint64_t messages) {
+  return drain_time(bytes, c.nic_gbps) + static_cast<Time>(messages) * c.message_drain;
 }
 
 /// What a point-to-point message says about its bytes: the element type and

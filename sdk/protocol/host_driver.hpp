@@ -10,6 +10,10 @@
 #include "inca/time.hpp"
 #include "protocol/host_endpoint.hpp"
 
+namespace inca::trace {
+class TraceSink;
+}
+
 namespace inca::protocol {
 
 class HostDriver {
@@ -46,6 +50,8 @@ class HostDriver {
     static const std::function<bool()> never = [] { return false; };
     block_until(never, deadline);
   }
+  /// Where this rank's timeline is recorded; nullptr when tracing is off.
+  virtual trace::TraceSink* trace() const { return nullptr; }
   /// Why block_until gave up before its deadline, in words for an error message.
   virtual std::string stall_reason() const {
     return "every rank is blocked and no packet is in flight (mismatched calls?)";

@@ -158,7 +158,8 @@ void HostEndpoint::send_chunk(InnetOp& op, std::uint32_t chunk, Time now, Outbox
   if (f.chunk != chunk) {  // its first send
     f = InnetOp::InFlight{chunk, 0, kNever, now, 0};
     innet_outstanding_bytes_ += p.wire_bytes();
-    f.drain = drain_time(innet_outstanding_bytes_, config_.nic_gbps);
+    ++innet_outstanding_chunks_;
+    f.drain = local_drain(config_, innet_outstanding_bytes_, innet_outstanding_chunks_);
   }
   f.deadline = now + f.drain + innet_rto_.timeout(f.retries, config_.max_backoff_shift);
   timers_.push(f.retries, {f.deadline, op.id, chunk});
@@ -196,6 +197,7 @@ void HostEndpoint::on_result(const wire::Packet& p, Time now, Outbox& out) {
   if (f->retries == 0 && innet_rto_.sample(std::max<Time>(0, now - f->first_sent - f->drain)))
     rearm(op);
   innet_outstanding_bytes_ -= chunk_wire_bytes(op, chunk);
+  --innet_outstanding_chunks_;
   f->chunk = InnetOp::kNoChunk;
   ++op.completed;
   // The result is the ACK that frees the slot for the chunk a window ahead.
@@ -230,7 +232,10 @@ std::uint64_t HostEndpoint::chunk_wire_bytes(const InnetOp& op, std::uint32_t ch
 
 void HostEndpoint::fail_innet(InnetOp& op, Status why) {
   for (const InnetOp::InFlight& f : op.in_flight)
-    if (f.chunk != InnetOp::kNoChunk) innet_outstanding_bytes_ -= chunk_wire_bytes(op, f.chunk);
+    if (f.chunk != InnetOp::kNoChunk) {
+      innet_outstanding_bytes_ -= chunk_wire_bytes(op, f.chunk);
+      --innet_outstanding_chunks_;
+    }
   tree_active_.erase(op.spec.tree);
   const OpId id = op.id;
   forget_innet(id);
@@ -373,6 +378,7 @@ void HostEndpoint::abort_all(const Status& why) {
   for (auto& [id, op] : innet_) ops_.finish(id, why);
   innet_.clear();
   innet_outstanding_bytes_ = 0;
+  innet_outstanding_chunks_ = 0;
   last_innet_ = nullptr;
   tree_active_.clear();
   timers_.clear();

@@ -106,6 +106,7 @@ class HostEndpoint {
   RtoEstimator innet_rto_;
   Time last_now_ = 0;                          // the latest time the fabric gave us
   std::uint64_t innet_outstanding_bytes_ = 0;  // wire bytes of chunks sent, not yet answered
+  std::uint64_t innet_outstanding_chunks_ = 0;
   std::unordered_map<OpId, std::unique_ptr<InnetOp>> innet_;  // by op id
   std::map<std::uint16_t, std::uint32_t> tree_next_seq_;      // per tree, across ops
   std::map<std::uint16_t, OpId> tree_active_;                 // tree -> running op

@@ -146,15 +146,17 @@ Result<OpId> P2pChannel::post_send(std::uint32_t dst, std::uint16_t tag, Message
   m->unacked = m->fragments.size();
   m->first_sent = now;
   unacked_bytes_ += m->wire_bytes;
+  ++unacked_messages_;
   // The acknowledgement may wait behind the receiver's own traffic as long as
   // this message waits behind ours: collectives load every rank alike.
-  m->drain = 2 * drain_time(unacked_bytes_, config_.nic_gbps);
+  m->drain = 2 * local_drain(config_, unacked_bytes_, unacked_messages_);
   m->deadline = now + m->drain + rto_.timeout(0, config_.max_backoff_shift);
   const std::uint64_t key = message_key(dst, tag, number);
   timers_.push(0, {m->deadline, key, 0});
   if (auto old = outgoing_.find(key); old != outgoing_.end()) {  // 2^15 messages ago
     finish_send(*old->second, make_error(StatusCode::timeout, "superseded by a newer message"));
     unacked_bytes_ -= old->second->wire_bytes;
+    --unacked_messages_;
   }
   outgoing_[key] = std::move(m);
   return id;
@@ -194,6 +196,7 @@ void P2pChannel::on_ack(const wire::Packet& p, Time now, Outbox& out) {
       m.retries == 0 && rto_.sample(std::max<Time>(0, now - m.first_sent - m.drain));
   finish_send(m, {});
   unacked_bytes_ -= m.wire_bytes;
+  --unacked_messages_;
   outgoing_.erase(it);
   if (estimated) rearm_all();
   prune_timers();
@@ -232,8 +235,8 @@ void P2pChannel::resend_missing(OutMessage& m, Time now, Outbox& out) {
 }
 
 void P2pChannel::arm(OutMessage& m, Time now, std::uint64_t bytes) {
-  m.deadline = now + drain_time(bytes, config_.nic_gbps) +
-               rto_.timeout(m.retries, config_.max_backoff_shift);
+  m.deadline =
+      now + local_drain(config_, bytes, 1) + rto_.timeout(m.retries, config_.max_backoff_shift);
   timers_.push(m.retries, {m.deadline, message_key(m.dst, m.tag, m.fragments[0].header.slot), 0});
 }
 
@@ -264,6 +267,7 @@ void P2pChannel::on_timer(Time now, Outbox& out) {
                                             config_.rank, m.bytes, m.dst, m.tag, m.retries,
                                             to_micros(now - m.first_sent))));
       unacked_bytes_ -= m.wire_bytes;
+      --unacked_messages_;
       outgoing_.erase(it);
       continue;
     }
@@ -522,6 +526,7 @@ void P2pChannel::abort_all(const Status& why) {
   for (auto& [key, m] : outgoing_) finish_send(*m, why);
   outgoing_.clear();
   unacked_bytes_ = 0;
+  unacked_messages_ = 0;
   timers_.clear();
 }
 

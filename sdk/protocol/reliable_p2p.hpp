@@ -91,6 +91,7 @@ class P2pChannel {
   std::deque<std::uint16_t> retired_order_;
   DeadlineQueue timers_;             // op = outgoing key
   std::uint64_t unacked_bytes_ = 0;  // wire bytes of the messages in outgoing_
+  std::uint64_t unacked_messages_ = 0;
 };
 
 }  // namespace inca::protocol

@@ -43,6 +43,7 @@ class CollectiveFibers final : public protocol::HostDriver,
   void account_compute(std::size_t bytes) override;
   Time compute_time(std::size_t bytes) const override { return fabric_.compute_time(bytes); }
   std::string stall_reason() const override { return fabric_.stall_reason(); }
+  trace::TraceSink* trace() const override { return fabric_.trace(); }
 
   /// Runs `body` on a new fiber until it first blocks or ends; returns the
   /// fiber's id (never 0). Must be called from the main context.

@@ -18,6 +18,7 @@
 #include "protocol/host_driver.hpp"
 #include "protocol/reliable_p2p.hpp"
 #include "runtime/collective_fibers.hpp"
+#include "runtime/trace_span.hpp"
 #include "runtime/tree_service.hpp"
 
 namespace inca {
@@ -72,6 +73,8 @@ void Communicator::end_attempt() {
 
 void Communicator::hold_tree(std::uint64_t attempt) {
   tree_queue_.push_back(attempt);
+  if (tree_queue_.front() == attempt) return;
+  runtime::TraceSpan span = trace_wait("the tree, held by a collective started earlier");
   driver_.block_until([&] { return tree_queue_.front() == attempt; }, kNever);
 }
 
@@ -106,10 +109,16 @@ Status Communicator::run_collective(const AllreduceAlgorithm& first, const Allre
     const std::uint64_t attempt = begin_attempt(args.dtype, args.op);
     const std::uint64_t generation = tree_generation_;
     const bool queued = holds_tree || algorithm->uses_switches;
+    runtime::TraceSpan span = trace_span(TraceDetail::collectives, "attempt", algorithm->name, [&] {
+      return trace::Args{{"attempt", static_cast<std::int64_t>(attempt)},
+                         {"rerun", static_cast<std::int64_t>(rerun)}};
+    });
     if (queued) hold_tree(attempt);
     Status s = algorithm->run(*this, args);
     end_attempt();
     if (queued) release_tree(attempt);
+    if (!s.ok()) span.add("status", s.to_string());
+    span.end();
     CollectiveState& st = state();
     if (s.ok() && !st.deferred_error.ok()) s = std::exchange(st.deferred_error, Status());
     if (!trees_) return s;
@@ -135,10 +144,13 @@ Status Communicator::run_collective(const AllreduceAlgorithm& first, const Allre
     // the re-formed tree before everyone has left the old one.
     Time poll = 10 * kPicosPerMicro;
     std::optional<runtime::TreeService::Verdict> verdict;
+    runtime::TraceSpan agreeing = trace_wait("every rank's outcome of the failed attempt");
     while (!(verdict = trees_->verdict(attempt, now()))) {
       driver_.wait_until(now() + poll);
       poll = std::min<Time>(poll * 2, kPicosPerMilli);
     }
+    if (verdict->rerun) agreeing.add("verdict", std::string("re-run"));
+    agreeing.end();
     const RecoveryOptions& policy = trees_->options();
     auto give_up = [&](const std::string& why) {
       st.last_note += (st.last_note.empty() ? "" : "; ") + algorithm->name + " failed (" +

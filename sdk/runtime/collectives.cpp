@@ -16,6 +16,7 @@
 #include "algorithms/ring_reduce_scatter.hpp"
 #include "inca/algorithm.hpp"
 #include "inca/communicator.hpp"
+#include "runtime/trace_span.hpp"
 
 namespace inca {
 namespace {
@@ -113,10 +114,14 @@ Status Communicator::run_other_collective(Collective collective, const Collectiv
   args.dtype = dtype;
   args.op = op;
   args.reproducible = options.reproducible;
+  runtime::TraceSpan span =
+      trace_collective(to_string(collective), st.last_algorithm, bytes, dtype, op);
   // The in-network versions hold the tree like any switch user; their
   // recovery stays the body's own (re-run in place, not the ring fallback
   // that uses_switches would select), so the attempt does not claim it.
-  return run_collective(attempt, args, /*may_rerun=*/true, /*holds_tree=*/innet);
+  Status s = run_collective(attempt, args, /*may_rerun=*/true, /*holds_tree=*/innet);
+  if (!s.ok()) span.add("status", s.to_string());
+  return s;
 }
 
 Status Communicator::reduce(const void* send, void* recv, std::size_t count, Dtype dtype,
@@ -224,6 +229,8 @@ Status Communicator::allreduce_loc(const void* send, void* recv, std::size_t cou
   args.count = count;
   args.dtype = Dtype::u8;
   args.op = op == LocOp::minloc ? ReduceOp::min : ReduceOp::max;
+  runtime::TraceSpan span =
+      trace_collective("allreduce_loc", st.last_algorithm, count * pair, args.dtype, args.op);
   return run_collective(attempt, args);
 }
 

@@ -9,6 +9,7 @@
 #include "manager/aggregation_manager.hpp"
 #include "protocol/host_driver.hpp"
 #include "runtime/collective_fibers.hpp"
+#include "runtime/trace_span.hpp"
 #include "runtime/tree_service.hpp"
 
 namespace inca {
@@ -100,7 +101,38 @@ Status Communicator::allreduce(const void* send, void* recv, std::size_t count, 
     st.last_note = note;
   }
   st.last_algorithm = name;
-  return run_collective(*algorithm, args);
+  runtime::TraceSpan span = trace_collective("allreduce", name, bytes, dtype, op);
+  Status s = run_collective(*algorithm, args);
+  if (!s.ok()) span.add("status", s.to_string());
+  return s;
+}
+
+runtime::TraceSpan Communicator::trace_span(TraceDetail level, std::string_view category,
+                                            std::string_view name,
+                                            const std::function<trace::Args()>& args) {
+  trace::TraceSink* sink = driver_.trace();
+  if (!sink || sink->detail() < level) return {};
+  const trace::Lane lane = sink->lane(world_rank(rank()), fibers_->current());
+  return runtime::TraceSpan(*sink, lane, driver_, category, std::string(name),
+                            args ? args() : trace::Args{});
+}
+
+runtime::TraceSpan Communicator::trace_collective(std::string_view collective,
+                                                  const std::string& algorithm, std::size_t bytes,
+                                                  Dtype dtype, ReduceOp op) {
+  return trace_span(TraceDetail::collectives, "collective", collective, [&] {
+    return trace::Args{{"algorithm", algorithm},
+                       {"bytes", static_cast<std::int64_t>(bytes)},
+                       {"dtype", std::string(to_string(dtype))},
+                       {"op", std::string(to_string(op))},
+                       {"ranks", static_cast<std::int64_t>(size_)}};
+  });
+}
+
+runtime::TraceSpan Communicator::trace_wait(const char* what) {
+  return trace_span(TraceDetail::steps, "step", "wait", [&] {
+    return trace::Args{{"for", std::string(what)}};
+  });
 }
 
 SwitchCaps Communicator::caps() const {
@@ -189,6 +221,15 @@ Status Communicator::innet_allreduce(const void* send, void* recv, std::size_t c
   spec.op = op;
   spec.flags = reproducible ? wire::kFlagReproducible : 0;
   spec.attempt_tag = static_cast<std::uint8_t>(st.attempt);
+  runtime::TraceSpan span = trace_span(TraceDetail::steps, "step", "innet stream", [&] {
+    const std::size_t bytes = count * dtype_size(dtype);
+    return trace::Args{
+        {"bytes", static_cast<std::int64_t>(bytes)},
+        {"packets", static_cast<std::int64_t>((bytes + spec.slot_payload_bytes - 1) /
+                                              std::max<std::size_t>(1, spec.slot_payload_bytes))},
+        {"window", static_cast<std::int64_t>(spec.window)},
+        {"tree", static_cast<std::int64_t>(spec.tree)}};
+  });
   protocol::Outbox out;
   auto id = driver_.endpoint().start_innet(spec, driver_.now(), out);
   driver_.transmit(out);
@@ -237,6 +278,14 @@ Result<Request> Communicator::post_send(const void* data, std::size_t bytes, int
                                          bytes, driver_.now(), out);
   driver_.transmit(out);
   if (!id.ok()) return id.status();
+  // The moment the message is handed to the NIC (its wire time shows on the links).
+  if (runtime::TraceSpan sent = trace_span(TraceDetail::steps, "step", "send", [&] {
+        return trace::Args{{"to", static_cast<std::int64_t>(dst)},
+                           {"bytes", static_cast<std::int64_t>(bytes)}};
+      })) {
+    sent.end();
+    traced_requests_[*id] = {true, dst, bytes};
+  }
   return Request{*id};
 }
 
@@ -251,6 +300,8 @@ Result<Request> Communicator::post_recv(void* data, std::size_t bytes, int src, 
   auto id =
       driver_.endpoint().post_recv(world_rank(src), wire_tag(tag), message_kind(tag), data, bytes);
   if (!id.ok()) return id.status();
+  trace::TraceSink* sink = driver_.trace();
+  if (sink && sink->detail() >= TraceDetail::steps) traced_requests_[*id] = {false, src, bytes};
   return Request{*id};
 }
 
@@ -277,6 +328,19 @@ Status Communicator::wait(Request request) {
   CollectiveState& st = state();
   if (!st.deferred_error.ok() && !st.in_collective)
     return std::exchange(st.deferred_error, Status());
+  runtime::TraceSpan span;
+  if (auto traced = traced_requests_.find(request.id); traced != traced_requests_.end()) {
+    const TracedRequest t = traced->second;
+    traced_requests_.erase(traced);
+    span = trace_span(TraceDetail::steps, "step", t.send ? "wait" : "receive", [&] {
+      trace::Args args{{"bytes", static_cast<std::int64_t>(t.bytes)}};
+      if (t.send)
+        args.push_back({"for", fmt::format("send to {} to complete", t.peer)});
+      else
+        args.push_back({"from", static_cast<std::int64_t>(t.peer)});
+      return args;
+    });
+  }
   return wait_op(request.id, "point-to-point wait");
 }
 
@@ -319,6 +383,9 @@ void Communicator::reduce_local(void* acc, const void* in, std::size_t count, Dt
           valid.code(), fmt::format("reduce_local on rank {}: {}", rank_, valid.message()));
     return;
   }
+  runtime::TraceSpan span = trace_span(TraceDetail::steps, "step", "reduce", [&] {
+    return trace::Args{{"bytes", static_cast<std::int64_t>(count * dtype_size(dtype))}};
+  });
   if (!timing_only_) reduce_into(acc, in, count, dtype, op);
   driver_.account_compute(count * dtype_size(dtype));
 }

@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <functional>
 #include <limits>
+#include <map>
 #include <optional>
 #include <string_view>
 
@@ -105,6 +106,42 @@ Knob bool_knob(const char* env, const char* doc, Access<bool> field) {
           }};
 }
 
+Knob string_knob(const char* env, const char* doc, std::string& (*field)(Settings&)) {
+  return {env, doc, [field](const Settings& s) { return read(field, s); },
+          [field](Settings& s, std::string_view text) -> std::string {
+            field(s) = std::string(text);
+            return "";
+          }};
+}
+
+// The knobs that describe the fabric: once set they also replace the value
+// of every element of a fabric file (FabricOptions::overrides).
+using FileOverride = void (*)(FabricOptions&);
+const std::map<std::string_view, FileOverride>& file_overrides() {
+  static const std::map<std::string_view, FileOverride> table = {
+      {"INCA_RANKS", [](FabricOptions& f) { f.overrides.hosts = f.ranks; }},
+      {"INCA_LINK_GBPS", [](FabricOptions& f) { f.overrides.link_gbps = f.link_gbps; }},
+      {"INCA_LATENCY_NS", [](FabricOptions& f) { f.overrides.link_latency = f.latency; }},
+      {"INCA_MTU", [](FabricOptions& f) { f.overrides.mtu = f.mtu; }},
+      {"INCA_SWITCH_SLOTS", [](FabricOptions& f) { f.overrides.switch_slots = f.switch_slots; }},
+      {"INCA_SLOT_BYTES", [](FabricOptions& f) { f.overrides.slot_bytes = f.slot_bytes; }},
+      {"INCA_HOST_REDUCE_GBPS",
+       [](FabricOptions& f) { f.overrides.host_reduce_gbps = f.host_reduce_gbps; }},
+      {"INCA_SEND_OVERHEAD_NS",
+       [](FabricOptions& f) { f.overrides.send_overhead = f.host_send_overhead; }},
+      {"INCA_RECV_OVERHEAD_NS",
+       [](FabricOptions& f) { f.overrides.recv_overhead = f.host_recv_overhead; }},
+      {"INCA_GAP_NS", [](FabricOptions& f) { f.overrides.gap = f.host_gap; }},
+      {"INCA_SWITCH_LATENCY_NS",
+       [](FabricOptions& f) { f.overrides.forwarding_latency = f.switch_forwarding_latency; }},
+      {"INCA_AGGREGATION_LATENCY_NS",
+       [](FabricOptions& f) { f.overrides.aggregation_latency = f.switch_aggregation_latency; }},
+      {"INCA_AGGREGATION_GBPS",
+       [](FabricOptions& f) { f.overrides.aggregation_gbps = f.switch_aggregation_gbps; }},
+  };
+  return table;
+}
+
 // An enum field with to_string and a parser returning optional.
 template <typename E, typename Parse>
 Knob enum_knob(const char* env, const char* doc, Access<E> field, Parse parse,
@@ -177,6 +214,28 @@ const std::vector<Knob>& knobs() {
       double_knob(
           "INCA_HOST_REDUCE_GBPS", "host reduction speed in the simulator in Gb/s (0: free)",
           [](Settings& s) -> double& { return s.fabric.host_reduce_gbps; }, true),
+      time_knob(
+          "INCA_SEND_OVERHEAD_NS", "host cost of posting one message in ns (LogGP o)",
+          [](Settings& s) -> Time& { return s.fabric.host_send_overhead; }, ns),
+      time_knob(
+          "INCA_RECV_OVERHEAD_NS", "host cost of taking one message in, in ns (LogGP o)",
+          [](Settings& s) -> Time& { return s.fabric.host_recv_overhead; }, ns),
+      time_knob(
+          "INCA_GAP_NS", "least time between one host's messages in ns (LogGP g)",
+          [](Settings& s) -> Time& { return s.fabric.host_gap; }, ns),
+      time_knob(
+          "INCA_SWITCH_LATENCY_NS", "forwarding latency of every switch in ns",
+          [](Settings& s) -> Time& { return s.fabric.switch_forwarding_latency; }, ns),
+      time_knob(
+          "INCA_AGGREGATION_LATENCY_NS", "ALU latency per contribution of every switch in ns",
+          [](Settings& s) -> Time& { return s.fabric.switch_aggregation_latency; }, ns),
+      double_knob(
+          "INCA_AGGREGATION_GBPS", "ALU payload rate of every switch in Gb/s (0: unlimited)",
+          [](Settings& s) -> double& { return s.fabric.switch_aggregation_gbps; }, true),
+      string_knob("INCA_FABRIC_FILE", "a fabric file (YAML) to run on instead of the built-in one",
+                  [](Settings& s) -> std::string& { return s.fabric.fabric_file; }),
+      string_knob("INCA_PRESET", "a preset fabric: presets/<name>.yaml",
+                  [](Settings& s) -> std::string& { return s.fabric.preset; }),
       bool_knob("INCA_TIMING_ONLY", "payload-free mode: sizes and times only, no data (0/1)",
                 [](Settings& s) -> bool& { return s.fabric.timing_only; }),
       time_knob(
@@ -225,11 +284,15 @@ const std::vector<Knob>& knobs() {
   return table;
 }
 
+// Sets one knob from text; a knob that describes the fabric also overrides
+// a fabric file's value (file_overrides).
 Status set_knob(const Knob& knob, Settings& s, std::string_view text) {
   std::string why = knob.set(s, text);
   if (!why.empty())
     return make_error(StatusCode::config_error,
                       fmt::format("{}='{}': {} ({})", knob.env, text, why, knob.doc));
+  if (auto it = file_overrides().find(knob.env); it != file_overrides().end())
+    it->second(s.fabric);
   return {};
 }
 

@@ -10,6 +10,7 @@
 #include "inca/algorithm.hpp"
 #include "inca/communicator.hpp"
 #include "runtime/collective_fibers.hpp"
+#include "runtime/trace_span.hpp"
 
 namespace inca {
 
@@ -32,6 +33,7 @@ Result<Request> Communicator::start_nonblocking(const char* what,
   if (fibers_->finished(fiber) && !result->ok()) {
     // Refused before anything was sent (bad arguments, not_supported).
     fibers_->release(fiber);
+    if (trace::TraceSink* t = driver_.trace()) t->fiber_done(world_rank(rank()), fiber);
     return *result;
   }
   const Request request{kCollectiveRequestBit | fiber};
@@ -52,7 +54,9 @@ Status Communicator::wait_collective(std::uint64_t id) {
                                   "program, not from inside a collective",
                                   rank_));
   const std::uint64_t fiber = it->second.fiber;
+  runtime::TraceSpan span = trace_wait("a non-blocking collective");
   driver_.block_until([&] { return fibers_->finished(fiber); }, kNever);
+  span.end();
   // What it chose is what last_algorithm() reports now, as after a blocking call.
   if (const auto* done = fibers_->local_of<CollectiveState>(fiber, this)) {
     main_state_.last_algorithm = done->last_algorithm;
@@ -61,6 +65,7 @@ Status Communicator::wait_collective(std::uint64_t id) {
   Status s = *it->second.result;
   pending_.erase(it);
   fibers_->release(fiber);
+  if (trace::TraceSink* t = driver_.trace()) t->fiber_done(world_rank(rank()), fiber);
   return s;
 }
 
@@ -75,6 +80,9 @@ bool Communicator::test(Request request) {
 }
 
 void Communicator::progress_for(Time duration) {
+  runtime::TraceSpan span = trace_span(TraceDetail::steps, "step", "compute", [&] {
+    return trace::Args{{"us", to_micros(duration)}};
+  });
   driver_.wait_until(driver_.now() + duration);
 }
 

@@ -48,8 +48,8 @@ Time longest_round_trip(const topology::Topology& t) {
       overheads = std::max(overheads, n.host_timing.send_overhead + n.host_timing.recv_overhead);
     }
     for (const topology::Port& p : n.ports)
-      hop = std::max(hop, p.link.latency + protocol::drain_time(p.link.mtu + wire::kFramingBytes,
-                                                                  p.link.gbps));
+      hop = std::max(hop, p.link.latency +
+                              protocol::drain_time(p.link.mtu + wire::kFramingBytes, p.link.gbps));
   }
   const Time links = 2 * static_cast<Time>(top);
   return 2 * (links * (hop + forwarding) + overheads);

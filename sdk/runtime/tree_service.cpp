@@ -113,6 +113,11 @@ void TreeService::reform(std::uint64_t generation) {
   current_ = install_tree();
   current_.generation = generation + 1;
   if (current_.plan) ++counts_.trees_reformed;
+  if (trace::TraceSink* t = fabric_.trace())
+    t->fabric_instant(
+        current_.plan ? "tree re-formed" : "tree lost: no tree could be formed", fabric_.now(),
+        {{"generation", static_cast<std::int64_t>(current_.generation)},
+         {"status", current_.plan ? std::string("ok") : current_.status.to_string()}});
 }
 
 void TreeService::report(std::uint64_t attempt, std::uint32_t rank, const Report& report,

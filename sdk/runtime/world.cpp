@@ -5,14 +5,18 @@
 #include <fmt/format.h>
 
 #include "algorithms/exchange_patterns.hpp"
+#include "algorithms/tree_model.hpp"
 #include "fabric/fabric_topology.hpp"
 #include "inca/communicator.hpp"
 #include "live/live_fabric.hpp"
 #include "manager/aggregation_manager.hpp"
+#include "manager/tree_dot.hpp"
 #include "runtime/recovery_options.hpp"
 #include "runtime/tree_service.hpp"
 #include "sim/sim_fabric.hpp"
 #include "topology/topology.hpp"
+#include "trace/chrome_trace_file.hpp"
+#include "trace/fabric_trace.hpp"
 
 namespace inca {
 
@@ -33,6 +37,14 @@ class World::Impl {
   std::unique_ptr<fabric::Fabric> fabric;
   std::unique_ptr<runtime::TreeService> trees;  // the tree, re-formed after failures
   ModelFabric model;                            // for `auto` algorithm choice
+  std::unique_ptr<trace::FabricTrace> trace;    // null unless FabricOptions::trace names a file
+
+  ~Impl() {
+    // The trace writes its last samples from the fabric's counters.
+    if (!trace) return;
+    fabric->set_trace(nullptr);
+    trace.reset();
+  }
 
   // The world communicator's tree now; null with the reason when there is none.
   const manager::TreePlan* tree(Status* why = nullptr,
@@ -60,6 +72,14 @@ Status validate_runtime(const FabricOptions& o) {
         fmt::format("FabricOptions.fiber_stack_bytes {} is below 64 KiB", o.fiber_stack_bytes));
   INCA_RETURN_IF_ERROR(runtime::validate(o.recovery, o.retransmit_timeout));
   if (o.window == 0) return bad("window must be at least 1");
+  if (!o.trace.file.empty()) {
+    if (o.trace.interval < 0) return bad("trace interval must not be negative");
+    if (o.trace.max_bytes < 64 * 1024)
+      return bad(fmt::format("trace size limit {} B is below 64 KiB", o.trace.max_bytes));
+    if (o.trace.detail > TraceDetail::packets)
+      return bad(fmt::format("FabricOptions.trace.detail {} is no trace detail",
+                             static_cast<int>(o.trace.detail)));
+  }
   return {};
 }
 
@@ -67,8 +87,7 @@ Status validate_runtime(const FabricOptions& o) {
 // tests quote; described fabrics say what the topology builder says.
 std::string legacy_description(const FabricOptions& o, const FabricDescription& f) {
   if (o.description || !o.fabric_file.empty() || !o.preset.empty()) return "";
-  if (o.topology == TopologyKind::star)
-    return fmt::format("star: {} hosts on one switch", o.ranks);
+  if (o.topology == TopologyKind::star) return fmt::format("star: {} hosts on one switch", o.ranks);
   return fmt::format("leaf-spine: {} hosts, {} per leaf, {} leaves, {} spines", o.ranks,
                      o.hosts_per_leaf, f.switches.size() - o.spines, o.spines);
 }
@@ -132,6 +151,17 @@ Result<std::unique_ptr<World>> World::create(const FabricOptions& o) {
   }
 
   INCA_RETURN_IF_ERROR(impl->fabric->set_faults(o.faults));
+  if (!o.trace.file.empty()) {
+    const bool wall_clock = o.fabric == FabricKind::live;
+    TraceOptions t = o.trace;
+    t.interval = trace::trace_interval(t, wall_clock);
+    auto file = trace::ChromeTraceFile::open(
+        t.file, t.max_bytes, wall_clock ? "wall clock (live fabric)" : "virtual time (simulator)");
+    if (!file.ok()) return file.status();
+    impl->trace = std::make_unique<trace::FabricTrace>(std::move(*file), impl->topology,
+                                                       *impl->fabric, t, o.faults);
+    impl->fabric->set_trace(impl->trace.get());
+  }
 
   const std::uint32_t ranks = impl->options.ranks;
   manager::TreeRequest req;
@@ -155,11 +185,14 @@ World::~World() = default;
 Status World::run(const std::function<void(Communicator&)>& rank_main) {
   if (!rank_main)
     return make_error(StatusCode::invalid_argument, "World::run: the rank program is empty");
-  return impl_->fabric->run([&](std::uint32_t rank, protocol::HostDriver& driver) {
+  if (impl_->trace) impl_->trace->run_started(impl_->fabric->now());
+  Status s = impl_->fabric->run([&](std::uint32_t rank, protocol::HostDriver& driver) {
     Communicator comm(rank, impl_->options.ranks, driver, *impl_->trees, impl_->options.timing_only,
                       &impl_->model);
     rank_main(comm);
   });
+  if (impl_->trace) impl_->trace->run_ended(impl_->fabric->now());
+  return s;
 }
 
 std::uint32_t World::size() const {
@@ -205,6 +238,11 @@ std::string World::describe() const {
   return out;
 }
 
+std::string World::dot() const {
+  runtime::TreeService::Snapshot hold;
+  return manager::tree_dot(impl_->topology, impl_->tree(nullptr, &hold));
+}
+
 WorldStats World::stats() const {
   WorldStats s;
   s.events = impl_->fabric->events_processed();
@@ -215,8 +253,7 @@ WorldStats World::stats() const {
     s.switch_duplicate_answers += c.duplicate_answers;
     s.switch_partial_reforwards += c.partial_reforwards;
     s.switch_results += c.results;
-    s.switch_drops += c.drop_unknown_tree + c.drop_bad_key + c.drop_bad_child + c.drop_mismatch +
-                      c.drop_oversize + c.drop_bad_type + c.drop_malformed + c.stale + c.slot_full;
+    s.switch_drops += engine::dropped_packets(c);
     s.switch_stale += c.stale;
     s.switch_slot_full += c.slot_full;
     s.switch_drop_unknown_tree += c.drop_unknown_tree;
@@ -258,27 +295,28 @@ namespace inca {
 
 ModelFabric World::model_fabric() const {
   const FabricOptions& o = impl_->options;
+  const topology::Topology& t = impl_->topology;
   ModelFabric f;
   f.ranks = o.ranks;
-  f.link_gbps = o.link_gbps;
-  f.link_latency = o.latency;
   f.packet_overhead = wire::kHeaderBytes + wire::kFramingBytes;
-  f.p2p_payload = o.mtu - wire::kHeaderBytes;
+  f.p2p_payload = impl_->fabric->endpoint(0).config().p2p_payload_bytes;
+  f.host = algorithms::host_model(t, o.ranks);
   runtime::TreeService::Snapshot hold;
-  const manager::TreePlan* tree = impl_->tree(nullptr, &hold);
-  f.slot_payload = tree ? tree->slot_payload_bytes : o.slot_bytes;
-  f.window = tree ? tree->slots : o.window;
-  f.tree_links = tree ? tree->switch_levels : 0;
-  f.group = o.hierarchical_group > 0                 ? o.hierarchical_group
-            : o.topology == TopologyKind::leaf_spine ? o.hosts_per_leaf
-                                                     : o.ranks;
-  if (o.ranks > 1) {
-    double links = 0;
-    for (std::uint32_t r = 0; r < o.ranks; ++r)
-      links += static_cast<double>(impl_->topology.path(r, (r + 1) % o.ranks).size() - 1);
-    f.ring_links = links / o.ranks;
+  if (const manager::TreePlan* tree = impl_->tree(nullptr, &hold)) {
+    f.slot_payload = tree->slot_payload_bytes;
+    f.window = tree->slots;
+    f.tree_links = tree->switch_levels;
+    f.tree = algorithms::tree_levels(t, *tree);
+  } else {
+    f.window = o.window;
   }
-  algorithms::add_exchange_patterns(f, impl_->topology);
+  // Hierarchical's default group: the hosts of rank 0's switch.
+  std::uint32_t beside = 0;
+  const std::uint32_t leaf = t.node(t.host_node(0)).ports[0].peer_node;
+  for (std::uint32_t r = 0; r < o.ranks; ++r)
+    beside += t.node(t.host_node(r)).ports[0].peer_node == leaf;
+  f.group = o.hierarchical_group > 0 ? o.hierarchical_group : beside;
+  algorithms::add_exchange_patterns(f, t);
   return f;
 }
 

@@ -75,8 +75,9 @@ Result<FabricDescription> built_in(const FabricOptions& o) {
   for (const auto& [name, caps] : o.switch_caps_by_name) {
     auto i = f.find_switch(name);
     if (!i)
-      return make_error(StatusCode::invalid_argument,
-                        fmt::format("FabricOptions.switch_caps_by_name: no switch named '{}'", name));
+      return make_error(
+          StatusCode::invalid_argument,
+          fmt::format("FabricOptions.switch_caps_by_name: no switch named '{}'", name));
     f.switches[*i].caps = caps;
   }
   return f;
@@ -102,8 +103,8 @@ Result<FabricDescription> World::describe_fabric(const FabricOptions& o) {
       std::vector<std::string> errors;
       for (const Diagnostic& d : load.diagnostics)
         if (d.severity == Severity::error) errors.push_back(d.to_string());
-      return make_error(StatusCode::config_error,
-                        fmt::format("fabric file {} is invalid:\n{}", path, fmt::join(errors, "\n")));
+      return make_error(StatusCode::config_error, fmt::format("fabric file {} is invalid:\n{}",
+                                                              path, fmt::join(errors, "\n")));
     }
     return std::move(*load.description);
   }

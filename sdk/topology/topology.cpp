@@ -134,7 +134,8 @@ std::uint16_t Topology::route(std::uint32_t node, std::uint32_t dst_host) const 
   for (std::uint16_t p = 0; p < n.ports.size(); ++p) {
     const std::uint32_t peer = n.ports[p].peer_node;
     if (peer == kUnconnected) continue;
-    const std::uint32_t d = peer == target ? 0 : distances_[std::size_t{switch_rank_[peer]} * nodes_.size() + target];
+    const std::uint32_t d =
+        peer == target ? 0 : distances_[std::size_t{switch_rank_[peer]} * nodes_.size() + target];
     if (d < best) {
       best = d;
       candidates.clear();

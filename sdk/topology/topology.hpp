@@ -26,7 +26,7 @@ struct LinkSpec {
 struct SwitchSpec {
   std::uint32_t slots = 512;
   std::uint32_t slot_payload_bytes = 1024;
-  SwitchCaps caps = {};  ///< the dtypes and ops it aggregates
+  SwitchCaps caps = {};          ///< the dtypes and ops it aggregates
   bool aggregates = true;        ///< false: forwards only, never in a tree
   Time forwarding_latency = 0;   ///< added to every packet it sends
   Time aggregation_latency = 0;  ///< ALU pipeline latency per contribution

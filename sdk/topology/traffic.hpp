@@ -8,6 +8,7 @@
 #include <utility>
 #include <vector>
 
+#include "inca/cost_model.hpp"
 #include "topology/topology.hpp"
 
 namespace inca::topology {
@@ -17,8 +18,21 @@ struct PatternLoad {
   std::uint32_t sharing = 0;    ///< most flows on one link direction
 };
 
+using Flows = std::vector<std::pair<std::uint32_t, std::uint32_t>>;
+
 /// Routes each (source host, destination host) flow and measures the load.
-PatternLoad pattern_load(const Topology& topology,
-                         const std::vector<std::pair<std::uint32_t, std::uint32_t>>& flows);
+PatternLoad pattern_load(const Topology& topology, const Flows& flows);
+
+/// What the flows of a pattern pay on their routes, all at once (link
+/// rates, shared links, latencies, forwarding): `worst` is each term's
+/// largest value over the flows (the step a collective waits for), `mean`
+/// the mean links and fixed and store-and-forward costs with the slowest
+/// flow's bottleneck (a ring, whose delays chain around it).
+struct PatternPath {
+  PatternLoad load;
+  ModelPath worst;
+  ModelPath mean;
+};
+PatternPath pattern_path(const Topology& topology, const Flows& flows);
 
 }  // namespace inca::topology

@@ -87,6 +87,11 @@ struct AggregationNode::Tree {
   std::uint32_t children() const { return static_cast<std::uint32_t>(install.child_ports.size()); }
 };
 
+std::uint64_t dropped_packets(const EngineCounters& c) {
+  return c.drop_unknown_tree + c.drop_bad_key + c.drop_bad_child + c.drop_mismatch +
+         c.drop_oversize + c.drop_bad_type + c.drop_malformed + c.stale + c.slot_full;
+}
+
 AggregationNode::AggregationNode(SwitchConfig config) : config_(config) {}
 AggregationNode::~AggregationNode() = default;
 AggregationNode::AggregationNode(AggregationNode&&) noexcept = default;
@@ -96,6 +101,14 @@ std::uint32_t AggregationNode::free_slots() const {
   std::uint32_t used = 0;
   for (const auto& [key, tree] : trees_) used += tree->install.slot_count;
   return config_.slots - used;
+}
+
+std::uint32_t AggregationNode::slots_in_use() const {
+  std::uint32_t busy = 0;
+  for (const auto& [key, tree] : trees_)
+    for (const SlotSet& set : tree->sets)
+      busy += set.state == SlotSet::State::collecting || set.state == SlotSet::State::partial_sent;
+  return busy;
 }
 
 Status AggregationNode::install(const wire::TreeInstall& t) {

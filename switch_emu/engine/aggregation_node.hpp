@@ -54,6 +54,9 @@ struct EngineCounters {
 
 /// The sum of the buckets every incoming packet lands in; equals packets_in.
 std::uint64_t classified_packets(const EngineCounters& c);
+/// Packets the node dropped or could not place: the drop_* buckets, stale
+/// packets and chunks that met a busy slot.
+std::uint64_t dropped_packets(const EngineCounters& c);
 
 /// One packet to send out of a port.
 struct Emit {
@@ -86,6 +89,9 @@ class AggregationNode {
   const SwitchConfig& config() const { return config_; }
   /// Slots not given to any tree.
   std::uint32_t free_slots() const;
+  /// Slot sets busy with a chunk now: collecting contributions, or waiting
+  /// for the parent's result. A scan of every tree's slots: for sampling.
+  std::uint32_t slots_in_use() const;
 
  private:
   struct Tree;

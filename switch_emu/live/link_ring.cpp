@@ -11,7 +11,11 @@ void LinkRing::send(wire::Packet&& packet, Time at) {
   const std::size_t bytes = packet.wire_bytes();
   const Time serialise = pacer_.serialise(bytes);
   if (at > pacer_.busy_until() && counters_.packets > 0) counters_.idle += at - pacer_.busy_until();
-  InFlight f{pacer_.book(at, bytes) + latency_, std::move(packet)};
+  const Time tx_end = pacer_.book(at, bytes);
+  if (trace_)
+    trace_->link_send(trace_node_, trace_port_, at, tx_end - serialise, tx_end, tx_end + latency_,
+                      packet);
+  InFlight f{tx_end + latency_, std::move(packet)};
   counters_.packets++;
   counters_.bytes += bytes;
   counters_.busy += serialise;

@@ -22,6 +22,7 @@
 #include "link_pacer.hpp"
 #include "live/doorbell.hpp"
 #include "topology/topology.hpp"
+#include "trace/trace_sink.hpp"
 #include "wire/packet.hpp"
 
 namespace inca::live {
@@ -49,6 +50,12 @@ class LinkRing {
   bool backlog_empty() const { return backlog_.empty(); }
   /// Stable once the sending thread has stopped.
   const LinkCounters& counters() const { return counters_; }
+  /// Records this link's packets as the link out of (node, port); set between runs.
+  void set_trace(trace::TraceSink* sink, std::uint32_t node, std::uint16_t port) {
+    trace_ = sink;
+    trace_node_ = node;
+    trace_port_ = port;
+  }
 
   // ---- receiver's thread ----
   /// Packets in the ring, arrived or still on the wire.
@@ -76,6 +83,9 @@ class LinkRing {
   Time latency_;
   LinkCounters counters_;
   Doorbell& receiver_;
+  trace::TraceSink* trace_ = nullptr;
+  std::uint32_t trace_node_ = 0;
+  std::uint16_t trace_port_ = 0;
 };
 
 }  // namespace inca::live

@@ -81,6 +81,20 @@ const engine::EngineCounters* LiveFabric::switch_counters(std::uint32_t node) co
                                                     : nullptr;
 }
 
+const engine::AggregationNode* LiveFabric::engine(std::uint32_t node) const {
+  return node < switches_.size() && switches_[node] ? &switches_[node]->engine() : nullptr;
+}
+
+void LiveFabric::set_trace(trace::TraceSink* sink) {
+  Fabric::set_trace(sink);
+  for (std::uint32_t node = 0; node < egress_.size(); ++node)
+    for (std::uint16_t port = 0; port < egress_[node].size(); ++port)
+      egress_[node][port]->set_trace(sink, node, port);
+  for (auto& s : switches_)
+    if (s) s->set_trace(sink);
+  for (auto& r : ranks_) r->set_trace(sink);
+}
+
 const LinkCounters& LiveFabric::link_counters(std::uint32_t node, std::uint16_t port) const {
   return egress_.at(node).at(port)->counters();
 }

@@ -59,6 +59,9 @@ class LiveFabric final : public fabric::Fabric {
   /// Read these between runs (the rank and switch threads own them during one).
   protocol::HostEndpoint& endpoint(std::uint32_t rank) override;
   const engine::EngineCounters* switch_counters(std::uint32_t node) const override;
+  const engine::AggregationNode* engine(std::uint32_t node) const override;
+  /// Hands the sink to every link, switch and rank.
+  void set_trace(trace::TraceSink* sink) override;
 
   const topology::Topology& topology() const { return topology_; }
   /// Traffic sent out of `port` of `node`; read between runs.

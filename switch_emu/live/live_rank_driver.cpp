@@ -24,6 +24,7 @@ bool LiveRankDriver::service() {
   const bool delivered = node_.poll([&](std::uint16_t, wire::Packet& packet, Time at) {
     // The endpoint's timers run on the wall clock; its answers leave at `at`.
     endpoint_.on_packet(packet, node_.clock().now(), outbox_);
+    if (trace_) trace_->host_touched(rank_, at);
     send_all(outbox_, at);
   });
   // Every packet that has arrived goes in before any timer fires: after the
@@ -34,6 +35,7 @@ bool LiveRankDriver::service() {
     const Time now = node_.clock().now();
     if (due <= now) {
       endpoint_.on_timer(now, outbox_);
+      if (trace_) trace_->host_touched(rank_, now);
       progressed |= !outbox_.empty() || endpoint_.next_deadline() != due;
       transmit(outbox_);
     }

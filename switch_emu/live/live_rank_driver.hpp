@@ -15,6 +15,7 @@
 #include "live/progress_tracker.hpp"
 #include "protocol/host_driver.hpp"
 #include "protocol/host_endpoint.hpp"
+#include "trace/trace_sink.hpp"
 
 namespace inca::live {
 
@@ -27,6 +28,9 @@ class LiveRankDriver final : public protocol::HostDriver {
   protocol::HostEndpoint& endpoint() override { return endpoint_; }
   void transmit(protocol::Outbox& out) override;
   bool block_until(const std::function<bool()>& ready, Time deadline) override;
+  trace::TraceSink* trace() const override { return trace_; }
+  /// Where this rank's retransmissions are recorded (set between runs).
+  void set_trace(trace::TraceSink* sink) { trace_ = sink; }
 
   /// Runs the rank program on the calling thread; an exception becomes error().
   void run_main(const fabric::RankMain& main);
@@ -48,6 +52,7 @@ class LiveRankDriver final : public protocol::HostDriver {
   protocol::HostEndpoint endpoint_;
   protocol::Outbox outbox_;  // scratch for packets the endpoint answers with
   std::string error_;
+  trace::TraceSink* trace_ = nullptr;
 };
 
 }  // namespace inca::live

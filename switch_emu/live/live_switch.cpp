@@ -33,6 +33,7 @@ void LiveSwitch::drain_controls() {
 void LiveSwitch::handle(std::uint16_t in_port, wire::Packet& packet, Time at) {
   emits_.clear();
   fabric::switch_packet(engine_, topology_, node_, in_port, std::move(packet), emits_);
+  if (trace_) trace_->switch_touched(node_, at);
   for (engine::Emit& e : emits_) io_.send(e.port, std::move(e.packet), at);
 }
 

@@ -17,6 +17,7 @@
 #include "inca/status.hpp"
 #include "live/live_node.hpp"
 #include "topology/topology.hpp"
+#include "trace/trace_sink.hpp"
 
 namespace inca::live {
 
@@ -40,6 +41,8 @@ class LiveSwitch {
 
   /// Stable while no switch thread runs.
   const engine::AggregationNode& engine() const { return engine_; }
+  /// Where the switch's activity is recorded; set between runs.
+  void set_trace(trace::TraceSink* sink) { trace_ = sink; }
 
  private:
   void handle(std::uint16_t in_port, wire::Packet& packet, Time at);
@@ -52,6 +55,7 @@ class LiveSwitch {
   std::mutex controls_mutex_;
   std::vector<std::pair<Control, std::promise<Status>>> controls_;
   std::atomic<bool> has_controls_{false};
+  trace::TraceSink* trace_ = nullptr;
 };
 
 }  // namespace inca::live

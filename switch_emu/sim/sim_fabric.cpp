@@ -50,9 +50,11 @@ struct SimFabric::NodeState {
   std::uint32_t rank = 0;                           // hosts
   // A switch with ALU timing; a host with receive overhead or gap.
   std::unique_ptr<Stage> stage;
-  // Hosts: when the next message may start, when the last one was posted.
+  // Hosts: when the next message may start, when the last one was posted,
+  // the trees with an in-network operation under way.
   Time tx_free = 0;
   Time last_posted = 0;
+  std::vector<std::uint16_t> trees_busy;
   std::vector<std::pair<std::uint16_t, std::uint16_t>> tree_ports;  // (tree, port), several ports
 };
 
@@ -82,6 +84,8 @@ class SimFabric::RankDriver final : public protocol::HostDriver {
     ready_ = nullptr;
     return ready();
   }
+
+  trace::TraceSink* trace() const override { return fabric_.trace_; }
 
   Time compute_time(std::size_t bytes) const override {
     const double gbps = fabric_.topology_.node(node_).host_timing.reduce_gbps;
@@ -157,7 +161,8 @@ SimFabric::SimFabric(const topology::Topology& topology, SimConfig config)
         state.stage = std::make_unique<Stage>();
         if (sw.aggregation_gbps > 0) state.stage->alu_ps_per_byte = 8000.0 / sw.aggregation_gbps;
         if (sw.aggregation_pps > 0)
-          state.stage->alu_ps_per_packet = static_cast<Time>(std::llround(1e12 / sw.aggregation_pps));
+          state.stage->alu_ps_per_packet =
+              static_cast<Time>(std::llround(1e12 / sw.aggregation_pps));
       }
     } else {
       if (n.host_timing.recv_overhead > 0 || n.host_timing.gap > 0)
@@ -233,6 +238,7 @@ bool SimFabric::switch_ready(std::uint32_t node) {
     deaths_seen_[node] = deaths;
     *nodes_[node].engine = engine::AggregationNode(nodes_[node].engine->config());
     faults_->count_state_loss();
+    if (trace_) trace_->switch_restarted(node, now_);
   }
   return true;
 }
@@ -267,10 +273,15 @@ void SimFabric::enqueue(std::uint32_t node, std::uint16_t port, wire::Packet&& p
   ps.counters.packets++;
   ps.counters.bytes += packet.wire_bytes();
   ps.counters.busy += serialise;
-  const Time arrival = ps.pacer.book(offered, packet.wire_bytes()) + ps.latency;
+  const Time tx_end = ps.pacer.book(offered, packet.wire_bytes());
+  const Time arrival = tx_end + ps.latency;
+  if (trace_) trace_->link_send(node, port, offered, tx_end - serialise, tx_end, arrival, packet);
   if (faults_) {
     const FaultModel::Fate fate = faults_->on_send(node, port, offered, packet);
-    if (fate.lost) return;
+    if (fate.lost) {
+      if (trace_) trace_->packet_lost(node, port, offered);
+      return;
+    }
     if (fate.duplicate)
       schedule(arrival + fate.duplicate_delay, kHeld, node, faults_->hold(wire::Packet(packet)),
                port);
@@ -298,18 +309,30 @@ void SimFabric::transmit_from_host(std::uint32_t rank, protocol::Outbox& out) {
   const std::uint32_t node = topology_.host_node(rank);
   NodeState& n = nodes_[node];
   const HostTiming& timing = topology_.node(node).host_timing;
+  const bool costs = timing.send_overhead > 0 || timing.gap > 0;
   for (wire::Packet& p : out) {
-    // A message (a contribution, a first fragment) is posted send_overhead
-    // after it was sent and no sooner than max(o, g) after the previous one;
-    // the rest of its fragments follow it; acknowledgements go as they come.
-    const bool message = p.header.type == wire::PacketType::contribution ||
-                         (p.header.type == wire::PacketType::p2p && p.header.sequence == 0);
+    // A message (a point-to-point message's first fragment, an in-network
+    // operation's first contribution) is posted send_overhead after it was
+    // sent; every message and every contribution leaves the NIC max(o, g)
+    // or g after the previous one; the rest of a message's fragments follow
+    // it and acknowledgements go as they come.
+    const wire::PacketType type = p.header.type;
+    const bool contribution = type == wire::PacketType::contribution;
     Time offered = now_;
-    if (message && (timing.send_overhead > 0 || timing.gap > 0)) {
+    if (costs && (contribution || (type == wire::PacketType::p2p && p.header.sequence == 0))) {
+      bool starts = !contribution;
+      if (contribution) {
+        // A contribution starts an operation unless its tree has one under way.
+        auto it = std::find(n.trees_busy.begin(), n.trees_busy.end(), p.header.tree);
+        starts = it == n.trees_busy.end();
+        if (starts && !p.header.has(wire::kFlagLast)) n.trees_busy.push_back(p.header.tree);
+        if (!starts && p.header.has(wire::kFlagLast)) n.trees_busy.erase(it);
+      }
       const Time start = std::max(now_, n.tx_free);
-      n.tx_free = start + std::max(timing.send_overhead, timing.gap);
-      n.last_posted = offered = start + timing.send_overhead;
-    } else if (p.header.type == wire::PacketType::p2p) {
+      const Time overhead = starts ? timing.send_overhead : 0;
+      n.tx_free = start + std::max(overhead, timing.gap);
+      n.last_posted = offered = start + overhead;
+    } else if (type == wire::PacketType::p2p) {
       offered = std::max(now_, n.last_posted);
     }
     const std::uint16_t port = host_egress(rank, p);
@@ -353,13 +376,16 @@ void SimFabric::on_arrival(std::uint32_t node, std::uint16_t port, wire::Packet&
       return;
     }
     if (!n.engine) {
-      // The receive path, in order: a message (a result, a last fragment)
-      // costs recv_overhead and holds it for max(o, g); the rest pass.
+      // The receive path, in order: a message's end (the last fragment, an
+      // operation's last result) costs recv_overhead and holds the path for
+      // max(o, g); every other result holds it for g; the rest pass.
       const HostTiming& t = spec.host_timing;
-      const bool message = type == wire::PacketType::result ||
-                           (type == wire::PacketType::p2p && packet.header.has(wire::kFlagLast));
-      stage(node, *n.stage, port, std::move(packet), message ? std::max(t.recv_overhead, t.gap) : 0,
-            message ? t.recv_overhead : 0);
+      const bool ends = (type == wire::PacketType::result || type == wire::PacketType::p2p) &&
+                        packet.header.has(wire::kFlagLast);
+      const Time hold = ends                               ? std::max(t.recv_overhead, t.gap)
+                        : type == wire::PacketType::result ? t.gap
+                                                           : 0;
+      stage(node, *n.stage, port, std::move(packet), hold, ends ? t.recv_overhead : 0);
       return;
     }
   }
@@ -372,11 +398,13 @@ void SimFabric::handle(std::uint32_t node, std::uint16_t port, wire::Packet&& pa
     if (!switch_ready(node)) return;
     emits_.clear();
     fabric::switch_packet(*n.engine, topology_, node, port, std::move(packet), emits_);
+    if (trace_) trace_->switch_touched(node, now_);
     for (engine::Emit& e : emits_) enqueue(node, e.port, std::move(e.packet));
     return;
   }
   RankDriver& r = *ranks_[n.rank];
   r.endpoint().on_packet(packet, now_, outbox_);
+  if (trace_) trace_->host_touched(n.rank, now_);
   transmit_from_host(n.rank, outbox_);
   after_host_activity(n.rank);
 }
@@ -384,7 +412,10 @@ void SimFabric::handle(std::uint32_t node, std::uint16_t port, wire::Packet&& pa
 std::uint32_t SimFabric::deliver(std::uint32_t node, std::uint16_t port, wire::Packet&& packet) {
   const PortState& link = nodes_[node].ports[port];
   const std::uint32_t to = link.peer_node;
-  if (faults_ && !faults_->on_arrival(node, port, to, now_)) return kNoRank;
+  if (faults_ && !faults_->on_arrival(node, port, to, now_)) {
+    if (trace_) trace_->packet_lost(node, port, now_);
+    return kNoRank;
+  }
   on_arrival(to, link.peer_port, std::move(packet));
   return nodes_[to].engine ? kNoRank : nodes_[to].rank;
 }
@@ -411,6 +442,7 @@ std::uint32_t SimFabric::process(const Event& ev) {
       if (r.timer_at != now_) return kNoRank;  // superseded by an earlier timer
       r.timer_at = kNever;
       r.endpoint().on_timer(now_, outbox_);
+      if (trace_) trace_->host_touched(ev.arg, now_);
       transmit_from_host(ev.arg, outbox_);
       after_host_activity(ev.arg);
       return ev.arg;

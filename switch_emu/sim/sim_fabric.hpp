@@ -7,11 +7,11 @@
 // Every timing element of a fabric description costs what docs/model.md says:
 // a switch's forwarding latency delays every packet it sends; its ALU is a
 // FIFO server that takes each contribution for max(payload / rate, 1 / packet
-// rate) and hands it to the engine after the aggregation latency; a host
-// posts each message (a contribution, the first fragment of a point-to-point
-// message) send_overhead after it was sent and no sooner than max(o, gap)
-// after its previous one, and takes each message in (a result, the last
-// fragment) recv_overhead after its last byte arrived, one per max(o, gap).
+// rate) and hands it to the engine after the aggregation latency. A host pays
+// LogGP's o per message: a point-to-point message, or one in-network
+// operation (posted send_overhead after it was sent, taken in recv_overhead
+// after its last fragment or last result arrived); and g between any two
+// messages or contributions it sends, or results it takes in.
 #pragma once
 
 #include <cstdint>
@@ -71,7 +71,7 @@ class SimFabric final : public fabric::Fabric {
   void attach(std::uint32_t host, std::uint16_t tree, std::uint16_t port) override;
 
   const topology::Topology& topology() const { return topology_; }
-  const engine::AggregationNode* engine(std::uint32_t switch_node) const;
+  const engine::AggregationNode* engine(std::uint32_t switch_node) const override;
   const PortCounters& port_counters(std::uint32_t node, std::uint16_t port) const;
 
  private:

@@ -75,6 +75,10 @@ bool SwitchFabric::start(const std::string& binary, const std::vector<std::strin
     }
     std::vector<std::string> switch_args = {"--ip", sw->ip};
     switch_args.insert(switch_args.end(), args.begin(), args.end());
+    if (!capture_dir_.empty()) {
+      switch_args.push_back("--pcap");
+      switch_args.push_back(fmt::format("{}/{}.pcapng", capture_dir_, sw->name));
+    }
     if (!sw->process.start(binary, sw->name, vdevs, switch_args, log_dir_, error)) return false;
     auto client = sw->process.connect();
     auto info = client.ok() ? client->ping() : Result<wire::SwitchInfo>(client.status());

@@ -36,6 +36,9 @@ class SwitchFabric {
   SwitchFabric(const SwitchFabric&) = delete;
   SwitchFabric& operator=(const SwitchFabric&) = delete;
 
+  /// Makes every switch started after this write a pcapng capture of its
+  /// ports to `dir`/<switch name>.pcapng (complete once it has stopped).
+  void capture_to(std::string dir) { capture_dir_ = std::move(dir); }
   /// Starts every switch (`args` go to each, after --ip) and connects to its
   /// control channel; false with `error` set on the first failure.
   bool start(const std::string& binary, const std::vector<std::string>& args, std::string& error);
@@ -62,6 +65,7 @@ class SwitchFabric {
   const VethHosts* hosts_;  // null: memif hosts
   std::string subnet_;
   std::string log_dir_;
+  std::string capture_dir_;                                    // "": no capture
   std::map<std::uint32_t, std::unique_ptr<Switch>> switches_;  // by topology node
 };
 

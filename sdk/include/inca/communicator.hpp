@@ -21,6 +21,7 @@
 #include "inca/loc.hpp"
 #include "inca/status.hpp"
 #include "inca/time.hpp"
+#include "inca/trace.hpp"
 
 namespace inca {
 
@@ -34,7 +35,11 @@ struct TreePlan;
 namespace runtime {
 class TreeService;
 class CollectiveFibers;
+class TraceSpan;
 }  // namespace runtime
+namespace trace {
+struct Arg;
+}
 struct AllreduceAlgorithm;
 struct AllreduceArgs;
 
@@ -279,6 +284,22 @@ class Communicator {
   Status run_other_collective(Collective collective, const CollectiveOptions& options,
                               std::size_t bytes, std::size_t elem_size, Dtype dtype, ReduceOp op,
                               const std::function<Status(bool innet)>& body);
+  // The timeline (docs/tracing.md; trace_span.hpp): a span on this rank's
+  // lane when a trace records `level`, else an inactive one (and `args` is
+  // never called).
+  runtime::TraceSpan trace_span(TraceDetail level, std::string_view category, std::string_view name,
+                                const std::function<std::vector<trace::Arg>()>& args = {});
+  // The span of one collective call, named by `collective`.
+  runtime::TraceSpan trace_collective(std::string_view collective, const std::string& algorithm,
+                                      std::size_t bytes, Dtype dtype, ReduceOp op);
+  // A blocking wait on something other than a message, named by `what`.
+  runtime::TraceSpan trace_wait(const char* what);
+  // What a traced point-to-point request moves, for its wait's span.
+  struct TracedRequest {
+    bool send = false;
+    int peer = 0;
+    std::size_t bytes = 0;
+  };
 
   std::uint32_t rank_;
   std::uint32_t size_;
@@ -296,7 +317,8 @@ class Communicator {
   std::uint64_t own_attempts_ = 0;
   std::uint64_t* attempts_ = &own_attempts_;
   CollectiveState main_state_;
-  std::map<std::uint64_t, PendingCollective> pending_;  // by Request id
+  std::map<std::uint64_t, PendingCollective> pending_;      // by Request id
+  std::map<std::uint64_t, TracedRequest> traced_requests_;  // by Request id, while tracing steps
   std::deque<std::uint64_t> tree_queue_;  // attempts that use the switches, in start order
   // Sub-communicators (split.cpp): world rank of each rank (empty: the
   // identity), the group's tree service, and the tag context that keeps

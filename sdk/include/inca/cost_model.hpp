@@ -1,5 +1,8 @@
-// Closed-form (alpha-beta) predictions of collective times on a fabric, the
-// `model_us` column of `inca bench`. docs/model.md derives each formula.
+// Closed-form predictions of collective times on a fabric, the `model_us`
+// column of `inca bench`. docs/model.md derives each formula; every timing
+// element of a fabric description enters them: per-link rates and latencies,
+// switch forwarding and aggregation (ALU) costs, host per-message overheads
+// (LogGP o and g) and host reduction speed.
 #pragma once
 
 #include <cstddef>
@@ -12,19 +15,65 @@
 
 namespace inca {
 
+/// What one message pays on a route: the slowest link carries all of it (at
+/// its rate divided among the flows that share it), every other link stores
+/// and forwards one packet, and every link and switch passed adds its latency.
+struct ModelPath {
+  double links = 2;              ///< links on the route (the mean, for the ring's neighbours)
+  double flow_ps_per_byte = 80;  ///< the bottleneck: ps per byte x flows sharing it
+  double store_forward_ps_per_byte = 80;  ///< sum over the other links of ps per byte
+  double fixed_ps = 1e6;                  ///< link latencies + forwarding latencies passed
+
+  /// `links` links of `gbps` and `latency` each, with `sharing` flows on the
+  /// busiest one and `forwarding` at each of the links - 1 switches.
+  static ModelPath uniform(double links, double gbps, Time latency, std::uint32_t sharing = 1,
+                           Time forwarding = 0);
+  /// Picoseconds for a message of m payload bytes in packets of at most
+  /// `payload` bytes with `overhead` bytes each (an empty message is one packet).
+  double crossing(std::size_t m, std::size_t payload, std::size_t overhead) const;
+};
+
 /// One step of an exchange pattern: every participating rank sends to one
 /// partner at once. `links` is the longest path, `sharing` the most flows on
-/// one link direction (oversubscribed uplinks slow the step down).
+/// one link direction; `path` what the slowest flow pays (docs/model.md).
 struct ExchangeStep {
   std::uint32_t links = 2;
   std::uint32_t sharing = 1;
+  ModelPath path;
 };
 
-/// The fabric quantities the formulas need.
+/// What a host pays per message and per reduced byte (the worst host's).
+struct ModelHost {
+  Time send_overhead = 0;  ///< LogGP o, sending
+  Time recv_overhead = 0;  ///< LogGP o, receiving
+  Time gap = 0;            ///< LogGP g
+  double reduce_gbps = 0;  ///< host reduction speed; 0: free
+  /// Least time between two messages sent / taken in: max(o, g).
+  Time send_interval() const { return send_overhead > gap ? send_overhead : gap; }
+  Time recv_interval() const { return recv_overhead > gap ? recv_overhead : gap; }
+  /// Picoseconds to reduce `bytes` (gamma x bytes).
+  double compute(std::size_t bytes) const;
+};
+
+/// One level of an aggregation tree, from the switches next to the hosts
+/// (level 0) to the root: the worst of its switches and of the links below them.
+struct ModelTreeLevel {
+  std::uint32_t children = 1;    ///< most contributions one switch aggregates per chunk
+  double up_ps_per_byte = 80;    ///< slowest link from a child up to the level
+  double down_ps_per_byte = 80;  ///< slowest link from the level down to a child
+  Time up_latency = 0;           ///< largest latency of those links, each way
+  Time down_latency = 0;
+  Time forwarding = 0;           ///< the level's forwarding latency
+  Time aggregation_latency = 0;  ///< the level's ALU latency per contribution
+  double alu_ps_per_byte = 0;    ///< ALU time per payload byte (0: unlimited)
+  Time alu_ps_per_packet = 0;    ///< ALU time per contribution (0: unlimited)
+  /// ALU occupancy of one contribution of `payload` bytes.
+  double alu(std::size_t payload) const;
+};
+
+/// The fabric quantities the formulas need (World::model_fabric()).
 struct ModelFabric {
   std::uint32_t ranks = 1;
-  double link_gbps = 100;
-  Time link_latency = 0;            ///< per link
   std::size_t packet_overhead = 0;  ///< header + framing bytes per packet
   std::size_t p2p_payload = 0;      ///< payload per point-to-point packet
   std::size_t slot_payload = 0;     ///< payload per aggregation packet
@@ -32,19 +81,44 @@ struct ModelFabric {
   std::uint32_t tree_links = 0;     ///< links from a host up to the tree's root
   /// Ranks per host group of "hierarchical" (0: kDefaultHierarchicalGroup).
   std::uint32_t group = 0;
-  double ring_links = 0;  ///< mean links between ring neighbours
+  ModelHost host;
+  /// The tree's levels, leaves first (empty without a tree).
+  std::vector<ModelTreeLevel> tree;
+  /// Ring neighbours r -> r+1: mean links, fixed and store-and-forward
+  /// costs, and the slowest pair's bottleneck (the ring moves at its pace).
+  ModelPath ring;
   /// Recursive doubling / halving: step k pairs new ranks differing in bit k.
   std::vector<ExchangeStep> xor_steps;
   /// The non-power-of-two fold: ranks 2i and 2i+1 for i < p - pof2.
   ExchangeStep fold_step;
   /// Binomial tree: step k pairs rank r (bit k set, lower bits clear) with r - 2^k.
   std::vector<ExchangeStep> binomial_steps;
+
+  /// One message of m payload bytes on `path`: posted (o), carried, taken in (o).
+  double message(const ModelPath& path, std::size_t m) const;
+
+  /// A tree of `levels` levels over links of `gbps` and `latency` whose
+  /// switches aggregate `children` contributions each (leaves first).
+  static std::vector<ModelTreeLevel> uniform_tree(const std::vector<std::uint32_t>& children,
+                                                  double gbps, Time latency);
 };
 
 /// Predicted time of `algorithm` ("ring", "innet", "recursive_doubling",
-/// "rabenseifner", "binomial_tree", "hierarchical") reducing `bytes` of
-/// elements of `elem_size` bytes; nullopt for algorithms without a model.
+/// "rabenseifner", "binomial_tree", "hierarchical", "innet_quantized")
+/// reducing `bytes` of elements of `elem_size` bytes; nullopt for algorithms
+/// without a model.
 std::optional<Time> model_allreduce(const std::string& algorithm, const ModelFabric& fabric,
                                     std::size_t bytes, std::size_t elem_size);
+
+/// The in-network pipeline's parts for `bytes`: the first chunk's round
+/// trip, the steady gap between chunks and what bounds it ("link", "alu",
+/// "host", "window").
+struct InnetTiming {
+  double round_trip_ps = 0;
+  double gap_ps = 0;
+  std::size_t chunks = 0;
+  const char* bound = "link";
+};
+InnetTiming model_innet(const ModelFabric& fabric, std::size_t bytes, std::size_t elem_size);
 
 }  // namespace inca

@@ -68,18 +68,18 @@ std::string_view to_string(StreamingLock lock);
 
 struct SwitchDescription {
   std::string name;
-  std::uint32_t tier = 1;   ///< 1 next to the hosts, growing toward the core
-  std::uint32_t radix = 0;  ///< ports; 0: as many as its links
+  std::uint32_t tier = 1;        ///< 1 next to the hosts, growing toward the core
+  std::uint32_t radix = 0;       ///< ports; 0: as many as its links
   Time forwarding_latency = 0;   ///< port to port, paid by every packet that leaves it
   Time aggregation_latency = 0;  ///< pipeline latency of one contribution through the ALU
   double aggregation_gbps = 0;   ///< ALU payload throughput; 0: unlimited
   double aggregation_pps = 0;    ///< ALU contributions per second; 0: unlimited
-  std::uint32_t slots = 512;                 ///< outstanding transactions (SHARP's OSTs)
-  std::uint32_t slot_payload_bytes = 2048;   ///< largest payload per slot
-  SwitchCaps caps = {};                      ///< dtype/op pairs it aggregates
-  bool aggregates = true;                    ///< false: a plain forwarding switch
-  std::uint32_t max_llt_trees = 511;         ///< low-latency trees it can hold
-  std::uint32_t max_sat_trees = 511;         ///< streaming trees it can hold
+  std::uint32_t slots = 512;     ///< outstanding transactions (SHARP's OSTs)
+  std::uint32_t slot_payload_bytes = 2048;  ///< largest payload per slot
+  SwitchCaps caps = {};                     ///< dtype/op pairs it aggregates
+  bool aggregates = true;                   ///< false: a plain forwarding switch
+  std::uint32_t max_llt_trees = 511;        ///< low-latency trees it can hold
+  std::uint32_t max_sat_trees = 511;        ///< streaming trees it can hold
   StreamingLock streaming_lock = StreamingLock::per_port;
   std::string model;
   SourceLocation where;
@@ -94,8 +94,8 @@ struct LinkEnd {
 
 struct LinkDescription {
   LinkEnd a, b;
-  double gbps = 100.0;          ///< a to b
-  double reverse_gbps = 100.0;  ///< b to a (equal unless the link is asymmetric)
+  double gbps = 100.0;                 ///< a to b
+  double reverse_gbps = 100.0;         ///< b to a (equal unless the link is asymmetric)
   Time latency = 500 * kPicosPerNano;  ///< propagation, each direction
   std::uint32_t mtu = 4096;            ///< largest inca packet (header + payload)
   SourceLocation where;

@@ -17,6 +17,7 @@
 #include "inca/stats.hpp"
 #include "inca/status.hpp"
 #include "inca/time.hpp"
+#include "inca/trace.hpp"
 
 namespace inca {
 
@@ -60,11 +61,11 @@ struct FabricOptions {
   /// aggregates what all its switches do (Communicator::caps()).
   SwitchCaps switch_caps = {};
   std::map<std::string, SwitchCaps> switch_caps_by_name = {};
-  bool timing_only = false;     ///< payload-free mode: sizes and times, no data
-  double host_reduce_gbps = 0;  ///< host reduction speed in the simulator (0 = free)
-  Time host_send_overhead = 0;  ///< LogGP o on sending, per message (HostTiming)
-  Time host_recv_overhead = 0;  ///< LogGP o on receiving, per message
-  Time host_gap = 0;            ///< LogGP g: least time between one host's messages
+  bool timing_only = false;             ///< payload-free mode: sizes and times, no data
+  double host_reduce_gbps = 0;          ///< host reduction speed in the simulator (0 = free)
+  Time host_send_overhead = 0;          ///< LogGP o on sending, per message (HostTiming)
+  Time host_recv_overhead = 0;          ///< LogGP o on receiving, per message
+  Time host_gap = 0;                    ///< LogGP g: least time between one host's messages
   Time switch_forwarding_latency = 0;   ///< per switch a packet leaves
   Time switch_aggregation_latency = 0;  ///< per contribution through a switch's ALU
   double switch_aggregation_gbps = 0;   ///< ALU payload rate of every switch (0: unlimited)
@@ -83,6 +84,9 @@ struct FabricOptions {
   FaultPlan faults;
   /// Retransmission and switch-failure handling (docs/reliability.md).
   RecoveryOptions recovery;
+  /// A timeline of every run for Perfetto / chrome://tracing (docs/tracing.md);
+  /// off while `trace.file` is empty.
+  TraceOptions trace;
 };
 
 class World {
@@ -111,6 +115,8 @@ class World {
   const FabricDescription& fabric() const;
   /// Topology and tree in one line each.
   std::string describe() const;
+  /// The fabric and the world's tree as a Graphviz drawing (DOT text).
+  std::string dot() const;
   /// Why in-network collectives are unavailable (ok when they are).
   Status innet_status() const;
   /// Tree height in switch levels (0 when there is no tree).

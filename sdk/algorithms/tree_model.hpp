@@ -1,0 +1,22 @@
+// The cost model's view of a routed fabric: an aggregation tree as levels
+// (leaves first, each the worst of its switches and of the links below them)
+// and the hosts' per-message costs.
+#pragma once
+
+#include <vector>
+
+#include "inca/cost_model.hpp"
+#include "manager/aggregation_manager.hpp"
+#include "topology/topology.hpp"
+
+namespace inca::algorithms {
+
+/// The levels of `tree`: a switch's level is 0 when only hosts hang below
+/// it, else one more than its highest child switch's.
+std::vector<ModelTreeLevel> tree_levels(const topology::Topology& topology,
+                                        const manager::TreePlan& tree);
+
+/// The worst of hosts 0..ranks-1: largest overheads and gap, slowest reduction.
+ModelHost host_model(const topology::Topology& topology, std::uint32_t ranks);
+
+}  // namespace inca::algorithms
