@@ -2,6 +2,7 @@
 #include <iostream>
 #include <memory>
 
+#include "bench_command.hpp"
 #include "bench_flags.hpp"
 #include "bench_plot.hpp"
 #include "bench_report.hpp"
@@ -11,12 +12,14 @@
 namespace inca::cli {
 namespace {
 
-int fail(const std::string& message) {
-  std::cerr << "inca bench: " << message << "\n";
+int print_failure(std::ostream& err, const std::string& message) {
+  err << "inca bench: " << message << "\n";
   return 2;
 }
 
-int run(BenchFlags& f) {
+// The report goes to `out`, what was wrong to `err`.
+int run(BenchFlags& f, std::ostream& out, std::ostream& err) {
+  const auto fail = [&err](const std::string& message) { return print_failure(err, message); };
   ReportFormat format;
   if (f.format == "table")
     format = ReportFormat::table;
@@ -32,7 +35,7 @@ int run(BenchFlags& f) {
   if (!options.ok()) return fail(options.status().message());
   auto report = run_bench(*options);
   if (!report.ok()) return fail(report.status().to_string());
-  std::cout << format_report(*report, *options, format) << std::flush;
+  out << format_report(*report, *options, format) << std::flush;
   if (!f.plot.empty())
     if (Status s = plot_sweep(sweep_document(*report, *options), f.plot); !s.ok())
       return fail(s.to_string());
@@ -43,7 +46,7 @@ int run(BenchFlags& f) {
 
 }  // namespace
 
-Action add_bench_command(CLI::App& app) {
+Action add_bench_command(CLI::App& app, std::ostream& out, std::ostream& err) {
   auto flags = std::make_shared<BenchFlags>();
   CLI::App* cmd = app.add_subcommand(
       "bench", "Sweep collective sizes on a fabric: in-network vs host algorithms");
@@ -52,7 +55,23 @@ Action add_bench_command(CLI::App& app) {
   cmd->add_option("--plot", flags->plot,
                   "Also draw the sweep (algbw with the model, speed-up with 2(n-1)/n, NIC bytes) "
                   "into FILE.svg or FILE.png (matplotlib, tools/plot/bench_plot.py)");
-  return [flags] { return run(*flags); };
+  return [flags, &out, &err] { return run(*flags, out, err); };
+}
+
+int run_bench_command(const std::vector<std::string>& args, std::ostream& out,
+                      std::ostream& err) {
+  CLI::App app{"inca"};
+  app.require_subcommand(1);
+  const Action action = add_bench_command(app, out, err);
+  // CLI11 takes a vector of arguments last first.
+  std::vector<std::string> reversed(args.rbegin(), args.rend());
+  reversed.push_back("bench");
+  try {
+    app.parse(reversed);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e, out, err);
+  }
+  return action();
 }
 
 }  // namespace inca::cli

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <functional>
+#include <iostream>
 
 #include <CLI/CLI.hpp>
 
@@ -10,7 +11,9 @@ namespace inca::cli {
 
 using Action = std::function<int()>;
 
-Action add_bench_command(CLI::App& app);
+/// `inca bench` (bench_command.cpp): the report on `out`, errors on `err`.
+Action add_bench_command(CLI::App& app, std::ostream& out = std::cout,
+                         std::ostream& err = std::cerr);
 /// `inca config --dump` (config_command.cpp).
 Action add_config_command(CLI::App& app);
 /// `inca calibrate TABLE --fabric-file F --out F2` (calibrate_command.cpp).

@@ -3,8 +3,10 @@
 #include <vector>
 
 #include "commands.hpp"
+#include "python_plugin.hpp"
 
 int main(int argc, char** argv) {
+  if (const int status = inca::cli::exec_python_bench(argc, argv); status >= 0) return status;
   CLI::App app{"inca: in-network collective aggregation SDK and emulator"};
   app.require_subcommand(1);
   std::vector<std::pair<CLI::App*, inca::cli::Action>> commands;

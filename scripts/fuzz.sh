@@ -19,7 +19,7 @@ fi
 flags="-O1 -g -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined"
 cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ \
-  -DINCA_BUILD_FUZZERS=ON -DINCA_BUILD_BENCH=OFF -DINCA_WERROR=OFF \
+  -DINCA_BUILD_FUZZERS=ON -DINCA_BUILD_BENCH=OFF -DINCA_BUILD_PYTHON=OFF -DINCA_WERROR=OFF \
   -DCMAKE_C_FLAGS="$flags" -DCMAKE_CXX_FLAGS="$flags -DBOOST_USE_ASAN -DBOOST_USE_UCONTEXT" \
   -DCMAKE_EXE_LINKER_FLAGS="-fsanitize=address,undefined" >/dev/null
 cmake --build build-fuzz -j"$JOBS" --target "${TARGETS[@]/#/fuzz_}"

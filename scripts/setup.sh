@@ -15,6 +15,7 @@ PACKAGES=(
   libopenmpi-dev openmpi-bin
   tshark graphviz iproute2 procps python3-scapy
   python3-matplotlib chromium
+  pybind11-dev python3-pybind11 python3-numpy python3-pytest python3-pandas python3-torch
 )
 
 missing=()

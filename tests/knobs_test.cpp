@@ -124,6 +124,28 @@ TEST(Knobs, UnparsableValuesNameTheVariableAndChangeNothing) {
   }
 }
 
+TEST(Knobs, OneKnobByNameSetsItsFieldOnly) {
+  FabricOptions fabric;
+  AllreduceOptions call;
+  ASSERT_TRUE(apply_knob(fabric, &call, "INCA_LATENCY_NS", "250.5").ok());
+  ASSERT_TRUE(apply_knob(fabric, &call, "INCA_ALGORITHM", "ring").ok());
+  EXPECT_EQ(fabric.latency, 250500);
+  EXPECT_EQ(call.algorithm, "ring");
+  EXPECT_EQ(fabric.window, FabricOptions{}.window);
+
+  // A bad value changes nothing; an unknown name and a call knob without
+  // call options are refused.
+  Status s = apply_knob(fabric, &call, "INCA_WINDOW", "0");
+  EXPECT_EQ(s.code(), StatusCode::config_error);
+  EXPECT_NE(s.message().find("INCA_WINDOW='0'"), std::string::npos) << s.message();
+  EXPECT_EQ(fabric.window, FabricOptions{}.window);
+  EXPECT_EQ(apply_knob(fabric, &call, "INCA_WINDOWS", "8").code(), StatusCode::invalid_argument);
+  EXPECT_EQ(apply_knob(fabric, nullptr, "INCA_REPRODUCIBLE", "1").code(),
+            StatusCode::invalid_argument);
+  EXPECT_TRUE(apply_knob(fabric, nullptr, "INCA_SPINES", "4").ok());
+  EXPECT_EQ(fabric.spines, 4u);
+}
+
 TEST(Knobs, DescribeListsValueDefaultAndDocumentation) {
   FabricOptions fabric;
   fabric.window = 8;

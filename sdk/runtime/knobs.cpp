@@ -284,6 +284,18 @@ const std::vector<Knob>& knobs() {
   return table;
 }
 
+// Sets one knob from text; a knob that describes the fabric also overrides
+// a fabric file's value (file_overrides).
+Status set_knob(const Knob& knob, Settings& s, std::string_view text) {
+  std::string why = knob.set(s, text);
+  if (!why.empty())
+    return make_error(StatusCode::config_error,
+                      fmt::format("{}='{}': {} ({})", knob.env, text, why, knob.doc));
+  if (auto it = file_overrides().find(knob.env); it != file_overrides().end())
+    it->second(s.fabric);
+  return {};
+}
+
 }  // namespace
 
 Status apply_env_overrides(FabricOptions& fabric, AllreduceOptions* call) {
@@ -291,16 +303,30 @@ Status apply_env_overrides(FabricOptions& fabric, AllreduceOptions* call) {
   for (const Knob& knob : knobs()) {
     const char* text = std::getenv(knob.env);
     if (!text) continue;
-    std::string why = knob.set(s, text);
-    if (!why.empty())
-      return make_error(StatusCode::config_error,
-                        fmt::format("{}='{}': {} ({})", knob.env, text, why, knob.doc));
-    if (auto it = file_overrides().find(knob.env); it != file_overrides().end())
-      it->second(s.fabric);
+    INCA_RETURN_IF_ERROR(set_knob(knob, s, text));
   }
   fabric = s.fabric;
   if (call) *call = s.call;
   return {};
+}
+
+Status apply_knob(FabricOptions& fabric, AllreduceOptions* call, std::string_view env,
+                  std::string_view text) {
+  for (const Knob& knob : knobs()) {
+    if (env != knob.env) continue;
+    const AllreduceOptions before = call ? *call : AllreduceOptions{};
+    Settings s{fabric, before};
+    INCA_RETURN_IF_ERROR(set_knob(knob, s, text));
+    const bool call_changed =
+        s.call.algorithm != before.algorithm || s.call.reproducible != before.reproducible;
+    if (!call && call_changed)
+      return make_error(StatusCode::invalid_argument,
+                        fmt::format("{} sets collective calls, not a fabric", env));
+    fabric = s.fabric;
+    if (call) *call = s.call;
+    return {};
+  }
+  return make_error(StatusCode::invalid_argument, fmt::format("no knob is called {}", env));
 }
 
 std::vector<KnobInfo> describe_knobs(const FabricOptions& fabric, const AllreduceOptions& call) {

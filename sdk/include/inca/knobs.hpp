@@ -4,6 +4,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "inca/communicator.hpp"
@@ -26,6 +27,13 @@ struct KnobInfo {
 /// its text when a value does not parse or is out of range; nothing is
 /// changed then.
 Status apply_env_overrides(FabricOptions& fabric, AllreduceOptions* call = nullptr);
+
+/// Sets the one knob whose variable is `env` (e.g. "INCA_LINK_GBPS") from
+/// `text`, as if the variable held it; call knobs need `call`. config_error
+/// naming the knob when the text does not parse, invalid_argument when no
+/// knob has that name; nothing is changed then.
+Status apply_knob(FabricOptions& fabric, AllreduceOptions* call, std::string_view env,
+                  std::string_view text);
 
 /// Every knob with its value in `fabric` / `call`, in a stable order.
 std::vector<KnobInfo> describe_knobs(const FabricOptions& fabric, const AllreduceOptions& call);
