@@ -8,7 +8,6 @@
 #include <fmt/format.h>
 
 #include "commands.hpp"
-#include "fabric/units.hpp"
 #include "fabric_flags.hpp"
 #include "inca/calibration.hpp"
 #include "inca/knobs.hpp"
@@ -54,13 +53,18 @@ int calibrate_command(CalibrateArgs& a) {
   auto result = calibrate(*fabric, a.fabric, *measured, settings);
   if (!result.ok()) return fail(result.status().message(), 1);
 
-  using fabric_file::format_time;
+  const auto format_time = [](Time t) {
+    return fmt::format("{:.1f} ns", static_cast<double>(t) / kPicosPerNano);
+  };
   fmt::print("# inca calibrate: {} measurements from {} on {}\n", measured->size(), a.table,
              fabric->name.empty() ? "the fabric" : "'" + fabric->name + "'");
   fmt::print("# fitted: send overhead {}, receive overhead {}, link latency {}, link rate x{:.4f} "
              "({:g} Gb/s host ports)\n",
              format_time(result->send_overhead), format_time(result->recv_overhead),
              format_time(result->latency), result->rate_scale, result->host_gbps);
+  if (settings.fit_overhead && !result->overhead_split_identified)
+    fmt::print("# the measurements do not show which side pays the larger overhead (swapping "
+               "them changes no model time); the input fabric's order was kept\n");
   fmt::print("{:>12} {:>20} {:>12} {:>12} {:>9}\n", "bytes", "algorithm", "measured_us",
              "model_us", "error");
   for (const CalibrationRow& r : result->rows)

@@ -209,6 +209,20 @@ Result<CalibrationResult> calibrate(const FabricDescription& fabric, const Fabri
       }
     }
   }
+  // All-reduce times alone often cannot tell which side pays which overhead
+  // (every rank sends and receives alike): when swapping them changes no
+  // model time, keep the input's order so the fit does not invent one.
+  bool split_identified = true;
+  if (settings.fit_overhead) {
+    Values swapped = best.value;
+    std::swap(swapped[kSend], swapped[kRecv]);
+    auto c = fit.cost(swapped, nullptr);
+    if (!c.ok()) return c.status();
+    split_identified = std::abs(*c - best.cost) > 1e-9 * std::max(best.cost, 1e-12);
+    const bool input_order = t0.send_overhead >= t0.recv_overhead;
+    if (!split_identified && (best.value[kSend] >= best.value[kRecv]) != input_order)
+      best.value = swapped;
+  }
   const Values value = best.value;
   const int iterations = best.iterations;
   const std::size_t m = measurements.size();
@@ -221,6 +235,7 @@ Result<CalibrationResult> calibrate(const FabricDescription& fabric, const Fabri
   out.rate_scale = value[kRate];
   out.host_gbps = out.fabric.hosts[0].ports[0].gbps;
   out.iterations = iterations;
+  out.overhead_split_identified = split_identified;
   auto times = fit.model(value);
   if (!times.ok()) return times.status();
   double sum = 0;

@@ -56,6 +56,10 @@ struct CalibrationResult {
   std::vector<CalibrationRow> rows;
   double rms_relative_error = 0;
   int iterations = 0;
+  /// False when swapping the two overheads changes no model time (all-reduce
+  /// alone shows their sum and the larger one, not its side); the fit then
+  /// keeps the input fabric's order.
+  bool overhead_split_identified = true;
 };
 
 /// Fits `fabric` (with `options` for the rest: window, slots...) to
