@@ -22,6 +22,8 @@ Action add_calibrate_command(CLI::App& app);
 Action add_describe_command(CLI::App& app);
 /// `inca launch -n N --fabric udp -- PROGRAM ARGS` (launch_command.cpp).
 Action add_launch_command(CLI::App& app);
+/// `inca validate FABRIC [JOBS]` (validate_command.cpp).
+Action add_validate_command(CLI::App& app);
 /// `inca report FILE.html` (report_command.cpp).
 Action add_report_command(CLI::App& app);
 

@@ -22,7 +22,14 @@ int main(int argc, char** argv) {
   commands.emplace_back(app.get_subcommand("launch"), launch);
   inca::cli::Action report = inca::cli::add_report_command(app);
   commands.emplace_back(app.get_subcommand("report"), report);
-  CLI11_PARSE(app, argc, argv);
+  inca::cli::Action validate = inca::cli::add_validate_command(app);
+  commands.emplace_back(app.get_subcommand("validate"), validate);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    // --help exits 0; every other command-line mistake is a usage error, 2.
+    return app.exit(e) == 0 ? 0 : 2;
+  }
   for (auto& [sub, action] : commands)
     if (sub->parsed()) return action();
   return 2;

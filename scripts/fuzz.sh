@@ -3,13 +3,13 @@
 # tree instrumented) in build-fuzz/ and runs each for SECONDS (default 30).
 # A crash leaves its input in build-fuzz/crashes/ and fails the script; turn
 # it into a regression test in tests/fuzz_regression_test.cpp.
-#   scripts/fuzz.sh [SECONDS] [TARGET...]    targets: wire_decode engine endpoint switch_frame
+#   scripts/fuzz.sh [SECONDS] [TARGET...]    targets: wire_decode engine endpoint switch_frame job_loader
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SECONDS_PER_TARGET=${1:-30}
 shift || true
 TARGETS=("$@")
-[ ${#TARGETS[@]} -gt 0 ] || TARGETS=(wire_decode engine endpoint switch_frame)
+[ ${#TARGETS[@]} -gt 0 ] || TARGETS=(wire_decode engine endpoint switch_frame job_loader)
 JOBS=${INCA_JOBS:-2}
 
 if ! command -v clang++ >/dev/null; then

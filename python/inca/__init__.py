@@ -27,7 +27,7 @@ import atexit as _atexit
 import os as _os
 import sys as _sys
 
-from ._errors import (ConfigError, Error, Internal, InvalidArgument, IoError, LockFailed,
+from ._errors import (ConfigError, Error, Internal, InvalidArgument, IoError, LockDenied, LockFailed,
                       MalformedPacket, Mismatch, NoResource, NoTree, NotSupported,
                       QuotaExceeded, RankError, Timeout)
 
@@ -56,6 +56,6 @@ __all__ = [
     "loc_dtype",
     "bf16_from_float32", "bf16_to_float32",
     "Error", "InvalidArgument", "NotSupported", "NoResource", "QuotaExceeded", "NoTree",
-    "LockFailed", "Timeout", "MalformedPacket", "Mismatch", "ConfigError", "IoError",
+    "LockFailed", "LockDenied", "Timeout", "MalformedPacket", "Mismatch", "ConfigError", "IoError",
     "Internal", "RankError",
 ]

@@ -35,6 +35,8 @@ _CODES = [
     ("QuotaExceeded", "quota_exceeded", (), "A tenant asked for more than its share."),
     ("NoTree", "no_tree", (), "No aggregation tree spans the requested ranks."),
     ("LockFailed", "lock_failed", (), "A streaming-tree lock is busy; retryable."),
+    ("LockDenied", "lock_denied", (),
+     "A streaming lock the caller may never hold (it has no streaming tree); not retryable."),
     ("Timeout", "timeout", (TimeoutError,),
      "An operation did not complete within its deadline (a peer or switch stayed silent)."),
     ("MalformedPacket", "malformed_packet", (), "A packet failed validation."),

@@ -13,7 +13,8 @@ import inca
 
 CODES = {"invalid_argument": inca.InvalidArgument, "not_supported": inca.NotSupported,
          "no_resource": inca.NoResource, "quota_exceeded": inca.QuotaExceeded,
-         "no_tree": inca.NoTree, "lock_failed": inca.LockFailed, "timeout": inca.Timeout,
+         "no_tree": inca.NoTree, "lock_failed": inca.LockFailed,
+         "lock_denied": inca.LockDenied, "timeout": inca.Timeout,
          "malformed_packet": inca.MalformedPacket, "mismatch": inca.Mismatch,
          "config_error": inca.ConfigError, "io_error": inca.IoError, "internal": inca.Internal}
 

@@ -18,6 +18,8 @@ std::string_view to_string(StatusCode code) {
       return "no_tree";
     case StatusCode::lock_failed:
       return "lock_failed";
+    case StatusCode::lock_denied:
+      return "lock_denied";
     case StatusCode::timeout:
       return "timeout";
     case StatusCode::malformed_packet:

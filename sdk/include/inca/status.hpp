@@ -19,6 +19,7 @@ enum class StatusCode : int {
   quota_exceeded,    ///< a tenant asked for more than its share
   no_tree,           ///< no aggregation tree spans the requested ranks
   lock_failed,       ///< a streaming-tree lock is busy; retryable
+  lock_denied,       ///< a streaming lock the caller may never hold (no streaming tree)
   timeout,           ///< an operation did not complete within its deadline
   malformed_packet,  ///< a packet failed validation
   mismatch,          ///< ranks disagree on a collective's arguments

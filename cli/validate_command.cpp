@@ -1,0 +1,143 @@
+// `inca validate FABRIC [JOBS] [--format text|json]`: every problem of a
+// fabric file and a job file in one pass, each located and hinted, then what
+// each job would get (trees, low-latency limit, streaming, fallback). Exit 0
+// when valid (warnings allowed), 1 when not, 2 on a usage error.
+#include <filesystem>
+#include <iostream>
+#include <memory>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "commands.hpp"
+#include "jobs/job_checks.hpp"
+
+namespace inca::cli {
+namespace {
+
+struct ValidateArgs {
+  std::string fabric;
+  std::string jobs;
+  std::string format = "text";
+};
+
+nlohmann::json to_json(const Diagnostic& d) {
+  return {{"file", d.where.file},     {"line", d.where.line},
+          {"column", d.where.column}, {"severity", std::string(to_string(d.severity))},
+          {"message", d.message},     {"hint", d.hint}};
+}
+
+std::vector<std::string> tree_lines(const FabricDescription& f, const jobs::JobSummary& s) {
+  std::vector<std::string> out;
+  for (const auto& t : s.grant.trees)
+    out.push_back(fmt::format("root {}, {} level(s), {} switch(es)", f.switches[t.root].name,
+                              t.levels, t.switches.size()));
+  return out;
+}
+
+nlohmann::json to_json(const FabricDescription& f, const JobSet& set, const jobs::JobSummary& s,
+                       std::size_t index) {
+  nlohmann::json hosts = nlohmann::json::array();
+  for (std::uint32_t h : s.hosts) hosts.push_back(f.hosts[h].name);
+  const JobDescription& job = set.jobs[index];
+  return {{"job", s.job},
+          {"tenant", job.tenant},
+          {"priority", job.priority},
+          {"hosts", hosts},
+          {"granted", s.granted},
+          {"refusal", s.refusal},
+          {"trees", s.granted ? tree_lines(f, s) : std::vector<std::string>{}},
+          {"llt_max_bytes", s.granted ? s.grant.llt_max_bytes() : 0},
+          {"caps", s.granted ? s.grant.caps.describe() : ""},
+          {"streaming", s.streaming},
+          {"fallback", s.fallback}};
+}
+
+void print_summary(const FabricDescription& f, const JobSet& set,
+                   const std::vector<jobs::JobSummary>& summaries) {
+  for (std::size_t j = 0; j < summaries.size(); ++j) {
+    const jobs::JobSummary& s = summaries[j];
+    const JobDescription& job = set.jobs[j];
+    std::cout << fmt::format("job '{}' (tenant '{}', priority {}): {} rank(s)\n", s.job, job.tenant,
+                             job.priority, s.hosts.size());
+    if (!s.granted) {
+      std::cout << "  trees:     none (" << s.refusal << ")\n";
+    } else {
+      for (const std::string& t : tree_lines(f, s)) std::cout << "  tree:      " << t << "\n";
+      std::cout << fmt::format("  low-latency trees serve messages up to {} B ({} slots x {} B)\n",
+                               s.grant.llt_max_bytes(), s.grant.slots, s.grant.payload_bytes);
+      std::cout << "  caps:      " << s.grant.caps.describe() << "\n";
+    }
+    std::cout << "  streaming: " << s.streaming << "\n";
+    std::cout << "  fallback:  " << s.fallback << "\n";
+  }
+}
+
+int validate(const ValidateArgs& a) {
+  if (a.format != "text" && a.format != "json") {
+    std::cerr << "inca validate: --format is text or json, not '" << a.format << "'\n";
+    return 2;
+  }
+  // A path, or a preset's name.
+  std::string fabric_path = a.fabric;
+  if (!std::filesystem::exists(fabric_path)) {
+    auto preset = FabricDescription::preset_path(a.fabric);
+    if (!preset.ok()) {
+      std::cerr << "inca validate: no fabric file '" << a.fabric << "', and "
+                << preset.status().message() << "\n";
+      return 2;
+    }
+    fabric_path = *preset;
+  }
+  if (!a.jobs.empty() && !std::filesystem::exists(a.jobs)) {
+    std::cerr << "inca validate: no job file '" << a.jobs << "'\n";
+    return 2;
+  }
+  FabricLoad fabric = FabricDescription::load(fabric_path);
+  std::vector<Diagnostic> findings = fabric.diagnostics;
+  std::optional<JobSet> set;
+  jobs::JobCheck check;
+  if (!a.jobs.empty()) {
+    JobLoad load = JobSet::load(a.jobs);
+    findings.insert(findings.end(), load.diagnostics.begin(), load.diagnostics.end());
+    set = std::move(load.jobs);
+    // Jobs are checked against a fabric that loaded; otherwise only their file is.
+    if (set && fabric.ok()) {
+      check = jobs::check_jobs(*fabric.description, *set);
+      findings.insert(findings.end(), check.diagnostics.begin(), check.diagnostics.end());
+    }
+  }
+  std::size_t errors = 0, warnings = 0;
+  for (const Diagnostic& d : findings)
+    (d.severity == Severity::error ? errors : warnings) += d.severity != Severity::note;
+  const bool valid = errors == 0;
+  if (a.format == "json") {
+    nlohmann::json out{{"valid", valid}, {"errors", errors}, {"warnings", warnings}};
+    out["findings"] = nlohmann::json::array();
+    for (const Diagnostic& d : findings) out["findings"].push_back(to_json(d));
+    out["jobs"] = nlohmann::json::array();
+    for (std::size_t j = 0; j < check.summaries.size(); ++j)
+      out["jobs"].push_back(to_json(*fabric.description, *set, check.summaries[j], j));
+    std::cout << out.dump(2) << "\n";
+    return valid ? 0 : 1;
+  }
+  for (const Diagnostic& d : findings) std::cout << d.to_string() << "\n";
+  if (!check.summaries.empty()) print_summary(*fabric.description, *set, check.summaries);
+  std::cout << fmt::format("{}: {} error(s), {} warning(s)\n", valid ? "valid" : "invalid", errors,
+                           warnings);
+  return valid ? 0 : 1;
+}
+
+}  // namespace
+
+Action add_validate_command(CLI::App& app) {
+  CLI::App* cmd = app.add_subcommand(
+      "validate", "Check a fabric file and a job file: every problem, located, with a hint");
+  auto a = std::make_shared<ValidateArgs>();
+  cmd->add_option("fabric", a->fabric, "Fabric file (YAML) or preset name")->required();
+  cmd->add_option("jobs", a->jobs, "Job file (YAML)");
+  cmd->add_option("--format", a->format, "text or json");
+  return [a] { return validate(*a); };
+}
+
+}  // namespace inca::cli
