@@ -24,6 +24,8 @@ int main(int argc, char** argv) {
   commands.emplace_back(app.get_subcommand("report"), report);
   inca::cli::Action validate = inca::cli::add_validate_command(app);
   commands.emplace_back(app.get_subcommand("validate"), validate);
+  inca::cli::Action tree = inca::cli::add_tree_command(app);
+  commands.emplace_back(app.get_subcommand("tree"), tree);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

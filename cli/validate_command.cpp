@@ -2,7 +2,6 @@
 // fabric file and a job file in one pass, each located and hinted, then what
 // each job would get (trees, low-latency limit, streaming, fallback). Exit 0
 // when valid (warnings allowed), 1 when not, 2 on a usage error.
-#include <filesystem>
 #include <iostream>
 #include <memory>
 
@@ -10,7 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "commands.hpp"
-#include "jobs/job_checks.hpp"
+#include "job_inputs.hpp"
 
 namespace inca::cli {
 namespace {
@@ -78,51 +77,28 @@ int validate(const ValidateArgs& a) {
     std::cerr << "inca validate: --format is text or json, not '" << a.format << "'\n";
     return 2;
   }
-  // A path, or a preset's name.
-  std::string fabric_path = a.fabric;
-  if (!std::filesystem::exists(fabric_path)) {
-    auto preset = FabricDescription::preset_path(a.fabric);
-    if (!preset.ok()) {
-      std::cerr << "inca validate: no fabric file '" << a.fabric << "', and "
-                << preset.status().message() << "\n";
-      return 2;
-    }
-    fabric_path = *preset;
-  }
-  if (!a.jobs.empty() && !std::filesystem::exists(a.jobs)) {
-    std::cerr << "inca validate: no job file '" << a.jobs << "'\n";
+  auto inputs = load_job_inputs(a.fabric, a.jobs);
+  if (!inputs.ok()) {
+    std::cerr << "inca validate: " << inputs.status().message() << "\n";
     return 2;
   }
-  FabricLoad fabric = FabricDescription::load(fabric_path);
-  std::vector<Diagnostic> findings = fabric.diagnostics;
-  std::optional<JobSet> set;
-  jobs::JobCheck check;
-  if (!a.jobs.empty()) {
-    JobLoad load = JobSet::load(a.jobs);
-    findings.insert(findings.end(), load.diagnostics.begin(), load.diagnostics.end());
-    set = std::move(load.jobs);
-    // Jobs are checked against a fabric that loaded; otherwise only their file is.
-    if (set && fabric.ok()) {
-      check = jobs::check_jobs(*fabric.description, *set);
-      findings.insert(findings.end(), check.diagnostics.begin(), check.diagnostics.end());
-    }
-  }
-  std::size_t errors = 0, warnings = 0;
-  for (const Diagnostic& d : findings)
-    (d.severity == Severity::error ? errors : warnings) += d.severity != Severity::note;
+  const JobInputs& in = *inputs;
+  const std::vector<Diagnostic>& findings = in.findings;
+  const std::size_t errors = in.errors(), warnings = in.warnings();
   const bool valid = errors == 0;
   if (a.format == "json") {
     nlohmann::json out{{"valid", valid}, {"errors", errors}, {"warnings", warnings}};
     out["findings"] = nlohmann::json::array();
     for (const Diagnostic& d : findings) out["findings"].push_back(to_json(d));
     out["jobs"] = nlohmann::json::array();
-    for (std::size_t j = 0; j < check.summaries.size(); ++j)
-      out["jobs"].push_back(to_json(*fabric.description, *set, check.summaries[j], j));
+    for (std::size_t j = 0; j < in.check.summaries.size(); ++j)
+      out["jobs"].push_back(to_json(*in.fabric.description, *in.jobs, in.check.summaries[j], j));
     std::cout << out.dump(2) << "\n";
     return valid ? 0 : 1;
   }
   for (const Diagnostic& d : findings) std::cout << d.to_string() << "\n";
-  if (!check.summaries.empty()) print_summary(*fabric.description, *set, check.summaries);
+  if (!in.check.summaries.empty())
+    print_summary(*in.fabric.description, *in.jobs, in.check.summaries);
   std::cout << fmt::format("{}: {} error(s), {} warning(s)\n", valid ? "valid" : "invalid", errors,
                            warnings);
   return valid ? 0 : 1;

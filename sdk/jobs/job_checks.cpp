@@ -277,6 +277,7 @@ JobCheck check_jobs(const FabricDescription& f, const JobSet& set) {
   }
   check_quota_sums(f, set, check.summaries, check.diagnostics);
   check_lock_collisions(resources, set, check.summaries, check.diagnostics);
+  check.holdings = resources.holdings();
   for (std::size_t j = 0; j < set.jobs.size(); ++j) {
     const JobDescription& job = set.jobs[j];
     JobSummary& s = check.summaries[j];

@@ -33,7 +33,8 @@ struct JobSummary {
 
 struct JobCheck {
   std::vector<Diagnostic> diagnostics;
-  std::vector<JobSummary> summaries;  ///< one per job, in file order
+  std::vector<JobSummary> summaries;       ///< one per job, in file order
+  std::vector<manager::Holding> holdings;  ///< what every granted job holds, per switch
 };
 
 /// Host indexes for each job's placement (packed, spread and random take

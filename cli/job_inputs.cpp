@@ -1,0 +1,43 @@
+#include "job_inputs.hpp"
+
+#include <algorithm>
+#include <filesystem>
+
+namespace inca::cli {
+
+std::size_t JobInputs::errors() const {
+  return std::count_if(findings.begin(), findings.end(),
+                       [](const Diagnostic& d) { return d.severity == Severity::error; });
+}
+
+std::size_t JobInputs::warnings() const {
+  return std::count_if(findings.begin(), findings.end(),
+                       [](const Diagnostic& d) { return d.severity == Severity::warning; });
+}
+
+Result<JobInputs> load_job_inputs(const std::string& fabric, const std::string& jobs_path) {
+  std::string fabric_path = fabric;
+  if (!std::filesystem::exists(fabric_path)) {
+    auto preset = FabricDescription::preset_path(fabric);
+    if (!preset.ok())
+      return make_error(StatusCode::invalid_argument,
+                        "no fabric file '" + fabric + "', and " + preset.status().message());
+    fabric_path = *preset;
+  }
+  if (!jobs_path.empty() && !std::filesystem::exists(jobs_path))
+    return make_error(StatusCode::invalid_argument, "no job file '" + jobs_path + "'");
+  JobInputs in{FabricDescription::load(fabric_path), std::nullopt, {}, {}};
+  in.findings = in.fabric.diagnostics;
+  if (jobs_path.empty()) return in;
+  JobLoad load = JobSet::load(jobs_path);
+  in.findings.insert(in.findings.end(), load.diagnostics.begin(), load.diagnostics.end());
+  in.jobs = std::move(load.jobs);
+  // Jobs are checked against a fabric that loaded; otherwise only their file is.
+  if (in.jobs && in.fabric.ok()) {
+    in.check = jobs::check_jobs(*in.fabric.description, *in.jobs);
+    in.findings.insert(in.findings.end(), in.check.diagnostics.begin(), in.check.diagnostics.end());
+  }
+  return in;
+}
+
+}  // namespace inca::cli

@@ -1,0 +1,28 @@
+// A fabric (file or preset name) and a job file as `inca validate` and
+// `inca tree` take them: every finding of both, and the checks of the jobs
+// on the fabric when both loaded.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "inca/job_description.hpp"
+#include "jobs/job_checks.hpp"
+
+namespace inca::cli {
+
+struct JobInputs {
+  FabricLoad fabric;
+  std::optional<JobSet> jobs;
+  jobs::JobCheck check;
+  std::vector<Diagnostic> findings;  ///< the fabric's, the job file's, then the checks'
+  std::size_t errors() const;
+  std::size_t warnings() const;
+};
+
+/// Loads both (`jobs_path` may be empty). A usage problem (a file or preset
+/// that does not exist) is an error Status, to be reported with exit code 2.
+Result<JobInputs> load_job_inputs(const std::string& fabric, const std::string& jobs_path);
+
+}  // namespace inca::cli
