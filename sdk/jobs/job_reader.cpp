@@ -224,7 +224,10 @@ JobLoad JobSet::load(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) {
     JobLoad load;
-    load.diagnostics.push_back({Severity::error, {path, 0, 0}, "cannot open the job file", ""});
+    Diagnostic d;
+    d.where.file = path;
+    d.message = "cannot open the job file";
+    load.diagnostics.push_back(std::move(d));
     return load;
   }
   std::stringstream text;

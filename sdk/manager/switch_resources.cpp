@@ -4,6 +4,7 @@
 #include <deque>
 #include <limits>
 #include <memory>
+#include <tuple>
 
 #include <fmt/format.h>
 
@@ -179,18 +180,14 @@ Result<JobGrant> SwitchResources::allocate(const JobResourceRequest& req) {
                         fmt::format("job '{}' needs {} slots on switch '{}', which has {} of {} "
                                     "free",
                                     req.job, want.slots, sw.name, sw.slots - used.slots, sw.slots));
-    if (used.llt_trees + want.llt_trees > sw.max_llt_trees)
-      return make_error(
-          StatusCode::no_resource,
-          fmt::format("job '{}' needs {} low-latency tree(s) on switch '{}', which "
-                      "holds {} of its {}",
-                      req.job, want.llt_trees, sw.name, used.llt_trees, sw.max_llt_trees));
-    if (used.sat_trees + want.sat_trees > sw.max_sat_trees)
-      return make_error(
-          StatusCode::no_resource,
-          fmt::format("job '{}' needs {} streaming tree(s) on switch '{}', which "
-                      "holds {} of its {}",
-                      req.job, want.sat_trees, sw.name, used.sat_trees, sw.max_sat_trees));
+    for (const auto& [kind, need, held, limit] :
+         {std::tuple{"low-latency", want.llt_trees, used.llt_trees, sw.max_llt_trees},
+          std::tuple{"streaming", want.sat_trees, used.sat_trees, sw.max_sat_trees}})
+      if (held + need > limit)
+        return make_error(StatusCode::no_resource,
+                          fmt::format("job '{}' needs {} {} tree(s) on switch '{}', which holds {} "
+                                      "of its {}",
+                                      req.job, need, kind, sw.name, held, limit));
   }
   JobGrant& g = live.grant;
   g.job = req.job;
