@@ -27,7 +27,7 @@ TEST(JobFile, TheExamplesLoadWithWhatTheySay) {
   EXPECT_EQ(j.priority, 5u);
   EXPECT_EQ(j.placement.policy, PlacementPolicy::packed);
   EXPECT_EQ(j.placement.ranks, 16u);
-  EXPECT_EQ(j.requests.slots, 64u);
+  EXPECT_EQ(j.requests.slots, 48u);
   EXPECT_EQ(j.requests.payload_bytes, 1024u);
   EXPECT_EQ(j.requests.trees, 2u);
   EXPECT_TRUE(j.requests.streaming);

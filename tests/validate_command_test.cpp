@@ -151,3 +151,18 @@ TEST(Validate, UsageErrorsExitTwo) {
 
 }  // namespace
 }  // namespace inca
+
+namespace inca {
+namespace {
+
+TEST(Validate, TheExampleJobFilesAreValidOnTheDefaultFabric) {
+  for (const char* example : {"single-job.yaml", "two-tenants.yaml"}) {
+    const CommandRun run =
+        inca_validate("default-100g " + std::string(INCA_SOURCE_DIR) + "/examples/jobs/" + example);
+    EXPECT_EQ(run.exit_code, 0) << run.out;
+    EXPECT_NE(run.out.find("valid: 0 error(s)"), std::string::npos) << run.out;
+  }
+}
+
+}  // namespace
+}  // namespace inca
