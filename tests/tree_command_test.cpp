@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <cstdlib>
 #include <filesystem>
@@ -15,7 +16,7 @@ const std::string kData = std::string(INCA_SOURCE_DIR) + "/tests/data/jobs/";
 
 std::pair<int, std::string> inca_tree(const std::string& args) {
   const auto bin = std::filesystem::read_symlink("/proc/self/exe").parent_path() / "inca";
-  const std::string log = testing::TempDir() + "/tree.out";
+  const std::string log = testing::TempDir() + "/tree-" + std::to_string(::getpid()) + ".out";
   const int status = std::system(
       (bin.string() + " tree " + kData + "fabric.yaml " + args + " >" + log + " 2>&1").c_str());
   std::stringstream text;

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <cstdlib>
 #include <filesystem>
@@ -24,7 +25,7 @@ struct CommandRun {
 
 CommandRun inca_validate(const std::string& args) {
   const auto bin = std::filesystem::read_symlink("/proc/self/exe").parent_path() / "inca";
-  const std::string log = testing::TempDir() + "/validate.out";
+  const std::string log = testing::TempDir() + "/validate-" + std::to_string(::getpid()) + ".out";
   const int status =
       std::system((bin.string() + " validate " + args + " >" + log + " 2>&1").c_str());
   std::ifstream in(log);
@@ -121,15 +122,16 @@ TEST(Validate, AValidFileSummarisesWhatEachJobGets) {
 
 TEST(Validate, FabricAndJobProblemsComeInOnePassAsFileLineColumn) {
   // A fabric mistake (an MTU below header + slot payload) and job mistakes together.
-  const std::string dir = testing::TempDir();
-  std::ofstream(dir + "/bad-fabric.yaml") << "inca_fabric: 1\n"
-                                             "topology:\n"
-                                             "  star:\n"
-                                             "    hosts: 4\n"
-                                             "    link: {mtu: 1KiB}\n";
-  const CommandRun run = inca_validate(dir + "/bad-fabric.yaml " + kData + "many-mistakes.yaml");
+  const std::string fabric =
+      testing::TempDir() + "/bad-fabric-" + std::to_string(::getpid()) + ".yaml";
+  std::ofstream(fabric) << "inca_fabric: 1\n"
+                           "topology:\n"
+                           "  star:\n"
+                           "    hosts: 4\n"
+                           "    link: {mtu: 1KiB}\n";
+  const CommandRun run = inca_validate(fabric + " " + kData + "many-mistakes.yaml");
   EXPECT_EQ(run.exit_code, 1);
-  EXPECT_NE(run.out.find("bad-fabric.yaml:3:3: error: link host0 - switch0: MTU 1024 B"),
+  EXPECT_NE(run.out.find(fabric + ":3:3: error: link host0 - switch0: MTU 1024 B"),
             std::string::npos)
       << run.out;
   EXPECT_NE(run.out.find("MTU 1024 B cannot carry"), std::string::npos) << run.out;
