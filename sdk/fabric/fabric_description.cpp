@@ -10,6 +10,7 @@
 
 #include "fabric/fabric_reader.hpp"
 #include "fabric/units.hpp"
+#include "fabric/yaml_reader.hpp"
 
 #ifndef INCA_PRESET_DIR
 #define INCA_PRESET_DIR ""
@@ -81,18 +82,9 @@ FabricLoad FabricDescription::parse(const std::string& yaml, const std::string& 
 }
 
 FabricLoad FabricDescription::load(const std::string& path, const FabricOverrides& overrides) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    FabricLoad load;
-    Diagnostic d;
-    d.where.file = path;
-    d.message = "cannot open the fabric file";
-    load.diagnostics.push_back(std::move(d));
-    return load;
-  }
-  std::stringstream text;
-  text << in.rdbuf();
-  return parse(text.str(), path, overrides);
+  FabricLoad load;
+  const auto text = fabric_file::read_text_file(path, "fabric", load.diagnostics);
+  return text ? parse(*text, path, overrides) : load;
 }
 
 Result<std::string> FabricDescription::preset_path(const std::string& name) {

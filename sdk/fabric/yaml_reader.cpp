@@ -3,8 +3,10 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <fstream>
 #include <set>
 #include <span>
+#include <sstream>
 
 #include <fmt/format.h>
 
@@ -12,6 +14,21 @@
 #include "inca/dtype.hpp"
 
 namespace inca::fabric_file {
+
+std::optional<std::string> read_text_file(const std::string& path, const char* kind,
+                                          std::vector<Diagnostic>& out) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    Diagnostic d;
+    d.where.file = path;
+    d.message = fmt::format("cannot open the {} file", kind);
+    out.push_back(std::move(d));
+    return std::nullopt;
+  }
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
 
 std::optional<YAML::Node> YamlReader::parse(const std::string& text) {
   try {

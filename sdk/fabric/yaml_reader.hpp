@@ -18,6 +18,11 @@
 
 namespace inca::fabric_file {
 
+/// The whole file at `path`; nullopt, with "cannot open the `kind` file"
+/// added to `out`, when it cannot be read.
+std::optional<std::string> read_text_file(const std::string& path, const char* kind,
+                                          std::vector<Diagnostic>& out);
+
 class YamlReader {
  public:
   explicit YamlReader(std::string file) : file_(std::move(file)) {}

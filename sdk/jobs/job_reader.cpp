@@ -2,9 +2,7 @@
 // YamlReader: unknown keys with the closest one as a hint, values with their
 // units, every problem located. What a job needs from a particular fabric
 // (its hosts exist, its trees fit) is checked later, by job_checks.
-#include <fstream>
 #include <set>
-#include <sstream>
 
 #include <fmt/format.h>
 
@@ -221,18 +219,9 @@ JobLoad JobSet::parse(const std::string& yaml, const std::string& file) {
 }
 
 JobLoad JobSet::load(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    JobLoad load;
-    Diagnostic d;
-    d.where.file = path;
-    d.message = "cannot open the job file";
-    load.diagnostics.push_back(std::move(d));
-    return load;
-  }
-  std::stringstream text;
-  text << in.rdbuf();
-  return parse(text.str(), path);
+  JobLoad load;
+  const auto text = fabric_file::read_text_file(path, "job", load.diagnostics);
+  return text ? parse(*text, path) : load;
 }
 
 }  // namespace inca
