@@ -27,8 +27,8 @@ import atexit as _atexit
 import os as _os
 import sys as _sys
 
-from ._errors import (ConfigError, Error, Internal, InvalidArgument, IoError, LockDenied, LockFailed,
-                      MalformedPacket, Mismatch, NoResource, NoTree, NotSupported,
+from ._errors import (ConfigError, Error, Internal, InvalidArgument, IoError, LockDenied,
+                      LockFailed, MalformedPacket, Mismatch, NoResource, NoTree, NotSupported,
                       QuotaExceeded, RankError, Timeout)
 
 # RTLD_GLOBAL: C++ algorithm plugins (load_plugin) resolve the SDK's symbols
