@@ -108,7 +108,12 @@ Time ring(const ModelFabric& f, std::size_t bytes, std::size_t esize) {
                t_chunk + compute);
   const double gather_step = std::max(full * stage(chunk) + stage(last), t_chunk);
   const double steps = static_cast<double>(p - 1);
-  return rounded(steps * (reduce_step + gather_step) + (chunks > 1 ? tail : 0.0));
+  // When reduction is slower than the link, the first all-gather step's
+  // chunks leave as the last reductions finish (the link was idle between
+  // them), so that step ends one chunk's crossing after the reduce-scatter.
+  const double overlap =
+      compute > stage(chunk) ? std::max(0.0, gather_step - std::max(stage(chunk), t_chunk)) : 0.0;
+  return rounded(steps * (reduce_step + gather_step) - overlap + (chunks > 1 ? tail : 0.0));
 }
 
 // A chunk of `payload` bytes up the tree and back: every level's links,
