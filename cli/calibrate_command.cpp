@@ -58,29 +58,32 @@ int calibrate_command(CalibrateArgs& a) {
   };
   fmt::print("# inca calibrate: {} measurements from {} on {}\n", measured->size(), a.table,
              fabric->name.empty() ? "the fabric" : "'" + fabric->name + "'");
-  fmt::print("# fitted: send overhead {}, receive overhead {}, link latency {}, link rate x{:.4f} "
-             "({:g} Gb/s host ports)\n",
-             format_time(result->send_overhead), format_time(result->recv_overhead),
-             format_time(result->latency), result->rate_scale, result->host_gbps);
+  fmt::print(
+      "# fitted: send overhead {}, receive overhead {}, link latency {}, link rate x{:.4f} "
+      "({:g} Gb/s host ports)\n",
+      format_time(result->send_overhead), format_time(result->recv_overhead),
+      format_time(result->latency), result->rate_scale, result->host_gbps);
   if (settings.fit_overhead && !result->overhead_split_identified)
-    fmt::print("# the measurements do not show which side pays the larger overhead (swapping "
-               "them changes no model time); the input fabric's order was kept\n");
-  fmt::print("{:>12} {:>20} {:>12} {:>12} {:>9}\n", "bytes", "algorithm", "measured_us",
-             "model_us", "error");
+    fmt::print(
+        "# the measurements do not show which side pays the larger overhead (swapping "
+        "them changes no model time); the input fabric's order was kept\n");
+  fmt::print("{:>12} {:>20} {:>12} {:>12} {:>9}\n", "bytes", "algorithm", "measured_us", "model_us",
+             "error");
   for (const CalibrationRow& r : result->rows)
     fmt::print("{:>12} {:>20} {:>12.3f} {:>12.3f} {:>+8.2f}%\n", r.measured.bytes,
                r.measured.algorithm, r.measured.time_us, r.model_us, 100 * r.relative_error);
-  fmt::print("# rms relative error {:.3f}% after {} iterations\n",
-             100 * result->rms_relative_error, result->iterations);
+  fmt::print("# rms relative error {:.3f}% after {} iterations\n", 100 * result->rms_relative_error,
+             result->iterations);
   if (!a.out.empty()) {
     std::ofstream out(a.out);
     if (!out) return fail("cannot write " + a.out, 1);
-    out << fmt::format("# Calibrated by `inca calibrate {}` against {} measurements (rms relative "
-                       "error {:.3f}%): send overhead {}, receive overhead {}, link latency {}, "
-                       "link rate x{:.4f}.\n",
-                       a.table, measured->size(), 100 * result->rms_relative_error,
-                       format_time(result->send_overhead), format_time(result->recv_overhead),
-                       format_time(result->latency), result->rate_scale)
+    out << fmt::format(
+               "# Calibrated by `inca calibrate {}` against {} measurements (rms relative "
+               "error {:.3f}%): send overhead {}, receive overhead {}, link latency {}, "
+               "link rate x{:.4f}.\n",
+               a.table, measured->size(), 100 * result->rms_relative_error,
+               format_time(result->send_overhead), format_time(result->recv_overhead),
+               format_time(result->latency), result->rate_scale)
         << result->fabric.to_yaml();
     fmt::print("# wrote {}\n", a.out);
   }

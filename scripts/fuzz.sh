@@ -3,13 +3,13 @@
 # tree instrumented) in build-fuzz/ and runs each for SECONDS (default 30).
 # A crash leaves its input in build-fuzz/crashes/ and fails the script; turn
 # it into a regression test in tests/fuzz_regression_test.cpp.
-#   scripts/fuzz.sh [SECONDS] [TARGET...]    targets: wire_decode engine endpoint switch_frame
+#   scripts/fuzz.sh [SECONDS] [TARGET...]    targets: wire_decode engine endpoint switch_frame fabric_file
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SECONDS_PER_TARGET=${1:-30}
 shift || true
 TARGETS=("$@")
-[ ${#TARGETS[@]} -gt 0 ] || TARGETS=(wire_decode engine endpoint switch_frame)
+[ ${#TARGETS[@]} -gt 0 ] || TARGETS=(wire_decode engine endpoint switch_frame fabric_file)
 JOBS=${INCA_JOBS:-2}
 
 if ! command -v clang++ >/dev/null; then
@@ -28,6 +28,8 @@ mkdir -p build-fuzz/crashes
 for t in "${TARGETS[@]}"; do
   corpus=build-fuzz/corpus/$t
   mkdir -p "$corpus"
+  # Fabric files start from the presets and examples, so mutations stay near YAML that loads.
+  [ "$t" != fabric_file ] || cp presets/*.yaml examples/fabrics/*.yaml "$corpus"/
   echo "== fuzz_$t: ${SECONDS_PER_TARGET} s =="
   build-fuzz/bin/fuzz_"$t" "$corpus" -max_total_time="$SECONDS_PER_TARGET" -print_final_stats=1 \
     -artifact_prefix=build-fuzz/crashes/"$t"- -max_len=4096 2>&1 |

@@ -203,6 +203,23 @@ links:
   }
 }
 
+TEST(FabricFile, AGeneratorPastAMillionLinksIsRefusedBeforeItBuilds) {
+  const FabricLoad load = parse(R"(inca_fabric: 1
+topology:
+  leaf_spine:
+    hosts: 65535
+    hosts_per_leaf: 1
+    spines: 16
+    uplinks_per_leaf: 32
+)");
+  EXPECT_FALSE(load.ok());
+  const Diagnostic* big =
+      find_error(load, "would have 2162655 links; a fabric file generates at most 1048576");
+  if (big) {
+    EXPECT_EQ(big->where.line, 4);
+  }
+}
+
 TEST(FabricFile, PortsOfHostsAreNamedAndUsedOnce) {
   const std::string head = R"(inca_fabric: 1
 host_models:

@@ -16,6 +16,8 @@
 namespace inca::fabric_file {
 namespace {
 
+constexpr std::uint64_t kMostGeneratedLinks = 1u << 20;
+
 std::vector<std::string_view> with(std::vector<std::string_view> keys,
                                    const std::vector<std::string_view>& more) {
   keys.insert(keys.end(), more.begin(), more.end());
@@ -281,6 +283,19 @@ class FabricReader {
                "every leaf must reach every spine equally: use a multiple of 'spines'");
       return;
     }
+    // Every host port and every uplink is a link; past a million the fabric
+    // would take gigabytes before any check could speak.
+    const std::uint64_t leaves = (shape.hosts + shape.hosts_per_leaf - 1) / shape.hosts_per_leaf;
+    // (A scale-up domain adds one more link per host.)
+    const std::uint64_t links = (shape.hosts + leaves * shape.uplinks_per_leaf) * *rail_count +
+                                (g["scale_up"] ? shape.hosts : 0);
+    if (links > kMostGeneratedLinks) {
+      r_.error(g,
+               fmt::format("{} would have {} links; a fabric file generates at most {}", what,
+                           links, kMostGeneratedLinks),
+               "fewer hosts or uplinks per leaf");
+      return;
+    }
     if (rails) {
       if (host->ports.size() < *rail_count) {
         r_.error(g["host"] ? g["host"] : g,
@@ -368,7 +383,7 @@ class FabricReader {
                    "core_link"},
                   what);
     if (!r_.require(g, {"k"}, what)) return;
-    auto k = r_.count(g, "k", what, 2, 128);
+    auto k = r_.count(g, "k", what, 2, 64);  // 65,536 hosts, as the other generators
     if (!k) return;
     if (*k % 2 != 0) {
       r_.error(g["k"], fmt::format("'k' of {} is {}; a k-ary fat tree needs an even k", what, *k));

@@ -50,8 +50,9 @@ struct Fit {
     for (const Measurement& m : measured) {
       auto t = model_allreduce(m.algorithm, f, m.bytes, 4);
       if (!t)
-        return make_error(StatusCode::invalid_argument,
-                          fmt::format("line {}: algorithm '{}' has no cost model", m.line, m.algorithm));
+        return make_error(
+            StatusCode::invalid_argument,
+            fmt::format("line {}: algorithm '{}' has no cost model", m.line, m.algorithm));
       out.push_back(to_micros(*t));
     }
     return out;
