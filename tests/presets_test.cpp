@@ -17,6 +17,7 @@
 #include <fmt/format.h>
 #include <yaml-cpp/yaml.h>
 
+#include "bench_report.hpp"
 #include "bench_sweep.hpp"
 #include "fabric/fabric_topology.hpp"
 #include "inca/cost_model.hpp"
@@ -205,6 +206,22 @@ TEST(Presets, ClassroomFloatsFallBackToTheHostsExactly) {
   EXPECT_EQ(report->rows[0].check, "exact");
   EXPECT_EQ(report->rows[0].algorithm.find("auto:innet"), std::string::npos)
       << report->rows[0].algorithm;
+}
+
+// A preset's rates are its own: the table's header names the preset, not
+// the built-in fabric's link rate and latency.
+TEST(Presets, TheBenchTableNamesThePresetNotTheBuiltInRates) {
+  cli::BenchOptions o;
+  o.fabric.preset = "classroom-star-8";
+  o.fabric.ranks = 8;
+  o.algorithms = {"ring"};
+  o.min_bytes = o.max_bytes = 8;
+  auto report = cli::run_bench(o);
+  ASSERT_TRUE(report.ok()) << report.status().to_string();
+  const std::string table = cli::format_report(*report, o, cli::ReportFormat::table);
+  EXPECT_EQ(table.rfind("# inca bench: allreduce f32 sum, 8 ranks, preset classroom-star-8\n", 0),
+            0u)
+      << table;
 }
 
 // The GB300 cluster: 64 NVL72 domains beside the reference design's
