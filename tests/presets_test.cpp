@@ -193,7 +193,9 @@ TEST(Presets, TheIssuesPresetsExistAndResolveByName) {
 
 // The classroom switch aggregates i32 sums only (SwitchML): a float
 // all-reduce there is no in-network error under `auto`, it runs on the hosts.
-TEST(Presets, ClassroomFloatsFallBackToTheHostsExactly) {
+// The table's header names the preset (its rates are its own), not the
+// built-in fabric's link rate and latency.
+TEST(Presets, ClassroomFloatsFallBackToTheHostsExactlyUnderThePresetsName) {
   cli::BenchOptions o;
   o.fabric.preset = "classroom-star-8";
   o.fabric.ranks = 8;
@@ -206,18 +208,6 @@ TEST(Presets, ClassroomFloatsFallBackToTheHostsExactly) {
   EXPECT_EQ(report->rows[0].check, "exact");
   EXPECT_EQ(report->rows[0].algorithm.find("auto:innet"), std::string::npos)
       << report->rows[0].algorithm;
-}
-
-// A preset's rates are its own: the table's header names the preset, not
-// the built-in fabric's link rate and latency.
-TEST(Presets, TheBenchTableNamesThePresetNotTheBuiltInRates) {
-  cli::BenchOptions o;
-  o.fabric.preset = "classroom-star-8";
-  o.fabric.ranks = 8;
-  o.algorithms = {"ring"};
-  o.min_bytes = o.max_bytes = 8;
-  auto report = cli::run_bench(o);
-  ASSERT_TRUE(report.ok()) << report.status().to_string();
   const std::string table = cli::format_report(*report, o, cli::ReportFormat::table);
   EXPECT_EQ(table.rfind("# inca bench: allreduce f32 sum, 8 ranks, preset classroom-star-8\n", 0),
             0u)
