@@ -1,4 +1,6 @@
 // `inca bench`: the bandwidth-doubling benchmark (nccl-tests flags).
+#include <unistd.h>
+
 #include <iostream>
 #include <memory>
 
@@ -33,7 +35,11 @@ int run(BenchFlags& f, std::ostream& out, std::ostream& err) {
     return fail("--plot '" + f.plot + "': the file must end in .svg or .png");
   auto options = bench_options(f);
   if (!options.ok()) return fail(options.status().message());
+  // Progress only where a person watches: stderr on a terminal.
+  ProgressMeter progress(err, &err == &std::cerr && isatty(STDERR_FILENO) != 0);
+  options->progress = &progress;
   auto report = run_bench(*options);
+  progress.finish();
   if (!report.ok()) return fail(report.status().to_string());
   out << format_report(*report, *options, format) << std::flush;
   if (!f.plot.empty())
@@ -58,8 +64,7 @@ Action add_bench_command(CLI::App& app, std::ostream& out, std::ostream& err) {
   return [flags, &out, &err] { return run(*flags, out, err); };
 }
 
-int run_bench_command(const std::vector<std::string>& args, std::ostream& out,
-                      std::ostream& err) {
+int run_bench_command(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
   CLI::App app{"inca"};
   app.require_subcommand(1);
   const Action action = add_bench_command(app, out, err);

@@ -48,8 +48,10 @@ void add_bench_flags(CLI::App& cmd, BenchFlags& f) {
   cmd.add_option("--dtype", f.dtype, "Element type")->capture_default_str();
   cmd.add_option("--op", f.op, "Reduction")->capture_default_str();
   add_fabric_flags(cmd, o.fabric, f.fabric_flags);
-  cmd.add_option("--window", o.fabric.window, "Slots in flight per host (the tree's slots)")
-      ->capture_default_str();
+  f.window_flag = cmd.add_option("--window", o.fabric.window,
+                                 "Slots in flight per host (the tree's slots); given, it replaces "
+                                 "the window a fabric file gives its hosts")
+                      ->capture_default_str();
   cmd.add_option("--payload", f.payload,
                  "Carry data: auto (when it fits in memory), on, off (timing only)")
       ->capture_default_str();
@@ -88,6 +90,7 @@ Result<BenchOptions> bench_options(BenchFlags& f) {
   // Live runs a thread per rank on the wall clock: keep the defaults modest.
   if (live && f.fabric_flags.ranks->count() == 0) o.fabric.ranks = 8;
   if (live && f.max_bytes_flag->count() == 0) f.max_bytes = "16M";
+  if (f.window_flag->count() > 0) o.fabric.overrides.window = o.fabric.window;
   o.iterations = f.iterations != 0 ? f.iterations : (live ? 5 : 1);
   auto min = parse_size(f.min_bytes);
   auto max = parse_size(f.max_bytes);

@@ -32,6 +32,7 @@ struct BenchFlags {
   std::uint32_t iterations = 0;  // 0: 1 on sim (deterministic), 5 on live
   FabricFlags fabric_flags;
   CLI::Option* max_bytes_flag = nullptr;
+  CLI::Option* window_flag = nullptr;
   FaultFlags faults;
   TraceFlags trace;
   std::string plot;  // --plot FILE.svg|png

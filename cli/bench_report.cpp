@@ -52,9 +52,17 @@ std::string table(const BenchReport& report, const BenchOptions& o) {
     if (r.algorithm == host) host_algbw[r.bytes] = r.algbw_GBps;
 
   std::string out;
-  out += fmt::format("# inca bench: {} {} {}, {} ranks, {:g} Gb/s links, {} ns latency\n",
-                     to_string(o.collective), to_string(o.dtype), to_string(o.op), o.fabric.ranks,
-                     o.fabric.link_gbps, o.fabric.latency / kPicosPerNano);
+  // A described fabric has rates of its own: name it instead.
+  const FabricOptions& f = o.fabric;
+  std::string fabric =
+      fmt::format("{:g} Gb/s links, {} ns latency", f.link_gbps, f.latency / kPicosPerNano);
+  if (f.description)
+    fabric = "fabric " + (f.description->source.empty() ? "'" + f.description->name + "'"
+                                                        : f.description->source);
+  else if (!f.preset.empty() || !f.fabric_file.empty())
+    fabric = f.preset.empty() ? "fabric " + f.fabric_file : "preset " + f.preset;
+  out += fmt::format("# inca bench: {} {} {}, {} ranks, {}\n", to_string(o.collective),
+                     to_string(o.dtype), to_string(o.op), o.fabric.ranks, fabric);
   for (std::size_t at = 0, nl; at < report.fabric.size(); at = nl + 1) {
     nl = report.fabric.find('\n', at);
     if (nl == std::string::npos) nl = report.fabric.size();

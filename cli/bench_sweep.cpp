@@ -163,7 +163,11 @@ Result<BenchReport> run_bench(const BenchOptions& o) {
 
   FabricOptions timing = o.fabric;
   timing.timing_only = true;
-  FabricOptions data = o.fabric;
+  if (o.progress)
+    timing.progress = [meter = o.progress](std::uint64_t events, Time now) {
+      meter->events(events, now);
+    };
+  FabricOptions data = timing;
   data.timing_only = false;
   std::unique_ptr<World> timing_world, data_world;
   auto world_for = [&](bool with_data) -> Result<World*> {
@@ -175,6 +179,22 @@ Result<BenchReport> run_bench(const BenchOptions& o) {
     }
     return slot.get();
   };
+
+  // Rows are weighed by their bytes (at least a packet's worth) for the ETA.
+  const auto row_weight = [](std::size_t bytes) {
+    return static_cast<double>(std::max<std::size_t>(bytes, 4096));
+  };
+  if (o.progress) {
+    std::size_t rows = 0;
+    double weight = 0;
+    for (double size = static_cast<double>(o.min_bytes);
+         size <= static_cast<double>(o.max_bytes) * 1.0000001; size *= o.step_factor) {
+      rows += o.algorithms.size();
+      weight += row_weight(static_cast<std::size_t>(size)) * o.algorithms.size();
+      if (c == Collective::barrier) break;
+    }
+    o.progress->plan(rows, weight);
+  }
 
   BenchReport report;
   for (double size = static_cast<double>(o.min_bytes);
@@ -207,7 +227,20 @@ Result<BenchReport> run_bench(const BenchOptions& o) {
         full_mantissas.assign(sets, make_collective_data(c, sized, o.fabric.ranks, o.dtype, o.op,
                                                          fill_full_mantissa));
       std::vector<CollectiveData>& data = quantized ? full_mantissas : buffers;
+      if (o.progress) {
+        const ModelFabric f = (*world)->model_fabric();
+        const auto expected = c == Collective::allreduce
+                                  ? model_allreduce(algorithm, f, sized.bytes, esize)
+                                  : model_collective(c, algorithm, f, sized.model_bytes, esize);
+        o.progress->row_started(
+            fmt::format("{} {} B", algorithm, sized.bytes), row_weight(sized.bytes),
+            expected
+                ? *expected * static_cast<Time>(sets * std::max<std::uint32_t>(1, o.iterations))
+                : 0,
+            (*world)->stats().events, (*world)->now());
+      }
       Measured m = measure(**world, o, algorithm, sized, data);
+      if (o.progress) o.progress->row_finished((*world)->stats().events);
       if (quantized && m.check == "exact") {
         const QuantizationReport q =
             quantization_error(data[0], sized.count, o.dtype,

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "bench_collectives.hpp"
+#include "bench_progress.hpp"
 #include "inca/collective.hpp"
 #include "inca/dtype.hpp"
 #include "inca/status.hpp"
@@ -23,6 +24,8 @@ enum class PayloadMode { automatic, on, off };
 
 struct BenchOptions {
   FabricOptions fabric;
+  /// Where progress goes while the sweep runs (`inca bench` on a terminal); null: nowhere.
+  ProgressMeter* progress = nullptr;
   /// The collective every row runs; `algorithms` must implement it.
   Collective collective = Collective::allreduce;
   std::size_t min_bytes = 8;

@@ -174,7 +174,10 @@ TEST(CostModelFormulas, SmallWindowLimitsInnetToWPacketsPerRoundTrip) {
   const double rtt = 4 * (w_full + static_cast<double>(kLatency));
   const std::size_t packets = 4096;
   const double t = static_cast<double>(*model_allreduce("innet", f, packets * 2048, 4));
-  EXPECT_NEAR(t / ((packets - 1) * rtt / 2 + rtt), 1.0, 1e-6);
+  // Packet i leaves at floor(i / W) round trips plus (i mod W) packet times.
+  const double last_start = static_cast<double>((packets - 1) / 2) * rtt +
+                            static_cast<double>((packets - 1) % 2) * w_full;
+  EXPECT_NEAR(t / (last_start + rtt), 1.0, 1e-6);
 }
 
 // Hierarchical = binomial reduce + broadcast over G (its first ceil(lg G)

@@ -17,8 +17,12 @@
 #include <fmt/format.h>
 #include <yaml-cpp/yaml.h>
 
+#include "bench_report.hpp"
 #include "bench_sweep.hpp"
+#include "fabric/fabric_topology.hpp"
+#include "inca/cost_model.hpp"
 #include "inca/fabric_description.hpp"
+#include "inca/world.hpp"
 
 namespace inca {
 namespace {
@@ -37,9 +41,13 @@ struct Shape {
 /// The shapes the files' headers describe. A new file needs its row here.
 const std::map<std::string, Shape>& expected_shapes() {
   static const std::map<std::string, Shape> shapes = {
-      {"default-100g", {64, {8, 2}}},       {"classroom-star-8", {8, {1}}},
-      {"ndr-400g", {128, {4, 16}}},         {"hdr-200g", {160, {8, 20}}},
-      {"rail-optimized-4x8", {32, {8, 4}}}, {"fat-tree-k8", {128, {32, 32, 16}}},
+      {"default-100g", {64, {8, 2}}},
+      {"classroom-star-8", {8, {1}}},
+      {"ndr-400g", {128, {4, 16}}},
+      {"hdr-200g", {160, {8, 20}}},
+      {"rail-optimized-4x8", {32, {8, 4}}},
+      {"fat-tree-k8", {128, {32, 32, 16}}},
+      {"gb300-nvl72-4608", {4608, {64 + 64, 36}}},  // leaves and NVLink domains; spines
   };
   return shapes;
 }
@@ -136,12 +144,17 @@ TEST_P(FabricFile, EveryNumberCarriesASourceComment) {
 
 // A short exact sweep: i32 sum, which every file's switches aggregate (the
 // classroom switch aggregates nothing else), in-network and on the hosts.
+// A file of thousands of hosts runs its first kMostHostsRun (generated files
+// resize), which keeps the unit test short.
+constexpr std::size_t kMostHostsRun = 160;
 TEST_P(FabricFile, RunsAnExactAllReduceInNetworkAndOnTheHosts) {
   cli::BenchOptions o;
   o.fabric.fabric_file = GetParam();
   // run_bench sizes the data by fabric.ranks; `inca bench` sets it to the
   // file's host count, as here.
-  o.fabric.ranks = static_cast<std::uint32_t>(expected_shapes().at(stem(GetParam())).hosts);
+  const std::size_t hosts = expected_shapes().at(stem(GetParam())).hosts;
+  o.fabric.ranks = static_cast<std::uint32_t>(std::min(hosts, kMostHostsRun));
+  if (hosts > kMostHostsRun) o.fabric.overrides.hosts = o.fabric.ranks;
   o.algorithms = {"innet", "ring"};
   o.dtype = Dtype::i32;
   o.min_bytes = 8;
@@ -153,7 +166,7 @@ TEST_P(FabricFile, RunsAnExactAllReduceInNetworkAndOnTheHosts) {
   ASSERT_EQ(report->rows.size(), 4u * 2);  // 8, 64, 512, 4096 B
   for (const cli::BenchRow& r : report->rows) {
     SCOPED_TRACE(r.algorithm + " " + std::to_string(r.bytes));
-    EXPECT_EQ(r.ranks, expected_shapes().at(stem(GetParam())).hosts);
+    EXPECT_EQ(r.ranks, o.fabric.ranks);
     EXPECT_EQ(r.check, "exact");
     EXPECT_GT(r.time_us, 0);
   }
@@ -169,7 +182,8 @@ INSTANTIATE_TEST_SUITE_P(Files, FabricFile, testing::ValuesIn(all_files()),
                          });
 
 TEST(Presets, TheIssuesPresetsExistAndResolveByName) {
-  for (const char* name : {"default-100g", "classroom-star-8", "ndr-400g", "hdr-200g"}) {
+  for (const char* name :
+       {"default-100g", "classroom-star-8", "ndr-400g", "hdr-200g", "gb300-nvl72-4608"}) {
     SCOPED_TRACE(name);
     auto path = FabricDescription::preset_path(name);
     ASSERT_TRUE(path.ok()) << path.status().to_string();
@@ -179,7 +193,9 @@ TEST(Presets, TheIssuesPresetsExistAndResolveByName) {
 
 // The classroom switch aggregates i32 sums only (SwitchML): a float
 // all-reduce there is no in-network error under `auto`, it runs on the hosts.
-TEST(Presets, ClassroomFloatsFallBackToTheHostsExactly) {
+// The table's header names the preset (its rates are its own), not the
+// built-in fabric's link rate and latency.
+TEST(Presets, ClassroomFloatsFallBackToTheHostsExactlyUnderThePresetsName) {
   cli::BenchOptions o;
   o.fabric.preset = "classroom-star-8";
   o.fabric.ranks = 8;
@@ -192,6 +208,76 @@ TEST(Presets, ClassroomFloatsFallBackToTheHostsExactly) {
   EXPECT_EQ(report->rows[0].check, "exact");
   EXPECT_EQ(report->rows[0].algorithm.find("auto:innet"), std::string::npos)
       << report->rows[0].algorithm;
+  const std::string table = cli::format_report(*report, o, cli::ReportFormat::table);
+  EXPECT_EQ(table.rfind("# inca bench: allreduce f32 sum, 8 ranks, preset classroom-star-8\n", 0),
+            0u)
+      << table;
+}
+
+// The GB300 cluster: 64 NVL72 domains beside the reference design's
+// leaf-spine (64 leaves of 72 down and 72 up, 36 spines of which each leaf
+// reaches with 2 cables); a rack's traffic on NVLink, the rest on InfiniBand.
+TEST(Presets, Gb300HasTwoPortGpusNvlinkRacksAndTheReferenceLeafSpine) {
+  auto path = FabricDescription::preset_path("gb300-nvl72-4608");
+  ASSERT_TRUE(path.ok()) << path.status().to_string();
+  const FabricLoad load = FabricDescription::load(*path);
+  ASSERT_TRUE(load.ok()) << load.report();
+  const FabricDescription& f = *load.description;
+  std::map<std::string, std::size_t> links_of;
+  for (const LinkDescription& l : f.links) {
+    ++links_of[l.a.node];
+    ++links_of[l.b.node];
+  }
+  for (const HostDescription& h : f.hosts) {
+    ASSERT_EQ(h.ports.size(), 2u) << h.name;
+    EXPECT_EQ(h.ports[0].gbps, 800) << h.name;
+    EXPECT_EQ(h.ports[1].gbps, 7200) << h.name;
+    EXPECT_EQ(links_of[h.name], 2u) << h.name;
+  }
+  for (const SwitchDescription& s : f.switches) {
+    SCOPED_TRACE(s.name);
+    const std::size_t expected = s.name.rfind("leaf", 0) == 0     ? 72 + 72
+                                 : s.name.rfind("domain", 0) == 0 ? 72
+                                                                  : 64 * 2;  // a spine
+    EXPECT_EQ(links_of[s.name], expected);
+  }
+  const std::string summary = f.summary();
+  EXPECT_NE(summary.find("tier 1: 64 x nvl72_switch (domain0..domain63)"), std::string::npos)
+      << summary;
+  EXPECT_NE(summary.find("tier 1: 64 x quantum_x800 (leaf0..leaf63)"), std::string::npos)
+      << summary;
+
+  auto t = fabric_file::build_topology(f);
+  ASSERT_TRUE(t.ok()) << t.status().to_string();
+  // GPU 0 to GPU 71 (its rack): host, NVLink domain switch, host.
+  const auto inside = t->path(0, 71);
+  ASSERT_EQ(inside.size(), 3u);
+  EXPECT_EQ(t->node(inside[1]).name, "domain0");
+  // GPU 0 to GPU 72 (the next rack): leaf, spine, leaf.
+  const auto across = t->path(0, 72);
+  ASSERT_EQ(across.size(), 5u);
+  EXPECT_EQ(t->node(across[1]).name, "leaf0");
+  EXPECT_EQ(t->node(across[3]).name, "leaf1");
+  // Every GPU of a rack reaches every other one through its NVLink port.
+  for (std::uint32_t a = 4536; a < 4608; ++a)
+    for (std::uint32_t b = 4536; b < 4608; ++b)
+      if (a != b) {
+        ASSERT_EQ(t->route(t->host_node(a), b), 1) << a << " -> " << b;
+      }
+}
+
+// What streaming aggregation gives at 800 Gb/s: a window of 512 chunks of
+// 4064 B, more than the round trip's bandwidth-delay product.
+TEST(Presets, Gb300StreamsAWindowThatCoversTheBandwidthDelayProduct) {
+  cli::BenchOptions o;
+  o.fabric.preset = "gb300-nvl72-4608";
+  o.fabric.ranks = 144;  // two racks
+  o.fabric.overrides.hosts = o.fabric.ranks;
+  auto world = World::create(o.fabric);
+  ASSERT_TRUE(world.ok()) << world.status().to_string();
+  const ModelFabric m = (*world)->model_fabric();
+  EXPECT_EQ(m.window, 512u);
+  EXPECT_EQ(m.slot_payload, 4064u);
 }
 
 }  // namespace

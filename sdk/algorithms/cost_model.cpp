@@ -94,12 +94,26 @@ Time ring(const ModelFabric& f, std::size_t bytes, std::size_t esize) {
   // link, the host posting or taking in messages, the reduction) and "one
   // chunk crosses"; with several chunks the next step's first chunk overlaps
   // this one, leaving one path delay at the end. Reduce-scatter steps reduce.
-  const double stage = std::max({wire_chunk, static_cast<double>(f.host.send_interval()),
-                                 static_cast<double>(f.host.recv_interval())});
-  const double reduce_step = std::max(chunks * std::max(stage, compute), t_chunk + compute);
-  const double gather_step = std::max(chunks * stage, t_chunk);
+  // The segment's last chunk holds what is left (a few elements when the
+  // chunk size rounds down), and costs only that.
+  const std::size_t last = seg - (chunks - 1) * chunk;
+  auto stage = [&](std::size_t m) {
+    return std::max({f.ring.flow_ps_per_byte * wire(m, f.p2p_payload, f.packet_overhead),
+                     static_cast<double>(f.host.send_interval()),
+                     static_cast<double>(f.host.recv_interval())});
+  };
+  const double full = static_cast<double>(chunks - 1);
+  const double reduce_step =
+      std::max(full * std::max(stage(chunk), compute) + std::max(stage(last), f.host.compute(last)),
+               t_chunk + compute);
+  const double gather_step = std::max(full * stage(chunk) + stage(last), t_chunk);
   const double steps = static_cast<double>(p - 1);
-  return rounded(steps * (reduce_step + gather_step) + (chunks > 1 ? tail : 0.0));
+  // When reduction is slower than the link, the first all-gather step's
+  // chunks leave as the last reductions finish (the link was idle between
+  // them), so that step ends one chunk's crossing after the reduce-scatter.
+  const double overlap =
+      compute > stage(chunk) ? std::max(0.0, gather_step - std::max(stage(chunk), t_chunk)) : 0.0;
+  return rounded(steps * (reduce_step + gather_step) - overlap + (chunks > 1 ? tail : 0.0));
 }
 
 // A chunk of `payload` bytes up the tree and back: every level's links,
@@ -143,7 +157,15 @@ InnetTiming model_innet(const ModelFabric& f, std::size_t bytes, std::size_t esi
     consider(level.children * level.alu(per_packet), "alu");
   }
   consider(static_cast<double>(f.host.gap), "host");
+  // The first W chunks leave at the stages' pace; after that each waits for
+  // the slot W chunks earlier to come back, one round trip after it left.
+  const double stage_gap = t.gap_ps;
   consider(t.round_trip_ps / f.window, "window");
+  const std::size_t later = t.chunks - 1;
+  t.last_start_ps = static_cast<double>(later) * stage_gap;
+  if (t.round_trip_ps > static_cast<double>(f.window) * stage_gap)
+    t.last_start_ps = static_cast<double>(later / f.window) * t.round_trip_ps +
+                      static_cast<double>(later % f.window) * stage_gap;
   // The operation is one message: posted once, taken in once.
   t.round_trip_ps += static_cast<double>(f.host.send_overhead + f.host.recv_overhead);
   return t;
@@ -154,53 +176,105 @@ namespace {
 Time innet(const ModelFabric& f, std::size_t bytes, std::size_t esize) {
   const InnetTiming t = model_innet(f, bytes, esize);
   if (t.chunks == 0) return 0;
-  return rounded(t.round_trip_ps + static_cast<double>(t.chunks - 1) * t.gap_ps);
+  return rounded(t.round_trip_ps + t.last_start_ps);
 }
 
 // One exchange step moving `bytes` per flow, reducing what arrived when
 // `reduces`; when the step's sender goes on only once its send completed
 // (`sender_waits`), a rendezvous send adds its acknowledgement.
-double exchange(const ModelFabric& f, const ExchangeStep& step, std::size_t bytes, bool reduces,
+double exchange(const ModelFabric& f, const ModelPath& path, std::size_t bytes, bool reduces,
                 bool sender_waits = true) {
-  return f.message(step.path, bytes) + (sender_waits ? f.acknowledgement(step.path, bytes) : 0.0) +
+  return f.message(path, bytes) + (sender_waits ? f.acknowledgement(path, bytes) : 0.0) +
          (reduces ? f.host.compute(bytes) : 0.0);
 }
 
+// When each rank is done with the steps so far. A rank waits only for its own
+// partners, so the time is the critical path through the steps rather than
+// the sum of every step's slowest flow (which a step without per-flow paths
+// falls back to: every rank then pays `path`).
+class Timeline {
+ public:
+  explicit Timeline(std::uint32_t ranks) : ready_(ranks, 0.0) {}
+
+  // A step's flows from sender to receiver (`reverse`: receiver to sender).
+  void step(const ModelFabric& f, const ExchangeStep& s, std::size_t bytes, bool reduces,
+            bool sender_waits = true, bool reverse = false) {
+    if (s.flows.empty()) {
+      const double cost = exchange(f, s.path, bytes, reduces, sender_waits);
+      for (double& r : ready_) r += cost;
+      return;
+    }
+    // A message leaves when its sender is ready and is taken in on arrival
+    // (the receiving NIC and its overhead do not wait for the program). A
+    // rank goes on once its sends completed (posted when eager, acknowledged
+    // when rendezvous) and what it receives arrived, then reduces that.
+    std::vector<double> next = ready_;
+    std::vector<char> receives(ready_.size(), 0);
+    for (const ExchangeStep::Flow& flow : s.flows) {
+      const std::uint32_t from = reverse ? flow.to : flow.from, to = reverse ? flow.from : flow.to;
+      if (from >= ready_.size() || to >= ready_.size()) continue;
+      next[to] = std::max(next[to], ready_[from] + f.message(flow.path, bytes));
+      receives[to] = 1;
+      const double sent = sender_waits && bytes > f.eager_bytes
+                              ? f.message(flow.path, bytes) + f.acknowledgement(flow.path, bytes)
+                              : static_cast<double>(f.host.send_overhead);
+      next[from] = std::max(next[from], ready_[from] + sent);
+    }
+    if (reduces)
+      for (std::size_t r = 0; r < next.size(); ++r)
+        if (receives[r]) next[r] += f.host.compute(bytes);
+    ready_ = std::move(next);
+  }
+
+  double done() const {
+    return ready_.empty() ? 0.0 : *std::max_element(ready_.begin(), ready_.end());
+  }
+
+ private:
+  std::vector<double> ready_;
+};
+
 // The non-power-of-two fold: in (the partner reduces) and, at the end, out.
-double fold_cost(const ModelFabric& f, std::size_t bytes) {
-  const bool folds = !f.xor_steps.empty() && (std::size_t{1} << f.xor_steps.size()) != f.ranks;
-  return folds ? exchange(f, f.fold_step, bytes, true) + exchange(f, f.fold_step, bytes, false)
-               : 0.0;
+bool folds(const ModelFabric& f) {
+  return !f.xor_steps.empty() && (std::size_t{1} << f.xor_steps.size()) != f.ranks;
 }
 
 Time recursive_doubling(const ModelFabric& f, std::size_t bytes) {
   if (f.ranks <= 1 || bytes == 0) return 0;
-  double total = fold_cost(f, bytes);
-  for (const ExchangeStep& step : f.xor_steps) total += exchange(f, step, bytes, true);
-  return rounded(total);
+  Timeline t(f.ranks);
+  if (folds(f)) t.step(f, f.fold_step, bytes, true);
+  for (const ExchangeStep& step : f.xor_steps) t.step(f, step, bytes, true);
+  if (folds(f)) t.step(f, f.fold_step, bytes, false, true, true);
+  return rounded(t.done());
 }
 
 Time rabenseifner(const ModelFabric& f, std::size_t bytes, std::size_t esize) {
   if (f.ranks <= 1 || bytes == 0) return 0;
-  double total = fold_cost(f, bytes);
+  Timeline t(f.ranks);
+  if (folds(f)) t.step(f, f.fold_step, bytes, true);
   // Step k moves half of what step k-1 held (reduce-scatter, reducing it),
-  // then the all-gather retraces the same sizes.
+  // then the all-gather retraces the same sizes in reverse.
+  std::vector<std::size_t> sizes;
   std::size_t count = bytes / esize;
   for (const ExchangeStep& step : f.xor_steps) {
     count = (count + 1) / 2;
-    total += exchange(f, step, count * esize, true) + exchange(f, step, count * esize, false);
+    sizes.push_back(count * esize);
+    t.step(f, step, sizes.back(), true);
   }
-  return rounded(total);
+  for (std::size_t k = f.xor_steps.size(); k-- > 0;) t.step(f, f.xor_steps[k], sizes[k], false);
+  if (folds(f)) t.step(f, f.fold_step, bytes, false, true, true);
+  return rounded(t.done());
 }
 
 Time binomial_tree(const ModelFabric& f, std::size_t bytes) {
   if (f.ranks <= 1 || bytes == 0) return 0;
-  double total = 0;
+  Timeline t(f.ranks);
   // A reducing child's send waits for nothing on the way to the root; in the
   // broadcast a parent sends to its next child once the previous send completed.
-  for (const ExchangeStep& step : f.binomial_steps)
-    total += exchange(f, step, bytes, true, false) + exchange(f, step, bytes, false);
-  return rounded(total);
+  for (const ExchangeStep& step : f.binomial_steps) t.step(f, step, bytes, true, false);
+  for (std::size_t k = f.binomial_steps.size(); k-- > 0;)
+    t.step(f, f.binomial_steps[k], bytes, false, true, true);
+  return rounded(t.done());
 }
 
 // Binomial reduce and broadcast inside groups of G (all groups at once),

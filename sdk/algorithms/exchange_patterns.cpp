@@ -11,7 +11,10 @@ using topology::Flows;
 ExchangeStep measure(const topology::Topology& topology, const Flows& flows) {
   if (flows.empty()) return {};
   const topology::PatternPath p = topology::pattern_path(topology, flows);
-  return {p.load.max_links, p.load.sharing, p.worst};
+  ExchangeStep step{p.load.max_links, p.load.sharing, p.worst, {}};
+  for (std::size_t i = 0; i < flows.size(); ++i)
+    step.flows.push_back({flows[i].first, flows[i].second, p.each[i]});
+  return step;
 }
 
 }  // namespace

@@ -31,7 +31,11 @@ std::vector<Segment> split(std::size_t count, std::size_t p) {
 std::size_t ring_chunk_bytes(std::size_t segment_bytes, std::size_t packet_payload,
                              std::size_t elem_size) {
   constexpr std::size_t kMaxChunk = 256 * 1024;
-  std::size_t chunk = std::min(kMaxChunk, std::max(packet_payload, (segment_bytes + 3) / 4));
+  // A quarter rounded up to whole elements: rounding down would leave a fifth
+  // chunk of a few elements that costs a whole message.
+  std::size_t quarter = (segment_bytes + 3) / 4;
+  quarter += (elem_size - quarter % elem_size) % elem_size;
+  std::size_t chunk = std::min(kMaxChunk, std::max(packet_payload, quarter));
   chunk -= chunk % elem_size;
   return std::max(chunk, elem_size);
 }

@@ -10,8 +10,8 @@
 
 namespace inca::fabric_file {
 
-const std::vector<std::string_view> kHostKeys = {"ports",         "nic_rate", "send_overhead",
-                                                 "recv_overhead", "gap",      "reduce_rate"};
+const std::vector<std::string_view> kHostKeys = {
+    "ports", "nic_rate", "send_overhead", "recv_overhead", "gap", "reduce_rate", "window"};
 const std::vector<std::string_view> kSwitchKeys = {"tier",
                                                    "radix",
                                                    "forwarding_latency",
@@ -84,6 +84,7 @@ HostFields read_host_fields(YamlReader& r, const YAML::Node& map, const std::str
   set(f.recv_overhead, r.time(map, "recv_overhead", what));
   set(f.gap, r.time(map, "gap", what));
   set(f.reduce_gbps, r.rate(map, "reduce_rate", what, /*unlimited_ok=*/true));
+  set(f.window, r.count(map, "window", what, 1, wire::kMaxSlot + 1u));
   return f;
 }
 
@@ -168,6 +169,9 @@ HostDescription resolve_host(const HostFields& own, const HostFields* m, const s
   h.timing.gap = pick(own.gap, m ? &m->gap : nullptr, Time{0}, ctx, "gap", log, "0ns");
   h.timing.reduce_gbps = pick(own.reduce_gbps, m ? &m->reduce_gbps : nullptr, 0.0, ctx,
                               "reduce_rate", log, "unlimited");
+  // No window means the job's (--window): a choice left to the run, not a
+  // default filling a field.
+  h.window = own.window ? *own.window : (m && m->window) ? *m->window : 0;
   return h;
 }
 

@@ -20,6 +20,7 @@ struct HostFields {
   std::optional<std::vector<HostPortDescription>> ports;
   std::optional<Time> send_overhead, recv_overhead, gap;
   std::optional<double> reduce_gbps;
+  std::optional<std::uint32_t> window;
 };
 
 struct SwitchFields {

@@ -51,7 +51,7 @@ std::string FabricLoad::report() const {
 bool FabricOverrides::empty() const {
   return !hosts && !link_gbps && !link_latency && !mtu && !switch_slots && !slot_bytes &&
          !switch_caps && !forwarding_latency && !aggregation_latency && !aggregation_gbps &&
-         !send_overhead && !recv_overhead && !gap && !host_reduce_gbps;
+         !send_overhead && !recv_overhead && !gap && !host_reduce_gbps && !window;
 }
 
 std::string FabricOverrides::describe() const {
@@ -73,6 +73,7 @@ std::string FabricOverrides::describe() const {
   if (recv_overhead) parts.push_back("receive overhead " + format_time(*recv_overhead));
   if (gap) parts.push_back("gap " + format_time(*gap));
   if (host_reduce_gbps) parts.push_back("host reduce rate " + format_rate(*host_reduce_gbps));
+  if (window) parts.push_back(fmt::format("window {} slots", *window));
   return fmt::format("{}", fmt::join(parts, ", "));
 }
 
@@ -133,6 +134,7 @@ Status FabricDescription::apply(const FabricOverrides& o) {
     if (o.recv_overhead) h.timing.recv_overhead = *o.recv_overhead;
     if (o.gap) h.timing.gap = *o.gap;
     if (o.host_reduce_gbps) h.timing.reduce_gbps = *o.host_reduce_gbps;
+    if (o.window) h.window = *o.window;
   }
   return {};
 }

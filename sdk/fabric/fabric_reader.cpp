@@ -3,6 +3,7 @@
 // that collects every problem with its line and column.
 #include "fabric/fabric_reader.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <map>
 
@@ -242,7 +243,7 @@ class FabricReader {
     std::vector<std::string_view> keys = {
         "hosts", "hosts_per_leaf", "spines", "uplinks_per_leaf", "oversubscription",
         "host",  "leaf",           "spine",  "host_link",        "uplink"};
-    if (rails) keys.push_back("rails");
+    keys.push_back(rails ? "rails" : "scale_up");
     r_.check_keys(g, keys, what);
     if (!r_.require(g, {"hosts", "hosts_per_leaf", "spines"}, what)) return;
     if (rails && !r_.require(g, {"rails"}, what)) return;
@@ -285,7 +286,9 @@ class FabricReader {
     // Every host port and every uplink is a link; past a million the fabric
     // would take gigabytes before any check could speak.
     const std::uint64_t leaves = (shape.hosts + shape.hosts_per_leaf - 1) / shape.hosts_per_leaf;
-    const std::uint64_t links = (shape.hosts + leaves * shape.uplinks_per_leaf) * *rail_count;
+    // (A scale-up domain adds one more link per host.)
+    const std::uint64_t links = (shape.hosts + leaves * shape.uplinks_per_leaf) * *rail_count +
+                                (g["scale_up"] ? shape.hosts : 0);
     if (links > kMostGeneratedLinks) {
       r_.error(g,
                fmt::format("{} would have {} links; a fabric file generates at most {}", what,
@@ -303,9 +306,45 @@ class FabricReader {
       }
       generate_rail_leaf_spine(out_, shape, static_cast<std::uint32_t>(*rail_count), *host, *leaf,
                                *spine, *host_link, *uplink);
+    } else if (const YAML::Node up = g["scale_up"]) {
+      scale_up(up, what, shape, *host, *leaf, *spine, *host_link, *uplink);
     } else {
       generate_leaf_spine(out_, shape, *host, *leaf, *spine, *host_link, *uplink);
     }
+  }
+
+  // A leaf-spine whose hosts also share scale-up domains (NVLink): the host
+  // port named by `port` goes to its domain's switch, the host's first other
+  // port to its leaf.
+  void scale_up(const YAML::Node& up, const std::string& leaf_spine_what,
+                const LeafSpineShape& shape, const HostDescription& host,
+                const SwitchDescription& leaf, const SwitchDescription& spine,
+                const LinkDescription& host_link, const LinkDescription& uplink) {
+    const std::string what = leaf_spine_what + " scale_up";
+    if (!r_.expect_map(up, what)) return;
+    r_.check_keys(up, {"hosts_per_domain", "port", "switch", "link"}, what);
+    if (!r_.require(up, {"hosts_per_domain", "port"}, what)) return;
+    auto per_domain = r_.count(up, "hosts_per_domain", what, 1, 65535);
+    auto port = r_.text(up, "port", what);
+    auto sw = switch_template(up["switch"], what + " switch");
+    auto link = link_template(up["link"], what + " link");
+    if (!per_domain || !port || !sw || !link) return;
+    const auto named = [&](const HostPortDescription& p) { return p.name == *port; };
+    const auto other = [&](const HostPortDescription& p) { return p.name != *port; };
+    if (std::find_if(host.ports.begin(), host.ports.end(), named) == host.ports.end() ||
+        host.ports.size() < 2) {
+      std::vector<std::string> names;
+      for (const HostPortDescription& p : host.ports) names.push_back(p.name);
+      r_.error(up["port"],
+               fmt::format("{}: port '{}' is not one of the host's other ports ({})", what, *port,
+                           fmt::join(names, ", ")),
+               "give the host model a port for its leaf and one for its domain (ports: [...])");
+      return;
+    }
+    generate_leaf_spine(out_, shape, host, leaf, spine, host_link, uplink,
+                        std::find_if(host.ports.begin(), host.ports.end(), other)->name);
+    generate_scale_up_domains(out_, shape.hosts, {static_cast<std::uint32_t>(*per_domain), *port},
+                              *sw, *link);
   }
 
   // Uplinks per leaf giving `ratio`:1 (down capacity over up capacity), or

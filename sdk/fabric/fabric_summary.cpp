@@ -29,6 +29,14 @@ std::string gbps(double g) {
   return fmt::format("{:g} Gb/s", g);
 }
 
+// "quantum2" from a model's context "switch_models 'quantum2'".
+std::string model_name(const std::string& model) {
+  const auto open = model.find('\'');
+  const auto close = model.rfind('\'');
+  return open != std::string::npos && close > open ? model.substr(open + 1, close - open - 1)
+                                                   : model;
+}
+
 }  // namespace
 
 std::string FabricDescription::summary() const {
@@ -42,11 +50,15 @@ std::string FabricDescription::summary() const {
   for (const auto& [n, count] : port_counts)
     ports.push_back(fmt::format("{} with {} port(s)", count, n));
   out << fmt::format("hosts: {} ({})\n", hosts.size(), fmt::join(ports, ", "));
-  std::map<std::uint32_t, std::vector<std::string>> tiers;
-  for (const SwitchDescription& s : switches) tiers[s.tier].push_back(s.name);
+  // Per tier and model, so a tier of two kinds (InfiniBand leaves beside
+  // NVLink domain switches) shows both.
+  std::map<std::pair<std::uint32_t, std::string>, std::vector<std::string>> tiers;
+  for (const SwitchDescription& s : switches)
+    tiers[{s.tier, model_name(s.model)}].push_back(s.name);
   out << fmt::format("switches: {}\n", switches.size());
-  for (const auto& [tier, names] : tiers)
-    out << fmt::format("  tier {}: {} ({}{})\n", tier, names.size(), names.front(),
+  for (const auto& [kind, names] : tiers)
+    out << fmt::format("  tier {}: {}{} ({}{})\n", kind.first, names.size(),
+                       kind.second.empty() ? "" : " x " + kind.second, names.front(),
                        names.size() > 1 ? ".." + names.back() : "");
 
   auto resolved = fabric_file::resolve_links(*this, nullptr);
@@ -93,22 +105,27 @@ std::string FabricDescription::summary() const {
 
   std::vector<Time> so, ro, gap;
   std::vector<double> reduce;
+  std::vector<std::uint32_t> window;
   for (const HostDescription& h : hosts) {
+    window.push_back(h.window);
     so.push_back(h.timing.send_overhead);
     ro.push_back(h.timing.recv_overhead);
     gap.push_back(h.timing.gap);
     reduce.push_back(h.timing.reduce_gbps);
   }
   out << fmt::format(
-      "host timing: send overhead {}, receive overhead {}, gap {}, reduce {}\n",
+      "host timing: send overhead {}, receive overhead {}, gap {}, reduce {}, window {}\n",
       range(so, format_time), range(ro, format_time), range(gap, format_time),
-      range(reduce, [](double g) { return g == 0 ? std::string("free") : gbps(g); }));
-  for (const auto& [tier, names] : tiers) {
+      range(reduce, [](double g) { return g == 0 ? std::string("free") : gbps(g); }),
+      range(window, [](std::uint32_t w) {
+        return w == 0 ? std::string("the job's") : std::to_string(w) + " slots";
+      }));
+  for (const auto& [kind, names] : tiers) {
     std::vector<Time> fwd, agg;
     std::vector<double> alu;
     std::vector<std::uint32_t> slots, payload;
     for (const SwitchDescription& s : switches) {
-      if (s.tier != tier) continue;
+      if (s.tier != kind.first || model_name(s.model) != kind.second) continue;
       fwd.push_back(s.forwarding_latency);
       agg.push_back(s.aggregation_latency);
       alu.push_back(s.aggregation_gbps);
@@ -116,8 +133,9 @@ std::string FabricDescription::summary() const {
       payload.push_back(s.slot_payload_bytes);
     }
     out << fmt::format(
-        "switch timing, tier {}: forwarding {}, aggregation {}, ALU {}, {} slots x {} B\n", tier,
-        range(fwd, format_time), range(agg, format_time),
+        "switch timing, tier {}{}: forwarding {}, aggregation {}, ALU {}, {} slots x {} B\n",
+        kind.first, kind.second.empty() ? "" : " " + kind.second, range(fwd, format_time),
+        range(agg, format_time),
         range(alu, [](double g) { return g == 0 ? std::string("unlimited") : gbps(g); }),
         range(slots, [](std::uint32_t v) { return std::to_string(v); }),
         range(payload, [](std::uint32_t v) { return std::to_string(v); }));

@@ -58,10 +58,11 @@ std::string FabricDescription::to_yaml() const {
       ports.push_back(fmt::format("{{name: {}, rate: {}}}", quote(p.name), format_rate(p.gbps)));
     out << fmt::format(
         "  - {{name: {}, ports: [{}], send_overhead: {}, recv_overhead: {}, gap: {}, "
-        "reduce_rate: {}}}\n",
+        "reduce_rate: {}{}}}\n",
         quote(h.name), fmt::join(ports, ", "), format_time(h.timing.send_overhead),
         format_time(h.timing.recv_overhead), format_time(h.timing.gap),
-        rate_or_unlimited(h.timing.reduce_gbps));
+        rate_or_unlimited(h.timing.reduce_gbps),
+        h.window ? fmt::format(", window: {}", h.window) : "");
   }
   out << "switches:\n";
   for (const SwitchDescription& s : switches) {

@@ -47,7 +47,7 @@ void generate_star(FabricDescription& out, std::uint32_t hosts, const HostDescri
 void generate_leaf_spine(FabricDescription& out, const LeafSpineShape& shape,
                          const HostDescription& host, const SwitchDescription& leaf,
                          const SwitchDescription& spine, const LinkDescription& host_link,
-                         const LinkDescription& uplink) {
+                         const LinkDescription& uplink, const std::string& host_port) {
   const std::uint32_t leaves = (shape.hosts + shape.hosts_per_leaf - 1) / shape.hosts_per_leaf;
   std::vector<std::string> leaf_names;
   for (std::uint32_t l = 0; l < leaves; ++l) {
@@ -58,10 +58,20 @@ void generate_leaf_spine(FabricDescription& out, const LeafSpineShape& shape,
     add_switch(out, spine, fmt::format("spine{}", s), 2);
   for (std::uint32_t h = 0; h < shape.hosts; ++h) add_host(out, host, fmt::format("host{}", h));
   for (std::uint32_t h = 0; h < shape.hosts; ++h)
-    add_link(out, host_link, {fmt::format("host{}", h), ""},
+    add_link(out, host_link, {fmt::format("host{}", h), host_port},
              {leaf_names[h / shape.hosts_per_leaf], ""});
   add_uplinks(out, leaf_names, shape.spines,
               shape.uplinks_per_leaf == 0 ? shape.spines : shape.uplinks_per_leaf, uplink);
+}
+
+void generate_scale_up_domains(FabricDescription& out, std::uint32_t hosts,
+                               const ScaleUpShape& shape, const SwitchDescription& sw,
+                               const LinkDescription& link) {
+  const std::uint32_t domains = (hosts + shape.hosts_per_domain - 1) / shape.hosts_per_domain;
+  for (std::uint32_t d = 0; d < domains; ++d) add_switch(out, sw, fmt::format("domain{}", d), 1);
+  for (std::uint32_t h = 0; h < hosts; ++h)
+    add_link(out, link, {fmt::format("host{}", h), shape.port},
+             {fmt::format("domain{}", h / shape.hosts_per_domain), ""});
 }
 
 void generate_fat_tree(FabricDescription& out, std::uint32_t k, std::uint32_t hosts,

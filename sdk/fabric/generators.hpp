@@ -23,14 +23,29 @@ struct LeafSpineShape {
   std::uint32_t uplinks_per_leaf = 0;  ///< 0: one to each spine; else a multiple of spines
 };
 
+/// Scale-up domains beside a leaf-spine (NVLink): every `hosts_per_domain`
+/// consecutive hosts share one domain switch through their port `port`.
+struct ScaleUpShape {
+  std::uint32_t hosts_per_domain = 0;
+  std::string port;
+};
+
 /// ceil(hosts / hosts_per_leaf) leaves "leaf<l>" (tier 1) and `spines`
 /// spines "spine<s>" (tier 2); host i on leaf i / hosts_per_leaf; uplink j of
 /// a leaf to spine j mod spines. Links: every host link in host order, then
-/// each leaf's uplinks.
+/// each leaf's uplinks. `host_port` names the host port cabled to its leaf
+/// ("" for a host's only port).
 void generate_leaf_spine(FabricDescription& out, const LeafSpineShape& shape,
                          const HostDescription& host, const SwitchDescription& leaf,
                          const SwitchDescription& spine, const LinkDescription& host_link,
-                         const LinkDescription& uplink);
+                         const LinkDescription& uplink, const std::string& host_port = "");
+
+/// ceil(hosts / hosts_per_domain) switches "domain<d>" (tier 1) after those
+/// already in `out`; port `shape.port` of host i links to domain
+/// i / hosts_per_domain. Links: one per host, in host order.
+void generate_scale_up_domains(FabricDescription& out, std::uint32_t hosts,
+                               const ScaleUpShape& shape, const SwitchDescription& sw,
+                               const LinkDescription& link);
 
 /// A three-tier k-ary fat tree (k even): k pods of k/2 edge switches
 /// "edge<p>_<i>" (tier 1) and k/2 aggregation switches "agg<p>_<i>" (tier 2),

@@ -176,7 +176,10 @@ Result<CalibrationResult> calibrate(const FabricDescription& fabric, const Fabri
   if (fabric.hosts.empty() || fabric.links.empty())
     return make_error(StatusCode::invalid_argument, "the fabric has no hosts or links");
   Fit fit{fabric, options, measurements, {}};
-  if (settings.fit_overhead) fit.free.insert(fit.free.end(), {kSend, kRecv});
+  if (settings.fit_overhead) {
+    fit.free.push_back(kSend);
+    fit.free.push_back(kRecv);
+  }
   if (settings.fit_latency) fit.free.push_back(kLatency);
   if (settings.fit_rate) fit.free.push_back(kRate);
   if (fit.free.empty()) return make_error(StatusCode::invalid_argument, "nothing to fit");

@@ -125,6 +125,7 @@ const std::map<std::string_view, FileOverride>& file_overrides() {
       {"INCA_MTU", [](FabricOptions& f) { f.overrides.mtu = f.mtu; }},
       {"INCA_SWITCH_SLOTS", [](FabricOptions& f) { f.overrides.switch_slots = f.switch_slots; }},
       {"INCA_SLOT_BYTES", [](FabricOptions& f) { f.overrides.slot_bytes = f.slot_bytes; }},
+      {"INCA_WINDOW", [](FabricOptions& f) { f.overrides.window = f.window; }},
       {"INCA_HOST_REDUCE_GBPS",
        [](FabricOptions& f) { f.overrides.host_reduce_gbps = f.host_reduce_gbps; }},
       {"INCA_SEND_OVERHEAD_NS",
@@ -291,8 +292,7 @@ Status set_knob(const Knob& knob, Settings& s, std::string_view text) {
   if (!why.empty())
     return make_error(StatusCode::config_error,
                       fmt::format("{}='{}': {} ({})", knob.env, text, why, knob.doc));
-  if (auto it = file_overrides().find(knob.env); it != file_overrides().end())
-    it->second(s.fabric);
+  if (auto it = file_overrides().find(knob.env); it != file_overrides().end()) it->second(s.fabric);
   return {};
 }
 

@@ -109,6 +109,13 @@ Result<std::unique_ptr<World>> World::create(const FabricOptions& o) {
   impl->fabric_description = std::move(*described);
   const FabricDescription& f = impl->fabric_description;
   impl->options.ranks = static_cast<std::uint32_t>(f.hosts.size());
+  // A window the fabric gives its hosts (what its switches stream) replaces
+  // the job's; the least of them binds the shared tree.
+  std::uint32_t hosts_window = 0;
+  for (const HostDescription& h : f.hosts)
+    if (h.window != 0)
+      hosts_window = hosts_window == 0 ? h.window : std::min(hosts_window, h.window);
+  if (hosts_window != 0) impl->options.window = hosts_window;
   auto topo = fabric_file::build_topology(f);
   if (!topo.ok()) return topo.status();
   impl->topology = std::move(*topo);
@@ -135,6 +142,8 @@ Result<std::unique_ptr<World>> World::create(const FabricOptions& o) {
   const RecoveryOptions recovery = runtime::resolve(o.recovery, o.fabric);
   runtime::apply(recovery, runtime::longest_round_trip(impl->topology), sc.endpoint);
   sc.fiber_stack_bytes = o.fiber_stack_bytes;
+  sc.on_progress = o.progress;
+  sc.progress_events = std::uint64_t{1} << 18;
   switch (o.fabric) {
     case FabricKind::sim:
       impl->fabric = std::make_unique<sim::SimFabric>(impl->topology, sc);
@@ -168,7 +177,7 @@ Result<std::unique_ptr<World>> World::create(const FabricOptions& o) {
   req.job = o.job;
   req.key_tag = o.key_tag;
   for (std::uint32_t r = 0; r < ranks; ++r) req.hosts.push_back(r);
-  req.slots = std::min(o.window, slots);
+  req.slots = std::min(impl->options.window, slots);
   req.max_payload_bytes =
       std::min<std::uint32_t>(slot_payload, mtu - static_cast<std::uint32_t>(wire::kHeaderBytes));
   impl->trees = std::make_unique<runtime::TreeService>(impl->topology, *impl->manager,
@@ -309,7 +318,7 @@ ModelFabric World::model_fabric() const {
     f.tree_links = tree->switch_levels;
     f.tree = algorithms::tree_levels(t, *tree);
   } else {
-    f.window = o.window;
+    f.window = o.window;  // the resolved one (create())
   }
   // Hierarchical's default group: the hosts of rank 0's switch.
   std::uint32_t beside = 0;

@@ -55,6 +55,7 @@ PatternPath pattern_path(const Topology& topology, const Flows& flows) {
     }
     const double links = static_cast<double>(route.size());
     const double store_forward = total_ps_per_byte - own;
+    out.each.push_back(ModelPath{links, bottleneck, store_forward, fixed});
     worst.links = std::max(worst.links, links);
     worst.flow_ps_per_byte = std::max(worst.flow_ps_per_byte, bottleneck);
     worst.store_forward_ps_per_byte = std::max(worst.store_forward_ps_per_byte, store_forward);

@@ -32,6 +32,7 @@ struct PatternPath {
   PatternLoad load;
   ModelPath worst;
   ModelPath mean;
+  std::vector<ModelPath> each;  ///< every flow's own path, in the order of the flows
 };
 PatternPath pattern_path(const Topology& topology, const Flows& flows);
 

@@ -487,6 +487,9 @@ Status SimFabric::run(const RankMain& main) {
     runnable.push_back(r);
   }
   std::uint32_t finished = 0;
+  next_progress_ = config_.progress_events != 0 && config_.on_progress
+                       ? events_ + config_.progress_events
+                       : ~std::uint64_t{0};
   while (true) {
     for (std::uint32_t r : runnable) {
       ranks_[r]->resume();
@@ -505,7 +508,10 @@ Status SimFabric::run(const RankMain& main) {
     }
     const Event ev = events_queue_.top().payload;
     now_ = events_queue_.top().time();
-    ++events_;
+    if (++events_ == next_progress_) {
+      next_progress_ += config_.progress_events;
+      config_.on_progress(events_, now_);
+    }
     // Wake the rank of the host the event touched, if its wait is over.
     const std::uint32_t rank = process(ev);
     if (rank == kNoRank) continue;

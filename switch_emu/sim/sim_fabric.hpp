@@ -35,6 +35,10 @@ namespace inca::sim {
 struct SimConfig {
   protocol::EndpointConfig endpoint;  ///< template for every host (rank/address filled in)
   std::size_t fiber_stack_bytes = 256 * 1024;
+  /// Called every `progress_events` events with the events so far and the
+  /// virtual time, so a long run can report progress; 0: never.
+  std::uint64_t progress_events = 0;
+  std::function<void(std::uint64_t events, Time now)> on_progress;
 };
 
 /// Counters of one egress port.
@@ -121,6 +125,7 @@ class SimFabric final : public fabric::Fabric {
   SimConfig config_;
   Time now_ = 0;
   std::uint64_t events_ = 0;
+  std::uint64_t next_progress_ = 0;  // events_ at the next on_progress call (~0: none)
   EventHeap<Event> events_queue_;
   std::vector<NodeState> nodes_;
   std::vector<std::unique_ptr<RankDriver>> ranks_;

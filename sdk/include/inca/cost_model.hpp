@@ -40,6 +40,14 @@ struct ExchangeStep {
   std::uint32_t links = 2;
   std::uint32_t sharing = 1;
   ModelPath path;
+  /// Every flow: sender, receiver and what it pays. When present, a rank
+  /// goes on as soon as its own flows are done (the critical path through
+  /// the steps), not when the step's slowest flow is; empty: all pay `path`.
+  struct Flow {
+    std::uint32_t from = 0, to = 0;
+    ModelPath path;
+  };
+  std::vector<Flow> flows = {};
 };
 
 /// What a host pays per message and per reduced byte (the worst host's).
@@ -80,8 +88,8 @@ struct ModelFabric {
   /// Point-to-point sends up to this size complete when sent; larger ones
   /// when their acknowledgement is back (RecoveryOptions::eager_bytes).
   std::size_t eager_bytes = 64 * 1024;
-  std::uint32_t window = 1;         ///< aggregation slots in flight per host
-  std::uint32_t tree_links = 0;     ///< links from a host up to the tree's root
+  std::uint32_t window = 1;      ///< aggregation slots in flight per host
+  std::uint32_t tree_links = 0;  ///< links from a host up to the tree's root
   /// Ranks per host group of "hierarchical" (0: kDefaultHierarchicalGroup).
   std::uint32_t group = 0;
   ModelHost host;
@@ -121,7 +129,10 @@ std::optional<Time> model_allreduce(const std::string& algorithm, const ModelFab
 /// "host", "window").
 struct InnetTiming {
   double round_trip_ps = 0;
-  double gap_ps = 0;
+  double gap_ps = 0;  ///< between chunks once the pipeline is full
+  /// When the last chunk leaves after the first: the stages' pace for the
+  /// first W chunks, then one round trip per W chunks when the window binds.
+  double last_start_ps = 0;
   std::size_t chunks = 0;
   const char* bound = "link";
 };

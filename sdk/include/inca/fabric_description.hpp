@@ -57,6 +57,10 @@ struct HostDescription {
   std::string name;
   std::vector<HostPortDescription> ports;  ///< at least one
   HostTiming timing;
+  /// Aggregation chunks it keeps in flight (the slots its trees take): what
+  /// streaming aggregation sustains, or SHARP's per-job OST quota; 0: the
+  /// job's FabricOptions::window.
+  std::uint32_t window = 0;
   std::string model;  ///< the host model it was made from ("" when written inline)
   SourceLocation where;
 };
@@ -118,6 +122,7 @@ struct FabricOverrides {
   std::optional<Time> recv_overhead;
   std::optional<Time> gap;
   std::optional<double> host_reduce_gbps;
+  std::optional<std::uint32_t> window;  ///< every host's window (HostDescription::window)
   bool empty() const;
   /// "link rate 400 Gb/s, MTU 4096 B" for a report's header.
   std::string describe() const;

@@ -52,7 +52,9 @@ struct FabricOptions {
   std::uint32_t mtu = 4096;            ///< largest inca packet (header + payload)
   std::uint32_t switch_slots = 512;    ///< slot pool of every switch
   std::uint32_t slot_bytes = 2048;     ///< payload per slot
-  std::uint32_t window = 64;           ///< slots a tree takes = chunks in flight per host
+  /// Slots a tree takes = chunks in flight per host, unless the fabric's
+  /// hosts give a window (HostDescription::window; overrides.window replaces theirs).
+  std::uint32_t window = 64;
   /// Ranks per host group of the "hierarchical" all-reduce; 0: the hosts of
   /// one leaf switch (hosts_per_leaf on a leaf-spine, every rank on a star).
   std::uint32_t hierarchical_group = 0;
@@ -69,6 +71,9 @@ struct FabricOptions {
   Time switch_forwarding_latency = 0;   ///< per switch a packet leaves
   Time switch_aggregation_latency = 0;  ///< per contribution through a switch's ALU
   double switch_aggregation_gbps = 0;   ///< ALU payload rate of every switch (0: unlimited)
+  /// Simulator only: called every ~256 Ki events of a run with the events
+  /// processed so far and the virtual time (progress of long runs).
+  std::function<void(std::uint64_t events, Time now)> progress = {};
   /// A fabric file (YAML, docs/fabric-files.md) or a preset name.
   std::string fabric_file = {};
   std::string preset = {};
