@@ -1,9 +1,11 @@
 // Fabric builders, hop distances and the deterministic routing tables.
 #include "topology/topology.hpp"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <map>
+#include <string>
 #include <vector>
 
 namespace inca::topology {
@@ -113,6 +115,32 @@ TEST(Topology, EcmpSpreadsDestinationsEvenlyAndDeterministicallyOverSpines) {
   // Toward its own hosts a leaf uses the host's port, never a spine.
   for (std::uint32_t dst = 0; dst < 8; ++dst)
     EXPECT_EQ(t.node(leaf0).ports[t.route(leaf0, dst)].peer_node, t.host_node(dst));
+}
+
+// Two leaves of 8 hosts, 2 spines, 4 parallel links from each leaf to each
+// spine (8 uplinks: non-blocking). Every destination on leaf 1 arrives at a
+// spine in its residue class modulo 2; the spine must still spread them over
+// its 4 parallel downlinks, or the fabric runs 4:1 oversubscribed.
+TEST(Topology, ParallelLinksBetweenTwoSwitchesAllCarryTraffic) {
+  Topology t;
+  const std::uint32_t leaf0 = t.add_switch("leaf0", kSwitch, 1);
+  const std::uint32_t leaf1 = t.add_switch("leaf1", kSwitch, 1);
+  const std::uint32_t spine0 = t.add_switch("spine0", kSwitch, 2);
+  const std::uint32_t spine1 = t.add_switch("spine1", kSwitch, 2);
+  for (int h = 0; h < 16; ++h)
+    t.connect(t.add_host(fmt::format("h{}", h)), h < 8 ? leaf0 : leaf1, kLink);
+  for (std::uint32_t leaf : {leaf0, leaf1})
+    for (int j = 0; j < 8; ++j) t.connect(leaf, j % 2 == 0 ? spine0 : spine1, kLink);
+  t.finalize();
+  std::map<std::pair<std::uint32_t, std::uint16_t>, int> up, down;
+  for (std::uint32_t dst = 8; dst < 16; ++dst) {
+    const std::vector<std::uint32_t> path = t.path(0, dst);
+    ASSERT_EQ(path.size(), 5u);
+    ++up[{path[1], t.route(path[1], dst)}];
+    ++down[{path[2], t.route(path[2], dst)}];
+  }
+  EXPECT_EQ(up.size(), 8u);
+  EXPECT_EQ(down.size(), 8u);  // each of the 8 spine-to-leaf1 links carries one destination
 }
 
 TEST(Topology, HandBuiltChainRoutesThroughEverySwitch) {

@@ -2,6 +2,7 @@
 
 #include <deque>
 #include <limits>
+#include <map>
 
 #include <fmt/format.h>
 
@@ -98,6 +99,12 @@ void Topology::finalize() {
   // Route: among the ports whose peer is one hop closer to the destination,
   // the fastest ones; among those pick by destination index, so paths are
   // deterministic and spread over equal-cost uplinks (destination-hashed ECMP).
+  // Going down, a switch sees only the destinations that the tier below
+  // spread onto it (those equal to it modulo its tier's size), so it picks
+  // among parallel links by the destination divided by that size: the same
+  // modulus at both ends would send them all over one of the links.
+  std::map<std::uint32_t, std::uint32_t> tier_size;
+  for (std::uint32_t sw : switches) ++tier_size[nodes_[sw].tier];
   routes_.assign(switches.size() * hosts_.size(), 0);
   std::vector<std::uint16_t> candidates;
   for (std::uint32_t s = 0; s < switches.size(); ++s) {
@@ -115,8 +122,11 @@ void Topology::finalize() {
         if (here != kUnreached && d != kUnreached && d + 1 == here) candidates.push_back(port);
       }
       keep_fastest(switches[s], candidates);
+      const bool down =
+          !candidates.empty() && nodes_[sw.ports[candidates[0]].peer_node].tier < sw.tier;
+      const std::uint32_t spread = down ? tier_size[sw.tier] : 1;
       routes_[std::size_t{s} * hosts_.size() + h] =
-          candidates.empty() ? 0 : candidates[h % candidates.size()];
+          candidates.empty() ? 0 : candidates[(h / spread) % candidates.size()];
     }
   }
 }
