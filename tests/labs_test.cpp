@@ -149,6 +149,29 @@ TEST(Labs, QuantizedAggregationStaysWithinItsBound) {
   }
 }
 
+TEST(Labs, OversubscriptionSlowsOnlyTheExchangesThatCrossAtOnce) {
+  udp::TempDir dir;
+  run_lab("08-oversubscription", dir.path() + "/out");
+  const auto open = rows(dir.path() + "/out/non-blocking.json");
+  const auto over = rows(dir.path() + "/out/oversubscribed.json");
+  auto slowdown = [&](const std::string& algorithm) {
+    return row(over, algorithm, 4 << 20)["time_us"].get<double>() /
+           row(open, algorithm, 4 << 20)["time_us"].get<double>();
+  };
+  // One flow per leaf crosses the spines: the uplinks are never shared.
+  EXPECT_DOUBLE_EQ(slowdown("innet"), 1.0);
+  EXPECT_DOUBLE_EQ(slowdown("ring"), 1.0);
+  // Two of six exchanges send all 16 hosts of a leaf over 4 uplinks: 4x each.
+  EXPECT_NEAR(slowdown("recursive_doubling"), (4.0 + 2 * 4) / 6, 0.02);
+  // Rabenseifner's crossing exchanges carry 1/32 and 1/64 of the buffer.
+  EXPECT_GT(slowdown("rabenseifner"), 1.05);
+  EXPECT_LT(slowdown("rabenseifner"), 1.3);
+  std::ifstream summary(dir.path() + "/out/oversubscribed.txt");
+  const std::string text((std::istreambuf_iterator<char>(summary)), {});
+  EXPECT_NE(text.find("warning: tier 1 is oversubscribed 4:1"), std::string::npos) << text;
+  EXPECT_NE(text.find("bisection bandwidth: 800 Gb/s"), std::string::npos) << text;
+}
+
 TEST(Labs, CapturedResultsAnswerEveryContribution) {
   const auto bin = std::filesystem::path(inca_binary()).parent_path();
   if (::geteuid() != 0) GTEST_SKIP() << "the udp fabric needs root (network namespaces)";
