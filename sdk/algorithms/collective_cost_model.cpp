@@ -11,9 +11,6 @@
 namespace inca {
 namespace {
 
-constexpr std::array<std::string_view, 6> kNames = {"allreduce", "reduce",         "bcast",
-                                                    "barrier",   "reduce_scatter", "allgather"};
-
 std::optional<Time> half(std::optional<Time> t) {
   if (!t) return t;
   return *t / 2;
@@ -46,32 +43,6 @@ Time dissemination(const ModelFabric& f) {
 }
 
 }  // namespace
-
-std::string_view to_string(Collective collective) {
-  return kNames[static_cast<std::size_t>(collective)];
-}
-
-std::optional<Collective> parse_collective(std::string_view name) {
-  if (name == "broadcast") return Collective::broadcast;
-  for (std::size_t i = 0; i < kNames.size(); ++i)
-    if (kNames[i] == name) return static_cast<Collective>(i);
-  return std::nullopt;
-}
-
-std::string_view host_algorithm(Collective collective) {
-  switch (collective) {
-    case Collective::reduce:
-    case Collective::broadcast:
-      return "binomial";
-    case Collective::barrier:
-      return "dissemination";
-    case Collective::allreduce:
-    case Collective::reduce_scatter:
-    case Collective::allgather:
-      return "ring";
-  }
-  return "ring";
-}
 
 double busbw_factor(Collective collective, std::uint32_t ranks) {
   const double n = ranks;
