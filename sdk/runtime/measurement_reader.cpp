@@ -21,8 +21,10 @@ std::vector<std::string> split(const std::string& line, char sep) {
     return out;
   }
   while (std::getline(in, field, sep)) {
-    while (!field.empty() && std::isspace(static_cast<unsigned char>(field.front()))) field.erase(0, 1);
-    while (!field.empty() && std::isspace(static_cast<unsigned char>(field.back()))) field.pop_back();
+    while (!field.empty() && std::isspace(static_cast<unsigned char>(field.front())))
+      field.erase(0, 1);
+    while (!field.empty() && std::isspace(static_cast<unsigned char>(field.back())))
+      field.pop_back();
     out.push_back(field);
   }
   return out;
@@ -31,7 +33,8 @@ std::vector<std::string> split(const std::string& line, char sep) {
 std::optional<double> number(const std::string& text) {
   double v = 0;
   const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
-  if (ec != std::errc() || end != text.data() + text.size() || !std::isfinite(v)) return std::nullopt;
+  if (ec != std::errc() || end != text.data() + text.size() || !std::isfinite(v))
+    return std::nullopt;
   return v;
 }
 
@@ -98,7 +101,8 @@ Result<std::vector<Measurement>> read_measurements(const std::string& path,
   while (std::getline(lines, line)) {
     ++number_of_line;
     if (!line.empty() && line.back() == '\r') line.pop_back();
-    if (line.find_first_not_of(" \t") == std::string::npos || line[line.find_first_not_of(" \t")] == '#')
+    if (line.find_first_not_of(" \t") == std::string::npos ||
+        line[line.find_first_not_of(" \t")] == '#')
       continue;
     if (size_col < 0 && line.find(',') != std::string::npos) {
       // A CSV header names its columns.
@@ -128,7 +132,8 @@ Result<std::vector<Measurement>> read_measurements(const std::string& path,
       if (!size || !time) return bad(path, number_of_line, "size and time must be numbers");
       m.bytes = static_cast<std::size_t>(*size);
       m.time_us = *time;
-      if (algo_col >= 0 && algo_col < width) m.algorithm = ran(fields[static_cast<std::size_t>(algo_col)]);
+      if (algo_col >= 0 && algo_col < width)
+        m.algorithm = ran(fields[static_cast<std::size_t>(algo_col)]);
     } else if (fields.size() >= 8 && !number(fields[2])) {
       // nccl-tests: size count type redop [root] time algbw busbw #wrong ...
       const std::size_t time_at = number(fields[4]) && fields.size() >= 9 ? 5 : 4;
