@@ -154,7 +154,7 @@ switch_models:
 TEST(FabricFile, SemanticMistakesNameTheElements) {
   // A radix too small, a host that cannot reach the others, an MTU below a
   // header plus a slot's payload, and a duplicate name: all in one pass.
-  const FabricLoad load = parse(R"(inca_fabric: 1
+  const std::string with_duplicate = R"(inca_fabric: 1
 hosts:
   - {name: h0}
   - {name: h1}
@@ -167,26 +167,17 @@ links:
   - {a: h0, b: a}
   - {a: h1, b: a, mtu: 4KiB}
   - {a: h2, b: b}
-)");
+)";
+  const FabricLoad load = parse(with_duplicate);
   EXPECT_FALSE(load.ok());
   const Diagnostic* dup = find_error(load, "two elements are named 'h2'");
   if (dup) {
     EXPECT_EQ(dup->where.line, 6);
   }
   // With the duplicate gone, the other checks run.
-  const FabricLoad rest = parse(R"(inca_fabric: 1
-hosts:
-  - {name: h0}
-  - {name: h1}
-  - {name: h2}
-switches:
-  - {name: a, tier: 1, radix: 1, slot_payload: 4KiB}
-  - {name: b, tier: 1}
-links:
-  - {a: h0, b: a}
-  - {a: h1, b: a, mtu: 4KiB}
-  - {a: h2, b: b}
-)");
+  std::string without = with_duplicate;
+  without.erase(without.find("  - {name: h2}\n"), 15);
+  const FabricLoad rest = parse(without);
   EXPECT_FALSE(rest.ok());
   const Diagnostic* radix = find_error(rest, "switch 'a' has 2 links but a radix of 1");
   if (radix) {
