@@ -6,7 +6,10 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstring>
+#include <limits>
+#include <string_view>
 
 #include <fmt/format.h>
 
@@ -114,6 +117,26 @@ Measured measure(World& world, const BenchOptions& o, const std::string& algorit
   std::sort(runs.begin(), runs.end(),
             [](const Measured& a, const Measured& b) { return a.time < b.time; });
   return runs[(runs.size() - 1) / 2];
+}
+
+// When the hosts' window, not a link or an ALU, sets an in-network
+// all-reduce's pace: W chunks per round trip. Empty when it does not.
+std::string window_bound_note(const ModelFabric& fabric, std::size_t bytes, std::size_t esize) {
+  const InnetTiming t = model_innet(fabric, bytes, esize);
+  if (std::string_view(t.bound) != "window" || t.chunks <= fabric.window) return {};
+  ModelFabric unbound = fabric;
+  unbound.window = std::numeric_limits<std::uint32_t>::max();
+  const double stage_gap = model_innet(unbound, bytes, esize).gap_ps;
+  const std::size_t payload = fabric.slot_payload / esize * esize;
+  const double round_trip_us = t.round_trip_ps / 1e6;
+  return fmt::format(
+      "window-bound: {} chunks of {} B in flight per {:.2f} us round trip cap it at {:.1f} GB/s; "
+      "{} would cover the bandwidth-delay product",
+      fabric.window, payload, round_trip_us,
+      static_cast<double>(fabric.window * payload) / (t.round_trip_ps / 1e12) / 1e9,
+      stage_gap > 0 ? fmt::format("--window {}", static_cast<std::uint64_t>(
+                                                     std::ceil(t.round_trip_ps / stage_gap)))
+                    : std::string("a larger window"));
 }
 
 }  // namespace
@@ -272,6 +295,9 @@ Result<BenchReport> run_bench(const BenchOptions& o) {
       if (model) row.model_us = to_micros(*model) * static_cast<double>(sets);
       row.check = m.check;
       row.note = m.note;
+      if (c == Collective::allreduce && ran == "innet")
+        if (std::string bound = window_bound_note(fabric, sized.bytes, esize); !bound.empty())
+          row.note += (row.note.empty() ? "" : "; ") + bound;
       row.stats = m.stats;
       report.rows.push_back(std::move(row));
     }

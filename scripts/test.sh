@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Sets everything up and passes the tests: the GoogleTest suite on the
-# release build, again under ASan+UBSan and under TSan (the sanitizer builds
-# compile only the test binary and the processes it starts), then a short
-# bounded run of each libFuzzer target. INCA_SANITIZERS=0 skips the sanitizer
-# builds, INCA_FUZZ_SECONDS=0 the fuzzers (default 20 s each).
+# release build, again under ASan+UBSan, and its threaded units under TSan
+# (the sanitizer builds compile only the test binary and the processes it
+# starts), then a short bounded run of each libFuzzer target.
+# INCA_SANITIZERS=0 skips the sanitizer builds, INCA_FUZZ_SECONDS=0 the
+# fuzzers (default 10 s each).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh release
@@ -16,7 +17,7 @@ if [ "${INCA_SANITIZERS:-1}" != 0 ]; then
     ctest --preset "$preset"
   done
 fi
-if [ "${INCA_FUZZ_SECONDS:-20}" != 0 ]; then
+if [ "${INCA_FUZZ_SECONDS:-10}" != 0 ]; then
   echo "== fuzz =="
-  scripts/fuzz.sh "${INCA_FUZZ_SECONDS:-20}"
+  scripts/fuzz.sh "${INCA_FUZZ_SECONDS:-10}"
 fi

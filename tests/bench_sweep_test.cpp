@@ -266,5 +266,35 @@ TEST(BenchSweep, OneWrongElementFailsTheCheckForEveryOp) {
   }
 }
 
+TEST(BenchSweep, InnetRowsSayWhenTheWindowBoundsThem) {
+  // 2 slots in flight against a round trip of several chunk times: the
+  // window sets the pace once a message has more chunks than that.
+  BenchOptions o = small_sweep(Collective::allreduce, {"innet", "ring"});
+  o.fabric.window = 2;
+  o.min_bytes = 1024;
+  o.max_bytes = 64 * 1024;
+  o.step_factor = 64;
+  o.payload = PayloadMode::off;
+  auto report = run_bench(o);
+  ASSERT_TRUE(report.ok()) << report.status().to_string();
+  ASSERT_EQ(report->rows.size(), 4u);
+  for (const BenchRow& r : report->rows) {
+    SCOPED_TRACE(r.algorithm + " " + std::to_string(r.bytes));
+    // One chunk fits any window; the ring has no window.
+    const bool bound = r.algorithm == "innet" && r.bytes == 64 * 1024;
+    EXPECT_EQ(r.note.find("window-bound: 2 chunks of"), bound ? 0u : std::string::npos) << r.note;
+    if (bound) {
+      EXPECT_NE(r.note.find("would cover the bandwidth-delay product"), std::string::npos);
+    }
+  }
+  // The default window covers this fabric's round trip: no note.
+  o.fabric.window = 64;
+  report = run_bench(o);
+  ASSERT_TRUE(report.ok());
+  for (const BenchRow& r : report->rows) {
+    EXPECT_EQ(r.note.find("window-bound"), std::string::npos);
+  }
+}
+
 }  // namespace
 }  // namespace inca::cli

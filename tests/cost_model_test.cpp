@@ -51,7 +51,7 @@ class CostModel : public ::testing::Test {
   static void SetUpTestSuite() {
     // Both tests skip there; ctest runs each in a process of its own, so the
     // suite set-up would simulate minutes for nothing.
-    if (test::kThreadSanitizer) return;
+    if (test::kSanitizerBuild) return;
     FabricOptions leaf_spine;  // the defaults are the benchmark's fabric
     leaf_spine.timing_only = true;
     FabricOptions star = test::small_fabric(TopologyKind::star, 16);
@@ -79,9 +79,9 @@ class CostModel : public ::testing::Test {
 };
 
 TEST_F(CostModel, PredictsLargeMessagesWithinTwoPercent) {
-  if (test::kThreadSanitizer)
-    GTEST_SKIP() << "64 MiB on 64 ranks takes minutes under ThreadSanitizer; the release build "
-                    "checks this timing";
+  if (test::kSanitizerBuild)
+    GTEST_SKIP() << "64 MiB on 64 ranks takes a minute or more under a sanitizer; the release "
+                    "build checks this timing";
   for (const char* fabric : {"leaf-spine", "star"})
     for (const char* algorithm : {"innet", "ring"})
       for (std::size_t bytes : {16 * kMiB, 64 * kMiB}) {
@@ -96,9 +96,9 @@ TEST_F(CostModel, PredictsLargeMessagesWithinTwoPercent) {
 }
 
 TEST_F(CostModel, InnetNearlyDoublesRingAlgbwAt64MiB) {
-  if (test::kThreadSanitizer)
-    GTEST_SKIP() << "64 MiB on 64 ranks takes minutes under ThreadSanitizer; the release build "
-                    "checks this timing";
+  if (test::kSanitizerBuild)
+    GTEST_SKIP() << "64 MiB on 64 ranks takes a minute or more under a sanitizer; the release "
+                    "build checks this timing";
   const Measurement innet = at("leaf-spine", "innet", 64 * kMiB);
   const Measurement ring = at("leaf-spine", "ring", 64 * kMiB);
   ASSERT_GT(innet.simulated, 0);

@@ -17,11 +17,24 @@
 #include <nlohmann/json.hpp>
 
 #include "support/trace_reader.hpp"
+#include "test_support.hpp"
 #include "udp/child_process.hpp"
 #include "udp/switch_process.hpp"
 
 namespace inca {
 namespace {
+
+// Each lab runs its run.sh end to end: many CLI runs whose answers are
+// timing figures, a minute or more under a sanitizer. The release build
+// checks them; the CLI paths they drive have their own tests under both
+// sanitizers.
+class Labs : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (test::kSanitizerBuild)
+      GTEST_SKIP() << "the lab scripts take minutes under a sanitizer; the release build runs them";
+  }
+};
 
 std::string inca_binary() {
   return std::filesystem::read_symlink("/proc/self/exe").parent_path() / "inca";
@@ -55,7 +68,7 @@ const nlohmann::json& row(const nlohmann::json& all, const std::string& algorith
   return none;
 }
 
-TEST(Labs, DoublingComesFromTheBytesEachNicSends) {
+TEST_F(Labs, DoublingComesFromTheBytesEachNicSends) {
   udp::TempDir dir;
   run_lab("01-doubling", dir.path() + "/out");
   const auto all = rows(dir.path() + "/out/rows.json");
@@ -70,7 +83,7 @@ TEST(Labs, DoublingComesFromTheBytesEachNicSends) {
   EXPECT_NEAR(speedup, 2 * (n - 1) / n * (2048.0 / (2048 + H)) / (4064.0 / (4064 + H)), 0.03);
 }
 
-TEST(Labs, LossMakesEveryInNetworkHostResend) {
+TEST_F(Labs, LossMakesEveryInNetworkHostResend) {
   udp::TempDir dir;
   run_lab("02-loss", dir.path() + "/out");
   const auto clean = rows(dir.path() + "/out/clean.json");
@@ -94,7 +107,7 @@ TEST(Labs, LossMakesEveryInNetworkHostResend) {
   EXPECT_GT(trace.instants("packet dropped"), 100u);
 }
 
-TEST(Labs, WindowKneeSitsAtTheBandwidthDelayProduct) {
+TEST_F(Labs, WindowKneeSitsAtTheBandwidthDelayProduct) {
   udp::TempDir dir;
   run_lab("03-window", dir.path() + "/out");
   std::ifstream in(dir.path() + "/out/window.csv");
@@ -116,7 +129,7 @@ TEST(Labs, WindowKneeSitsAtTheBandwidthDelayProduct) {
   EXPECT_NEAR(algbw[16], algbw[64], 0.01 * algbw[64]);  // at the knee: full rate
 }
 
-TEST(Labs, TreeDepthSetsSmallMessageLatency) {
+TEST_F(Labs, TreeDepthSetsSmallMessageLatency) {
   udp::TempDir dir;
   run_lab("04-tree-depth", dir.path() + "/out");
   const auto star = rows(dir.path() + "/out/star.json");
@@ -132,7 +145,7 @@ TEST(Labs, TreeDepthSetsSmallMessageLatency) {
   EXPECT_TRUE(std::filesystem::exists(dir.path() + "/out/star.html"));
 }
 
-TEST(Labs, QuantizedAggregationStaysWithinItsBound) {
+TEST_F(Labs, QuantizedAggregationStaysWithinItsBound) {
   udp::TempDir dir;
   run_lab("05-quantized", dir.path() + "/out");
   for (int n : {4, 16, 64}) {
@@ -149,7 +162,7 @@ TEST(Labs, QuantizedAggregationStaysWithinItsBound) {
   }
 }
 
-TEST(Labs, OversubscriptionSlowsOnlyTheExchangesThatCrossAtOnce) {
+TEST_F(Labs, OversubscriptionSlowsOnlyTheExchangesThatCrossAtOnce) {
   udp::TempDir dir;
   run_lab("08-oversubscription", dir.path() + "/out");
   const auto open = rows(dir.path() + "/out/non-blocking.json");
@@ -172,7 +185,7 @@ TEST(Labs, OversubscriptionSlowsOnlyTheExchangesThatCrossAtOnce) {
   EXPECT_NE(text.find("bisection bandwidth: 800 Gb/s"), std::string::npos) << text;
 }
 
-TEST(Labs, CapturedResultsAnswerEveryContribution) {
+TEST_F(Labs, CapturedResultsAnswerEveryContribution) {
   const auto bin = std::filesystem::path(inca_binary()).parent_path();
   if (::geteuid() != 0) GTEST_SKIP() << "the udp fabric needs root (network namespaces)";
   if (!std::filesystem::exists(bin / "inca-switch"))
@@ -210,7 +223,7 @@ TEST(Labs, CapturedResultsAnswerEveryContribution) {
   }
 }
 
-TEST(Labs, TimelineShowsRingStepsAndOneSwitchStream) {
+TEST_F(Labs, TimelineShowsRingStepsAndOneSwitchStream) {
   udp::TempDir dir;
   run_lab("07-timeline", dir.path() + "/out");
   test::TraceReader trace(dir.path() + "/out/timeline.json");

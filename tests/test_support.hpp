@@ -23,14 +23,21 @@
 
 namespace inca::test {
 
-/// True in the tsan preset's build. A handful of tests simulate 64 MiB on 64
-/// ranks, millions of events that take minutes under ThreadSanitizer; they
-/// check the simulator's timing, which instrumentation does not change, so
-/// the release build runs them and the TSan build skips them, saying so.
+/// True in the tsan preset's build.
 #if defined(__SANITIZE_THREAD__)
 inline constexpr bool kThreadSanitizer = true;
 #else
 inline constexpr bool kThreadSanitizer = false;
+#endif
+/// True in the asan and tsan presets' builds. A handful of tests simulate
+/// 64 MiB on 64 ranks, millions of events that take a minute or more under a
+/// sanitizer; they check the simulator's timing, which instrumentation does
+/// not change, so the release build runs them and the sanitizer builds skip
+/// them, saying so.
+#if defined(__SANITIZE_THREAD__) || defined(__SANITIZE_ADDRESS__)
+inline constexpr bool kSanitizerBuild = true;
+#else
+inline constexpr bool kSanitizerBuild = false;
 #endif
 
 using Bytes = std::vector<std::byte>;

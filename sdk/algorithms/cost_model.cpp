@@ -194,7 +194,7 @@ double exchange(const ModelFabric& f, const ModelPath& path, std::size_t bytes, 
 // falls back to: every rank then pays `path`).
 class Timeline {
  public:
-  explicit Timeline(std::uint32_t ranks) : ready_(ranks, 0.0) {}
+  explicit Timeline(std::uint32_t ranks) : ready_(ranks, 0.0), landed_(ranks, 0.0) {}
 
   // A step's flows from sender to receiver (`reverse`: receiver to sender).
   void step(const ModelFabric& f, const ExchangeStep& s, std::size_t bytes, bool reduces,
@@ -211,12 +211,22 @@ class Timeline {
     std::vector<double> next = ready_;
     std::vector<char> receives(ready_.size(), 0);
     for (const ExchangeStep::Flow& flow : s.flows) {
+      const double message = f.message(flow.path, bytes);
       const std::uint32_t from = reverse ? flow.to : flow.from, to = reverse ? flow.from : flow.to;
       if (from >= ready_.size() || to >= ready_.size()) continue;
-      next[to] = std::max(next[to], ready_[from] + f.message(flow.path, bytes));
+      // Messages to one rank share its link in: one sent early (a binomial
+      // child whose subtree finished first) lands only once the previous
+      // message to that rank has, and then as fast as the link passes it.
+      const double serialise =
+          flow.path.flow_ps_per_byte * wire(bytes, f.p2p_payload, f.packet_overhead);
+      const double landed =
+          std::max(ready_[from] + message,
+                   landed_[to] + serialise + static_cast<double>(f.host.recv_overhead));
+      landed_[to] = landed;
+      next[to] = std::max(next[to], landed);
       receives[to] = 1;
       const double sent = sender_waits && bytes > f.eager_bytes
-                              ? f.message(flow.path, bytes) + f.acknowledgement(flow.path, bytes)
+                              ? message + f.acknowledgement(flow.path, bytes)
                               : static_cast<double>(f.host.send_overhead);
       next[from] = std::max(next[from], ready_[from] + sent);
     }
@@ -232,6 +242,7 @@ class Timeline {
 
  private:
   std::vector<double> ready_;
+  std::vector<double> landed_;  // when the last message to each rank was taken in
 };
 
 // The non-power-of-two fold: in (the partner reduces) and, at the end, out.
