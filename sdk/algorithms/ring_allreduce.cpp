@@ -74,7 +74,19 @@ Status ring_allreduce(Communicator& comm, const AllreduceArgs& a) {
   // or (r - s') (all-gather) chunk by chunk and forward each chunk onward as
   // soon as it is ready, so consecutive steps overlap.
   const std::size_t steps = 2 * (p - 1);
-  for (std::size_t s = 0; s < steps; ++s) {
+  // With fewer elements than ranks most segments are empty and their steps
+  // move nothing: visit only the steps of the count non-empty segments
+  // (segment i is received in steps s = r - 1 - i mod p, and s + p), so that
+  // a small message costs O(count) per rank rather than O(p).
+  std::vector<std::size_t> sparse_steps;
+  if (a.count < p) {
+    for (std::size_t i = 0; i < a.count; ++i)
+      for (std::size_t s = (r + 2 * p - 1 - i) % p; s < steps; s += p) sparse_steps.push_back(s);
+    std::sort(sparse_steps.begin(), sparse_steps.end());
+  }
+  const std::size_t visits = a.count < p ? sparse_steps.size() : steps;
+  for (std::size_t v = 0; v < visits; ++v) {
+    const std::size_t s = a.count < p ? sparse_steps[v] : v;
     const bool reducing = s < p - 1;
     const std::size_t seg_index = (r + 2 * p - s - 1) % p;
     const Segment seg = segment(a.count, p, seg_index);
