@@ -78,6 +78,11 @@ class FiberStackPool {
       boost::context::protected_fixedsize_stack(size).deallocate(sc);
   }
 
+  /// Stacks kept for reuse.
+  std::size_t kept() const {
+    return free_.size();
+  }
+
  private:
   static constexpr std::size_t kMaxKept = 16384;
   std::size_t size_ = 0;
