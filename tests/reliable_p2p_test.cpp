@@ -298,6 +298,67 @@ TEST_F(ReliableP2p, ARetiredTagDropsItsReceivesAndAcknowledgesLateFragments) {
   EXPECT_TRUE(a.done(sent));
 }
 
+// A sender's retired tag starts its numbering again; a message still
+// unacknowledged keeps being retransmitted until a new message takes its
+// number (it was sent 2^15 messages ago, as far as the wire can tell).
+TEST_F(ReliableP2p, ARetiredTagsUnacknowledgedMessageLivesUntilItsNumberIsReused) {
+  OpId old_send = 0;
+  Outbox first = send(bytes(40), old_send, 0x8124);
+  ASSERT_EQ(first.size(), 1u);
+  EXPECT_EQ(first[0].header.slot, 0u);
+  a.retire_tag(0x8124);
+  EXPECT_EQ(a.next_deadline(), kRto);
+  Outbox probe;
+  a.on_timer(kRto, probe);
+  ASSERT_EQ(probe.size(), 1u);  // still retransmitted
+  EXPECT_EQ(probe[0].header.slot, 0u);
+
+  OpId fresh = 0;
+  Outbox second = send(bytes(20), fresh, 0x8124);
+  ASSERT_EQ(second.size(), 1u);
+  EXPECT_EQ(second[0].header.slot, 0u);  // numbering started again
+  std::vector<std::byte> into(20);
+  auto got = b.post_recv(0, 0x8124, into.data(), into.size());
+  ASSERT_TRUE(got.ok());
+  deliver(a, deliver(b, second));
+  EXPECT_TRUE(a.done(fresh));
+  EXPECT_EQ(into, bytes(20));
+  Outbox later;
+  a.on_timer(100 * kRto, later);
+  EXPECT_TRUE(later.empty());  // the old message was superseded
+  EXPECT_EQ(a.next_deadline(), kNever);
+}
+
+// Acknowledgements may come in any order; each finds its own message.
+TEST_F(ReliableP2p, AcknowledgementsInAnyOrderCompleteTheirOwnMessages) {
+  OpId ids[3] = {};
+  Outbox sent[3];
+  for (int i = 0; i < 3; ++i) sent[i] = send(bytes(30, i), ids[i], 5);
+  Outbox acks[3];
+  std::vector<std::byte> into[3];
+  for (int i = 0; i < 3; ++i) {
+    into[i].resize(30);
+    ASSERT_TRUE(b.post_recv(0, 5, into[i].data(), 30).ok());
+  }
+  for (int i : {2, 0, 1}) acks[i] = deliver(b, sent[i]);
+  deliver(a, acks[2]);
+  EXPECT_TRUE(a.done(ids[2]));
+  EXPECT_FALSE(a.done(ids[0]));
+  EXPECT_FALSE(a.done(ids[1]));
+  deliver(a, acks[0]);
+  EXPECT_TRUE(a.done(ids[0]));
+  EXPECT_FALSE(a.done(ids[1]));
+  deliver(a, acks[2]);  // a late repeat changes nothing
+  deliver(a, acks[1]);
+  EXPECT_TRUE(a.done(ids[1]));
+  EXPECT_EQ(a.next_deadline(), kNever);
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(into[i], bytes(30, i));
+  // The stream goes on numbering after the holes were trimmed.
+  OpId next = 0;
+  Outbox fourth = send(bytes(30), next, 5);
+  EXPECT_EQ(fourth[0].header.slot, 3u);
+}
+
 TEST_F(ReliableP2p, AbortFailsPendingSendsAndReceives) {
   OpId sent = 0;
   send(bytes(10), sent);

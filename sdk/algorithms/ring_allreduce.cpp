@@ -15,15 +15,11 @@ struct Segment {
   std::size_t count;
 };
 
-// p near-equal segments; the first count % p get one element more.
-std::vector<Segment> split(std::size_t count, std::size_t p) {
-  std::vector<Segment> out(p);
-  std::size_t at = 0;
-  for (std::size_t i = 0; i < p; ++i) {
-    out[i] = {at, count / p + (i < count % p ? 1 : 0)};
-    at += out[i].count;
-  }
-  return out;
+// Segment i of p near-equal segments; the first count % p get one element
+// more. Computed, not tabled: a table per rank is O(p^2) memory at scale.
+Segment segment(std::size_t count, std::size_t p, std::size_t i) {
+  const std::size_t base = count / p, extra = count % p;
+  return {i * base + std::min(i, extra), base + (i < extra ? 1 : 0)};
 }
 
 }  // namespace
@@ -52,9 +48,7 @@ Status ring_allreduce(Communicator& comm, const AllreduceArgs& a) {
   const int right = static_cast<int>((r + 1) % p);
   const int left = static_cast<int>((r + p - 1) % p);
   const int tag = Communicator::kCollectiveTag;
-  const std::vector<Segment> segs = split(a.count, p);
-  std::size_t max_seg = 0;
-  for (const Segment& s : segs) max_seg = std::max(max_seg, s.count);
+  const std::size_t max_seg = segment(a.count, p, 0).count;
   const std::size_t chunk_elems =
       ring_chunk_bytes(max_seg * esize, comm.driver().endpoint().config().p2p_payload_bytes,
                        esize) /
@@ -70,8 +64,9 @@ Status ring_allreduce(Communicator& comm, const AllreduceArgs& a) {
   std::vector<Request> recvs;
 
   // Step 0 of reduce-scatter: send our own segment r whole.
-  for (std::size_t j = 0; j < chunks_of(segs[r]); ++j) {
-    const Segment c = chunk_span(segs[r], j);
+  const Segment own = segment(a.count, p, r);
+  for (std::size_t j = 0; j < chunks_of(own); ++j) {
+    const Segment c = chunk_span(own, j);
     auto sent = comm.post_send(at(c.first), c.count * esize, right, tag);
     if (!sent.ok()) return sent.status();
   }
@@ -79,10 +74,22 @@ Status ring_allreduce(Communicator& comm, const AllreduceArgs& a) {
   // or (r - s') (all-gather) chunk by chunk and forward each chunk onward as
   // soon as it is ready, so consecutive steps overlap.
   const std::size_t steps = 2 * (p - 1);
-  for (std::size_t s = 0; s < steps; ++s) {
+  // With fewer elements than ranks most segments are empty and their steps
+  // move nothing: visit only the steps of the count non-empty segments
+  // (segment i is received in steps s = r - 1 - i mod p, and s + p), so that
+  // a small message costs O(count) per rank rather than O(p).
+  std::vector<std::size_t> sparse_steps;
+  if (a.count < p) {
+    for (std::size_t i = 0; i < a.count; ++i)
+      for (std::size_t s = (r + 2 * p - 1 - i) % p; s < steps; s += p) sparse_steps.push_back(s);
+    std::sort(sparse_steps.begin(), sparse_steps.end());
+  }
+  const std::size_t visits = a.count < p ? sparse_steps.size() : steps;
+  for (std::size_t v = 0; v < visits; ++v) {
+    const std::size_t s = a.count < p ? sparse_steps[v] : v;
     const bool reducing = s < p - 1;
     const std::size_t seg_index = (r + 2 * p - s - 1) % p;
-    const Segment& seg = segs[seg_index];
+    const Segment seg = segment(a.count, p, seg_index);
     const std::size_t n = chunks_of(seg);
     recvs.assign(n, Request{});
     for (std::size_t j = 0; j < n; ++j) {

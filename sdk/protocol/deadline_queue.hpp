@@ -8,8 +8,9 @@
 #include <array>
 #include <bit>
 #include <cstdint>
-#include <deque>
 #include <iterator>
+
+#include <boost/circular_buffer.hpp>
 
 #include "inca/time.hpp"
 
@@ -31,6 +32,7 @@ class DeadlineQueue {
   void push(std::size_t level, const ChunkDeadline& d) {
     const std::size_t l = level < kLevels ? level : kLevels - 1;
     auto& q = levels_[l];
+    if (q.full()) q.set_capacity(q.empty() ? 8 : 2 * q.capacity());
     auto at = q.end();
     while (at != q.begin() && std::prev(at)->deadline > d.deadline) --at;
     q.insert(at, d);
@@ -63,7 +65,10 @@ class DeadlineQueue {
     }
     return best;
   }
-  std::array<std::deque<ChunkDeadline>, kLevels> levels_;
+  // Growing rings that start empty: an endpoint has two queues of 17 levels,
+  // and a std::deque allocates a block even when empty (~10 KiB a queue,
+  // touched by every rank of a large simulation).
+  std::array<boost::circular_buffer<ChunkDeadline>, kLevels> levels_;
   std::uint32_t nonempty_ = 0;  // bit l: levels_[l] has entries
   std::size_t size_ = 0;
 };

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
 
 #include <boost/container/flat_map.hpp>
 #include <boost/container/flat_set.hpp>
@@ -18,28 +19,70 @@ class OpTable {
  public:
   OpId next() { return next_++; }
   void finish(OpId id, Status status) {
-    if (detached_.erase(id) == 0) finished_.insert_or_assign(id, std::move(status));
+    if (detached_.erase(id) != 0) return;
+    if (id < base_) {
+      late_.insert_or_assign(id, std::move(status));
+      return;
+    }
+    const OpId at = id - base_;
+    if (at / 64 >= done_.size()) done_.resize(at / 64 + 1, 0);
+    done_[at / 64] |= std::uint64_t{1} << (at % 64);
+    if (!status.ok())
+      failed_.insert_or_assign(id, std::move(status));
+    else if (!failed_.empty())
+      failed_.erase(id);
   }
-  bool done(OpId id) const { return finished_.count(id) != 0; }
+  bool done(OpId id) const {
+    if (id < base_) return late_.count(id) != 0;
+    const OpId at = id - base_;
+    return at / 64 < done_.size() && ((done_[at / 64] >> (at % 64)) & 1u) != 0;
+  }
   /// The outcome of a finished operation; ok while pending or unknown.
   Status status(OpId id) const {
-    auto it = finished_.find(id);
-    return it == finished_.end() ? Status() : it->second;
+    if (id < base_) {
+      auto it = late_.find(id);
+      return it == late_.end() ? Status() : it->second;
+    }
+    if (failed_.empty() || !done(id)) return Status();
+    auto it = failed_.find(id);
+    return it == failed_.end() ? Status() : it->second;
   }
-  void release(OpId id) { finished_.erase(id); }
+  void release(OpId id) {
+    if (id < base_) {
+      late_.erase(id);
+      return;
+    }
+    const OpId at = id - base_;
+    if (at / 64 >= done_.size()) return;
+    done_[at / 64] &= ~(std::uint64_t{1} << (at % 64));
+    if (!failed_.empty()) failed_.erase(id);
+    // Words with nothing left to collect and no id still to hand out go.
+    while (!done_.empty() && done_.front() == 0 && base_ + 64 <= next_) {
+      done_.pop_front();
+      base_ += 64;
+    }
+  }
   /// Nobody waits for `id`: forget it now if it finished, else when it does.
   void detach(OpId id) {
-    if (finished_.erase(id) == 0) detached_.insert(id);
+    if (done(id))
+      release(id);
+    else
+      detached_.insert(id);
   }
   /// True for ids this table handed out.
   bool issued(OpId id) const { return id != 0 && id < next_; }
 
  private:
   OpId next_ = 1;
-  // Sorted vectors: the finished-but-uncollected operations are a handful,
-  // ids only grow (inserts land at the end), and done() runs on every event
-  // that touches the rank, where a hash lookup's cache miss showed up.
-  boost::container::flat_map<OpId, Status> finished_;
+  // done() runs on every event that touches the rank, and operations nobody
+  // collects (sends a collective posts and forgets) pile up: one bit per id
+  // from base_ keeps that test one load, where a sorted table of outcomes
+  // grew by a Status per forgotten send. Failures keep their Status aside.
+  OpId base_ = 0;
+  std::deque<std::uint64_t> done_;                   // bit (id - base_): finished, uncollected
+  boost::container::flat_map<OpId, Status> failed_;  // finished with an error, uncollected
+  // Operations that finished after their word was dropped (pending long).
+  boost::container::flat_map<OpId, Status> late_;
   boost::container::flat_set<OpId> detached_;
 };
 

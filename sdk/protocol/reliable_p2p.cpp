@@ -3,74 +3,14 @@
 #include <algorithm>
 #include <cstring>
 #include <optional>
-#include <set>
 
 #include <fmt/format.h>
 
 namespace inca::protocol {
-namespace {
-
-constexpr std::uint16_t kNumberMask = wire::kMaxSlot;  // message numbers are 15 bits
-
-std::uint32_t stream_key(std::uint32_t peer, std::uint16_t tag) {
-  return (peer << 16) | tag;
-}
-std::uint64_t message_key(std::uint32_t peer, std::uint16_t tag, std::uint16_t number) {
-  return (std::uint64_t{peer} << 32) | (std::uint64_t{tag} << 16) | number;
-}
-// Serial order of message numbers (they wrap at 2^15).
-bool before(std::uint16_t a, std::uint16_t b) {
-  const auto d = static_cast<std::uint16_t>((b - a) & kNumberMask);
-  return d != 0 && d < 0x4000;
-}
-
-}  // namespace
-
-struct P2pChannel::OutMessage {
-  OpId id = 0;  // 0 once an eager send completed: nobody waits for the rest
-  std::uint32_t dst = 0;
-  std::uint16_t tag = 0;
-  std::size_t bytes = 0;
-  std::uint64_t wire_bytes = 0;         // of all fragments, framing included
-  Time drain = 0;                       // allowance for what was outstanding ahead of it
-  std::vector<wire::Packet> fragments;  // kept for retransmission (payloads are shared)
-  std::vector<std::uint8_t> acked;
-  std::size_t unacked = 0;
-  Time first_sent = 0;
-  Time deadline = kNever;
-  std::uint32_t retries = 0;
-  std::uint32_t resent_in_round = 0;  // the retry round whose probe answer was acted on
-};
-
-struct P2pChannel::RecvOp {
-  OpId id = 0;
-  std::byte* data = nullptr;
-  std::size_t bytes = 0;
-  MessageKind kind;
-};
-
-// One incoming message: which fragments arrived (what acknowledgements
-// report), and either the receive it is written into or, before that receive
-// is posted, the fragments themselves.
-struct P2pChannel::Incoming {
-  std::vector<std::uint8_t> have;  // per fragment index
-  std::size_t received = 0;        // bytes
-  std::size_t total = SIZE_MAX;    // known once the last fragment arrived
-  std::optional<RecvOp> recv;
-  std::vector<wire::Packet> early;
-  bool complete() const { return total != SIZE_MAX && received == total; }
-};
-
-// The messages from one (source, tag): numbered in sending order; receives
-// take numbers in posting order. A consumed message (delivered or failed) is
-// remembered so that its late duplicates are recognised.
-struct P2pChannel::Stream {
-  std::uint16_t next_post = 0;
-  std::uint16_t floor = 0;           // every number before it is consumed
-  std::set<std::uint16_t> consumed;  // consumed numbers at or after floor
-  std::unordered_map<std::uint16_t, Incoming> open;
-  bool is_consumed(std::uint16_t n) const { return before(n, floor) || consumed.count(n) != 0; }
-};
+using p2p::before;
+using p2p::kNumberMask;
+using p2p::message_key;
+using p2p::RecvOp;
 
 P2pChannel::P2pChannel(const EndpointConfig& config, OpTable& ops, EndpointCounters& counters,
                        Transmit transmit)
@@ -100,12 +40,17 @@ Result<OpId> P2pChannel::post_send(std::uint32_t dst, std::uint16_t tag, Message
                       fmt::format("rank {}: a message of {} B exceeds the 4 GiB a point-to-point "
                                   "message can carry",
                                   config_.rank, bytes));
-  const std::uint16_t number = send_numbers_[stream_key(dst, tag)]++ & kNumberMask;
+  p2p::SendStream& stream = sends_.get(dst, tag);
+  stream.dst = dst;
+  stream.tag = tag;
+  const std::uint16_t number = stream.next_number++ & kNumberMask;
   const OpId id = ops_.next();
-  auto m = std::make_unique<OutMessage>();
+  OutMessage msg;
+  OutMessage* m = &msg;
   m->id = id;
   m->dst = dst;
   m->tag = tag;
+  m->number = number;
   m->bytes = bytes;
   const std::size_t frag = config_.p2p_payload_bytes;
   std::size_t offset = 0;
@@ -151,23 +96,25 @@ Result<OpId> P2pChannel::post_send(std::uint32_t dst, std::uint16_t tag, Message
   // this message waits behind ours: collectives load every rank alike.
   m->drain = 2 * local_drain(config_, unacked_bytes_, unacked_messages_);
   m->deadline = now + m->drain + rto_.timeout(0, config_.max_backoff_shift);
-  const std::uint64_t key = message_key(dst, tag, number);
-  timers_.push(0, {m->deadline, key, 0});
-  if (auto old = outgoing_.find(key); old != outgoing_.end()) {  // 2^15 messages ago
-    finish_send(*old->second, make_error(StatusCode::timeout, "superseded by a newer message"));
-    unacked_bytes_ -= old->second->wire_bytes;
+  timers_.push(0, {m->deadline, message_key(dst, tag, number), 0});
+  p2p::SendStream* holder = nullptr;
+  if (OutMessage* old = find_sent(dst, tag, number, &holder)) {  // 2^15 messages ago
+    finish_send(*old, make_error(StatusCode::timeout, "superseded by a newer message"));
+    unacked_bytes_ -= old->wire_bytes;
     --unacked_messages_;
+    drop_sent(*holder, *old);
   }
-  outgoing_[key] = std::move(m);
+  stream.push(std::move(msg));
   return id;
 }
 
 void P2pChannel::on_ack(const wire::Packet& p, Time now, Outbox& out) {
   const wire::Header& h = p.header;
   ++counters_.acks_received;
-  auto it = outgoing_.find(message_key(h.child, h.tree, h.slot));
-  if (it == outgoing_.end()) return;  // a late repeat
-  OutMessage& m = *it->second;
+  p2p::SendStream* stream = nullptr;
+  OutMessage* found = find_sent(h.child, h.tree, h.slot, &stream);
+  if (!found) return;  // a late repeat
+  OutMessage& m = *found;
   if (h.has(wire::kFlagLast)) {
     std::fill(m.acked.begin(), m.acked.end(), 1);
     m.unacked = 0;
@@ -197,20 +144,53 @@ void P2pChannel::on_ack(const wire::Packet& p, Time now, Outbox& out) {
   finish_send(m, {});
   unacked_bytes_ -= m.wire_bytes;
   --unacked_messages_;
-  outgoing_.erase(it);
+  drop_sent(*stream, m);
   if (estimated) rearm_all();
   prune_timers();
 }
 
 void P2pChannel::rearm_all() {
   // The first estimate replaces the initial timeout (see HostEndpoint::rearm).
-  for (auto& [key, m] : outgoing_) {
-    const Time sooner =
-        m->first_sent + m->drain + rto_.timeout(m->retries, config_.max_backoff_shift);
-    if (sooner >= m->deadline) continue;
-    m->deadline = sooner;
-    timers_.push(m->retries, {sooner, key, 0});
-  }
+  for_each_sent([&](OutMessage& m) {
+    const Time sooner = m.first_sent + m.drain + rto_.timeout(m.retries, config_.max_backoff_shift);
+    if (sooner >= m.deadline) return;
+    m.deadline = sooner;
+    timers_.push(m.retries, {sooner, message_key(m.dst, m.tag, m.number), 0});
+  });
+}
+
+template <typename F>
+void P2pChannel::for_each_sent(F&& f) {
+  auto each = [&](p2p::SendStream& s) {
+    for (OutMessage& m : s.sent)
+      if (m.live) f(m);
+  };
+  sends_.for_each(each);
+  for (auto& s : retired_sends_) each(*s);
+}
+
+P2pChannel::OutMessage* P2pChannel::find_sent(std::uint32_t dst, std::uint16_t tag,
+                                              std::uint16_t number, p2p::SendStream** stream) {
+  if (p2p::SendStream* s = sends_.find(dst, tag))
+    if (OutMessage* m = s->find(number)) {
+      if (stream) *stream = s;
+      return m;
+    }
+  for (auto& s : retired_sends_)
+    if (s->dst == dst && s->tag == tag)
+      if (OutMessage* m = s->find(number)) {
+        if (stream) *stream = s.get();
+        return m;
+      }
+  return nullptr;
+}
+
+void P2pChannel::drop_sent(p2p::SendStream& s, OutMessage& m) {
+  m.live = false;
+  m.fragments.clear();
+  s.trim();
+  if (s.sent.empty() && !retired_sends_.empty())
+    std::erase_if(retired_sends_, [&](const auto& r) { return r.get() == &s; });
 }
 
 void P2pChannel::probe(OutMessage& m, Time now, Outbox& out) {
@@ -237,14 +217,16 @@ void P2pChannel::resend_missing(OutMessage& m, Time now, Outbox& out) {
 void P2pChannel::arm(OutMessage& m, Time now, std::uint64_t bytes) {
   m.deadline =
       now + local_drain(config_, bytes, 1) + rto_.timeout(m.retries, config_.max_backoff_shift);
-  timers_.push(m.retries, {m.deadline, message_key(m.dst, m.tag, m.fragments[0].header.slot), 0});
+  timers_.push(m.retries, {m.deadline, message_key(m.dst, m.tag, m.number), 0});
 }
 
 void P2pChannel::prune_timers() {
   while (!timers_.empty()) {
     const ChunkDeadline& t = timers_.top();
-    auto it = outgoing_.find(t.op);
-    if (it != outgoing_.end() && it->second->deadline == t.deadline) break;
+    const OutMessage* m =
+        find_sent(static_cast<std::uint32_t>(t.op >> 32), static_cast<std::uint16_t>(t.op >> 16),
+                  static_cast<std::uint16_t>(t.op));
+    if (m && m->deadline == t.deadline) break;
     timers_.pop();
   }
 }
@@ -254,9 +236,12 @@ void P2pChannel::on_timer(Time now, Outbox& out) {
   while (!timers_.empty() && timers_.top().deadline <= now) {
     const ChunkDeadline t = timers_.top();
     timers_.pop();
-    auto it = outgoing_.find(t.op);
-    if (it == outgoing_.end() || it->second->deadline != t.deadline) continue;
-    OutMessage& m = *it->second;
+    p2p::SendStream* stream = nullptr;
+    OutMessage* found =
+        find_sent(static_cast<std::uint32_t>(t.op >> 32), static_cast<std::uint16_t>(t.op >> 16),
+                  static_cast<std::uint16_t>(t.op), &stream);
+    if (!found || found->deadline != t.deadline) continue;
+    OutMessage& m = *found;
     if (m.retries >= config_.max_retransmits ||
         (config_.give_up_after != kNever && now - m.first_sent >= config_.give_up_after)) {
       ++counters_.timeouts;
@@ -268,7 +253,7 @@ void P2pChannel::on_timer(Time now, Outbox& out) {
                                             to_micros(now - m.first_sent))));
       unacked_bytes_ -= m.wire_bytes;
       --unacked_messages_;
-      outgoing_.erase(it);
+      drop_sent(*stream, m);
       continue;
     }
     ++m.retries;
@@ -293,15 +278,15 @@ Result<OpId> P2pChannel::post_recv(std::uint32_t src, std::uint16_t tag, Message
     return make_error(
         StatusCode::invalid_argument,
         fmt::format("rank {}: receive of {} B into a null buffer", config_.rank, bytes));
-  auto& slot = streams_[stream_key(src, tag)];
-  if (!slot) slot = std::make_unique<Stream>();
-  Stream& s = *slot;
+  Stream& s = streams_.get(src, tag);
+  s.src = src;
+  s.tag = tag;
   const std::uint16_t number = s.next_post++ & kNumberMask;
   s.next_post &= kNumberMask;
   const OpId id = ops_.next();
   Incoming& in = s.open[number];
   in.recv = RecvOp{id, static_cast<std::byte*>(data), bytes, kind};
-  pending_recvs_[id] = stream_key(src, tag);
+  pending_recvs_.insert(pending_recvs_.end(), id);
   // Fragments that came first are written now. Nothing is acknowledged here:
   // a complete message was acknowledged when it completed, and the rest of a
   // failed one will be answered as a consumed message when it arrives.
@@ -364,15 +349,14 @@ bool P2pChannel::deliver(Stream& s, std::uint16_t number, Incoming& in, const wi
 void P2pChannel::finish_recv(Stream& s, std::uint16_t number, Incoming& in, Status status,
                              Outbox* out) {
   const OpId id = in.recv->id;
-  const std::uint32_t key = pending_recvs_.at(id);
   pending_recvs_.erase(id);
   ops_.finish(id, std::move(status));
   // Acknowledge the whole message even when the receive failed: its sender
   // must stop, and whatever still arrives is a duplicate of a consumed message.
   if (config_.reliable_p2p && out) {
     wire::Header of;
-    of.child = static_cast<std::uint16_t>(key >> 16);
-    of.tree = static_cast<std::uint16_t>(key & 0xffff);
+    of.child = static_cast<std::uint16_t>(s.src);
+    of.tree = s.tag;
     of.slot = number;
     send_ack(of, nullptr, *out);
   }
@@ -422,14 +406,18 @@ void P2pChannel::on_fragment(const wire::Packet& p, Outbox& out) {
     ++counters_.dropped;  // not something a sender with our configuration makes
     return;
   }
-  if (retired_.count(h.tree)) {
+  Stream* found = streams_.find(h.child, h.tree);
+  if (found ? retired(*found) : retired_.count(h.tree) != 0) {
     ++counters_.dropped;  // a late repeat for a collective that is over
     if (config_.reliable_p2p && last) send_ack(h, nullptr, out);
     return;
   }
-  auto& slot = streams_[stream_key(h.child, h.tree)];
-  if (!slot) slot = std::make_unique<Stream>();
-  Stream& s = *slot;
+  if (!found) {
+    found = &streams_.get(h.child, h.tree);
+    found->src = h.child;
+    found->tag = h.tree;
+  }
+  Stream& s = *found;
   if (s.is_consumed(h.slot)) {
     ++counters_.p2p_duplicates;
     if (config_.reliable_p2p && last) send_ack(h, nullptr, out);
@@ -489,42 +477,56 @@ void P2pChannel::on_fragment(const wire::Packet& p, Outbox& out) {
 
 // ------------------------------------------------------------ lifecycle ----
 
+bool P2pChannel::retired(Stream& s) {
+  if (s.retired_checked != retire_generation_) {
+    s.retired = retired_.count(s.tag) != 0;
+    s.retired_checked = retire_generation_;
+  }
+  return s.retired;
+}
+
 void P2pChannel::retire_tag(std::uint16_t tag) {
   if (retired_.insert(tag).second) {
+    ++retire_generation_;
     retired_order_.push_back(tag);
     if (retired_order_.size() > kRetiredTags) {
       retired_.erase(retired_order_.front());
       retired_order_.pop_front();
     }
   }
-  for (auto it = streams_.begin(); it != streams_.end();) {
-    if ((it->first & 0xffff) != tag) {
-      ++it;
-      continue;
-    }
-    for (auto& [number, in] : it->second->open)
+  streams_.erase_tag(tag, [&](Stream& s) {
+    for (auto& [number, in] : s.open)
       if (in.recv) {
         pending_recvs_.erase(in.recv->id);
         ops_.detach(in.recv->id);
       }
-    it = streams_.erase(it);
-  }
-  for (auto& [key, m] : outgoing_)
-    if (m->tag == tag && m->id != 0) ops_.detach(m->id);
-  for (auto it = send_numbers_.begin(); it != send_numbers_.end();)
-    it = (it->first & 0xffff) == tag ? send_numbers_.erase(it) : std::next(it);
+  });
+  for_each_sent([&](OutMessage& m) {
+    if (m.tag == tag && m.id != 0) ops_.detach(m.id);
+  });
+  // The tag's numbering starts again; its unacknowledged messages stay until
+  // answered, superseded or given up.
+  sends_.erase_tag(tag, [&](p2p::SendStream& s) {
+    s.trim();
+    if (!s.sent.empty()) retired_sends_.push_back(std::make_unique<p2p::SendStream>(std::move(s)));
+  });
 }
 
 void P2pChannel::abort_all(const Status& why) {
-  for (auto& [key, s] : streams_)
-    for (auto& [number, in] : s->open)
+  streams_.for_each([&](Stream& s) {
+    for (auto& [number, in] : s.open)
       if (in.recv) {
         ops_.finish(in.recv->id, why);
         in.recv.reset();
       }
+  });
   pending_recvs_.clear();
-  for (auto& [key, m] : outgoing_) finish_send(*m, why);
-  outgoing_.clear();
+  for_each_sent([&](OutMessage& m) { finish_send(m, why); });
+  sends_.for_each([](p2p::SendStream& s) {
+    for (OutMessage& m : s.sent) m.live = false;
+    s.sent.clear();
+  });
+  retired_sends_.clear();
   unacked_bytes_ = 0;
   unacked_messages_ = 0;
   timers_.clear();
@@ -537,9 +539,12 @@ void P2pChannel::finish_send(OutMessage& m, Status status) {
 
 bool P2pChannel::pending(OpId id) const {
   if (pending_recvs_.count(id)) return true;
-  for (const auto& [key, m] : outgoing_)
-    if (m->id == id) return true;
-  return false;
+  auto holds = [id](const p2p::SendStream& s) {
+    return std::any_of(s.sent.begin(), s.sent.end(),
+                       [id](const OutMessage& m) { return m.live && m.id == id; });
+  };
+  return sends_.any_of(holds) || std::any_of(retired_sends_.begin(), retired_sends_.end(),
+                                             [&](const auto& s) { return holds(*s); });
 }
 
 }  // namespace inca::protocol

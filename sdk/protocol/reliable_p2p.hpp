@@ -11,12 +11,15 @@
 #include <deque>
 #include <functional>
 #include <memory>
-#include <unordered_map>
 #include <unordered_set>
+#include <vector>
+
+#include <boost/container/flat_set.hpp>
 
 #include "inca/status.hpp"
 #include "protocol/deadline_queue.hpp"
 #include "protocol/endpoint_types.hpp"
+#include "protocol/p2p_streams.hpp"
 #include "protocol/rto_estimator.hpp"
 
 namespace inca::protocol {
@@ -57,11 +60,16 @@ class P2pChannel {
   bool pending(OpId id) const;
 
  private:
-  struct OutMessage;
-  struct RecvOp;
-  struct Incoming;
-  struct Stream;
+  using OutMessage = p2p::OutMessage;
+  using Incoming = p2p::Incoming;
+  using Stream = p2p::RecvStream;
 
+  /// The live sent message (dst, tag, number), or nullptr; `stream` is set
+  /// to the stream that holds it.
+  OutMessage* find_sent(std::uint32_t dst, std::uint16_t tag, std::uint16_t number,
+                        p2p::SendStream** stream = nullptr);
+  /// The message left the channel (acknowledged, given up, superseded).
+  void drop_sent(p2p::SendStream& s, OutMessage& m);
   /// Ends a receive and consumes its message; acknowledges it into `out`
   /// unless that is null.
   void finish_recv(Stream& s, std::uint16_t msg_no, Incoming& in, Status status, Outbox* out);
@@ -75,22 +83,29 @@ class P2pChannel {
   void resend_missing(OutMessage& m, Time now, Outbox& out);
   /// Sets the message's next deadline after `bytes` were (re)sent.
   void arm(OutMessage& m, Time now, std::uint64_t bytes);
+  /// Whether fragments on `tag` are dropped (cached in the stream).
+  bool retired(Stream& s);
   void prune_timers();
   void rearm_all();
+  template <typename F>
+  void for_each_sent(F&& f);
 
   const EndpointConfig& config_;
   OpTable& ops_;
   EndpointCounters& counters_;
   Transmit transmit_;
   RtoEstimator rto_;
-  std::unordered_map<std::uint64_t, std::unique_ptr<OutMessage>> outgoing_;  // (dst, tag, number)
-  std::unordered_map<std::uint32_t, std::uint16_t> send_numbers_;            // (dst, tag) -> next
-  std::unordered_map<std::uint32_t, std::unique_ptr<Stream>> streams_;       // (src, tag)
-  std::unordered_map<OpId, std::uint32_t> pending_recvs_;  // receive -> its stream
+  p2p::StreamTable<p2p::SendStream> sends_;  // (dst, tag)
+  // Streams of retired tags that still have unacknowledged messages (their
+  // numbering restarts in a new stream).
+  std::vector<std::unique_ptr<p2p::SendStream>> retired_sends_;
+  p2p::StreamTable<Stream> streams_;                // (src, tag)
+  boost::container::flat_set<OpId> pending_recvs_;  // ids only grow: inserts at the end
   std::unordered_set<std::uint16_t> retired_;
   std::deque<std::uint16_t> retired_order_;
-  DeadlineQueue timers_;             // op = outgoing key
-  std::uint64_t unacked_bytes_ = 0;  // wire bytes of the messages in outgoing_
+  std::uint64_t retire_generation_ = 0;  // changes whenever retired_ does
+  DeadlineQueue timers_;                 // op = p2p::message_key
+  std::uint64_t unacked_bytes_ = 0;      // wire bytes of the live sent messages
   std::uint64_t unacked_messages_ = 0;
 };
 

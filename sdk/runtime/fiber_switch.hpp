@@ -11,6 +11,7 @@
 #include <boost/context/protected_fixedsize_stack.hpp>
 
 #include <cstddef>
+#include <vector>
 
 #if defined(__SANITIZE_ADDRESS__)
 #define INCA_ASAN_FIBERS 1
@@ -28,6 +29,7 @@
 #endif
 
 #ifdef INCA_ASAN_FIBERS
+#include <sanitizer/asan_interface.h>
 #include <sanitizer/common_interface_defs.h>
 #endif
 #ifdef INCA_TSAN_FIBERS
@@ -36,21 +38,74 @@
 
 namespace inca::runtime {
 
+/// Fiber stacks that finished, kept per thread for the next fibers of the
+/// same size: a simulation starts thousands of rank fibers per run, and
+/// mapping, guarding and unmapping each stack anew (a TLB flush per unmap)
+/// was a large part of setting up a run of thousands of ranks.
+class FiberStackPool {
+ public:
+  static FiberStackPool& local() {
+    thread_local FiberStackPool pool;
+    return pool;
+  }
+  FiberStackPool() = default;
+  FiberStackPool(const FiberStackPool&) = delete;
+  FiberStackPool& operator=(const FiberStackPool&) = delete;
+  ~FiberStackPool() {
+    for (auto& sc : free_) boost::context::protected_fixedsize_stack(size_).deallocate(sc);
+  }
+  boost::context::stack_context allocate(std::size_t size) {
+    if (size != size_ || free_.empty())
+      return boost::context::protected_fixedsize_stack(size).allocate();
+    boost::context::stack_context sc = free_.back();
+    free_.pop_back();
+#ifdef INCA_ASAN_FIBERS
+    // The frames of the fiber that used it last are gone.
+    __asan_unpoison_memory_region(static_cast<char*>(sc.sp) - sc.size, sc.size);
+#endif
+    return sc;
+  }
+  void deallocate(std::size_t size, boost::context::stack_context& sc) {
+    if (size != size_) {
+      // Keep stacks of one size only: the latest one asked for.
+      for (auto& old : free_) boost::context::protected_fixedsize_stack(size_).deallocate(old);
+      free_.clear();
+      size_ = size;
+    }
+    if (free_.size() < kMaxKept)
+      free_.push_back(sc);
+    else
+      boost::context::protected_fixedsize_stack(size).deallocate(sc);
+  }
+
+  /// Stacks kept for reuse.
+  std::size_t kept() const {
+    return free_.size();
+  }
+
+ private:
+  static constexpr std::size_t kMaxKept = 16384;
+  std::size_t size_ = 0;
+  std::vector<boost::context::stack_context> free_;
+};
+
 /// One fiber plus what the sanitizers need to follow it.
 class FiberSwitch {
  public:
   /// Allocator that remembers the stack it handed out (for ASan's bounds).
   class Stack {
    public:
-    Stack(std::size_t size, boost::context::stack_context* out) : alloc_(size), out_(out) {}
+    Stack(std::size_t size, boost::context::stack_context* out) : size_(size), out_(out) {}
     boost::context::stack_context allocate() {
-      *out_ = alloc_.allocate();
+      *out_ = FiberStackPool::local().allocate(size_);
       return *out_;
     }
-    void deallocate(boost::context::stack_context& sc) { alloc_.deallocate(sc); }
+    void deallocate(boost::context::stack_context& sc) {
+      FiberStackPool::local().deallocate(size_, sc);
+    }
 
    private:
-    boost::context::protected_fixedsize_stack alloc_;
+    std::size_t size_;
     boost::context::stack_context* out_;
   };
 
