@@ -169,6 +169,7 @@ Result<BenchReport> run_bench(const BenchOptions& o) {
     };
   FabricOptions data = timing;
   data.timing_only = false;
+  data.sim_mode = SimMode::packet;  // segments carry no data
   std::unique_ptr<World> timing_world, data_world;
   auto world_for = [&](bool with_data) -> Result<World*> {
     auto& slot = with_data ? data_world : timing_world;
@@ -272,6 +273,7 @@ Result<BenchReport> run_bench(const BenchOptions& o) {
       if (model) row.model_us = to_micros(*model) * static_cast<double>(sets);
       row.check = m.check;
       row.note = m.note;
+      row.model = (*world)->options().sim_mode;
       row.stats = m.stats;
       report.rows.push_back(std::move(row));
     }

@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
+#include <cstdint>
 
 #include "inca/time.hpp"
 
@@ -29,6 +30,18 @@ class LinkPacer {
   /// time its last bit leaves.
   Time book(Time now, std::size_t bytes) {
     busy_until_ = std::max(now, busy_until_) + serialise(bytes);
+    return busy_until_;
+  }
+
+  /// Books the link for a segment (the simulator's segment mode): `packets`
+  /// packets of `bytes` in all, the first ready at `head` and the last at
+  /// `tail`, the ones between ready evenly in between, each sent once it is
+  /// ready and the link is free (cut-through of a pipelined burst). Returns
+  /// the time the segment's last bit leaves; with head == tail or one packet
+  /// it is book(head, bytes).
+  Time book_segment(Time head, Time tail, std::size_t bytes, std::uint32_t packets) {
+    const Time start = std::max(head, busy_until_);
+    busy_until_ = std::max(start + serialise(bytes), tail + serialise(bytes / packets));
     return busy_until_;
   }
 

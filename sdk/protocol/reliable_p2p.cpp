@@ -107,7 +107,7 @@ Result<OpId> P2pChannel::post_send(std::uint32_t dst, std::uint16_t tag, Message
   m->dst = dst;
   m->tag = tag;
   m->bytes = bytes;
-  const std::size_t frag = config_.p2p_payload_bytes;
+  const std::size_t frag = fragment_bytes(config_);
   std::size_t offset = 0;
   do {
     const std::size_t n = std::min(frag, bytes - offset);
@@ -123,6 +123,7 @@ Result<OpId> P2pChannel::post_send(std::uint32_t dst, std::uint16_t tag, Message
     p.header.slot = number;
     p.header.sequence = static_cast<std::uint32_t>(offset);
     p.header.count = static_cast<std::uint32_t>(n);
+    p.packets = packets_for(n, config_.p2p_payload_bytes);
     if (!config_.timing_only && n > 0)
       p.payload = wire::make_payload(static_cast<const std::byte*>(data) + offset, n);
     p.src = config_.address;
@@ -415,7 +416,7 @@ void P2pChannel::send_ack(const wire::Header& of, const Incoming* in, Outbox& ou
 void P2pChannel::on_fragment(const wire::Packet& p, Outbox& out) {
   const wire::Header& h = p.header;
   ++counters_.p2p_fragments_received;
-  const std::size_t frag = config_.p2p_payload_bytes;
+  const std::size_t frag = fragment_bytes(config_);
   const bool last = h.has(wire::kFlagLast);
   if (h.child >= config_.rank_address.size() || frag == 0 || h.sequence % frag != 0 ||
       h.count > frag) {

@@ -32,14 +32,20 @@ inline constexpr Address kNoAddress = 0xffffffffu;
 
 struct Packet {
   Header header;
+  /// Wire packets this packet stands for: 1 on every real wire; more in the
+  /// simulator's segment mode (docs/model.md), where one packet carries K
+  /// MTU-sized packets' payload and costs K packets' framing and headers.
+  std::uint32_t packets = 1;
   /// Null in timing-only mode: the packet still has the size its header says.
   Payload payload;
   Address src = kNoAddress;
   Address dst = kNoAddress;  ///< destination host for forwarded (p2p) packets
 
   std::size_t payload_bytes() const { return header.payload_bytes(); }
-  /// Bytes the packet occupies on a link, framing included.
-  std::size_t wire_bytes() const { return kFramingBytes + kHeaderBytes + payload_bytes(); }
+  /// Bytes the packet occupies on a link, framing included (of each packet it stands for).
+  std::size_t wire_bytes() const {
+    return packets * (kFramingBytes + kHeaderBytes) + payload_bytes();
+  }
   std::span<const std::byte> payload_span() const {
     return payload ? std::span<const std::byte>(*payload) : std::span<const std::byte>();
   }
