@@ -33,15 +33,14 @@ class LinkPacer {
     return busy_until_;
   }
 
-  /// Books the link for a segment (the simulator's segment mode): `packets`
-  /// packets of `bytes` in all, the first ready at `head` and the last at
+  /// Books the link for a segment (the simulator's segment mode): packets of
+  /// `bytes` in all, the first ready at `head`, the last (of `last_bytes`) at
   /// `tail`, the ones between ready evenly in between, each sent once it is
   /// ready and the link is free (cut-through of a pipelined burst). Returns
-  /// the time the segment's last bit leaves; with head == tail or one packet
-  /// it is book(head, bytes).
-  Time book_segment(Time head, Time tail, std::size_t bytes, std::uint32_t packets) {
+  /// the time the last bit leaves; with head == tail it is book(head, bytes).
+  Time book_segment(Time head, Time tail, std::size_t bytes, std::size_t last_bytes) {
     const Time start = std::max(head, busy_until_);
-    busy_until_ = std::max(start + serialise(bytes), tail + serialise(bytes / packets));
+    busy_until_ = std::max(start + serialise(bytes), tail + serialise(last_bytes));
     return busy_until_;
   }
 

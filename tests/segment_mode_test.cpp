@@ -19,16 +19,20 @@ TEST(SegmentMode, LinkBooksASegmentAsItsPacketsPipelined) {
   // 100 Gb/s: 80 ps per byte. Four 1000-B packets all ready at once leave
   // back to back, as four book() calls would.
   fabric::LinkPacer ready(100.0);
-  EXPECT_EQ(ready.book_segment(0, 0, 4000, 4), 320'000);
+  EXPECT_EQ(ready.book_segment(0, 0, 4000, 1000), 320'000);
   // Queued behind them, the next starts when the link is free.
-  EXPECT_EQ(ready.book_segment(0, 0, 4000, 4), 640'000);
+  EXPECT_EQ(ready.book_segment(0, 0, 4000, 1000), 640'000);
   // Packets that arrive slower than the link sends: the last leaves one
   // packet's time after it is ready (cut-through of the burst).
   fabric::LinkPacer late(100.0);
-  EXPECT_EQ(late.book_segment(0, 1'000'000, 4000, 4), 1'080'000);
+  EXPECT_EQ(late.book_segment(0, 1'000'000, 4000, 1000), 1'080'000);
+  // The last packet is smaller (a message's remainder): it leaves its own
+  // serialisation after it is ready.
+  fabric::LinkPacer short_last(100.0);
+  EXPECT_EQ(short_last.book_segment(0, 1'000'000, 4000, 100), 1'008'000);
   // One packet ready at once is an ordinary booking.
   fabric::LinkPacer one(100.0), plain(100.0);
-  EXPECT_EQ(one.book_segment(5, 5, 1500, 1), plain.book(5, 1500));
+  EXPECT_EQ(one.book_segment(5, 5, 1500, 1500), plain.book(5, 1500));
 }
 
 BenchOptions small_run(SimMode mode) {

@@ -67,11 +67,12 @@ inline std::size_t fragment_bytes(const EndpointConfig& c) {
   return std::size_t{c.p2p_payload_bytes} * std::max<std::uint32_t>(1, c.segment_packets);
 }
 
-/// Wire packets that carry `payload` bytes at `per_packet` bytes each (at least one).
-inline std::uint32_t packets_for(std::size_t payload, std::size_t per_packet) {
-  return per_packet == 0 || payload <= per_packet
-             ? 1u
-             : static_cast<std::uint32_t>((payload + per_packet - 1) / per_packet);
+/// Makes `p`, of `payload` bytes, stand for the wire packets of `per_packet`
+/// bytes each that carry it (segment mode; one packet when it fits).
+inline void split_into_packets(wire::Packet& p, std::size_t payload, std::size_t per_packet) {
+  if (per_packet == 0 || payload <= per_packet) return;
+  p.packets = static_cast<std::uint16_t>((payload + per_packet - 1) / per_packet);
+  p.packet_payload = static_cast<std::uint16_t>(per_packet);
 }
 
 /// How long `bytes` of wire traffic take to leave a NIC of `gbps` (0 when unknown).

@@ -171,7 +171,7 @@ void HostEndpoint::send_chunk(InnetOp& op, std::uint32_t chunk, Time now, Outbox
   p.header.shadow = ((seq / s.window) % 2) != 0;
   p.header.sequence = seq;
   p.header.count = static_cast<std::uint32_t>(n);
-  p.packets = packets_for(n, op.elems_per_packet);
+  split_into_packets(p, n * dtype_size(s.dtype), op.elems_per_packet * dtype_size(s.dtype));
   if (!config_.timing_only)
     p.payload =
         wire::make_payload(static_cast<const std::byte*>(s.send) + first * dtype_size(s.dtype),

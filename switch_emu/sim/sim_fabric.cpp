@@ -324,8 +324,8 @@ void SimFabric::enqueue(std::uint32_t node, std::uint16_t port, wire::Packet&& p
     // A segment: its first packet leaves once it is ready and the link free,
     // the rest follow as they become ready (docs/model.md, segment mode).
     const Time start = std::max(offered, pacer.busy_until());
-    tx_end = pacer.book_segment(offered, tail, bytes, packet.packets);
-    head_end = packet.packets == 1 ? tx_end : start + pacer.serialise(bytes / packet.packets);
+    tx_end = pacer.book_segment(offered, tail, bytes, packet.last_wire_bytes());
+    head_end = packet.packets == 1 ? tx_end : start + pacer.serialise(packet.first_wire_bytes());
   }
   const Time arrival = tx_end + ps.latency;
   // Packet mode: head and tail are one (and the peer is not looked up).
@@ -432,12 +432,15 @@ void SimFabric::on_arrival(std::uint32_t node, std::uint16_t port, wire::Packet&
     const wire::PacketType type = packet.header.type;
     if (n.engine && type == wire::PacketType::contribution) {
       // The ALU: each contribution in turn, then its pipeline latency.
-      const std::uint32_t k = packet.packets;
-      const Time service =
-          std::max(static_cast<Time>(std::llround(n.stage->alu_ps_per_byte *
-                                                  static_cast<double>(packet.payload_bytes()))),
-                   k * n.stage->alu_ps_per_packet);
-      const Time each = service / k, last = service - (k - 1) * each;
+      const Stage& alu = *n.stage;
+      auto service = [&alu](std::size_t payload) {
+        return std::max(
+            static_cast<Time>(std::llround(alu.alu_ps_per_byte * static_cast<double>(payload))),
+            alu.alu_ps_per_packet);
+      };
+      const std::size_t last_payload =
+          packet.payload_bytes() - std::size_t{packet.packets - 1u} * packet.packet_payload;
+      const Time each = service(packet.packet_payload), last = service(last_payload);
       const Time latency = spec.switch_spec.aggregation_latency;
       stage(node, *n.stage, port, std::move(packet), tail,
             StageCost{each, last, each + latency, last + latency});
@@ -466,7 +469,7 @@ void SimFabric::handle(std::uint32_t node, std::uint16_t port, wire::Packet&& pa
     if (!switch_ready(node)) return;
     // Segment mode: what the engine sends for this chunk is whole once the
     // last packet of every contribution to it is in.
-    const std::uint32_t k = packet.packets;
+    const std::uint16_t k = packet.packets, per_packet = packet.packet_payload;
     if (k > 1 && packet.header.type == wire::PacketType::contribution) {
       const wire::Header& h = packet.header;
       Time& latest = n.segment_tails[(std::uint64_t{h.job} << 32) ^ (std::uint64_t{h.tree} << 16) ^
@@ -478,8 +481,10 @@ void SimFabric::handle(std::uint32_t node, std::uint16_t port, wire::Packet&& pa
     if (trace_) trace_->switch_touched(node, now_);
     for (engine::Emit& e : emits_) {
       const wire::PacketType type = e.packet.header.type;
-      if (type == wire::PacketType::contribution || type == wire::PacketType::result)
+      if (type == wire::PacketType::contribution || type == wire::PacketType::result) {
         e.packet.packets = k;
+        e.packet.packet_payload = per_packet;
+      }
       enqueue(node, e.port, std::move(e.packet), now_, std::max(now_, tail));
     }
     return;
