@@ -55,6 +55,7 @@ struct SimFabric::Stage {
   };
   boost::circular_buffer<Entry> in_flight{16};
   Time free_at = 0;
+  Time first_free = 0;         // switches in segment mode: when the next first packet may start
   double alu_ps_per_byte = 0;  // ALU: payload rate; 0 unlimited
   Time alu_ps_per_packet = 0;  // ALU: packet rate; 0 unlimited
 };
@@ -412,13 +413,28 @@ void SimFabric::after_host_activity(std::uint32_t rank) {
 
 void SimFabric::stage(std::uint32_t node, Stage& st, std::uint16_t port, wire::Packet&& packet,
                       Time tail, const StageCost& cost) {
-  // The segment's packets pass one by one as they arrive (now to tail).
-  const Time start = std::max(now_, st.free_at);
   const std::uint32_t k = packet.packets;
-  const Time last_start = std::max(start + (k - 1) * cost.hold, tail);
-  st.free_at = last_start + cost.last_hold;
-  const Time done_tail = last_start + cost.last_delay;
-  const Time done = k > 1 && takes_at_head(node, packet) ? start + cost.head_delay : done_tail;
+  Time done, done_tail;
+  if (nodes_[node].engine) {
+    // A switch's ALU takes the packets of all its children's segments as
+    // they come, interleaved: first packets in turn, and the whole segment
+    // once the ALU has done all the work offered so far and its last packet
+    // is in. (One packet: a FIFO server, as in packet mode.)
+    const Time first = std::max(now_, st.first_free);
+    st.first_free = first + (k > 1 ? cost.hold : cost.last_hold);
+    st.free_at = std::max(now_, st.free_at) + (k - 1) * cost.hold + cost.last_hold;
+    done_tail = std::max(st.free_at, tail + cost.last_hold) - cost.last_hold + cost.last_delay;
+    done = k > 1 ? first + cost.head_delay : done_tail;
+  } else {
+    // A host takes a segment's packets one by one as they arrive (now to tail).
+    const Time start = std::max(now_, st.free_at);
+    const Time last_start = std::max(start + (k - 1) * cost.hold, tail);
+    st.free_at = last_start + cost.last_hold;
+    done_tail = last_start + cost.last_delay;
+    done = k > 1 && takes_at_head(node, packet) ? start + cost.head_delay : done_tail;
+  }
+  // Segment mode: hand-overs stay in order (packet mode keeps it anyway).
+  if (!st.in_flight.empty()) done = std::max(done, st.in_flight.back().packet.at);
   if (st.in_flight.empty()) schedule(done, kStage, node, 0);
   if (st.in_flight.full()) st.in_flight.set_capacity(2 * st.in_flight.capacity());
   st.in_flight.push_back({{done, done_tail, std::move(packet)}, port});
