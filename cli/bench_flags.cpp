@@ -24,6 +24,7 @@ void add_bench_flags(CLI::App& cmd, BenchFlags& f) {
   o.reproducible = call.reproducible;
   if (call.algorithm != "auto") f.algos = call.algorithm;
   f.fabric = std::string(to_string(o.fabric.fabric));
+  f.sim_mode = std::string(to_string(o.fabric.sim_mode));
   cmd.add_option("-b,--min-bytes", f.min_bytes, "Smallest message (K/M/G suffixes)")
       ->capture_default_str();
   f.max_bytes_flag =
@@ -54,6 +55,14 @@ void add_bench_flags(CLI::App& cmd, BenchFlags& f) {
                       ->capture_default_str();
   cmd.add_option("--payload", f.payload,
                  "Carry data: auto (when it fits in memory), on, off (timing only)")
+      ->capture_default_str();
+  cmd.add_option(
+         "--sim-mode", f.sim_mode,
+         "Simulator granularity: packet (every wire packet), or segment (coarse: payload-free "
+         "rows move segments of --segment-packets wire packets; error in docs/model.md)")
+      ->capture_default_str();
+  cmd.add_option("--segment-packets", o.fabric.segment_packets,
+                 "Wire packets per segment with --sim-mode segment (2..1024)")
       ->capture_default_str();
   cmd.add_flag("--stats", o.stats,
                "Print each row's counters (retransmissions, drops, faults, recovery) after the "
@@ -135,6 +144,13 @@ Result<BenchOptions> bench_options(BenchFlags& f) {
         "--payload off is not meaningful on the live fabric: its wall-clock time "
         "includes moving and reducing the data");
   if (live) o.payload = PayloadMode::on;
+  auto mode = parse_sim_mode(f.sim_mode);
+  if (!mode) return bad("unknown --sim-mode '" + f.sim_mode + "' (packet, segment)");
+  o.fabric.sim_mode = *mode;
+  if (o.fabric.sim_mode == SimMode::segment && (live || o.payload == PayloadMode::on))
+    return bad(
+        "--sim-mode segment simulates payload-free rows: it needs --fabric sim and "
+        "--payload off or auto");
 
   INCA_RETURN_IF_ERROR(apply_fault_flags(f.faults, o.fabric));
   INCA_RETURN_IF_ERROR(apply_trace_flags(f.trace, o.fabric));

@@ -28,6 +28,7 @@ struct BenchFlags {
   std::string op = "sum";
   std::string format = "table";
   std::string payload = "auto";
+  std::string sim_mode;  // the INCA_SIM_MODE knob's, or packet
   std::string fabric = "sim";
   std::uint32_t iterations = 0;  // 0: 1 on sim (deterministic), 5 on live
   FabricFlags fabric_flags;

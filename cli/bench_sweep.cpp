@@ -192,6 +192,7 @@ Result<BenchReport> run_bench(const BenchOptions& o) {
     };
   FabricOptions data = timing;
   data.timing_only = false;
+  data.sim_mode = SimMode::packet;  // segments carry no data
   std::unique_ptr<World> timing_world, data_world;
   auto world_for = [&](bool with_data) -> Result<World*> {
     auto& slot = with_data ? data_world : timing_world;
@@ -298,6 +299,7 @@ Result<BenchReport> run_bench(const BenchOptions& o) {
       if (c == Collective::allreduce && ran == "innet")
         if (std::string bound = window_bound_note(fabric, sized.bytes, esize); !bound.empty())
           row.note += (row.note.empty() ? "" : "; ") + bound;
+      row.model = (*world)->options().sim_mode;
       row.stats = m.stats;
       report.rows.push_back(std::move(row));
     }

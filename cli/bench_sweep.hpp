@@ -83,7 +83,9 @@ struct BenchRow {
   /// before every rank entered), "timing", "quantized" (innet_quantized
   /// within its error bound; the note gives the error), or what went wrong.
   std::string check;
-  std::string note;               ///< fallback explanation, when any
+  std::string note;  ///< fallback explanation, when any
+  /// How finely the row was simulated (segment: coarse, docs/model.md).
+  SimMode model = SimMode::packet;
   std::uint32_t outstanding = 1;  ///< collectives started at once per run (BenchOptions)
   WorldStats stats;  ///< what the row's run(s) did: retransmissions, drops, faults, recovery
 };

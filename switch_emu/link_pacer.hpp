@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
+#include <cstdint>
 
 #include "inca/time.hpp"
 
@@ -29,6 +30,17 @@ class LinkPacer {
   /// time its last bit leaves.
   Time book(Time now, std::size_t bytes) {
     busy_until_ = std::max(now, busy_until_) + serialise(bytes);
+    return busy_until_;
+  }
+
+  /// Books the link for a segment (the simulator's segment mode): packets of
+  /// `bytes` in all, the first ready at `head`, the last (of `last_bytes`) at
+  /// `tail`, the ones between ready evenly in between, each sent once it is
+  /// ready and the link is free (cut-through of a pipelined burst). Returns
+  /// the time the last bit leaves; with head == tail it is book(head, bytes).
+  Time book_segment(Time head, Time tail, std::size_t bytes, std::size_t last_bytes) {
+    const Time start = std::max(head, busy_until_);
+    busy_until_ = std::max(start + serialise(bytes), tail + serialise(last_bytes));
     return busy_until_;
   }
 

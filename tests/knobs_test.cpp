@@ -150,7 +150,7 @@ TEST(Knobs, DescribeListsValueDefaultAndDocumentation) {
   FabricOptions fabric;
   fabric.window = 8;
   const auto list = describe_knobs(fabric, {.algorithm = "innet"});
-  ASSERT_EQ(list.size(), 34u);
+  ASSERT_EQ(list.size(), 36u);
   int seen = 0;
   for (const KnobInfo& k : list) {
     EXPECT_FALSE(k.doc.empty()) << k.env;
@@ -168,8 +168,12 @@ TEST(Knobs, DescribeListsValueDefaultAndDocumentation) {
       EXPECT_EQ(k.default_value, "500");
       ++seen;
     }
+    if (k.env == "INCA_SIM_MODE") {
+      EXPECT_EQ(k.default_value, "packet");
+      ++seen;
+    }
   }
-  EXPECT_EQ(seen, 3);
+  EXPECT_EQ(seen, 4);
 }
 
 }  // namespace

@@ -3,6 +3,8 @@
 // point-to-point message declares about itself.
 #pragma once
 
+#include <algorithm>
+#include <cstddef>
 #include <cstdint>
 #include <vector>
 
@@ -22,7 +24,11 @@ struct EndpointConfig {
   std::vector<wire::Address> rank_address;  ///< fabric address of every world rank
   std::uint32_t job = 0;
   std::uint32_t key_tag = 0;
-  std::uint32_t p2p_payload_bytes = 4000;         ///< payload per point-to-point fragment
+  std::uint32_t p2p_payload_bytes = 4000;  ///< payload per point-to-point wire packet
+  /// Segment mode (docs/model.md): a point-to-point fragment or in-network
+  /// chunk carries up to this many wire packets' payload as one packet whose
+  /// Packet::packets says how many it stands for; 1: every packet is one.
+  std::uint32_t segment_packets = 1;
   Time retransmit_timeout = 10 * kPicosPerMilli;  ///< first timeout; doubles per expiry
   std::uint32_t max_retransmits = 8;              ///< then the operation fails with `timeout`
   bool timing_only = false;                       ///< move sizes, not data (payload-free mode)
@@ -55,6 +61,19 @@ struct EndpointConfig {
   /// of messages waits in on the host itself.
   Time message_drain = 0;
 };
+
+/// Payload of one point-to-point fragment: a wire packet's, or a segment's.
+inline std::size_t fragment_bytes(const EndpointConfig& c) {
+  return std::size_t{c.p2p_payload_bytes} * std::max<std::uint32_t>(1, c.segment_packets);
+}
+
+/// Makes `p`, of `payload` bytes, stand for the wire packets of `per_packet`
+/// bytes each that carry it (segment mode; one packet when it fits).
+inline void split_into_packets(wire::Packet& p, std::size_t payload, std::size_t per_packet) {
+  if (per_packet == 0 || payload <= per_packet) return;
+  p.packets = static_cast<std::uint16_t>((payload + per_packet - 1) / per_packet);
+  p.packet_payload = static_cast<std::uint16_t>(per_packet);
+}
 
 /// How long `bytes` of wire traffic take to leave a NIC of `gbps` (0 when unknown).
 inline Time drain_time(std::uint64_t bytes, double gbps) {

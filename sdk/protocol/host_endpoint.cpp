@@ -30,6 +30,7 @@ struct HostEndpoint::InnetOp {
   std::uint32_t base_seq;  // sequence of chunk 0
   std::uint32_t chunks;
   std::uint32_t elems_per_chunk;
+  std::uint32_t elems_per_packet;  // elems_per_chunk but in segment mode
   std::uint32_t completed = 0;
   std::vector<InFlight> in_flight;  // by chunk mod window
 
@@ -55,7 +56,7 @@ HostEndpoint::HostEndpoint(EndpointConfig config)
 HostEndpoint::~HostEndpoint() = default;
 
 void HostEndpoint::transmit(wire::Packet&& p, Outbox& out) {
-  ++counters_.packets_sent;
+  counters_.packets_sent += p.packets;
   counters_.bytes_sent += p.wire_bytes();
   out.push_back(std::move(p));
 }
@@ -82,9 +83,29 @@ void HostEndpoint::retire_tag(std::uint16_t tag) {
 
 // ---------------------------------------------------------------- innet ----
 
-Result<OpId> HostEndpoint::start_innet(const InnetAllreduce& spec, Time now, Outbox& out) {
+namespace {
+
+// Segment mode: K consecutive chunks travel as one chunk of K packets, and
+// the window of W chunks becomes W / K such chunks, so the bytes in flight
+// stay what the tree's window says. K divides W (the largest that does, up
+// to the configured segment).
+InnetAllreduce in_segments(InnetAllreduce spec, std::uint32_t segment_packets, std::size_t esize) {
+  std::uint32_t k = std::min(segment_packets, spec.window);
+  while (k > 1 && spec.window % k != 0) --k;
+  if (k <= 1 || spec.slot_payload_bytes < esize) return spec;
+  spec.window /= k;
+  spec.slot_payload_bytes =
+      static_cast<std::uint32_t>(k * (spec.slot_payload_bytes / esize) * esize);
+  spec.chunk_service *= k;
+  return spec;
+}
+
+}  // namespace
+
+Result<OpId> HostEndpoint::start_innet(const InnetAllreduce& asked, Time now, Outbox& out) {
   last_now_ = now;
-  const std::size_t esize = dtype_size(spec.dtype);
+  const std::size_t esize = dtype_size(asked.dtype);
+  const InnetAllreduce spec = in_segments(asked, config_.segment_packets, esize);
   INCA_RETURN_IF_ERROR(check_op(spec.op, spec.dtype));
   if (spec.window == 0 || spec.slot_payload_bytes < esize)
     return make_error(
@@ -109,6 +130,8 @@ Result<OpId> HostEndpoint::start_innet(const InnetAllreduce& spec, Time now, Out
   op->id = ops_.next();
   op->spec = spec;
   op->elems_per_chunk = static_cast<std::uint32_t>(elems_per_chunk);
+  op->elems_per_packet =
+      std::max<std::uint32_t>(1, static_cast<std::uint32_t>(asked.slot_payload_bytes / esize));
   op->chunks =
       static_cast<std::uint32_t>((spec.count + op->elems_per_chunk - 1) / op->elems_per_chunk);
   op->base_seq = tree_next_seq_[spec.tree];
@@ -148,6 +171,7 @@ void HostEndpoint::send_chunk(InnetOp& op, std::uint32_t chunk, Time now, Outbox
   p.header.shadow = ((seq / s.window) % 2) != 0;
   p.header.sequence = seq;
   p.header.count = static_cast<std::uint32_t>(n);
+  split_into_packets(p, n * dtype_size(s.dtype), op.elems_per_packet * dtype_size(s.dtype));
   if (!config_.timing_only)
     p.payload =
         wire::make_payload(static_cast<const std::byte*>(s.send) + first * dtype_size(s.dtype),

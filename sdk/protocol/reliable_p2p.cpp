@@ -52,7 +52,7 @@ Result<OpId> P2pChannel::post_send(std::uint32_t dst, std::uint16_t tag, Message
   m->tag = tag;
   m->number = number;
   m->bytes = bytes;
-  const std::size_t frag = config_.p2p_payload_bytes;
+  const std::size_t frag = fragment_bytes(config_);
   std::size_t offset = 0;
   do {
     const std::size_t n = std::min(frag, bytes - offset);
@@ -68,6 +68,7 @@ Result<OpId> P2pChannel::post_send(std::uint32_t dst, std::uint16_t tag, Message
     p.header.slot = number;
     p.header.sequence = static_cast<std::uint32_t>(offset);
     p.header.count = static_cast<std::uint32_t>(n);
+    split_into_packets(p, n, config_.p2p_payload_bytes);
     if (!config_.timing_only && n > 0)
       p.payload = wire::make_payload(static_cast<const std::byte*>(data) + offset, n);
     p.src = config_.address;
@@ -199,8 +200,18 @@ void P2pChannel::probe(OutMessage& m, Time now, Outbox& out) {
   // merely late, queued behind the receiver's own traffic) and a round trip
   // before the missing fragments are resent when something was.
   ++counters_.p2p_retransmissions;
-  transmit_(wire::Packet(m.fragments.back()), out);
-  arm(m, now, m.fragments.back().wire_bytes());
+  wire::Packet last(m.fragments.back());
+  if (last.packets > 1) {
+    // Segment mode: the probe is the last wire packet of the last segment,
+    // as in packet mode, not the whole segment again.
+    const std::uint32_t before = (last.packets - 1u) * last.packet_payload;
+    last.header.sequence += before;
+    last.header.count -= before;
+    last.packets = 1;
+  }
+  const std::uint64_t bytes = last.wire_bytes();
+  transmit_(std::move(last), out);
+  arm(m, now, bytes);
 }
 
 void P2pChannel::resend_missing(OutMessage& m, Time now, Outbox& out) {
@@ -399,9 +410,12 @@ void P2pChannel::send_ack(const wire::Header& of, const Incoming* in, Outbox& ou
 void P2pChannel::on_fragment(const wire::Packet& p, Outbox& out) {
   const wire::Header& h = p.header;
   ++counters_.p2p_fragments_received;
-  const std::size_t frag = config_.p2p_payload_bytes;
+  const std::size_t frag = fragment_bytes(config_);
   const bool last = h.has(wire::kFlagLast);
-  if (h.child >= config_.rank_address.size() || frag == 0 || h.sequence % frag != 0 ||
+  // Segment mode: a probe is a segment's last wire packet (probe()).
+  const bool probe = config_.segment_packets > 1 && h.sequence % frag != 0 && last;
+  if (h.child >= config_.rank_address.size() || frag == 0 ||
+      (h.sequence % frag != 0 && !(probe && h.sequence % config_.p2p_payload_bytes == 0)) ||
       h.count > frag) {
     ++counters_.dropped;  // not something a sender with our configuration makes
     return;
@@ -429,6 +443,10 @@ void P2pChannel::on_fragment(const wire::Packet& p, Outbox& out) {
   if (index < in.have.size() && in.have[index]) {
     ++counters_.p2p_duplicates;
     if (config_.reliable_p2p && last) send_ack(h, &in, out);
+    return;
+  }
+  if (probe) {
+    ++counters_.dropped;  // its segment is not here yet (it always comes first)
     return;
   }
   if ((in.total != SIZE_MAX && end > in.total) || (last && in.received + h.count > end)) {

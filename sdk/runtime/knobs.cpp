@@ -239,6 +239,13 @@ const std::vector<Knob>& knobs() {
                   [](Settings& s) -> std::string& { return s.fabric.preset; }),
       bool_knob("INCA_TIMING_ONLY", "payload-free mode: sizes and times only, no data (0/1)",
                 [](Settings& s) -> bool& { return s.fabric.timing_only; }),
+      enum_knob<SimMode>(
+          "INCA_SIM_MODE",
+          "simulator granularity: packet, or segment (coarse, payload-free runs; docs/model.md)",
+          [](Settings& s) -> SimMode& { return s.fabric.sim_mode; }, parse_sim_mode,
+          "packet, segment"),
+      u32_knob("INCA_SEGMENT_PACKETS", "wire packets per segment in sim mode segment",
+               [](Settings& s) -> std::uint32_t& { return s.fabric.segment_packets; }),
       time_knob(
           "INCA_RETRANSMIT_TIMEOUT_US", "first retransmission timeout in us",
           [](Settings& s) -> Time& { return s.fabric.retransmit_timeout; }, us),

@@ -28,6 +28,16 @@ std::string_view to_string(FabricKind kind) {
   return kind == FabricKind::sim ? "sim" : "live";
 }
 
+std::string_view to_string(SimMode mode) {
+  return mode == SimMode::packet ? "packet" : "segment";
+}
+
+std::optional<SimMode> parse_sim_mode(std::string_view text) {
+  for (SimMode m : {SimMode::packet, SimMode::segment})
+    if (text == to_string(m)) return m;
+  return {};
+}
+
 class World::Impl {
  public:
   FabricOptions options;
@@ -72,6 +82,19 @@ Status validate_runtime(const FabricOptions& o) {
         fmt::format("FabricOptions.fiber_stack_bytes {} is below 64 KiB", o.fiber_stack_bytes));
   INCA_RETURN_IF_ERROR(runtime::validate(o.recovery, o.retransmit_timeout));
   if (o.window == 0) return bad("window must be at least 1");
+  if (o.sim_mode != SimMode::packet && o.sim_mode != SimMode::segment)
+    return bad(fmt::format("FabricOptions.sim_mode {} is no simulation mode (packet, segment)",
+                           static_cast<int>(o.sim_mode)));
+  if (o.sim_mode == SimMode::segment) {
+    // Segments are a timing model: they carry no data, and a fault would
+    // drop or reorder a segment's packets all together.
+    if (o.fabric != FabricKind::sim) return bad("sim mode segment needs the sim fabric");
+    if (!o.timing_only)
+      return bad("sim mode segment needs a payload-free run (timing_only, --payload off)");
+    if (!o.faults.empty()) return bad("sim mode segment cannot inject faults; use sim mode packet");
+    if (o.segment_packets < 2 || o.segment_packets > 1024)
+      return bad(fmt::format("segment_packets {} outside 2..1024", o.segment_packets));
+  }
   if (!o.trace.file.empty()) {
     if (o.trace.interval < 0) return bad("trace interval must not be negative");
     if (o.trace.max_bytes < 64 * 1024)
@@ -139,6 +162,8 @@ Result<std::unique_ptr<World>> World::create(const FabricOptions& o) {
   sc.endpoint.p2p_payload_bytes = mtu - static_cast<std::uint32_t>(wire::kHeaderBytes);
   sc.endpoint.retransmit_timeout = o.retransmit_timeout;
   sc.endpoint.timing_only = o.timing_only;
+  if (o.sim_mode == SimMode::segment)
+    sc.segment_packets = sc.endpoint.segment_packets = o.segment_packets;
   const RecoveryOptions recovery = runtime::resolve(o.recovery, o.fabric);
   runtime::apply(recovery, runtime::longest_round_trip(impl->topology), sc.endpoint);
   sc.fiber_stack_bytes = o.fiber_stack_bytes;

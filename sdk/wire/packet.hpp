@@ -32,14 +32,31 @@ inline constexpr Address kNoAddress = 0xffffffffu;
 
 struct Packet {
   Header header;
+  /// Wire packets this packet stands for: 1 on every real wire; more in the
+  /// simulator's segment mode (docs/model.md), where one packet carries K
+  /// MTU-sized packets' payload and costs K packets' framing and headers.
+  std::uint16_t packets = 1;
+  /// With packets > 1: the payload of each but the last (which carries the rest).
+  std::uint16_t packet_payload = 0;
   /// Null in timing-only mode: the packet still has the size its header says.
   Payload payload;
   Address src = kNoAddress;
   Address dst = kNoAddress;  ///< destination host for forwarded (p2p) packets
 
   std::size_t payload_bytes() const { return header.payload_bytes(); }
-  /// Bytes the packet occupies on a link, framing included.
-  std::size_t wire_bytes() const { return kFramingBytes + kHeaderBytes + payload_bytes(); }
+  /// Bytes the packet occupies on a link, framing included (of each packet it stands for).
+  std::size_t wire_bytes() const {
+    return packets * (kFramingBytes + kHeaderBytes) + payload_bytes();
+  }
+  /// Wire bytes of the first and of the last packet it stands for.
+  std::size_t first_wire_bytes() const {
+    return packets == 1 ? wire_bytes() : kFramingBytes + kHeaderBytes + packet_payload;
+  }
+  std::size_t last_wire_bytes() const {
+    return packets == 1 ? wire_bytes()
+                        : kFramingBytes + kHeaderBytes + payload_bytes() -
+                              std::size_t{packets - 1u} * packet_payload;
+  }
   std::span<const std::byte> payload_span() const {
     return payload ? std::span<const std::byte>(*payload) : std::span<const std::byte>();
   }

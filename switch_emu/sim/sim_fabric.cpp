@@ -3,6 +3,7 @@
 #include "runtime/fiber_switch.hpp"
 
 #include <cmath>
+#include <unordered_map>
 
 #include <fmt/format.h>
 #include <boost/circular_buffer.hpp>
@@ -15,19 +16,28 @@ namespace inca::sim {
 
 namespace ctx = boost::context;
 
+// A packet on a link or in a stage: `at` is when it is handed on (its
+// event), `tail` when the last wire packet of its segment is there (= at in
+// packet mode).
+struct SimFabric::InFlight {
+  Time at;
+  Time tail;
+  wire::Packet packet;
+};
+
 struct SimFabric::PortState {
   // Packets on the link, in arrival order: with FIFO serialisation and a
   // fixed latency, arrivals on one link are ordered, so only the head needs
   // an event (the event heap holds links, not packets). A growing ring, so
   // the packets a link carries recycle its memory instead of allocating and
   // freeing deque blocks as they pass.
-  boost::circular_buffer<std::pair<Time, wire::Packet>> in_flight{16};
+  boost::circular_buffer<InFlight> in_flight{16};
   fabric::LinkPacer pacer{1.0};  // replaced by the link's rate
   // Acknowledgements do not queue behind data: a NIC's transport answers at
   // once, between the packets of the messages it is sending. They have a
   // lane of their own, paced among themselves (an acknowledgement is under
   // 2% of the bytes of the message it answers).
-  boost::circular_buffer<std::pair<Time, wire::Packet>> acks{4};
+  boost::circular_buffer<InFlight> acks{4};
   fabric::LinkPacer ack_pacer{1.0};
   Time latency = 0;
   std::uint32_t peer_node = 0;
@@ -40,14 +50,25 @@ struct SimFabric::PortState {
 // delivery times never decrease, so only the head needs an event.
 struct SimFabric::Stage {
   struct Entry {
-    Time at;
+    InFlight packet;
     std::uint16_t port;  // where the packet came in
-    wire::Packet packet;
   };
   boost::circular_buffer<Entry> in_flight{16};
   Time free_at = 0;
+  Time first_free = 0;         // switches in segment mode: when the next first packet may start
   double alu_ps_per_byte = 0;  // ALU: payload rate; 0 unlimited
   Time alu_ps_per_packet = 0;  // ALU: packet rate; 0 unlimited
+};
+
+// What a stage costs a segment of k packets: the first k - 1 each hold it
+// for `hold`, the last for `last_hold`; the first comes out `head_delay`
+// after it started, the last `last_delay` after it started. One packet:
+// it holds the stage for last_hold and comes out after last_delay.
+struct SimFabric::StageCost {
+  Time hold = 0;
+  Time last_hold = 0;
+  Time head_delay = 0;
+  Time last_delay = 0;
 };
 
 struct SimFabric::NodeState {
@@ -62,6 +83,10 @@ struct SimFabric::NodeState {
   Time last_posted = 0;
   std::vector<std::uint16_t> trees_busy;
   std::vector<std::pair<std::uint16_t, std::uint16_t>> tree_ports;  // (tree, port), several ports
+  // Segment mode, switches: per (job, tree, slot, shadow set) the latest tail
+  // of the contributions in it, which the chunk's partial or result inherits.
+  // Never erased: a slot's next chunk has later tails.
+  std::unordered_map<std::uint64_t, Time> segment_tails;
 };
 
 // A rank: its endpoint, its fiber, and what it waits for.
@@ -161,8 +186,10 @@ SimFabric::SimFabric(const topology::Topology& topology, SimConfig config)
     }
     if (is_switch) {
       const topology::SwitchSpec& sw = n.switch_spec;
-      state.engine = std::make_unique<engine::AggregationNode>(
-          engine::SwitchConfig{sw.slots, sw.slot_payload_bytes, n.name});
+      // Segment mode: a slot holds a segment's payload.
+      state.engine = std::make_unique<engine::AggregationNode>(engine::SwitchConfig{
+          sw.slots, sw.slot_payload_bytes * std::max<std::uint32_t>(1, config_.segment_packets),
+          n.name});
       if (sw.aggregation_gbps > 0 || sw.aggregation_pps > 0 || sw.aggregation_latency > 0) {
         state.stage = std::make_unique<Stage>();
         if (sw.aggregation_gbps > 0) state.stage->alu_ps_per_byte = 8000.0 / sw.aggregation_gbps;
@@ -190,7 +217,10 @@ Status SimFabric::install(std::uint32_t switch_node, const wire::TreeInstall& tr
   if (!switch_ready(switch_node))
     return make_error(StatusCode::io_error,
                       fmt::format("switch {} is down", topology_.node(switch_node).name));
-  return nodes_[switch_node].engine->install(tree);
+  if (config_.segment_packets <= 1) return nodes_[switch_node].engine->install(tree);
+  wire::TreeInstall segments = tree;
+  segments.slot_payload_bytes *= config_.segment_packets;
+  return nodes_[switch_node].engine->install(segments);
 }
 
 Status SimFabric::remove(std::uint32_t switch_node, const wire::TreeRemove& tree) {
@@ -271,19 +301,37 @@ void SimFabric::schedule(Time t, Kind kind, std::uint32_t node, std::uint32_t ar
   events_queue_.push(t, Event{kind, port, node, arg});
 }
 
-void SimFabric::enqueue(std::uint32_t node, std::uint16_t port, wire::Packet&& packet,
-                        Time offered) {
+bool SimFabric::takes_at_head(std::uint32_t node, const wire::Packet& packet) const {
+  return nodes_[node].engine != nullptr ||
+         (packet.header.type == wire::PacketType::result && !packet.header.has(wire::kFlagLast));
+}
+
+void SimFabric::enqueue(std::uint32_t node, std::uint16_t port, wire::Packet&& packet, Time offered,
+                        Time tail) {
   // A FIFO egress queue is exactly "start when the port is next free".
   PortState& ps = nodes_[node].ports[port];
   const bool ack = packet.header.type == wire::PacketType::ack;
   fabric::LinkPacer& pacer = ack ? ps.ack_pacer : ps.pacer;
   auto& lane = ack ? ps.acks : ps.in_flight;
-  const Time serialise = pacer.serialise(packet.wire_bytes());
-  ps.counters.packets++;
-  ps.counters.bytes += packet.wire_bytes();
+  const std::size_t bytes = packet.wire_bytes();
+  const Time serialise = pacer.serialise(bytes);
+  ps.counters.packets += packet.packets;
+  ps.counters.bytes += bytes;
   ps.counters.busy += serialise;
-  const Time tx_end = pacer.book(offered, packet.wire_bytes());
+  Time tx_end, head_end;
+  if (packet.packets == 1 && tail <= offered) {
+    tx_end = head_end = pacer.book(offered, bytes);
+  } else {
+    // A segment: its first packet leaves once it is ready and the link free,
+    // the rest follow as they become ready (docs/model.md, segment mode).
+    const Time start = std::max(offered, pacer.busy_until());
+    tx_end = pacer.book_segment(offered, tail, bytes, packet.last_wire_bytes());
+    head_end = packet.packets == 1 ? tx_end : start + pacer.serialise(packet.first_wire_bytes());
+  }
   const Time arrival = tx_end + ps.latency;
+  // Packet mode: head and tail are one (and the peer is not looked up).
+  const Time handed =
+      head_end != tx_end && takes_at_head(ps.peer_node, packet) ? head_end + ps.latency : arrival;
   if (trace_) trace_->link_send(node, port, offered, tx_end - serialise, tx_end, arrival, packet);
   if (faults_) {
     const FaultModel::Fate fate = faults_->on_send(node, port, offered, packet);
@@ -300,9 +348,9 @@ void SimFabric::enqueue(std::uint32_t node, std::uint16_t port, wire::Packet&& p
       return;
     }
   }
-  if (lane.empty()) schedule(arrival, kArrival, node, ack ? 1 : 0, port);
+  if (lane.empty()) schedule(handed, kArrival, node, ack ? 1 : 0, port);
   if (lane.full()) lane.set_capacity(2 * lane.capacity());
-  lane.push_back({arrival, std::move(packet)});
+  lane.push_back({handed, arrival, std::move(packet)});
 }
 
 std::uint16_t SimFabric::host_egress(std::uint32_t rank, const wire::Packet& p) const {
@@ -327,6 +375,9 @@ void SimFabric::transmit_from_host(std::uint32_t rank, protocol::Outbox& out) {
     // it and acknowledgements go as they come.
     const wire::PacketType type = p.header.type;
     const bool contribution = type == wire::PacketType::contribution;
+    // A segment's contributions leave g apart, each once the result that
+    // freed its slot is in (answer_tail_ for the last).
+    const Time segment_gap = contribution ? (p.packets - 1) * timing.gap : 0;
     Time offered = now_;
     if (costs && (contribution || (type == wire::PacketType::p2p && p.header.sequence == 0))) {
       bool starts = !contribution;
@@ -339,13 +390,14 @@ void SimFabric::transmit_from_host(std::uint32_t rank, protocol::Outbox& out) {
       }
       const Time start = std::max(now_, n.tx_free);
       const Time overhead = starts ? timing.send_overhead : 0;
-      n.tx_free = start + std::max(overhead, timing.gap);
+      n.tx_free = start + std::max(overhead, timing.gap) + segment_gap;
       n.last_posted = offered = start + overhead;
     } else if (type == wire::PacketType::p2p) {
       offered = std::max(now_, n.last_posted);
     }
     const std::uint16_t port = host_egress(rank, p);
-    enqueue(node, port, std::move(p), offered);
+    const Time tail = std::max(offered + segment_gap, answer_tail_);
+    enqueue(node, port, std::move(p), offered, tail);
   }
   out.clear();
 }
@@ -360,28 +412,54 @@ void SimFabric::after_host_activity(std::uint32_t rank) {
 }
 
 void SimFabric::stage(std::uint32_t node, Stage& st, std::uint16_t port, wire::Packet&& packet,
-                      Time occupancy, Time delay) {
-  const Time start = std::max(now_, st.free_at);
-  st.free_at = start + occupancy;
-  const Time done = start + delay;
+                      Time tail, const StageCost& cost) {
+  const std::uint32_t k = packet.packets;
+  Time done, done_tail;
+  if (nodes_[node].engine) {
+    // A switch's ALU takes the packets of all its children's segments as
+    // they come, interleaved: first packets in turn, and the whole segment
+    // once the ALU has done all the work offered so far and its last packet
+    // is in. (One packet: a FIFO server, as in packet mode.)
+    const Time first = std::max(now_, st.first_free);
+    st.first_free = first + (k > 1 ? cost.hold : cost.last_hold);
+    st.free_at = std::max(now_, st.free_at) + (k - 1) * cost.hold + cost.last_hold;
+    done_tail = std::max(st.free_at, tail + cost.last_hold) - cost.last_hold + cost.last_delay;
+    done = k > 1 ? first + cost.head_delay : done_tail;
+  } else {
+    // A host takes a segment's packets one by one as they arrive (now to tail).
+    const Time start = std::max(now_, st.free_at);
+    const Time last_start = std::max(start + (k - 1) * cost.hold, tail);
+    st.free_at = last_start + cost.last_hold;
+    done_tail = last_start + cost.last_delay;
+    done = k > 1 && takes_at_head(node, packet) ? start + cost.head_delay : done_tail;
+  }
+  // Segment mode: hand-overs stay in order (packet mode keeps it anyway).
+  if (!st.in_flight.empty()) done = std::max(done, st.in_flight.back().packet.at);
   if (st.in_flight.empty()) schedule(done, kStage, node, 0);
   if (st.in_flight.full()) st.in_flight.set_capacity(2 * st.in_flight.capacity());
-  st.in_flight.push_back({done, port, std::move(packet)});
+  st.in_flight.push_back({{done, done_tail, std::move(packet)}, port});
 }
 
-void SimFabric::on_arrival(std::uint32_t node, std::uint16_t port, wire::Packet&& packet) {
+void SimFabric::on_arrival(std::uint32_t node, std::uint16_t port, wire::Packet&& packet,
+                           Time tail) {
   NodeState& n = nodes_[node];
   if (n.stage) {
     const topology::Node& spec = topology_.node(node);
     const wire::PacketType type = packet.header.type;
     if (n.engine && type == wire::PacketType::contribution) {
       // The ALU: each contribution in turn, then its pipeline latency.
-      const Time service =
-          std::max(static_cast<Time>(std::llround(n.stage->alu_ps_per_byte *
-                                                  static_cast<double>(packet.payload_bytes()))),
-                   n.stage->alu_ps_per_packet);
-      stage(node, *n.stage, port, std::move(packet), service,
-            service + spec.switch_spec.aggregation_latency);
+      const Stage& alu = *n.stage;
+      auto service = [&alu](std::size_t payload) {
+        return std::max(
+            static_cast<Time>(std::llround(alu.alu_ps_per_byte * static_cast<double>(payload))),
+            alu.alu_ps_per_packet);
+      };
+      const std::size_t last_payload =
+          packet.payload_bytes() - std::size_t{packet.packets - 1u} * packet.packet_payload;
+      const Time each = service(packet.packet_payload), last = service(last_payload);
+      const Time latency = spec.switch_spec.aggregation_latency;
+      stage(node, *n.stage, port, std::move(packet), tail,
+            StageCost{each, last, each + latency, last + latency});
       return;
     }
     if (!n.engine) {
@@ -391,41 +469,60 @@ void SimFabric::on_arrival(std::uint32_t node, std::uint16_t port, wire::Packet&
       const HostTiming& t = spec.host_timing;
       const bool ends = (type == wire::PacketType::result || type == wire::PacketType::p2p) &&
                         packet.header.has(wire::kFlagLast);
-      const Time hold = ends                               ? std::max(t.recv_overhead, t.gap)
-                        : type == wire::PacketType::result ? t.gap
-                                                           : 0;
-      stage(node, *n.stage, port, std::move(packet), hold, ends ? t.recv_overhead : 0);
+      const Time each = type == wire::PacketType::result ? t.gap : 0;
+      const Time last = ends ? std::max(t.recv_overhead, t.gap) : each;
+      const Time delay = ends ? t.recv_overhead : 0;
+      stage(node, *n.stage, port, std::move(packet), tail, StageCost{each, last, 0, delay});
       return;
     }
   }
-  handle(node, port, std::move(packet));
+  handle(node, port, std::move(packet), tail);
 }
 
-void SimFabric::handle(std::uint32_t node, std::uint16_t port, wire::Packet&& packet) {
+void SimFabric::handle(std::uint32_t node, std::uint16_t port, wire::Packet&& packet, Time tail) {
   NodeState& n = nodes_[node];
   if (n.engine) {
     if (!switch_ready(node)) return;
+    // Segment mode: what the engine sends for this chunk is whole once the
+    // last packet of every contribution to it is in.
+    const std::uint16_t k = packet.packets, per_packet = packet.packet_payload;
+    if (k > 1 && packet.header.type == wire::PacketType::contribution) {
+      const wire::Header& h = packet.header;
+      Time& latest = n.segment_tails[(std::uint64_t{h.job} << 32) ^ (std::uint64_t{h.tree} << 16) ^
+                                     (std::uint64_t{h.slot} << 1) ^ (h.shadow ? 1u : 0u)];
+      tail = latest = std::max(latest, tail);
+    }
     emits_.clear();
     fabric::switch_packet(*n.engine, topology_, node, port, std::move(packet), emits_);
     if (trace_) trace_->switch_touched(node, now_);
-    for (engine::Emit& e : emits_) enqueue(node, e.port, std::move(e.packet));
+    for (engine::Emit& e : emits_) {
+      const wire::PacketType type = e.packet.header.type;
+      if (type == wire::PacketType::contribution || type == wire::PacketType::result) {
+        e.packet.packets = k;
+        e.packet.packet_payload = per_packet;
+      }
+      enqueue(node, e.port, std::move(e.packet), now_, std::max(now_, tail));
+    }
     return;
   }
   RankDriver& r = *ranks_[n.rank];
+  answer_tail_ = tail;
   r.endpoint().on_packet(packet, now_, outbox_);
   if (trace_) trace_->host_touched(n.rank, now_);
   transmit_from_host(n.rank, outbox_);
+  answer_tail_ = 0;
   after_host_activity(n.rank);
 }
 
-std::uint32_t SimFabric::deliver(std::uint32_t node, std::uint16_t port, wire::Packet&& packet) {
+std::uint32_t SimFabric::deliver(std::uint32_t node, std::uint16_t port, wire::Packet&& packet,
+                                 Time tail) {
   const PortState& link = nodes_[node].ports[port];
   const std::uint32_t to = link.peer_node;
   if (faults_ && !faults_->on_arrival(node, port, to, now_)) {
     if (trace_) trace_->packet_lost(node, port, now_);
     return kNoRank;
   }
-  on_arrival(to, link.peer_port, std::move(packet));
+  on_arrival(to, link.peer_port, std::move(packet), tail);
   return nodes_[to].engine ? kNoRank : nodes_[to].rank;
 }
 
@@ -434,17 +531,18 @@ std::uint32_t SimFabric::process(const Event& ev) {
     case kArrival: {
       PortState& link = nodes_[ev.node].ports[ev.port];
       auto& lane = ev.arg ? link.acks : link.in_flight;  // arg 1: the acknowledgement lane
-      wire::Packet p = std::move(lane.front().second);
+      wire::Packet p = std::move(lane.front().packet);
+      const Time tail = lane.front().tail;
       lane.pop_front();
       if (lane.empty())
         events_queue_.pop();
       else
-        events_queue_.replace_top(lane.front().first, ev);
-      return deliver(ev.node, ev.port, std::move(p));
+        events_queue_.replace_top(lane.front().at, ev);
+      return deliver(ev.node, ev.port, std::move(p), tail);
     }
     case kHeld: {
       events_queue_.pop();
-      return deliver(ev.node, ev.port, faults_->release(ev.arg));
+      return deliver(ev.node, ev.port, faults_->release(ev.arg), now_);
     }
     case kTimer: {
       events_queue_.pop();
@@ -471,8 +569,8 @@ std::uint32_t SimFabric::process(const Event& ev) {
       if (st.in_flight.empty())
         events_queue_.pop();
       else
-        events_queue_.replace_top(st.in_flight.front().at, ev);
-      handle(ev.node, e.port, std::move(e.packet));
+        events_queue_.replace_top(st.in_flight.front().packet.at, ev);
+      handle(ev.node, e.port, std::move(e.packet.packet), e.packet.tail);
       return n.engine ? kNoRank : n.rank;
     }
   }

@@ -35,6 +35,12 @@ namespace inca::sim {
 struct SimConfig {
   protocol::EndpointConfig endpoint;  ///< template for every host (rank/address filled in)
   std::size_t fiber_stack_bytes = 256 * 1024;
+  /// Segment mode (docs/model.md): endpoints send segments of up to this many
+  /// wire packets (endpoint.segment_packets), and switch slots hold a
+  /// segment's payload. Links, switch ALUs and host receive paths pass a
+  /// segment's packets pipelined: it arrives at a switch when its first packet
+  /// has, at a host when its last has. 1: packet mode.
+  std::uint32_t segment_packets = 1;
   /// Called every `progress_events` events with the events so far and the
   /// virtual time, so a long run can report progress; 0: never.
   std::uint64_t progress_events = 0;
@@ -81,7 +87,9 @@ class SimFabric final : public fabric::Fabric {
  private:
   class RankDriver;
   struct PortState;
+  struct InFlight;
   struct Stage;
+  struct StageCost;
   struct NodeState;
   struct Event {
     std::uint16_t kind;
@@ -97,21 +105,23 @@ class SimFabric final : public fabric::Fabric {
 
   void schedule(Time t, Kind kind, std::uint32_t node, std::uint32_t arg, std::uint16_t port = 0);
   /// Puts a packet on (node, port)'s link, offered to it at `offered` (>= now).
-  void enqueue(std::uint32_t node, std::uint16_t port, wire::Packet&& packet, Time offered);
-  void enqueue(std::uint32_t node, std::uint16_t port, wire::Packet&& packet) {
-    enqueue(node, port, std::move(packet), now_);
-  }
+  /// `tail`: when the last wire packet of a segment is ready (>= offered).
+  void enqueue(std::uint32_t node, std::uint16_t port, wire::Packet&& packet, Time offered,
+               Time tail);
   /// Passes a packet through a node's stage; kStage delivers it.
-  void stage(std::uint32_t node, Stage& stage, std::uint16_t port, wire::Packet&& packet,
-             Time occupancy, Time delay);
-  /// What reaches a node once its stage (if any) is past.
-  void handle(std::uint32_t node, std::uint16_t port, wire::Packet&& packet);
+  void stage(std::uint32_t node, Stage& stage, std::uint16_t port, wire::Packet&& packet, Time tail,
+             const StageCost& cost);
+  /// What reaches a node once its stage (if any) is past; `tail` as above.
+  void handle(std::uint32_t node, std::uint16_t port, wire::Packet&& packet, Time tail);
+  /// Whether a segment is handed to `node` when its first packet is there
+  /// (switches cut through; a host takes results as they come) rather than its last.
+  bool takes_at_head(std::uint32_t node, const wire::Packet& packet) const;
   std::uint16_t host_egress(std::uint32_t rank, const wire::Packet& packet) const;
   void transmit_from_host(std::uint32_t rank, protocol::Outbox& out);
-  void on_arrival(std::uint32_t node, std::uint16_t port, wire::Packet&& packet);
+  void on_arrival(std::uint32_t node, std::uint16_t port, wire::Packet&& packet, Time tail);
   /// Hands a packet that crossed (node, port) to the peer, unless a fault
   /// lost it; returns the rank whose host it reached, or kNoRank.
-  std::uint32_t deliver(std::uint32_t node, std::uint16_t port, wire::Packet&& packet);
+  std::uint32_t deliver(std::uint32_t node, std::uint16_t port, wire::Packet&& packet, Time tail);
   /// Under faults: a dead switch does nothing, and one that died since it was
   /// last touched restarts with an empty engine. False while it is dead.
   bool switch_ready(std::uint32_t node);
@@ -129,8 +139,11 @@ class SimFabric final : public fabric::Fabric {
   EventHeap<Event> events_queue_;
   std::vector<NodeState> nodes_;
   std::vector<std::unique_ptr<RankDriver>> ranks_;
-  std::vector<engine::Emit> emits_;         // scratch
-  protocol::Outbox outbox_;                 // scratch
+  std::vector<engine::Emit> emits_;  // scratch
+  protocol::Outbox outbox_;          // scratch
+  // While a host handles a segment: when its last packet arrived, before
+  // which nothing the host sends in answer can be complete.
+  Time answer_tail_ = 0;
   std::unique_ptr<FaultModel> faults_;      // null without faults: no cost
   std::vector<std::uint32_t> deaths_seen_;  // per node: deaths its engine has lived through
 };

@@ -8,6 +8,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "inca/caps.hpp"
@@ -30,6 +31,15 @@ std::string_view to_string(TopologyKind kind);
 /// time) or the threaded software switch (wall-clock time).
 enum class FabricKind : std::uint8_t { sim, live };
 std::string_view to_string(FabricKind kind);
+
+/// How finely the simulator models traffic. `packet`: every wire packet is
+/// an event. `segment`: a coarse mode for payload-free runs, where one
+/// simulated packet stands for up to FabricOptions::segment_packets wire
+/// packets, pipelined across hops (docs/model.md gives its measured error).
+enum class SimMode : std::uint8_t { packet, segment };
+std::string_view to_string(SimMode mode);
+/// "packet" or "segment"; nothing for anything else.
+std::optional<SimMode> parse_sim_mode(std::string_view text);
 
 /// Everything that describes a fabric. Defaults are the benchmark's default
 /// fabric: 64 ranks on a leaf-spine of 100 Gb/s links.
@@ -63,7 +73,10 @@ struct FabricOptions {
   /// aggregates what all its switches do (Communicator::caps()).
   SwitchCaps switch_caps = {};
   std::map<std::string, SwitchCaps> switch_caps_by_name = {};
-  bool timing_only = false;             ///< payload-free mode: sizes and times, no data
+  bool timing_only = false;  ///< payload-free mode: sizes and times, no data
+  /// Simulator granularity; `segment` needs timing_only, the sim fabric and no faults.
+  SimMode sim_mode = SimMode::packet;
+  std::uint32_t segment_packets = 64;   ///< wire packets per segment in segment mode (2..1024)
   double host_reduce_gbps = 0;          ///< host reduction speed in the simulator (0 = free)
   Time host_send_overhead = 0;          ///< LogGP o on sending, per message (HostTiming)
   Time host_recv_overhead = 0;          ///< LogGP o on receiving, per message

@@ -1,0 +1,104 @@
+#!/usr/bin/python3
+"""Measures the error of the simulator's segment mode against packet mode.
+
+Runs `inca bench --payload off` once with --sim-mode packet and once with
+--sim-mode segment for each fabric of a matrix, and prints a markdown table:
+sim time of each row in both modes, the segment mode's error, and the events
+and wall time of each mode (docs/model.md, "Segment mode").
+
+  scripts/segment_error.py                 the matrix of docs/model.md
+  scripts/segment_error.py --quick         one small fabric (a smoke run)
+  scripts/segment_error.py --only gb300    the fabrics whose label contains gb300
+  INCA=path/to/inca scripts/segment_error.py
+"""
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+
+# hierarchical is absent: it needs split(), which payload-free runs cannot
+# carry, and segment mode is payload-free only.
+ALGOS = "innet,ring,recursive_doubling,rabenseifner,binomial_tree"
+
+# (label, contended, sizes, bench flags). "contended": links shared by several
+# flows (oversubscribed uplinks), where the bound is 5 % instead of 1 %.
+MATRIX = [
+    ("leaf-spine 64 (8/leaf, 8 spines)", False, "1M,16M",
+     ["--ranks", "64", "--hosts-per-leaf", "8", "--spines", "8"]),
+    ("leaf-spine 256 (16/leaf, 16 spines)", False, "1M,4M",
+     ["--ranks", "256", "--hosts-per-leaf", "16", "--spines", "16"]),
+    # default-100g is 4:1 oversubscribed (8 hosts and 2 spines per leaf).
+    ("default-100g 64", True, "1M,16M", ["--preset", "default-100g"]),
+    ("default-100g 256", True, "1M,4M", ["--preset", "default-100g", "--ranks", "256"]),
+    ("ndr-400g 64", False, "1M,16M", ["--preset", "ndr-400g", "--ranks", "64"]),
+    ("ndr-400g 256", False, "1M,4M", ["--preset", "ndr-400g", "--ranks", "256"]),
+    ("hdr-200g 64", False, "1M,16M", ["--preset", "hdr-200g", "--ranks", "64"]),
+    ("hdr-200g 256", False, "1M,4M", ["--preset", "hdr-200g", "--ranks", "256"]),
+    ("gb300 144", False, "1M,16M", ["--preset", "gb300-nvl72-4608", "--ranks", "144"]),
+    ("leaf-spine 64 oversubscribed 8:1 (16/leaf, 2 spines)", True, "1M,16M",
+     ["--ranks", "64", "--hosts-per-leaf", "16", "--spines", "2"]),
+]
+QUICK = [("leaf-spine 16 (4/leaf, 2 spines)", True, "1M",
+          ["--ranks", "16", "--hosts-per-leaf", "4", "--spines", "2"])]
+
+
+def parse_size(text):
+    units = {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30}
+    return int(text[:-1]) * units[text[-1]] if text[-1] in units else int(text)
+
+
+def bench(inca, flags, algos, size, mode, segment_packets):
+    cmd = [inca, "bench", "--payload", "off", "--format", "json", "--stats", "--algos", algos,
+           "-b", size, "-e", size, "--sim-mode", mode, *flags]
+    if mode == "segment" and segment_packets:
+        cmd += ["--segment-packets", str(segment_packets)]
+    start = time.monotonic()
+    out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
+    return json.loads(out), time.monotonic() - start
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--quick", action="store_true", help="one small fabric")
+    ap.add_argument("--only", default="", help="fabrics whose label contains this")
+    ap.add_argument("--algos", default=ALGOS)
+    ap.add_argument("--segment-packets", type=int, default=0, help="0: the default")
+    args = ap.parse_args()
+    inca = os.environ.get("INCA", "build/bin/inca")
+    matrix = [m for m in (QUICK if args.quick else MATRIX) if args.only in m[0]]
+    print("| fabric | algorithm | bytes | packet us | segment us | error % | bound | "
+          "events packet | events segment | retransmissions packet / segment | wall packet s | "
+          "wall segment s |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+    worst = {False: 0.0, True: 0.0}
+    failed = 0
+    for label, contended, sizes, flags in matrix:
+        for size in sizes.split(","):
+            rows = {}
+            for mode in ("packet", "segment"):
+                data, wall = bench(inca, flags, args.algos, size, mode, args.segment_packets)
+                for r in data:
+                    rows.setdefault(r["algorithm"], {})[mode] = (r, wall)
+            for algo, by_mode in rows.items():
+                (p, wall_p), (s, wall_s) = by_mode["packet"], by_mode["segment"]
+                assert p["model"] == "packet" and s["model"] == "segment", (p, s)
+                err = 100.0 * (s["time_us"] - p["time_us"]) / p["time_us"]
+                bound = 5.0 if contended else 1.0
+                worst[contended] = max(worst[contended], abs(err))
+                failed += abs(err) > bound
+                print(f"| {label} | {algo} | {parse_size(size)} | {p['time_us']:.2f} | "
+                      f"{s['time_us']:.2f} | {err:+.3f} | {bound:g} | "
+                      f"{p['stats']['events']} | {s['stats']['events']} | "
+                      f"{p['stats']['host_retransmissions']} / {s['stats']['host_retransmissions']} | "
+                      f"{wall_p:.2f} | "
+                      f"{wall_s:.2f} |", flush=True)
+    print(f"\nworst |error|: {worst[False]:.3f} % uncontended (bound 1 %), "
+          f"{worst[True]:.3f} % contended (bound 5 %); {failed} row(s) over their bound")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
