@@ -162,7 +162,7 @@ SimFabric::SimFabric(const topology::Topology& topology, SimConfig config)
     if (is_switch) {
       const topology::SwitchSpec& sw = n.switch_spec;
       state.engine = std::make_unique<engine::AggregationNode>(
-          engine::SwitchConfig{sw.slots, sw.slot_payload_bytes, n.name});
+          engine::SwitchConfig{sw.slots, sw.slot_payload_bytes, n.name, sw.caps});
       if (sw.aggregation_gbps > 0 || sw.aggregation_pps > 0 || sw.aggregation_latency > 0) {
         state.stage = std::make_unique<Stage>();
         if (sw.aggregation_gbps > 0) state.stage->alu_ps_per_byte = 8000.0 / sw.aggregation_gbps;
