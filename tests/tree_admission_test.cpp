@@ -105,7 +105,7 @@ TEST(TreeAdmission, StreamingLockIsExclusivePerSwitchAndFreedWithItsTree) {
   streaming.streaming = true;
   auto first = a.allocate({0, 4}, 8, streaming);
   auto second = a.allocate({1, 5}, 8, streaming);
-  auto plain = a.allocate({2, 6}, 8);
+  auto plain = a.allocate({8, 12}, 8);  // leaf2, leaf3 and a spine
   ASSERT_TRUE(first.ok() && second.ok() && plain.ok());
   EXPECT_TRUE(first->streaming);
   EXPECT_FALSE(plain->streaming);

@@ -53,13 +53,14 @@ struct SlotSet {
   wire::Header chunk;  // dtype/op/count/flags every contribution must match
   bool timing_only = false;
   bool folded_any = false;
-  std::uint32_t next_child = 0;        // reproducible mode: next child to fold
-  std::vector<std::uint64_t> seen;     // child bitmap
-  std::vector<std::uint64_t> asked;    // partial_sent: children whose duplicate came since the
-                                       // last re-forward of the partial
-  std::vector<std::byte> acc;          // running reduction
-  std::vector<wire::Payload> pending;  // reproducible mode: out-of-order children
-  wire::Payload kept;                  // partial (partial_sent), result (done), error (failed)
+  std::uint32_t next_child = 0;             // reproducible mode: next child to fold
+  std::vector<std::uint64_t> seen;          // child bitmap
+  std::vector<std::uint64_t> asked;         // partial_sent: children whose duplicate came since the
+                                            // last re-forward of the partial
+  std::vector<std::byte> acc;               // running reduction
+  std::vector<wire::Payload> pending;       // reproducible mode: out-of-order children
+  wire::Payload kept;                       // partial (partial_sent), result (done), error (failed)
+  StatusCode error = StatusCode::mismatch;  // failed: the status its error packets carry
 
   bool has_bit(std::uint32_t c) const { return (seen[c / 64] >> (c % 64)) & 1u; }
   void set_bit(std::uint32_t c) { seen[c / 64] |= std::uint64_t{1} << (c % 64); }
@@ -229,7 +230,7 @@ wire::Packet make_error_packet(const wire::TreeInstall& cfg, const wire::Payload
 
 wire::Packet make_error_packet(const wire::TreeInstall& cfg, const SlotSet& set, std::uint16_t slot,
                                bool shadow, std::uint16_t child) {
-  return make_error_packet(cfg, set.kept, StatusCode::mismatch, slot, shadow, child);
+  return make_error_packet(cfg, set.kept, set.error, slot, shadow, child);
 }
 
 // Fails the set's chunk and sends its error down to every child but `skip`,
@@ -349,6 +350,7 @@ void AggregationNode::on_contribution(Tree& t, std::uint16_t in_port, const wire
         h.sequence, cfg.tree, h.child, describe(h), p.payload ? "" : " without data",
         describe(set.chunk), set.timing_only ? " without data" : "");
     set.kept = wire::make_error_payload(h.sequence, why);
+    set.error = StatusCode::mismatch;
     fail_chunk(cfg, set, h.slot, h.shadow, wire::kNoPort, true, counters_, out);
     return;
   }
@@ -455,6 +457,11 @@ void AggregationNode::on_error(Tree& t, std::uint16_t in_port, const wire::Packe
     std::fill(set.seen.begin(), set.seen.end(), 0);
   }
   set.kept = p.payload;
+  // Pass on the status the error came with (mismatch, or not_supported from
+  // a switch above whose caps refused the partial).
+  const bool known =
+      h.sequence > 0 && h.sequence <= static_cast<std::uint32_t>(StatusCode::internal);
+  set.error = known ? static_cast<StatusCode>(h.sequence) : StatusCode::mismatch;
   fail_chunk(cfg, set, h.slot, h.shadow, from_parent ? wire::kNoPort : in_port, !from_parent,
              counters_, out);
 }
