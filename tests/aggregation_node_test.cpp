@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "test_support.hpp"
+#include "wire/error_payload.hpp"
 
 namespace inca::engine {
 namespace {
@@ -45,8 +46,9 @@ wire::TreeInstall tree_install(std::vector<std::uint16_t> ports, std::uint16_t w
 std::map<std::string, std::uint64_t> counter_map(const EngineCounters& c) {
   const auto& [packets_in, contributions, duplicates, duplicate_answers, partial_reforwards,
                partials_sent, results, results_sent, slot_full, stale, results_in, results_repeated,
-               refused, errors_in, errors_sent, drop_unknown_tree, drop_bad_key, drop_bad_child,
-               drop_mismatch, drop_oversize, drop_bad_type, drop_malformed] = c;
+               refused, refused_caps, errors_in, errors_sent, drop_unknown_tree, drop_bad_key,
+               drop_bad_child, drop_bad_slot, drop_mismatch, drop_oversize, drop_bad_type,
+               drop_malformed] = c;
   return {{"packets_in", packets_in},
           {"contributions", contributions},
           {"duplicates", duplicates},
@@ -60,11 +62,13 @@ std::map<std::string, std::uint64_t> counter_map(const EngineCounters& c) {
           {"results_in", results_in},
           {"results_repeated", results_repeated},
           {"refused", refused},
+          {"refused_caps", refused_caps},
           {"errors_in", errors_in},
           {"errors_sent", errors_sent},
           {"drop_unknown_tree", drop_unknown_tree},
           {"drop_bad_key", drop_bad_key},
           {"drop_bad_child", drop_bad_child},
+          {"drop_bad_slot", drop_bad_slot},
           {"drop_mismatch", drop_mismatch},
           {"drop_oversize", drop_oversize},
           {"drop_bad_type", drop_bad_type},
@@ -328,6 +332,15 @@ TEST_F(AggregationNodeTest, EveryMalformedContributionIsDroppedIntoItsOwnCounter
   no_such_child.header.child = 3;
   expect_dropped_into(kPorts[2], no_such_child, "drop_bad_child");
 
+  // The tree has slots 0..3 (window 4); slot 4 is the next tree's, or none.
+  for (const std::uint16_t slot : {4, 0x7fff}) {
+    wire::Packet outside = p;
+    outside.header.slot = slot;
+    expect_dropped_into(kPorts[0], outside, "drop_bad_slot");
+    outside.header.type = wire::PacketType::result;
+    expect_dropped_into(kPorts[0], outside, "drop_bad_slot");
+  }
+
   // 17 floats = 68 B, over the tree's 64 B slots.
   expect_dropped_into(kPorts[0], contribution(0, 0, std::vector<float>(17, 1.0f)), "drop_oversize");
 
@@ -365,6 +378,50 @@ TEST_F(AggregationNodeTest, EveryMalformedContributionIsDroppedIntoItsOwnCounter
   }
   EXPECT_EQ(node_.counters().results, 0u);
   EXPECT_EQ(node_.counters().refused, 4u);
+}
+
+// A switch refuses what it cannot aggregate, whatever the hosts were told:
+// the sender alone hears not_supported at once (no timeout), and the slot is
+// not touched, so the same chunk in a pair the switch has completes exactly.
+TEST(AggregationNodeCaps, AContributionOutsideTheSwitchsCapsIsAnsweredToItsSenderOnly) {
+  AggregationNode node({64, 256, "leaf3", SwitchCaps{}.without(ReduceOp::max)});
+  ASSERT_TRUE(node.install(tree_install(kPorts, 4)).ok());
+  std::vector<Emit> out;
+  wire::Packet max = contribution(1, 0, {7, 8});
+  max.header.op = ReduceOp::max;
+  auto before = counter_map(node.counters());
+  node.on_packet(kPorts[1], max, out);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].port, kPorts[1]);
+  EXPECT_EQ(out[0].child, 1u);
+  const wire::Header& h = out[0].packet.header;
+  EXPECT_EQ(h.type, wire::PacketType::error);
+  EXPECT_EQ(h.sequence, static_cast<std::uint32_t>(StatusCode::not_supported));
+  EXPECT_EQ(h.job, kJob);
+  EXPECT_EQ(h.key_tag, kKey);
+  EXPECT_EQ(h.slot, 0u);
+  auto error = wire::parse_error_payload(out[0].packet.payload_span());
+  ASSERT_TRUE(error);
+  EXPECT_EQ(error->chunk_sequence, 0u);
+  EXPECT_EQ(error->message, "switch leaf3: tree " + std::to_string(kTree) +
+                                " does not aggregate f32 max; this switch aggregates " +
+                                SwitchCaps{}.without(ReduceOp::max).describe());
+  for (const char* moved : {"packets_in", "refused_caps", "errors_sent"}) ++before[moved];
+  EXPECT_EQ(counter_map(node.counters()), before);
+
+  // A forged one from the wrong port is dropped as such, never answered.
+  out.clear();
+  node.on_packet(kPorts[2], max, out);
+  EXPECT_TRUE(out.empty());
+  EXPECT_EQ(node.counters().drop_bad_child, 1u);
+
+  for (std::uint16_t c = 0; c < 3; ++c) {
+    out.clear();
+    node.on_packet(kPorts[c], contribution(c, 0, {1.0f + c, 2}), out);
+  }
+  ASSERT_EQ(out.size(), 3u);
+  EXPECT_EQ(values_of(out[0].packet), (std::vector<float>{6, 6}));  // (1 + 2) + 3, 2 + 2 + 2
+  EXPECT_EQ(node.counters().packets_in, classified_packets(node.counters()));
 }
 
 TEST_F(AggregationNodeTest, ResultsAreAcceptedOnlyFromTheParentPort) {

@@ -25,10 +25,10 @@ constexpr std::uint16_t kWindow = 4;
 struct TwoLevelTree {
   AggregationNode leaf[2] = {AggregationNode({16, 64, "leaf0"}),
                              AggregationNode({16, 64, "leaf1"})};
-  AggregationNode root{{16, 64, "root"}};
+  AggregationNode root;
   std::map<std::pair<int, int>, std::vector<wire::Packet>> to_host;  // (leaf, port) -> packets
 
-  TwoLevelTree() {
+  explicit TwoLevelTree(SwitchCaps root_caps = {}) : root({16, 64, "root", root_caps}) {
     for (int l = 0; l < 2; ++l) {
       wire::TreeInstall t = tree_install({0, 1}, kWindow, kUp);
       t.index_at_parent = static_cast<std::uint16_t>(l);
@@ -164,6 +164,36 @@ TEST(EngineErrors, AFailedSlotIsReusedByTheNextChunkInIt) {
       ASSERT_EQ(r.header.type, wire::PacketType::result);
       EXPECT_EQ(test::values_of(r), std::vector<float>{10});
     }
+  t.expect_every_packet_classified();
+}
+
+// The leaves aggregate f32 max but the root does not: the root refuses each
+// leaf's partial, and each leaf passes the not_supported error to its hosts,
+// so every host fails fast with the root's message instead of timing out.
+TEST(EngineErrors, APartialOutsideTheRootsCapsFailsEveryHostWithNotSupported) {
+  TwoLevelTree t(SwitchCaps{}.without(ReduceOp::max));
+  for (int l = 0; l < 2; ++l)
+    for (std::uint16_t c = 0; c < 2; ++c) {
+      wire::Packet p = chunk(c, 0, {1, 2});
+      p.header.op = ReduceOp::max;
+      t.from_host(l, c, p);
+    }
+  for (int l = 0; l < 2; ++l)
+    for (int port = 0; port < 2; ++port) {
+      ASSERT_EQ((t.to_host[{l, port}].size()), 1u) << l << port;
+      const wire::Packet& e = t.to_host[{l, port}][0];
+      EXPECT_EQ(e.header.type, wire::PacketType::error);
+      EXPECT_EQ(e.header.sequence, static_cast<std::uint32_t>(StatusCode::not_supported));
+      auto error = wire::parse_error_payload(e.payload_span());
+      ASSERT_TRUE(error);
+      EXPECT_NE(error->message.find("switch root: tree"), std::string::npos) << error->message;
+    }
+  EXPECT_EQ(t.root.counters().refused_caps, 2u);
+  EXPECT_EQ(t.root.counters().results, 0u);
+  for (int l = 0; l < 2; ++l) {
+    EXPECT_EQ(t.leaf[l].counters().refused_caps, 0u);
+    EXPECT_EQ(t.leaf[l].counters().errors_in, 1u);
+  }
   t.expect_every_packet_classified();
 }
 

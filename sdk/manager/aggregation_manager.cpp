@@ -9,6 +9,7 @@
 
 #include <fmt/format.h>
 
+#include "manager/tree_admission.hpp"
 #include "wire/packet.hpp"
 
 namespace inca::manager {
@@ -259,6 +260,12 @@ Result<TreePlan> AggregationManager::allocate(const TreeRequest& req) {
     }
     plan.installs.emplace_back(sw, std::move(install));
   }
+  if (admission_) {
+    if (Status admitted = admission_->admit(plan, req.identity); !admitted.ok()) {
+      for (auto& [sw, install] : plan.installs) pools_.at(sw).release(install.slot_base);
+      return admitted;
+    }
+  }
   auto& held = live_[tree_id];
   for (const auto& [sw, install] : plan.installs) held.emplace_back(sw, install.slot_base);
   ++next_tree_;
@@ -275,7 +282,19 @@ Status AggregationManager::release(const TreePlan& plan) {
                       fmt::format("tree {} is not a live tree of this manager", plan.tree));
   for (const auto& [sw, base] : it->second) pools_.at(sw).release(base);
   live_.erase(it);
+  if (admission_) admission_->release(plan);
   return {};
+}
+
+void AggregationManager::set_admission(std::shared_ptr<TreeAdmission> admission) {
+  admission_ = std::move(admission);
+}
+
+Status AggregationManager::lock_streaming(const TreePlan& plan) {
+  if (!admission_ || !live_.count(plan.tree))
+    return make_error(StatusCode::lock_denied,
+                      fmt::format("tree {} has no streaming resources to lock", plan.tree));
+  return admission_->lock_streaming(plan);
 }
 
 }  // namespace inca::manager

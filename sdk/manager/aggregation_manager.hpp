@@ -6,9 +6,12 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
+#include <string>
 #include <utility>
 #include <vector>
 
+#include "inca/job_identity.hpp"
 #include "inca/status.hpp"
 #include "manager/slot_pool.hpp"
 #include "topology/topology.hpp"
@@ -28,6 +31,8 @@ struct TreeRequest {
   std::vector<std::uint32_t> avoid_switches = {};
   /// Links the tree must not use, each named by one end (node, port).
   std::vector<std::pair<std::uint32_t, std::uint16_t>> avoid_links = {};
+  /// Whose tree it is, for the admission of a described fabric (set_admission).
+  JobIdentity identity = {};
 };
 
 /// Where a member host plugs into the tree.
@@ -54,7 +59,14 @@ struct TreePlan {
   Time chunk_service = 0;
   std::vector<std::pair<std::uint32_t, wire::TreeInstall>> installs;  ///< per switch node
   std::vector<HostAttachment> members;  ///< one per requested host, same order
+  /// With admission: the job the tree is booked as, and whether messages
+  /// above streaming_threshold need the streaming lock (JobIdentity).
+  std::string admission_job = {};
+  bool streaming = false;
+  std::uint64_t streaming_threshold = 0;
 };
+
+class TreeAdmission;
 
 class AggregationManager {
  public:
@@ -70,6 +82,13 @@ class AggregationManager {
   Status release(const TreePlan& plan);
   /// Free slots of a switch node.
   std::uint32_t free_slots(std::uint32_t switch_node) const;
+  /// Books every tree allocated from now on in `admission` too (quotas, tree
+  /// limits, payload per slot, streaming locks), whose errors allocate()
+  /// then returns: no_resource, quota_exceeded.
+  void set_admission(std::shared_ptr<TreeAdmission> admission);
+  /// Takes the plan's streaming lock: lock_failed (retryable), lock_denied
+  /// (booked without streaming, or no admission).
+  Status lock_streaming(const TreePlan& plan);
 
  private:
   class Reach;
@@ -80,6 +99,7 @@ class AggregationManager {
   // never free slots that now belong to another tree.
   std::map<std::uint16_t, std::vector<std::pair<std::uint32_t, std::uint32_t>>> live_;
   std::uint16_t next_tree_ = 1;
+  std::shared_ptr<TreeAdmission> admission_;
 };
 
 }  // namespace inca::manager

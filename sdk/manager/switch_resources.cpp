@@ -134,7 +134,7 @@ Result<std::vector<AllocatedTree>> SwitchResources::plan_trees(
   return trees;
 }
 
-Result<JobGrant> SwitchResources::allocate(const JobResourceRequest& req) {
+Status SwitchResources::check_request(const JobResourceRequest& req) const {
   if (live_.count(req.job))
     return make_error(StatusCode::invalid_argument,
                       fmt::format("job '{}' already holds resources", req.job));
@@ -147,12 +147,41 @@ Result<JobGrant> SwitchResources::allocate(const JobResourceRequest& req) {
     if (h >= fabric_.hosts.size())
       return make_error(StatusCode::invalid_argument,
                         fmt::format("job '{}': host index {} is not in the fabric", req.job, h));
+  return {};
+}
+
+Result<JobGrant> SwitchResources::allocate(const JobResourceRequest& req) {
+  INCA_RETURN_IF_ERROR(check_request(req));
   auto trees = plan_trees(req);
   if (!trees.ok()) return trees.status();
+  return reserve(req, std::move(*trees));
+}
 
+Result<JobGrant> SwitchResources::allocate(const JobResourceRequest& req,
+                                           std::vector<AllocatedTree> trees) {
+  INCA_RETURN_IF_ERROR(check_request(req));
+  if (trees.size() != req.trees)
+    return make_error(StatusCode::invalid_argument,
+                      fmt::format("job '{}' asks for {} tree(s) and brings {}", req.job, req.trees,
+                                  trees.size()));
+  for (const AllocatedTree& t : trees)
+    for (const TreeSwitch& s : t.switches)
+      if (s.switch_index >= fabric_.switches.size())
+        return make_error(
+            StatusCode::invalid_argument,
+            fmt::format("job '{}': switch index {} is not in the fabric", req.job, s.switch_index));
+  return reserve(req, std::move(trees));
+}
+
+void SwitchResources::set_quota_percent(std::uint32_t priority, std::uint32_t percent) {
+  if (priority < quota_percent_.size()) quota_percent_[priority] = percent;
+}
+
+Result<JobGrant> SwitchResources::reserve(const JobResourceRequest& req,
+                                          std::vector<AllocatedTree> trees) {
   Live live;
   live.priority = req.priority;
-  for (const AllocatedTree& t : *trees)
+  for (const AllocatedTree& t : trees)
     for (const TreeSwitch& s : t.switches) {
       SwitchUsage& u = live.per_switch[s.switch_index];
       u.slots += req.slots;
@@ -202,7 +231,7 @@ Result<JobGrant> SwitchResources::allocate(const JobResourceRequest& req) {
     u.llt_trees += want.llt_trees;
     u.sat_trees += want.sat_trees;
   }
-  g.trees = std::move(*trees);
+  g.trees = std::move(trees);
   for (const AllocatedTree& t : g.trees) ++rooted_[t.root];
   JobGrant out = g;
   live_.emplace(req.job, std::move(live));

@@ -85,6 +85,13 @@ class SwitchResources {
   /// than the priority's share of a switch); each names the switch and the
   /// numbers that did not fit.
   Result<JobGrant> allocate(const JobResourceRequest& request);
+  /// The same for trees built elsewhere (the AggregationManager's, over the
+  /// topology whose switch node ids are this fabric's switch indexes): one
+  /// per requested tree; invalid_argument when a switch index is unknown.
+  Result<JobGrant> allocate(const JobResourceRequest& request, std::vector<AllocatedTree> trees);
+  /// Sets priority `priority`'s quota (percent of each switch's slots) for
+  /// later allocations.
+  void set_quota_percent(std::uint32_t priority, std::uint32_t percent);
   /// The trees allocate() would build for `request` now, reserving nothing
   /// (no_tree when too few switches can root one).
   Result<std::vector<AllocatedTree>> plan_trees(const JobResourceRequest& request) const;
@@ -115,6 +122,8 @@ class SwitchResources {
   using LockUnit = std::pair<std::uint32_t, std::uint32_t>;
   static constexpr std::uint32_t kWholeSwitch = 0xffffffffu;
   std::vector<LockUnit> lock_units(const Live& live) const;
+  Status check_request(const JobResourceRequest& request) const;
+  Result<JobGrant> reserve(const JobResourceRequest& request, std::vector<AllocatedTree> trees);
 
   const FabricDescription& fabric_;
   std::array<std::uint32_t, 10> quota_percent_;

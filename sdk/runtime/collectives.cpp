@@ -80,12 +80,16 @@ Status Communicator::run_other_collective(Collective collective, const Collectiv
                         fmt::format("{} on rank {}: in-network unavailable: {}",
                                     to_string(collective), rank_, innet_status_.to_string()));
     INCA_RETURN_IF_ERROR(switch_pair);
+    INCA_RETURN_IF_ERROR(streaming_lock(bytes));
     innet = true;
   } else if (asked == "auto") {
     if (size_ > 1 && !innet_available()) {
       st.last_note = "in-network unavailable (" + innet_status_.to_string() + "); chose " + host;
     } else if (!switch_pair.ok()) {
       st.last_note = switch_pair.message() + "; chose " + host;
+    } else if (Status lock = streaming_lock(bytes); size_ > 1 && !lock.ok()) {
+      st.last_note =
+          fmt::format("{} B needs the streaming lock ({}); chose {}", bytes, lock.to_string(), host);
     } else if (size_ > 1 && model_) {
       const auto t_innet = model_collective(collective, "innet", *model_, bytes, elem_size);
       const auto t_host = model_collective(collective, host, *model_, bytes, elem_size);

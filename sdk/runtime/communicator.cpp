@@ -90,6 +90,9 @@ Status Communicator::allreduce(const void* send, void* recv, std::size_t count, 
     else if (size_ > 1 && !caps().supports(dtype, op))
       st.last_note = fmt::format("the switches do not aggregate {} {}; chose {}", to_string(dtype),
                                  to_string(op), name);
+    else if (Status lock = streaming_lock(bytes); size_ > 1 && !lock.ok())
+      st.last_note = fmt::format("{} B needs the streaming lock ({}); chose {}", bytes,
+                                 lock.to_string(), name);
   }
   const AllreduceAlgorithm* algorithm = find_allreduce(name);
   if (!algorithm)
@@ -147,9 +150,15 @@ Status Communicator::check_caps(std::string_view what, Dtype dtype, ReduceOp op)
                                 what, rank_, to_string(dtype), to_string(op), caps().describe()));
 }
 
+Status Communicator::streaming_lock(std::size_t bytes) const {
+  if (!trees_ || !tree_ || !tree_->streaming || bytes <= tree_->streaming_threshold) return {};
+  const CollectiveState& st = state();
+  return trees_->streaming_lock(st.in_collective ? st.attempt : *attempts_ + 1);
+}
+
 std::string Communicator::choose_allreduce(std::size_t bytes, Dtype dtype, ReduceOp op) const {
   if (size_ == 1) return "ring";
-  const bool innet = innet_available() && caps().supports(dtype, op);
+  const bool innet = innet_available() && caps().supports(dtype, op) && streaming_lock(bytes).ok();
   const std::size_t elem_size = dtype_size(dtype);
   // Without a model, in-network whenever a tree exists: it moves each byte
   // once per NIC where host algorithms move it at least 2(p-1)/p times.
@@ -209,6 +218,7 @@ Status Communicator::innet_allreduce(const void* send, void* recv, std::size_t c
     return make_error(StatusCode::not_supported,
                       "in-network all-reduce unavailable: " + innet_status_.to_string());
   INCA_RETURN_IF_ERROR(check_caps("in-network all-reduce", dtype, op));
+  INCA_RETURN_IF_ERROR(streaming_lock(count * dtype_size(dtype)));
   protocol::InnetAllreduce spec;
   spec.tree = tree_->tree;
   spec.child_index = tree_->members[rank_].child_index;

@@ -57,6 +57,21 @@ std::uint32_t Communicator::world_rank(int rank) const {
 }
 
 Result<std::unique_ptr<Communicator>> Communicator::split(int color, int key) {
+  return split_as(color, key, nullptr);
+}
+
+Result<std::unique_ptr<Communicator>> Communicator::split(int color, int key,
+                                                          const JobIdentity& job) {
+  if (job.priority > 9 || job.quota_percent > 100)
+    return make_error(StatusCode::invalid_argument,
+                      fmt::format("split on rank {}: job '{}' has priority {} (0..9) and quota {}% "
+                                  "(0..100)",
+                                  rank_, job.name, job.priority, job.quota_percent));
+  return split_as(color, key, &job);
+}
+
+Result<std::unique_ptr<Communicator>> Communicator::split_as(int color, int key,
+                                                             const JobIdentity* job) {
   if (!trees_)
     return make_error(StatusCode::not_supported,
                       fmt::format("split on rank {}: only a World's communicators split", rank_));
@@ -96,7 +111,7 @@ Result<std::unique_ptr<Communicator>> Communicator::split(int color, int key) {
     if (r == rank_) new_rank = static_cast<std::uint32_t>(hosts.size());
     hosts.push_back(world_rank(static_cast<int>(r)));
   }
-  std::shared_ptr<runtime::TreeService> trees = trees_->group(split_id, color, hosts);
+  std::shared_ptr<runtime::TreeService> trees = trees_->group(split_id, color, hosts, job);
   auto sub = std::unique_ptr<Communicator>(
       new Communicator(new_rank, std::move(hosts), driver_, std::move(trees),
                        static_cast<std::uint32_t>(std::countr_zero(free)), timing_only_));

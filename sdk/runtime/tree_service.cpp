@@ -37,13 +37,15 @@ TreeService::~TreeService() {
 }
 
 std::shared_ptr<TreeService> TreeService::group(std::uint64_t split, std::int32_t color,
-                                                const std::vector<std::uint32_t>& hosts) {
+                                                const std::vector<std::uint32_t>& hosts,
+                                                const JobIdentity* job) {
   std::lock_guard lock(mutex_);
   std::erase_if(groups_, [](const auto& entry) { return entry.second.expired(); });
   std::weak_ptr<TreeService>& slot = groups_[{split, color}];
   if (auto existing = slot.lock()) return existing;
   manager::TreeRequest request = request_;
   request.hosts = hosts;
+  if (job) request.identity = *job;
   auto created = std::make_shared<TreeService>(topology_, manager_, fabric_, std::move(request),
                                                static_cast<std::uint32_t>(hosts.size()), options_);
   created->root_ = root_;
@@ -102,9 +104,26 @@ void TreeService::drop_tree() {
     // Switches that are alive drop the old tree's state; dead ones lost it.
     for (const auto& [node, install] : old->installs)
       if (fabric_.node_alive(node)) (void)fabric_.remove(node, {old->job, old->tree});
-    (void)manager_.release(*old);
+    (void)manager_.release(*old);  // and its streaming lock
   }
   current_.plan.reset();
+  streaming_held_ = false;
+  lock_answers_.clear();
+}
+
+Status TreeService::streaming_lock(std::uint64_t attempt) {
+  std::lock_guard lock(mutex_);
+  auto [answer, fresh] = lock_answers_.try_emplace(attempt);
+  if (!fresh) return answer->second;
+  if (!streaming_held_ && current_.plan) {
+    std::lock_guard fabric_lock(root_->fabric_mutex_);
+    answer->second = manager_.lock_streaming(*current_.plan);
+    streaming_held_ = answer->second.ok();
+  } else if (!current_.plan) {
+    answer->second = current_.status;
+  }
+  while (lock_answers_.size() > kKeptRecords) lock_answers_.erase(lock_answers_.begin());
+  return answer->second;
 }
 
 void TreeService::reform(std::uint64_t generation) {

@@ -65,8 +65,10 @@ class TreeService {
   /// The first member to ask creates it over `hosts` (the members' world
   /// ranks in sub-rank order) and installs its tree; the others share it; it
   /// lives while a member holds it.
+  /// Its tree is booked as `job` when given, else as this service's.
   std::shared_ptr<TreeService> group(std::uint64_t split, std::int32_t color,
-                                     const std::vector<std::uint32_t>& hosts);
+                                     const std::vector<std::uint32_t>& hosts,
+                                     const JobIdentity* job = nullptr);
   /// The point-to-point tag contexts in use on world rank `host`'s endpoint,
   /// bit c for context c (bit 0: the world communicator). Kept by the world's
   /// service for every communicator on the fabric; only that rank touches it.
@@ -98,6 +100,11 @@ class TreeService {
   /// at that moment, after every rank is done with it, and the verdict
   /// carries the new one.
   std::optional<Verdict> verdict(std::uint64_t attempt, Time now);
+  /// The streaming lock of the current tree for collective `attempt`, the
+  /// same answer for every rank that asks about that attempt: the first to
+  /// ask takes the lock (kept until the tree is dropped) or records why not
+  /// (lock_failed, retried at the next attempt that asks).
+  Status streaming_lock(std::uint64_t attempt);
   /// Counts a re-run of `attempt` (once, whatever number of ranks say so).
   void count_rerun(std::uint64_t attempt, bool fallback);
 
@@ -140,11 +147,13 @@ class TreeService {
   std::mutex fabric_mutex_;
   Snapshot current_;
   std::map<std::uint64_t, Record> records_;
-  std::vector<std::uint64_t> attempts_;        // per rank; not guarded (each rank owns its own)
-  WorldStats counts_;                          // only the recovery fields are used
-  TreeService* root_ = this;                   // the world communicator's service
-  std::vector<std::uint8_t> contexts_;         // per world rank; the root's only
-  std::vector<std::uint64_t> first_attempts_;  // per world rank; the root's only
+  bool streaming_held_ = false;                   // the current tree holds its streaming lock
+  std::map<std::uint64_t, Status> lock_answers_;  // by attempt
+  std::vector<std::uint64_t> attempts_;           // per rank; not guarded (each rank owns its own)
+  WorldStats counts_;                             // only the recovery fields are used
+  TreeService* root_ = this;                      // the world communicator's service
+  std::vector<std::uint8_t> contexts_;            // per world rank; the root's only
+  std::vector<std::uint64_t> first_attempts_;     // per world rank; the root's only
   std::map<std::pair<std::uint64_t, std::int32_t>, std::weak_ptr<TreeService>> groups_;
 };
 

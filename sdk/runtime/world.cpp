@@ -10,6 +10,7 @@
 #include "inca/communicator.hpp"
 #include "live/live_fabric.hpp"
 #include "manager/aggregation_manager.hpp"
+#include "manager/tree_admission.hpp"
 #include "manager/tree_dot.hpp"
 #include "runtime/recovery_options.hpp"
 #include "runtime/tree_service.hpp"
@@ -95,6 +96,12 @@ Status validate_runtime(const FabricOptions& o) {
     if (o.segment_packets < 2 || o.segment_packets > 1024)
       return bad(fmt::format("segment_packets {} outside 2..1024", o.segment_packets));
   }
+  if (o.job_identity.priority > 9)
+    return bad(fmt::format("FabricOptions.job_identity.priority {} is outside 0..9",
+                           o.job_identity.priority));
+  if (o.job_identity.quota_percent > 100)
+    return bad(fmt::format("FabricOptions.job_identity.quota_percent {} is above 100",
+                           o.job_identity.quota_percent));
   if (!o.trace.file.empty()) {
     if (o.trace.interval < 0) return bad("trace interval must not be negative");
     if (o.trace.max_bytes < 64 * 1024)
@@ -145,6 +152,9 @@ Result<std::unique_ptr<World>> World::create(const FabricOptions& o) {
   if (std::string legacy = legacy_description(o, f); !legacy.empty())
     impl->topology.set_description(std::move(legacy));
   impl->manager = std::make_unique<manager::AggregationManager>(impl->topology);
+  if (legacy_description(o, f).empty())  // a fabric file, preset or description
+    impl->manager->set_admission(
+        std::make_shared<manager::TreeAdmission>(impl->fabric_description, impl->topology));
 
   // Every point-to-point packet must cross any link, and a tree's switches
   // bound its slots and payload (the manager narrows both to the tree).
@@ -205,6 +215,9 @@ Result<std::unique_ptr<World>> World::create(const FabricOptions& o) {
   req.slots = std::min(impl->options.window, slots);
   req.max_payload_bytes =
       std::min<std::uint32_t>(slot_payload, mtu - static_cast<std::uint32_t>(wire::kHeaderBytes));
+  if (o.job_identity.payload_bytes != 0)
+    req.max_payload_bytes = std::min(req.max_payload_bytes, o.job_identity.payload_bytes);
+  req.identity = o.job_identity;
   impl->trees = std::make_unique<runtime::TreeService>(impl->topology, *impl->manager,
                                                        *impl->fabric, req, ranks, recovery);
   impl->trees->start();
@@ -293,7 +306,9 @@ WorldStats World::stats() const {
     s.switch_drop_unknown_tree += c.drop_unknown_tree;
     s.switch_drop_bad_key += c.drop_bad_key;
     s.switch_drop_bad_child += c.drop_bad_child;
+    s.switch_drop_bad_slot += c.drop_bad_slot;
     s.switch_drop_mismatch += c.drop_mismatch;
+    s.switch_refused_caps += c.refused_caps;
     s.switch_errors_sent += c.errors_sent;
   }
   for (std::uint32_t r = 0; r < impl_->options.ranks; ++r) {

@@ -118,11 +118,13 @@ void append_counters(const engine::EngineCounters& c, std::vector<wire::Counter>
   add("results_in", c.results_in);
   add("results_repeated", c.results_repeated);
   add("refused", c.refused);
+  add("refused_caps", c.refused_caps);
   add("errors_in", c.errors_in);
   add("errors_sent", c.errors_sent);
   add("drop_unknown_tree", c.drop_unknown_tree);
   add("drop_bad_key", c.drop_bad_key);
   add("drop_bad_child", c.drop_bad_child);
+  add("drop_bad_slot", c.drop_bad_slot);
   add("drop_mismatch", c.drop_mismatch);
   add("drop_oversize", c.drop_oversize);
   add("drop_bad_type", c.drop_bad_type);

@@ -34,9 +34,10 @@ std::string describe(const wire::Header& h) {
 }  // namespace
 
 std::uint64_t classified_packets(const EngineCounters& c) {
-  return c.contributions + c.duplicates + c.refused + c.slot_full + c.stale + c.results_in +
-         c.results_repeated + c.errors_in + c.drop_unknown_tree + c.drop_bad_key +
-         c.drop_bad_child + c.drop_mismatch + c.drop_oversize + c.drop_bad_type + c.drop_malformed;
+  return c.contributions + c.duplicates + c.refused + c.refused_caps + c.slot_full + c.stale +
+         c.results_in + c.results_repeated + c.errors_in + c.drop_unknown_tree + c.drop_bad_key +
+         c.drop_bad_child + c.drop_bad_slot + c.drop_mismatch + c.drop_oversize + c.drop_bad_type +
+         c.drop_malformed;
 }
 
 // One of the two shadow sets of a slot (SwitchML): the set keeps its completed
@@ -52,13 +53,14 @@ struct SlotSet {
   wire::Header chunk;  // dtype/op/count/flags every contribution must match
   bool timing_only = false;
   bool folded_any = false;
-  std::uint32_t next_child = 0;        // reproducible mode: next child to fold
-  std::vector<std::uint64_t> seen;     // child bitmap
-  std::vector<std::uint64_t> asked;    // partial_sent: children whose duplicate came since the
-                                       // last re-forward of the partial
-  std::vector<std::byte> acc;          // running reduction
-  std::vector<wire::Payload> pending;  // reproducible mode: out-of-order children
-  wire::Payload kept;                  // partial (partial_sent), result (done), error (failed)
+  std::uint32_t next_child = 0;             // reproducible mode: next child to fold
+  std::vector<std::uint64_t> seen;          // child bitmap
+  std::vector<std::uint64_t> asked;         // partial_sent: children whose duplicate came since the
+                                            // last re-forward of the partial
+  std::vector<std::byte> acc;               // running reduction
+  std::vector<wire::Payload> pending;       // reproducible mode: out-of-order children
+  wire::Payload kept;                       // partial (partial_sent), result (done), error (failed)
+  StatusCode error = StatusCode::mismatch;  // failed: the status its error packets carry
 
   bool has_bit(std::uint32_t c) const { return (seen[c / 64] >> (c % 64)) & 1u; }
   void set_bit(std::uint32_t c) { seen[c / 64] |= std::uint64_t{1} << (c % 64); }
@@ -88,8 +90,9 @@ struct AggregationNode::Tree {
 };
 
 std::uint64_t dropped_packets(const EngineCounters& c) {
-  return c.drop_unknown_tree + c.drop_bad_key + c.drop_bad_child + c.drop_mismatch +
-         c.drop_oversize + c.drop_bad_type + c.drop_malformed + c.stale + c.slot_full;
+  return c.drop_unknown_tree + c.drop_bad_key + c.drop_bad_child + c.drop_bad_slot +
+         c.drop_mismatch + c.drop_oversize + c.drop_bad_type + c.drop_malformed + c.stale +
+         c.slot_full;
 }
 
 AggregationNode::AggregationNode(SwitchConfig config) : config_(config) {}
@@ -175,7 +178,7 @@ void AggregationNode::on_packet(std::uint16_t in_port, const wire::Packet& p,
     return;
   }
   if (p.header.slot >= tree->install.slot_count) {
-    ++counters_.drop_bad_child;
+    ++counters_.drop_bad_slot;
     return;
   }
   switch (p.header.type) {
@@ -208,8 +211,9 @@ wire::Packet make_reply(const wire::Header& chunk, const wire::Header& request,
   return r;
 }
 
-wire::Packet make_error_packet(const wire::TreeInstall& cfg, const SlotSet& set, std::uint16_t slot,
-                               bool shadow, std::uint16_t child) {
+wire::Packet make_error_packet(const wire::TreeInstall& cfg, const wire::Payload& error,
+                               StatusCode status, std::uint16_t slot, bool shadow,
+                               std::uint16_t child) {
   wire::Packet e;
   e.header.type = wire::PacketType::error;
   e.header.job = cfg.job;
@@ -217,11 +221,16 @@ wire::Packet make_error_packet(const wire::TreeInstall& cfg, const SlotSet& set,
   e.header.tree = cfg.tree;
   e.header.slot = slot;
   e.header.shadow = shadow;
-  e.header.sequence = static_cast<std::uint32_t>(StatusCode::mismatch);
+  e.header.sequence = static_cast<std::uint32_t>(status);
   e.header.child = child;
-  e.header.count = static_cast<std::uint32_t>(set.kept->size());
-  e.payload = set.kept;
+  e.header.count = static_cast<std::uint32_t>(error->size());
+  e.payload = error;
   return e;
+}
+
+wire::Packet make_error_packet(const wire::TreeInstall& cfg, const SlotSet& set, std::uint16_t slot,
+                               bool shadow, std::uint16_t child) {
+  return make_error_packet(cfg, set.kept, set.error, slot, shadow, child);
 }
 
 // Fails the set's chunk and sends its error down to every child but `skip`,
@@ -266,6 +275,21 @@ void AggregationNode::on_contribution(Tree& t, std::uint16_t in_port, const wire
   }
   if (h.payload_bytes() > cfg.slot_payload_bytes) {
     ++counters_.drop_oversize;
+    return;
+  }
+  if (!config_.caps.supports(h.dtype, h.op)) {
+    // The manager never builds a tree over a switch for a pair it lacks, so
+    // this sender ignored the tree's caps. Answer it alone, and fast, rather
+    // than let it time out; the slot and the other children are not touched.
+    ++counters_.refused_caps;
+    ++counters_.errors_sent;
+    const std::string why = fmt::format(
+        "switch {}: tree {} does not aggregate {} {}; this switch aggregates {}", config_.name,
+        cfg.tree, to_string(h.dtype), to_string(h.op), config_.caps.describe());
+    out.push_back({in_port,
+                   make_error_packet(cfg, wire::make_error_payload(h.sequence, why),
+                                     StatusCode::not_supported, h.slot, h.shadow, 0),
+                   h.child});
     return;
   }
   SlotSet& set = t.sets[std::size_t{h.slot} * 2 + (h.shadow ? 1 : 0)];
@@ -326,6 +350,7 @@ void AggregationNode::on_contribution(Tree& t, std::uint16_t in_port, const wire
         h.sequence, cfg.tree, h.child, describe(h), p.payload ? "" : " without data",
         describe(set.chunk), set.timing_only ? " without data" : "");
     set.kept = wire::make_error_payload(h.sequence, why);
+    set.error = StatusCode::mismatch;
     fail_chunk(cfg, set, h.slot, h.shadow, wire::kNoPort, true, counters_, out);
     return;
   }
@@ -432,6 +457,11 @@ void AggregationNode::on_error(Tree& t, std::uint16_t in_port, const wire::Packe
     std::fill(set.seen.begin(), set.seen.end(), 0);
   }
   set.kept = p.payload;
+  // Pass on the status the error came with (mismatch, or not_supported from
+  // a switch above whose caps refused the partial).
+  const bool known =
+      h.sequence > 0 && h.sequence <= static_cast<std::uint32_t>(StatusCode::internal);
+  set.error = known ? static_cast<StatusCode>(h.sequence) : StatusCode::mismatch;
   fail_chunk(cfg, set, h.slot, h.shadow, from_parent ? wire::kNoPort : in_port, !from_parent,
              counters_, out);
 }

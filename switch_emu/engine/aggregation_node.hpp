@@ -11,6 +11,7 @@
 #include <utility>
 #include <vector>
 
+#include "inca/caps.hpp"
 #include "inca/status.hpp"
 #include "wire/control.hpp"
 #include "wire/packet.hpp"
@@ -22,6 +23,9 @@ struct SwitchConfig {
   std::uint32_t slots = 512;                ///< slot pool size (SHARP's OSTs)
   std::uint32_t slot_payload_bytes = 1024;  ///< payload per slot
   std::string name = "switch";              ///< names the switch in error messages
+  /// The dtype/op pairs this switch aggregates; every tree installed here is
+  /// bound by them, and a contribution outside them is refused.
+  SwitchCaps caps = {};
 };
 
 /// Event counters. Every packet the node sees counts in `packets_in` and in
@@ -40,12 +44,15 @@ struct EngineCounters {
   std::uint64_t stale = 0;               ///< contribution/result/error for an older chunk
   std::uint64_t results_in = 0;          ///< results from the parent that completed a chunk
   std::uint64_t results_repeated = 0;    ///< results from the parent for a completed chunk
-  std::uint64_t refused = 0;    ///< contributions to a chunk that failed (answered with its error)
-  std::uint64_t errors_in = 0;  ///< error packets from the parent or a child, passed on
-  std::uint64_t errors_sent = 0;  ///< error packets emitted
+  std::uint64_t refused = 0;  ///< contributions to a chunk that failed (answered with its error)
+  std::uint64_t refused_caps = 0;  ///< contributions whose dtype/op the switch does not aggregate
+                                   ///< (answered with a not_supported error)
+  std::uint64_t errors_in = 0;     ///< error packets from the parent or a child, passed on
+  std::uint64_t errors_sent = 0;   ///< error packets emitted
   std::uint64_t drop_unknown_tree = 0;
   std::uint64_t drop_bad_key = 0;
   std::uint64_t drop_bad_child = 0;  ///< child index out of range or wrong port
+  std::uint64_t drop_bad_slot = 0;   ///< slot outside the tree's installed range
   std::uint64_t drop_mismatch = 0;   ///< dtype/op/count differ from the chunk's
   std::uint64_t drop_oversize = 0;   ///< payload larger than the tree's slot
   std::uint64_t drop_bad_type = 0;   ///< not a contribution, result or error
@@ -83,7 +90,11 @@ class AggregationNode {
   Status remove(const wire::TreeRemove& tree);
 
   /// Handles one aggregation packet (contribution, result or error) arriving
-  /// on `in_port`, appending what must be sent to `out`. A contribution whose
+  /// on `in_port`, appending what must be sent to `out`. A packet whose slot
+  /// lies outside its tree's range is dropped (drop_bad_slot). A contribution
+  /// whose dtype/op pair is outside the switch's caps is answered, to its
+  /// sender only, with a `not_supported` error packet (refused_caps); the
+  /// slot is left untouched. A contribution whose
   /// dtype, op, count, flags or attempt tag differ from its chunk's fails the
   /// chunk: the node sends an `error` packet (mismatch) to every child and to
   /// its parent, and answers later contributions of that chunk with it.

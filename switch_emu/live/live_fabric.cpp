@@ -38,7 +38,8 @@ LiveFabric::LiveFabric(const topology::Topology& topology, LiveConfig config)
     if (n.kind == topology::NodeKind::switch_node) {
       switches_[id] = std::make_unique<LiveSwitch>(
           id, topology_, *nodes_[id],
-          engine::SwitchConfig{n.switch_spec.slots, n.switch_spec.slot_payload_bytes});
+          engine::SwitchConfig{n.switch_spec.slots, n.switch_spec.slot_payload_bytes, n.name,
+                               n.switch_spec.caps});
     }
   }
   for (std::uint32_t h = 0; h < topology_.host_count(); ++h) {

@@ -189,7 +189,7 @@ SimFabric::SimFabric(const topology::Topology& topology, SimConfig config)
       // Segment mode: a slot holds a segment's payload.
       state.engine = std::make_unique<engine::AggregationNode>(engine::SwitchConfig{
           sw.slots, sw.slot_payload_bytes * std::max<std::uint32_t>(1, config_.segment_packets),
-          n.name});
+          n.name, sw.caps});
       if (sw.aggregation_gbps > 0 || sw.aggregation_pps > 0 || sw.aggregation_latency > 0) {
         state.stage = std::make_unique<Stage>();
         if (sw.aggregation_gbps > 0) state.stage->alu_ps_per_byte = 8000.0 / sw.aggregation_gbps;

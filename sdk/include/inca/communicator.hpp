@@ -18,6 +18,7 @@
 #include "inca/collective.hpp"
 #include "inca/cost_model.hpp"
 #include "inca/dtype.hpp"
+#include "inca/job_identity.hpp"
 #include "inca/loc.hpp"
 #include "inca/status.hpp"
 #include "inca/time.hpp"
@@ -135,6 +136,11 @@ class Communicator {
   /// no_resource when a member already holds kMaxSubCommunicators
   /// sub-communicators; the parent's errors.
   Result<std::unique_ptr<Communicator>> split(int color, int key);
+  /// The same, with the sub-communicator's tree booked as job `job` instead
+  /// of the World's FabricOptions::job_identity (on a described fabric; the
+  /// members of one color pass the same job). invalid_argument for a
+  /// priority above 9 or a quota above 100 %.
+  Result<std::unique_ptr<Communicator>> split(int color, int key, const JobIdentity& job);
   /// Sub-communicators one rank may hold at once (point-to-point tag contexts).
   static constexpr int kMaxSubCommunicators = 3;
   /// World rank of this communicator's rank `rank` (the host it runs on).
@@ -265,6 +271,7 @@ class Communicator {
                std::shared_ptr<runtime::TreeService> trees, std::uint32_t context,
                bool timing_only);
   Status wait_op(std::uint64_t id, const char* what);
+  Result<std::unique_ptr<Communicator>> split_as(int color, int key, const JobIdentity* job);
   // Recovery (collective_recovery.cpp).
   void refresh_tree();
   // One collective, attempted and recovered; `holds_tree` queues it for the
@@ -278,6 +285,10 @@ class Communicator {
   std::string choose_allreduce(std::size_t bytes, Dtype dtype, ReduceOp op) const;
   /// ok, or not_supported naming the pair when the tree cannot aggregate it.
   Status check_caps(std::string_view what, Dtype dtype, ReduceOp op) const;
+  /// ok unless a message of `bytes` needs the tree's streaming lock
+  /// (JobIdentity::streaming) and the tree could not take it for this
+  /// collective: then lock_failed, the same on every rank.
+  Status streaming_lock(std::size_t bytes) const;
   /// Resolves options.algorithm for `collective` to "innet" or its host
   /// algorithm (recorded in last_algorithm_ / last_note_) and runs
   /// `body(innet)` as one collective attempt (collectives.cpp).

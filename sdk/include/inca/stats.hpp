@@ -25,8 +25,10 @@ struct WorldStats {
   std::uint64_t switch_drop_unknown_tree = 0;   ///< no such (job, tree) on the switch
   std::uint64_t switch_drop_bad_key = 0;        ///< wrong per-job key tag
   std::uint64_t switch_drop_bad_child = 0;      ///< child index or ingress port not the member's
+  std::uint64_t switch_drop_bad_slot = 0;       ///< slot outside the tree's installed range
   std::uint64_t switch_drop_mismatch = 0;       ///< dtype/op/count/flags differ within a chunk
-  std::uint64_t switch_errors_sent = 0;         ///< error packets emitted (mismatch)
+  std::uint64_t switch_refused_caps = 0;  ///< contributions outside the switch's dtype/op caps
+  std::uint64_t switch_errors_sent = 0;   ///< error packets emitted (mismatch, caps)
 
   // Host endpoints, summed over ranks.
   std::uint64_t host_packets_sent = 0;

@@ -15,6 +15,7 @@
 #include "inca/cost_model.hpp"
 #include "inca/fabric_description.hpp"
 #include "inca/faults.hpp"
+#include "inca/job_identity.hpp"
 #include "inca/stats.hpp"
 #include "inca/status.hpp"
 #include "inca/time.hpp"
@@ -97,6 +98,11 @@ struct FabricOptions {
   Time retransmit_timeout = 10 * kPicosPerMilli;
   std::uint32_t job = 1;
   std::uint32_t key_tag = 0x1ca0cafe;
+  /// On a described fabric (description, file or preset), every tree of the
+  /// world's communicators is booked as this job on its switches: quota,
+  /// tree limits, payload per slot, streaming lock (docs/job-files.md). A
+  /// tree that does not fit leaves in-network collectives unavailable.
+  JobIdentity job_identity = {};
   std::size_t fiber_stack_bytes = 256 * 1024;
   /// What goes wrong on the fabric (sim only; other fabrics refuse a non-empty plan).
   FaultPlan faults = {};
