@@ -30,7 +30,7 @@ cli::JobInputs load_inputs(const std::string& fabric, const std::string& jobs) {
 
 Validation validate(const std::string& fabric, const std::optional<std::string>& jobs) {
   const cli::JobInputs in = load_inputs(fabric, jobs.value_or(""));
-  Validation v{in.errors() == 0, in.errors(), in.warnings(), in.findings, {}};
+  Validation v{in.errors() == 0, in.errors(), in.warnings(), in.findings, py::list()};
   const py::object loads = py::module_::import("json").attr("loads");
   for (std::size_t j = 0; j < in.check.summaries.size(); ++j)
     v.jobs.append(
