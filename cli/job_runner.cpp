@@ -27,7 +27,8 @@ struct StepRun {
 
 struct RunState {
   std::vector<std::vector<StepRun>> steps;  // [job][step]
-  std::string error;                        // the first rank's that failed outside a collective
+  std::string error;  // the first rank's that failed outside a collective
+  Time t0 = kNever;   // the run's beginning: the first rank out of the opening barrier
 };
 
 // Which job each world rank (fabric host) belongs to, and its rank there.
@@ -104,6 +105,7 @@ RunState run_once(World& world, const JobSet& set, const Membership& members,
     // rank up so that start times count from one moment.
     auto sub = comm.split(mine ? j : -1, members.rank[host]);
     (void)comm.barrier();
+    state.t0 = std::min(state.t0, comm.now());
     if (!sub.ok()) {
       if (state.error.empty()) state.error = sub.status().to_string();
       return;
@@ -199,6 +201,10 @@ Result<JobRunReport> run_jobs(const FabricDescription& fabric, const JobSet& set
   const RunState shared = run("every job", all, together);
   if (!shared.error.empty()) return make_error(StatusCode::internal, shared.error);
   report.locks = together.locks();
+  for (LockInterval& l : report.locks) {
+    l.from -= shared.t0;
+    if (l.to != kNever) l.to -= shared.t0;
+  }
 
   for (std::size_t j = 0; j < set.jobs.size(); ++j) {
     const JobDescription& job = set.jobs[j];
@@ -227,7 +233,7 @@ Result<JobRunReport> run_jobs(const FabricDescription& fabric, const JobSet& set
       Time first = kNever;
       for (const auto& rep : ran.start)
         first = std::min(first, *std::min_element(rep.begin(), rep.end()));
-      row.start_us = ran.start.empty() ? 0 : to_micros(first);
+      row.start_us = ran.start.empty() ? 0 : to_micros(first - shared.t0);
       const Time t = median_time(ran);
       row.time_us = to_micros(t);
       row.algbw_GBps = t > 0 ? static_cast<double>(ran.size.bytes) / to_seconds(t) / 1e9 : 0;
