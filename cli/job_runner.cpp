@@ -27,8 +27,8 @@ struct StepRun {
 
 struct RunState {
   std::vector<std::vector<StepRun>> steps;  // [job][step]
-  std::string error;  // the first rank's that failed outside a collective
-  Time t0 = kNever;   // the run's beginning: the first rank out of the opening barrier
+  std::string error;                        // the first rank's that failed outside a collective
+  Time t0 = kNever;  // the run's beginning: the first rank out of the opening barrier
 };
 
 // Which job each world rank (fabric host) belongs to, and its rank there.

@@ -49,11 +49,11 @@ struct JobRunOptions {
 };
 
 struct JobRunReport {
-  std::vector<JobStepRow> rows;     ///< by job, then step
+  std::vector<JobStepRow> rows;  ///< by job, then step
   /// Streaming locks of the run with every job, from the run's beginning.
   std::vector<LockInterval> locks;
-  bool payload = true;              ///< false: payload-free (sizes too large to hold)
-  std::uint64_t events = 0;         ///< simulator events, all runs
+  bool payload = true;       ///< false: payload-free (sizes too large to hold)
+  std::uint64_t events = 0;  ///< simulator events, all runs
   double wall_seconds = 0;
   bool all_exact() const;
 };
