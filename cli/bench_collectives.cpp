@@ -59,13 +59,15 @@ const std::byte* expected_result(Collective c, std::uint32_t rank, const Collect
   return want;
 }
 
+void reset_collective_data(Collective c, CollectiveData& d, std::uint32_t r) {
+  if (r >= d.recv.size()) return;
+  const std::byte* want = expected_result(c, r, d);
+  std::transform(want, want + d.recv[r].size(), d.recv[r].begin(), [](std::byte b) { return ~b; });
+  if (c == Collective::broadcast && r == kBenchRoot) d.recv[r] = d.send[r];
+}
+
 void reset_collective_data(Collective c, CollectiveData& d) {
-  for (std::uint32_t r = 0; r < d.recv.size(); ++r) {
-    const std::byte* want = expected_result(c, r, d);
-    std::transform(want, want + d.recv[r].size(), d.recv[r].begin(),
-                   [](std::byte b) { return ~b; });
-  }
-  if (c == Collective::broadcast && !d.recv.empty()) d.recv[kBenchRoot] = d.send[kBenchRoot];
+  for (std::uint32_t r = 0; r < d.recv.size(); ++r) reset_collective_data(c, d, r);
 }
 
 namespace {

@@ -48,6 +48,8 @@ CollectiveData make_collective_data(Collective collective, const CollectiveSize&
 /// the byte the rank must end up with, so no byte that the collective fails
 /// to write can match (broadcast: the root's buffer holds its data).
 void reset_collective_data(Collective collective, CollectiveData& data);
+/// The same for rank `rank`'s receive buffer only (ranks that run at their own pace).
+void reset_collective_data(Collective collective, CollectiveData& data, std::uint32_t rank);
 
 /// What rank `rank` must hold after the collective (reduce: only the root is
 /// held to it).

@@ -26,6 +26,8 @@ Action add_launch_command(CLI::App& app);
 Action add_validate_command(CLI::App& app);
 /// `inca tree FABRIC JOBS --job NAME` (tree_command.cpp).
 Action add_tree_command(CLI::App& app);
+/// `inca run FABRIC JOBS` (run_command.cpp).
+Action add_run_command(CLI::App& app);
 /// `inca report FILE.html` (report_command.cpp).
 Action add_report_command(CLI::App& app);
 

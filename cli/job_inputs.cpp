@@ -1,5 +1,7 @@
 #include "job_inputs.hpp"
 
+#include "jobs/job_tree.hpp"
+
 #include <algorithm>
 #include <filesystem>
 
@@ -38,6 +40,30 @@ Result<JobInputs> load_job_inputs(const std::string& fabric, const std::string& 
     in.findings.insert(in.findings.end(), in.check.diagnostics.begin(), in.check.diagnostics.end());
   }
   return in;
+}
+
+nlohmann::json to_json(const Diagnostic& d) {
+  return {{"file", d.where.file},     {"line", d.where.line},
+          {"column", d.where.column}, {"severity", std::string(to_string(d.severity))},
+          {"message", d.message},     {"hint", d.hint}};
+}
+
+nlohmann::json to_json(const FabricDescription& f, const JobSet& set, const jobs::JobSummary& s,
+                       std::size_t index) {
+  nlohmann::json hosts = nlohmann::json::array();
+  for (std::uint32_t h : s.hosts) hosts.push_back(f.hosts[h].name);
+  const JobDescription& job = set.jobs[index];
+  return {{"job", s.job},
+          {"tenant", job.tenant},
+          {"priority", job.priority},
+          {"hosts", hosts},
+          {"granted", s.granted},
+          {"refusal", s.refusal},
+          {"trees", s.granted ? jobs::tree_lines(f, s.grant) : std::vector<std::string>{}},
+          {"llt_max_bytes", s.granted ? s.grant.llt_max_bytes() : 0},
+          {"caps", s.granted ? s.grant.caps.describe() : ""},
+          {"streaming", s.streaming},
+          {"fallback", s.fallback}};
 }
 
 }  // namespace inca::cli

@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "inca/job_description.hpp"
 #include "jobs/job_checks.hpp"
 
@@ -24,5 +26,14 @@ struct JobInputs {
 /// Loads both (`jobs_path` may be empty). A usage problem (a file or preset
 /// that does not exist) is an error Status, to be reported with exit code 2.
 Result<JobInputs> load_job_inputs(const std::string& fabric, const std::string& jobs_path);
+
+/// A finding as `--format json` prints it: {file, line, column, severity, message, hint}.
+nlohmann::json to_json(const Diagnostic& finding);
+
+/// Job `index`'s summary as `inca validate --format json` prints it: job,
+/// tenant, priority, hosts, granted, refusal, trees, llt_max_bytes, caps,
+/// streaming, fallback.
+nlohmann::json to_json(const FabricDescription& fabric, const JobSet& jobs,
+                       const jobs::JobSummary& summary, std::size_t index);
 
 }  // namespace inca::cli

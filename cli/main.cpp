@@ -26,6 +26,8 @@ int main(int argc, char** argv) {
   commands.emplace_back(app.get_subcommand("validate"), validate);
   inca::cli::Action tree = inca::cli::add_tree_command(app);
   commands.emplace_back(app.get_subcommand("tree"), tree);
+  inca::cli::Action run = inca::cli::add_run_command(app);
+  commands.emplace_back(app.get_subcommand("run"), run);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -10,6 +10,7 @@
 
 #include "commands.hpp"
 #include "job_inputs.hpp"
+#include "jobs/job_tree.hpp"
 
 namespace inca::cli {
 namespace {
@@ -19,38 +20,6 @@ struct ValidateArgs {
   std::string jobs;
   std::string format = "text";
 };
-
-nlohmann::json to_json(const Diagnostic& d) {
-  return {{"file", d.where.file},     {"line", d.where.line},
-          {"column", d.where.column}, {"severity", std::string(to_string(d.severity))},
-          {"message", d.message},     {"hint", d.hint}};
-}
-
-std::vector<std::string> tree_lines(const FabricDescription& f, const jobs::JobSummary& s) {
-  std::vector<std::string> out;
-  for (const auto& t : s.grant.trees)
-    out.push_back(fmt::format("root {}, {} level(s), {} switch(es)", f.switches[t.root].name,
-                              t.levels, t.switches.size()));
-  return out;
-}
-
-nlohmann::json to_json(const FabricDescription& f, const JobSet& set, const jobs::JobSummary& s,
-                       std::size_t index) {
-  nlohmann::json hosts = nlohmann::json::array();
-  for (std::uint32_t h : s.hosts) hosts.push_back(f.hosts[h].name);
-  const JobDescription& job = set.jobs[index];
-  return {{"job", s.job},
-          {"tenant", job.tenant},
-          {"priority", job.priority},
-          {"hosts", hosts},
-          {"granted", s.granted},
-          {"refusal", s.refusal},
-          {"trees", s.granted ? tree_lines(f, s) : std::vector<std::string>{}},
-          {"llt_max_bytes", s.granted ? s.grant.llt_max_bytes() : 0},
-          {"caps", s.granted ? s.grant.caps.describe() : ""},
-          {"streaming", s.streaming},
-          {"fallback", s.fallback}};
-}
 
 void print_summary(const FabricDescription& f, const JobSet& set,
                    const std::vector<jobs::JobSummary>& summaries) {
@@ -62,7 +31,8 @@ void print_summary(const FabricDescription& f, const JobSet& set,
     if (!s.granted) {
       std::cout << "  trees:     none (" << s.refusal << ")\n";
     } else {
-      for (const std::string& t : tree_lines(f, s)) std::cout << "  tree:      " << t << "\n";
+      for (const std::string& t : jobs::tree_lines(f, s.grant))
+        std::cout << "  tree:      " << t << "\n";
       std::cout << fmt::format("  low-latency trees serve messages up to {} B ({} slots x {} B)\n",
                                s.grant.llt_max_bytes(), s.grant.slots, s.grant.payload_bytes);
       std::cout << "  caps:      " << s.grant.caps.describe() << "\n";

@@ -9,19 +9,16 @@
 #include <fstream>
 #include <sstream>
 
+#include "inca_command.hpp"
+
 namespace inca {
 namespace {
 
 const std::string kData = std::string(INCA_SOURCE_DIR) + "/tests/data/jobs/";
 
 std::pair<int, std::string> inca_tree(const std::string& args) {
-  const auto bin = std::filesystem::read_symlink("/proc/self/exe").parent_path() / "inca";
-  const std::string log = testing::TempDir() + "/tree-" + std::to_string(::getpid()) + ".out";
-  const int status = std::system(
-      (bin.string() + " tree " + kData + "fabric.yaml " + args + " >" + log + " 2>&1").c_str());
-  std::stringstream text;
-  text << std::ifstream(log).rdbuf();
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, text.str()};
+  const test::CommandRun run = test::run_inca("tree " + kData + "fabric.yaml " + args, "tree");
+  return {run.exit_code, run.out};
 }
 
 TEST(TreeCommand, TextShowsEachSwitchWithItsChildrenSlotsAndQuotaShare) {

@@ -13,25 +13,17 @@
 
 #include <nlohmann/json.hpp>
 
+#include "inca_command.hpp"
+
 namespace inca {
 namespace {
 
 const std::string kData = std::string(INCA_SOURCE_DIR) + "/tests/data/jobs/";
 
-struct CommandRun {
-  int exit_code = -1;
-  std::string out;
-};
+using test::CommandRun;
 
 CommandRun inca_validate(const std::string& args) {
-  const auto bin = std::filesystem::read_symlink("/proc/self/exe").parent_path() / "inca";
-  const std::string log = testing::TempDir() + "/validate-" + std::to_string(::getpid()) + ".out";
-  const int status =
-      std::system((bin.string() + " validate " + args + " >" + log + " 2>&1").c_str());
-  std::ifstream in(log);
-  std::stringstream text;
-  text << in.rdbuf();
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, text.str()};
+  return test::run_inca("validate " + args, "validate");
 }
 
 nlohmann::json findings_of(const std::string& jobs, int expected_exit) {

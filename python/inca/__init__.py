@@ -40,20 +40,20 @@ try:
 finally:
     _sys.setdlopenflags(_flags)
 
-from ._native import (AllreduceCall, Communicator, ProcessWorld, Request, World, algorithms,
-                      describe, dtype_size, dtypes, launched, load_plugin, loc_dtype, ops,
-                      register_allreduce)
+from ._native import (AllreduceCall, Communicator, Finding, ProcessWorld, Request, Validation,
+                      World, algorithms, describe, dtype_size, dtypes, launched, load_plugin,
+                      loc_dtype, ops, register_allreduce, tree, validate)
 from ._bench import bench
 from ._bf16 import bf16_from_float32, bf16_to_float32
 
-for _cls in (AllreduceCall, Communicator, ProcessWorld, Request, World):
+for _cls in (AllreduceCall, Communicator, Finding, ProcessWorld, Request, Validation, World):
     _cls.__module__ = "inca"  # as users name them
 _atexit.register(_native._shutdown)
 
 __all__ = [
     "World", "ProcessWorld", "Communicator", "Request", "AllreduceCall", "launched", "describe",
     "register_allreduce", "algorithms", "load_plugin", "bench", "dtypes", "dtype_size", "ops",
-    "loc_dtype",
+    "loc_dtype", "validate", "tree", "Finding", "Validation",
     "bf16_from_float32", "bf16_to_float32",
     "Error", "InvalidArgument", "NotSupported", "NoResource", "QuotaExceeded", "NoTree",
     "LockFailed", "LockDenied", "Timeout", "MalformedPacket", "Mismatch", "ConfigError", "IoError",

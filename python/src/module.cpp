@@ -12,6 +12,7 @@ namespace inca::python {
 void bind_worlds(py::module_& m);
 void bind_algorithms(py::module_& m);
 void bind_bench(py::module_& m);
+void bind_jobs(py::module_& m);
 }  // namespace inca::python
 
 namespace {
@@ -46,6 +47,7 @@ PYBIND11_MODULE(_native, m) {
   bind_worlds(m);
   bind_algorithms(m);
   bind_bench(m);
+  bind_jobs(m);
   m.def("dtypes", &dtype_names,
         "Every inca dtype, in wire-code order: i8 u8 i16 u16 i32 u32 i64 u64 f16 bf16 f32 f64.");
   m.def(

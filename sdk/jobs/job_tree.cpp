@@ -39,6 +39,17 @@ void text_of(const FabricDescription& f, const JobSummary& job,
 
 }  // namespace
 
+std::vector<std::string> tree_lines(const FabricDescription& f, const JobGrant& grant) {
+  std::vector<std::string> out;
+  for (const AllocatedTree& t : grant.trees) out.push_back(describe_tree(f, t));
+  return out;
+}
+
+std::string describe_tree(const FabricDescription& f, const AllocatedTree& tree) {
+  return fmt::format("root {}, {} level(s), {} switch(es)", f.switches[tree.root].name, tree.levels,
+                     tree.switches.size());
+}
+
 std::string job_tree_text(const FabricDescription& f, const JobSummary& job,
                           const std::vector<manager::Holding>& holdings) {
   if (!job.granted) return fmt::format("job '{}': no trees ({})\n", job.job, job.refusal);

@@ -12,6 +12,10 @@
 
 namespace inca::jobs {
 
+/// One line for a tree: "root spine0, 2 level(s), 3 switch(es)".
+std::string describe_tree(const FabricDescription& fabric, const AllocatedTree& tree);
+/// describe_tree of each of a grant's trees.
+std::vector<std::string> tree_lines(const FabricDescription& fabric, const JobGrant& grant);
 /// Indented text of the job's trees, root first.
 std::string job_tree_text(const FabricDescription& fabric, const JobSummary& job,
                           const std::vector<manager::Holding>& holdings);

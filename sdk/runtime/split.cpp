@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <bit>
 #include <cstdint>
+#include <cstring>
 #include <tuple>
 
 #include <fmt/format.h>
@@ -75,18 +76,33 @@ Result<std::unique_ptr<Communicator>> Communicator::split_as(int color, int key,
   if (!trees_)
     return make_error(StatusCode::not_supported,
                       fmt::format("split on rank {}: only a World's communicators split", rank_));
-  if (timing_only_)
-    return make_error(
-        StatusCode::not_supported,
-        fmt::format("split on rank {}: payload-free communicators carry no colors", rank_));
   const std::uint32_t host = world_rank(rank());
   const SplitEntry mine{color < 0 ? -1 : color, key, ~trees_->contexts(host) & kAllContexts, 0,
                         trees_->first_attempt(host)};
   std::vector<SplitEntry> all(size_);
   // With the host algorithm: a split must work without a tree.
   const CollectiveOptions by_host{.algorithm = std::string(host_algorithm(Collective::allgather))};
+  if (timing_only_) {
+    // Payload-free: the entries go beside the fabric (TreeService::post_split_entry).
+    std::vector<std::byte> bytes(sizeof(SplitEntry));
+    std::memcpy(bytes.data(), &mine, sizeof(SplitEntry));
+    trees_->post_split_entry(*attempts_ + 1, rank_, size_, std::move(bytes));
+  }
   INCA_RETURN_IF_ERROR(allgather(&mine, all.data(), sizeof(SplitEntry), Dtype::u8, by_host));
   const std::uint64_t split_id = state().attempt;  // the all-gather's: the same on every rank
+  if (timing_only_) {
+    const std::vector<std::vector<std::byte>> posted = trees_->split_entries(split_id);
+    if (posted.size() != size_)
+      return make_error(StatusCode::internal,
+                        fmt::format("split on rank {}: {} of {} members' entries were posted",
+                                    rank_, posted.size(), size_));
+    for (std::uint32_t r = 0; r < size_; ++r) {
+      if (posted[r].size() != sizeof(SplitEntry))
+        return make_error(StatusCode::internal,
+                          fmt::format("split on rank {}: rank {} posted no entry", rank_, r));
+      std::memcpy(&all[r], posted[r].data(), sizeof(SplitEntry));
+    }
+  }
   if (color < 0) return std::unique_ptr<Communicator>();
 
   std::vector<std::tuple<std::int32_t, std::uint32_t>> members;  // (key, parent rank)

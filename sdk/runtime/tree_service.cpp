@@ -218,6 +218,23 @@ void TreeService::count_rerun(std::uint64_t attempt, bool fallback) {
   if (fallback) ++counts_.fallbacks;
 }
 
+void TreeService::post_split_entry(std::uint64_t attempt, std::uint32_t rank, std::uint32_t size,
+                                   std::vector<std::byte> entry) {
+  std::lock_guard lock(mutex_);
+  SplitEntries& e = split_entries_[attempt];
+  e.entries.resize(size);
+  e.entries.at(rank) = std::move(entry);
+}
+
+std::vector<std::vector<std::byte>> TreeService::split_entries(std::uint64_t attempt) {
+  std::lock_guard lock(mutex_);
+  auto it = split_entries_.find(attempt);
+  if (it == split_entries_.end()) return {};
+  std::vector<std::vector<std::byte>> out = it->second.entries;
+  if (++it->second.reads == out.size()) split_entries_.erase(it);
+  return out;
+}
+
 void TreeService::add_stats(WorldStats& stats) const {
   std::lock_guard lock(mutex_);
   stats.collectives_failed += counts_.collectives_failed;

@@ -113,6 +113,16 @@ class TreeService {
   /// rank touches its counter.
   std::uint64_t& attempts(std::uint32_t rank) { return attempts_[rank]; }
 
+  /// A payload-free communicator's split cannot carry its members' entries
+  /// on the fabric: each member posts its entry here before the split's
+  /// all-gather (attempt `attempt`), which still moves their sizes, and
+  /// reads every member's once that all-gather completed (by then every
+  /// member has entered it, so has posted). The record goes when all `size`
+  /// members have read it.
+  void post_split_entry(std::uint64_t attempt, std::uint32_t rank, std::uint32_t size,
+                        std::vector<std::byte> entry);
+  std::vector<std::vector<std::byte>> split_entries(std::uint64_t attempt);
+
   /// collectives_failed, trees_reformed, reruns, fallbacks, agreements_incomplete;
   /// the world's service includes those of destroyed sub-communicators.
   void add_stats(WorldStats& stats) const;
@@ -155,6 +165,11 @@ class TreeService {
   std::vector<std::uint8_t> contexts_;            // per world rank; the root's only
   std::vector<std::uint64_t> first_attempts_;     // per world rank; the root's only
   std::map<std::pair<std::uint64_t, std::int32_t>, std::weak_ptr<TreeService>> groups_;
+  struct SplitEntries {
+    std::vector<std::vector<std::byte>> entries;  // per member rank
+    std::uint32_t reads = 0;
+  };
+  std::map<std::uint64_t, SplitEntries> split_entries_;
 };
 
 }  // namespace inca::runtime

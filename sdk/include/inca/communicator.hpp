@@ -131,8 +131,9 @@ class Communicator {
   /// Collective tags are private to each communicator; user tags are not,
   /// so a rank's user messages to one peer on a communicator and its
   /// sub-communicator should use different tags. A sub-communicator must not
-  /// outlive the World. Errors: not_supported on a communicator not made by
-  /// a World or in payload-free mode (the colors travel as data);
+  /// outlive the World. In payload-free mode the all-gather moves only sizes
+  /// and the colors go beside the fabric (TreeService::post_split_entry).
+  /// Errors: not_supported on a communicator not made by a World;
   /// no_resource when a member already holds kMaxSubCommunicators
   /// sub-communicators; the parent's errors.
   Result<std::unique_ptr<Communicator>> split(int color, int key);
