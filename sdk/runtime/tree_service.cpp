@@ -37,13 +37,17 @@ TreeService::~TreeService() {
 }
 
 std::shared_ptr<TreeService> TreeService::group(std::uint64_t split, std::int32_t color,
-                                                const std::vector<std::uint32_t>& hosts) {
+                                                const std::vector<std::uint32_t>& hosts,
+                                                manager::TreePlacement placement,
+                                                std::uint32_t window) {
   std::lock_guard lock(mutex_);
   std::erase_if(groups_, [](const auto& entry) { return entry.second.expired(); });
   std::weak_ptr<TreeService>& slot = groups_[{split, color}];
   if (auto existing = slot.lock()) return existing;
   manager::TreeRequest request = request_;
   request.hosts = hosts;
+  request.placement = placement;
+  if (window > 0) request.slots = window;
   auto created = std::make_shared<TreeService>(topology_, manager_, fabric_, std::move(request),
                                                static_cast<std::uint32_t>(hosts.size()), options_);
   created->root_ = root_;
@@ -52,6 +56,22 @@ std::shared_ptr<TreeService> TreeService::group(std::uint64_t split, std::int32_
   created->start();
   slot = created;
   return created;
+}
+
+void TreeService::post(std::uint64_t id, std::uint32_t rank, std::string entry) {
+  std::lock_guard lock(mutex_);
+  OutOfBand& exchange = out_of_band_[id];
+  exchange.entries.resize(ranks_);
+  exchange.entries.at(rank) = std::move(entry);
+}
+
+std::vector<std::string> TreeService::collect(std::uint64_t id) {
+  std::lock_guard lock(mutex_);
+  auto it = out_of_band_.find(id);
+  if (it == out_of_band_.end()) return {};
+  std::vector<std::string> entries = it->second.entries;
+  if (++it->second.collected == ranks_) out_of_band_.erase(it);
+  return entries;
 }
 
 void TreeService::start() {
