@@ -54,8 +54,8 @@ topology:
     scale_up: {hosts_per_domain: 4, port: nvlink, switch: nvs, link: nvl}
 )";
 
-std::unique_ptr<World> make_world(bool timing_only = false) {
-  const FabricLoad load = FabricDescription::parse(kFabric, "two-tier.yaml", {});
+std::unique_ptr<World> make_world(bool timing_only = false, const std::string& text = kFabric) {
+  const FabricLoad load = FabricDescription::parse(text, "two-tier.yaml", {});
   EXPECT_TRUE(load.ok()) << load.report();
   if (!load.ok()) return nullptr;
   FabricOptions o;
@@ -184,6 +184,23 @@ TEST(TwoTierAllreduce, EveryRankRefusesAFabricWithoutScaleUpDomains) {
     Status s = comm.allreduce(&x, &x, 1, Dtype::f32, ReduceOp::sum, {.algorithm = "two_tier"});
     if (s.code() != StatusCode::not_supported) return "got " + s.to_string();
     if (s.to_string().find("no scale-up domains") == std::string::npos) return s.to_string();
+    return "";
+  });
+}
+
+// The all-gather or-reduces u32 words in the domain switch: a domain switch
+// that cannot is found at set-up, and every rank refuses alike.
+TEST(TwoTierAllreduce, EveryRankRefusesDomainSwitchesThatCannotGatherWords) {
+  std::string text = kFabric;
+  const std::string dtypes = "dtypes: [i32, u32, f32, f64]";
+  text.replace(text.find(dtypes), dtypes.size(), "dtypes: [i32, f32, f64]");
+  auto world = make_world(false, text);
+  ASSERT_TRUE(world);
+  expect_no_errors(*world, [&](Communicator& comm) -> std::string {
+    float x = 1;
+    Status s = comm.allreduce(&x, &x, 1, Dtype::f32, ReduceOp::sum, {.algorithm = "two_tier"});
+    if (s.code() != StatusCode::not_supported) return "got " + s.to_string();
+    if (s.to_string().find("do not or-reduce u32") == std::string::npos) return s.to_string();
     return "";
   });
 }

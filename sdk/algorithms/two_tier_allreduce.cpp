@@ -33,7 +33,7 @@ struct TreeWord {
   std::int32_t code = 0;
   std::uint32_t dtypes = ~0u;
   std::uint32_t ops = ~0u;
-  std::uint32_t unused = 0;
+  std::uint32_t unused = 0;  // spelled out: the word is sent as raw bytes
 };
 
 TreeWord tree_word(const Status& split, const Communicator* sub) {
