@@ -153,7 +153,7 @@ InnetTiming model_innet(const ModelFabric& f, std::size_t bytes, std::size_t esi
     }
   };
   for (const ModelTreeLevel& level : f.tree) {
-    consider(std::max(level.up_ps_per_byte, level.down_ps_per_byte) * pkt, "link");
+    consider(std::max(level.up_ps_per_byte, level.down_ps_per_byte) * pkt * level.sharing, "link");
     consider(level.children * level.alu(per_packet), "alu");
   }
   consider(static_cast<double>(f.host.gap), "host");
@@ -303,6 +303,38 @@ Time hierarchical(const ModelFabric& f, std::size_t bytes, std::size_t esize) {
   return binomial_tree(group, bytes) + innet(leaders, bytes, esize);
 }
 
+// The two tiers run one after the other, each an in-network pipeline on its
+// own tree: the domain's reduction of the whole buffer, the largest shard's
+// all-reduce across domains, and the domain's or-all-gather of u32 words.
+std::optional<Time> two_tier(const ModelFabric& f, std::size_t bytes, std::size_t esize) {
+  const ModelTwoTier& tiers = f.two_tier;
+  if (tiers.domain_ranks == 0) return std::nullopt;
+  const bool domain_step = tiers.domain_ranks > 1, shard_step = tiers.domains > 1;
+  if ((domain_step && tiers.domain_tree.empty()) || (shard_step && tiers.shard_tree.empty()))
+    return std::nullopt;
+  // Each tier is the in-network pipeline on its own tree.
+  auto tier = [&f](std::uint32_t ranks, const std::vector<ModelTreeLevel>& tree,
+                   std::size_t payload, std::uint32_t window) {
+    ModelFabric t = f;
+    t.ranks = ranks;
+    t.tree = tree;
+    t.tree_links = static_cast<std::uint32_t>(tree.size());
+    t.slot_payload = payload;
+    t.window = window;
+    return t;
+  };
+  const ModelFabric domain =
+      tier(tiers.domain_ranks, tiers.domain_tree, tiers.domain_payload, tiers.domain_window);
+  const ModelFabric shard =
+      tier(tiers.domains, tiers.shard_tree, tiers.shard_payload, tiers.shard_window);
+  const std::size_t count = bytes / esize;
+  const std::size_t largest_shard = (count + tiers.domain_ranks - 1) / tiers.domain_ranks;
+  Time t = 0;
+  if (domain_step) t += innet(domain, bytes, esize) + innet(domain, (bytes + 3) / 4 * 4, 4);
+  if (shard_step) t += innet(shard, largest_shard * esize, esize);
+  return t;
+}
+
 }  // namespace
 
 std::optional<Time> model_allreduce(const std::string& algorithm, const ModelFabric& fabric,
@@ -321,6 +353,7 @@ std::optional<Time> model_allreduce(const std::string& algorithm, const ModelFab
   if (algorithm == "rabenseifner") return rabenseifner(fabric, bytes, elem_size);
   if (algorithm == "binomial_tree") return binomial_tree(fabric, bytes);
   if (algorithm == "hierarchical") return hierarchical(fabric, bytes, elem_size);
+  if (algorithm == "two_tier") return two_tier(fabric, bytes, elem_size);
   return std::nullopt;
 }
 

@@ -9,6 +9,7 @@
 
 #include "algorithms/binomial_tree_allreduce.hpp"
 #include "algorithms/innet_allreduce.hpp"
+#include "algorithms/split_once.hpp"
 #include "inca/collective.hpp"
 
 namespace inca::algorithms {
@@ -29,12 +30,18 @@ CollectiveOptions by_host(Collective collective, bool reproducible) {
 // Ranks whose split failed (say a member held kMaxSubCommunicators already)
 // return early while the others go on to the next collective on `comm` and
 // would wait there for them until the failure timeout: every rank learns the
-// worst outcome first, and all return it.
+// worst outcome first, and all return it. Out of band, so that payload-free
+// runs agree too.
 Status agree(Communicator& comm, const Status& mine) {
   const auto code = static_cast<std::int32_t>(mine.code());
+  auto all = comm.out_of_band_allgather(std::string(reinterpret_cast<const char*>(&code), 4));
+  if (!all.ok()) return all.status();
   std::int32_t worst = 0;
-  INCA_RETURN_IF_ERROR(comm.allreduce(&code, &worst, 1, Dtype::i32, ReduceOp::max,
-                                      {.algorithm = "recursive_doubling"}));
+  for (const std::string& theirs : *all) {
+    std::int32_t c = 0;
+    std::memcpy(&c, theirs.data(), std::min<std::size_t>(theirs.size(), 4));
+    worst = std::max(worst, c);
+  }
   if (!mine.ok())
     return make_error(mine.code(),
                       fmt::format("hierarchical all-reduce on rank {}: cannot split into host "
@@ -49,7 +56,8 @@ Status agree(Communicator& comm, const Status& mine) {
 }
 
 // The leader tells its group whether the leaders' tree can run the switch
-// step and what it aggregates; the others only learn the status code.
+// step and what it aggregates; the others only learn the status code. Out of
+// band, as agree().
 Status share_switch_step(HierarchicalState& state, int rank) {
   std::array<std::uint32_t, 3> word{};
   if (state.leader) {
@@ -58,8 +66,10 @@ Status share_switch_step(HierarchicalState& state, int rank) {
     word = {static_cast<std::uint32_t>(s.code()), caps.dtypes, caps.ops};
     state.switch_status = s;
   }
-  INCA_RETURN_IF_ERROR(state.group->broadcast(word.data(), word.size(), Dtype::u32, 0,
-                                              by_host(Collective::broadcast, false)));
+  auto all = state.group->out_of_band_allgather(
+      std::string(reinterpret_cast<const char*>(word.data()), sizeof(word)));
+  if (!all.ok()) return all.status();
+  std::memcpy(word.data(), all->at(0).data(), std::min(sizeof(word), all->at(0).size()));
   state.switch_caps = {word[1], word[2]};
   if (!state.leader && word[0] != 0)
     state.switch_status =
@@ -95,31 +105,9 @@ Status hierarchical_prepare(Communicator& comm) {
   if (g <= 1 || g >= p) return {};
   // G is a fabric option, fixed for the communicator's life: groups made
   // once never go stale.
-  std::shared_ptr<void>& slot = comm.algorithm_state(kName);
-  if (slot) {
-    if (static_cast<const HierarchicalState*>(slot.get())->ready) return {};
-    return make_error(StatusCode::not_supported,
-                      fmt::format("hierarchical all-reduce on rank {}: another call is still "
-                                  "setting up this communicator's groups (start the first "
-                                  "hierarchical call from the rank program)",
-                                  comm.rank()));
-  }
-  if (comm.timing_only())
-    return make_error(StatusCode::not_supported,
-                      fmt::format("hierarchical all-reduce on rank {}: needs split(), whose "
-                                  "colors payload-free mode cannot carry (inca bench: "
-                                  "--payload on)",
-                                  comm.rank()));
-  auto state = std::make_shared<HierarchicalState>();
-  // Claimed before the splits block: a non-blocking call started meanwhile
-  // must not split a second time.
-  slot = state;
-  Status s = split_groups(comm, g, *state);
-  if (s.ok())
-    state->ready = true;
-  else
-    comm.algorithm_state(kName).reset();
-  return s;
+  return split_once<HierarchicalState>(
+      comm, kName, "hierarchical all-reduce",
+      [&](HierarchicalState& state) { return split_groups(comm, g, state); });
 }
 
 Status hierarchical_allreduce(Communicator& comm, const AllreduceArgs& a) {

@@ -42,8 +42,8 @@ struct HierarchicalState {
 
 /// Splits `comm` into host groups and the leaders' sub-communicator on first
 /// use. Nothing to split with one rank, G = 1 (innet on comm) or G >= p
-/// (binomial tree on comm). Errors: not_supported in payload-free mode or on
-/// a communicator not made by a World (split() cannot run there); a split's
+/// (binomial tree on comm). Errors: not_supported on a communicator not
+/// made by a World (split() cannot run there); a split's
 /// error (no_resource when a rank already holds too many sub-communicators),
 /// on every rank alike; not_supported while another call is still setting
 /// up (iallreduce runs the set-up before it starts its fiber, so only a

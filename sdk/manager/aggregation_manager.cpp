@@ -20,6 +20,23 @@ namespace {
 constexpr std::uint32_t kUnreached = std::numeric_limits<std::uint32_t>::max();
 }
 
+bool is_scale_up_switch(const topology::Topology& topology, std::uint32_t sw) {
+  bool linked = false;
+  for (const topology::Port& port : topology.node(sw).ports) {
+    if (port.peer_node == topology::kUnconnected) continue;
+    const topology::Node& peer = topology.node(port.peer_node);
+    if (peer.kind != NodeKind::host) return false;
+    // A host whose only link is this one has no other way out: a star's
+    // switch, not a scale-up domain's.
+    bool other_way = false;
+    for (std::uint16_t p = 0; p < peer.ports.size() && !other_way; ++p)
+      other_way = p != port.peer_port && peer.ports[p].peer_node != topology::kUnconnected;
+    if (!other_way) return false;
+    linked = true;
+  }
+  return linked;
+}
+
 // Hop distances from switch `root` over the part of the fabric a request may
 // use: the topology's own table, or a breadth-first search that skips avoided
 // switches and links (and, like routing, never passes through a host).
@@ -27,6 +44,11 @@ class AggregationManager::Reach {
  public:
   Reach(const topology::Topology& topology, const TreeRequest& req) : topology_(topology) {
     dead_.insert(req.avoid_switches.begin(), req.avoid_switches.end());
+    // Switches outside the placement are as unusable as dead ones.
+    if (req.placement != TreePlacement::any)
+      for (std::uint32_t sw : topology.switch_nodes())
+        if (is_scale_up_switch(topology, sw) != (req.placement == TreePlacement::scale_up))
+          dead_.insert(sw);
     for (const auto& [node, port] : req.avoid_links) {
       if (node >= topology.nodes().size() || port >= topology.node(node).ports.size()) continue;
       const auto& p = topology.node(node).ports[port];

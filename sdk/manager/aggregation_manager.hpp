@@ -20,6 +20,16 @@
 
 namespace inca::manager {
 
+/// Which switches a tree may be built on. A scale-up switch (an NVLink
+/// domain's) links only to hosts that also have a way out through another
+/// port; scale-out is every other switch. A member set one switch of either
+/// kind reaches is otherwise rooted at whichever the tree id picks.
+enum class TreePlacement : std::uint8_t {
+  any,        ///< every aggregating switch
+  scale_up,   ///< only scale-up switches: a domain's tree, on its domain switch
+  scale_out,  ///< never a scale-up switch: the InfiniBand/Ethernet tiers
+};
+
 /// What a communicator asks for.
 struct TreeRequest {
   std::uint32_t job = 0;
@@ -33,7 +43,11 @@ struct TreeRequest {
   std::vector<std::pair<std::uint32_t, std::uint16_t>> avoid_links = {};
   /// Whose tree it is, for the admission of a described fabric (set_admission).
   JobIdentity identity = {};
+  TreePlacement placement = TreePlacement::any;
 };
+
+/// Whether switch node `sw` is a scale-up switch (TreePlacement).
+bool is_scale_up_switch(const topology::Topology& topology, std::uint32_t sw);
 
 /// Where a member host plugs into the tree.
 struct HostAttachment {

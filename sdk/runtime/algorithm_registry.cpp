@@ -8,6 +8,7 @@
 #include "algorithms/rabenseifner_allreduce.hpp"
 #include "algorithms/recursive_doubling_allreduce.hpp"
 #include "algorithms/ring_allreduce.hpp"
+#include "algorithms/two_tier_allreduce.hpp"
 #include "inca/algorithm.hpp"
 
 namespace inca {
@@ -43,6 +44,12 @@ struct Registry {
                           "binomial broadcast back",
                           true, algorithms::hierarchical_allreduce,
                           algorithms::hierarchical_prepare});
+    // Only on fabrics with scale-up domains (NVLink racks), so not one of
+    // auto's candidates either: it asks for them by name.
+    algorithms.push_back({"two_tier",
+                          "NVLink + InfiniBand: reduce-scatter in each domain's switch, shards "
+                          "in-network across domains, all-gather by the domain switch",
+                          true, algorithms::two_tier_allreduce, algorithms::two_tier_prepare});
   }
 };
 

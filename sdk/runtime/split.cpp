@@ -5,6 +5,7 @@
 #include <bit>
 #include <cstdint>
 #include <cstring>
+#include <string>
 #include <tuple>
 
 #include <fmt/format.h>
@@ -57,8 +58,27 @@ std::uint32_t Communicator::world_rank(int rank) const {
   return hosts_.empty() ? static_cast<std::uint32_t>(rank) : hosts_[rank];
 }
 
+Result<std::vector<std::string>> Communicator::out_of_band_allgather(std::string mine) {
+  if (!trees_)
+    return make_error(StatusCode::not_supported,
+                      fmt::format("out-of-band all-gather on rank {}: only a World's "
+                                  "communicators have an out-of-band channel",
+                                  rank_));
+  // The round's number is the same on every rank: all call in the same order.
+  const std::uint64_t round = ++out_of_band_rounds_;
+  trees_->post(round, rank_, std::move(mine));
+  // Nobody leaves the barrier before every rank has posted.
+  INCA_RETURN_IF_ERROR(barrier({.algorithm = std::string(host_algorithm(Collective::barrier))}));
+  std::vector<std::string> all = trees_->collect(round);
+  if (all.size() != size_)
+    return make_error(
+        StatusCode::internal,
+        fmt::format("out-of-band all-gather on rank {}: round {} is gone", rank_, round));
+  return all;
+}
+
 Result<std::unique_ptr<Communicator>> Communicator::split(int color, int key) {
-  return split_as(color, key, nullptr);
+  return split_as(color, key, SplitOptions{}, nullptr);
 }
 
 Result<std::unique_ptr<Communicator>> Communicator::split(int color, int key,
@@ -68,10 +88,16 @@ Result<std::unique_ptr<Communicator>> Communicator::split(int color, int key,
                       fmt::format("split on rank {}: job '{}' has priority {} (0..9) and quota {}% "
                                   "(0..100)",
                                   rank_, job.name, job.priority, job.quota_percent));
-  return split_as(color, key, &job);
+  return split_as(color, key, SplitOptions{}, &job);
+}
+
+Result<std::unique_ptr<Communicator>> Communicator::split(int color, int key,
+                                                          const SplitOptions& options) {
+  return split_as(color, key, options, nullptr);
 }
 
 Result<std::unique_ptr<Communicator>> Communicator::split_as(int color, int key,
+                                                             const SplitOptions& options,
                                                              const JobIdentity* job) {
   if (!trees_)
     return make_error(StatusCode::not_supported,
@@ -82,25 +108,18 @@ Result<std::unique_ptr<Communicator>> Communicator::split_as(int color, int key,
   std::vector<SplitEntry> all(size_);
   // With the host algorithm: a split must work without a tree.
   const CollectiveOptions by_host{.algorithm = std::string(host_algorithm(Collective::allgather))};
-  if (timing_only_) {
-    // Payload-free: the entries go beside the fabric (TreeService::post_split_entry).
-    std::vector<std::byte> bytes(sizeof(SplitEntry));
-    std::memcpy(bytes.data(), &mine, sizeof(SplitEntry));
-    trees_->post_split_entry(*attempts_ + 1, rank_, size_, std::move(bytes));
-  }
   INCA_RETURN_IF_ERROR(allgather(&mine, all.data(), sizeof(SplitEntry), Dtype::u8, by_host));
   const std::uint64_t split_id = state().attempt;  // the all-gather's: the same on every rank
   if (timing_only_) {
-    const std::vector<std::vector<std::byte>> posted = trees_->split_entries(split_id);
-    if (posted.size() != size_)
-      return make_error(StatusCode::internal,
-                        fmt::format("split on rank {}: {} of {} members' entries were posted",
-                                    rank_, posted.size(), size_));
+    // The all-gather above was timed but carried nothing.
+    auto posted = out_of_band_allgather(
+        std::string(reinterpret_cast<const char*>(&mine), sizeof(SplitEntry)));
+    if (!posted.ok()) return posted.status();
     for (std::uint32_t r = 0; r < size_; ++r) {
-      if (posted[r].size() != sizeof(SplitEntry))
+      if ((*posted)[r].size() != sizeof(SplitEntry))
         return make_error(StatusCode::internal,
-                          fmt::format("split on rank {}: rank {} posted no entry", rank_, r));
-      std::memcpy(&all[r], posted[r].data(), sizeof(SplitEntry));
+                          fmt::format("split on rank {}: rank {} posted no colors", rank_, r));
+      std::memcpy(&all[r], (*posted)[r].data(), sizeof(SplitEntry));
     }
   }
   if (color < 0) return std::unique_ptr<Communicator>();
@@ -127,7 +146,11 @@ Result<std::unique_ptr<Communicator>> Communicator::split_as(int color, int key,
     if (r == rank_) new_rank = static_cast<std::uint32_t>(hosts.size());
     hosts.push_back(world_rank(static_cast<int>(r)));
   }
-  std::shared_ptr<runtime::TreeService> trees = trees_->group(split_id, color, hosts, job);
+  constexpr manager::TreePlacement kPlacement[] = {manager::TreePlacement::any,
+                                                   manager::TreePlacement::scale_up,
+                                                   manager::TreePlacement::scale_out};
+  std::shared_ptr<runtime::TreeService> trees = trees_->group(
+      split_id, color, hosts, job, kPlacement[static_cast<int>(options.tree)], options.window);
   auto sub = std::unique_ptr<Communicator>(
       new Communicator(new_rank, std::move(hosts), driver_, std::move(trees),
                        static_cast<std::uint32_t>(std::countr_zero(free)), timing_only_));

@@ -38,7 +38,9 @@ TreeService::~TreeService() {
 
 std::shared_ptr<TreeService> TreeService::group(std::uint64_t split, std::int32_t color,
                                                 const std::vector<std::uint32_t>& hosts,
-                                                const JobIdentity* job) {
+                                                 const JobIdentity* job,
+                                                 manager::TreePlacement placement,
+                                                 std::uint32_t window) {
   std::lock_guard lock(mutex_);
   std::erase_if(groups_, [](const auto& entry) { return entry.second.expired(); });
   std::weak_ptr<TreeService>& slot = groups_[{split, color}];
@@ -46,6 +48,8 @@ std::shared_ptr<TreeService> TreeService::group(std::uint64_t split, std::int32_
   manager::TreeRequest request = request_;
   request.hosts = hosts;
   if (job) request.identity = *job;
+  request.placement = placement;
+  if (window > 0) request.slots = window;
   auto created = std::make_shared<TreeService>(topology_, manager_, fabric_, std::move(request),
                                                static_cast<std::uint32_t>(hosts.size()), options_);
   created->root_ = root_;
@@ -54,6 +58,22 @@ std::shared_ptr<TreeService> TreeService::group(std::uint64_t split, std::int32_
   created->start();
   slot = created;
   return created;
+}
+
+void TreeService::post(std::uint64_t id, std::uint32_t rank, std::string entry) {
+  std::lock_guard lock(mutex_);
+  OutOfBand& exchange = out_of_band_[id];
+  exchange.entries.resize(ranks_);
+  exchange.entries.at(rank) = std::move(entry);
+}
+
+std::vector<std::string> TreeService::collect(std::uint64_t id) {
+  std::lock_guard lock(mutex_);
+  auto it = out_of_band_.find(id);
+  if (it == out_of_band_.end()) return {};
+  std::vector<std::string> entries = it->second.entries;
+  if (++it->second.collected == ranks_) out_of_band_.erase(it);
+  return entries;
 }
 
 void TreeService::start() {
@@ -216,23 +236,6 @@ void TreeService::count_rerun(std::uint64_t attempt, bool fallback) {
   it->second.rerun_counted = true;
   ++counts_.reruns;
   if (fallback) ++counts_.fallbacks;
-}
-
-void TreeService::post_split_entry(std::uint64_t attempt, std::uint32_t rank, std::uint32_t size,
-                                   std::vector<std::byte> entry) {
-  std::lock_guard lock(mutex_);
-  SplitEntries& e = split_entries_[attempt];
-  e.entries.resize(size);
-  e.entries.at(rank) = std::move(entry);
-}
-
-std::vector<std::vector<std::byte>> TreeService::split_entries(std::uint64_t attempt) {
-  std::lock_guard lock(mutex_);
-  auto it = split_entries_.find(attempt);
-  if (it == split_entries_.end()) return {};
-  std::vector<std::vector<std::byte>> out = it->second.entries;
-  if (++it->second.reads == out.size()) split_entries_.erase(it);
-  return out;
 }
 
 void TreeService::add_stats(WorldStats& stats) const {

@@ -65,10 +65,21 @@ class TreeService {
   /// The first member to ask creates it over `hosts` (the members' world
   /// ranks in sub-rank order) and installs its tree; the others share it; it
   /// lives while a member holds it.
-  /// Its tree is booked as `job` when given, else as this service's.
+  /// Its tree is booked as `job` when given, else as this service's;
+  /// `placement` and `window` (0: this service's) shape its tree request.
   std::shared_ptr<TreeService> group(std::uint64_t split, std::int32_t color,
                                      const std::vector<std::uint32_t>& hosts,
-                                     const JobIdentity* job = nullptr);
+                                     const JobIdentity* job = nullptr,
+                                     manager::TreePlacement placement = manager::TreePlacement::any,
+                                     std::uint32_t window = 0);
+  /// The out-of-band all-gather of payload-free communicators, whose
+  /// messages carry no data (SHARP's OOB gather callback): rank `rank` of
+  /// this service's ranks posts `entry` for exchange `id` (the same number
+  /// on every rank), and, once a barrier says every rank posted, collects
+  /// everyone's in rank order. The exchange is forgotten once every rank
+  /// collected it.
+  void post(std::uint64_t id, std::uint32_t rank, std::string entry);
+  std::vector<std::string> collect(std::uint64_t id);
   /// The point-to-point tag contexts in use on world rank `host`'s endpoint,
   /// bit c for context c (bit 0: the world communicator). Kept by the world's
   /// service for every communicator on the fabric; only that rank touches it.
@@ -113,16 +124,6 @@ class TreeService {
   /// rank touches its counter.
   std::uint64_t& attempts(std::uint32_t rank) { return attempts_[rank]; }
 
-  /// A payload-free communicator's split cannot carry its members' entries
-  /// on the fabric: each member posts its entry here before the split's
-  /// all-gather (attempt `attempt`), which still moves their sizes, and
-  /// reads every member's once that all-gather completed (by then every
-  /// member has entered it, so has posted). The record goes when all `size`
-  /// members have read it.
-  void post_split_entry(std::uint64_t attempt, std::uint32_t rank, std::uint32_t size,
-                        std::vector<std::byte> entry);
-  std::vector<std::vector<std::byte>> split_entries(std::uint64_t attempt);
-
   /// collectives_failed, trees_reformed, reruns, fallbacks, agreements_incomplete;
   /// the world's service includes those of destroyed sub-communicators.
   void add_stats(WorldStats& stats) const;
@@ -165,11 +166,11 @@ class TreeService {
   std::vector<std::uint8_t> contexts_;            // per world rank; the root's only
   std::vector<std::uint64_t> first_attempts_;     // per world rank; the root's only
   std::map<std::pair<std::uint64_t, std::int32_t>, std::weak_ptr<TreeService>> groups_;
-  struct SplitEntries {
-    std::vector<std::vector<std::byte>> entries;  // per member rank
-    std::uint32_t reads = 0;
+  struct OutOfBand {
+    std::vector<std::string> entries;
+    std::uint32_t collected = 0;
   };
-  std::map<std::uint64_t, SplitEntries> split_entries_;
+  std::map<std::uint64_t, OutOfBand> out_of_band_;  // by exchange id
 };
 
 }  // namespace inca::runtime

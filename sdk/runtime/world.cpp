@@ -48,6 +48,7 @@ class World::Impl {
   std::unique_ptr<fabric::Fabric> fabric;
   std::unique_ptr<runtime::TreeService> trees;  // the tree, re-formed after failures
   ModelFabric model;                            // for `auto` algorithm choice
+  std::uint32_t tree_payload = 0;               // the world tree request's max payload
   std::unique_ptr<trace::FabricTrace> trace;    // null unless FabricOptions::trace names a file
 
   ~Impl() {
@@ -218,6 +219,7 @@ Result<std::unique_ptr<World>> World::create(const FabricOptions& o) {
   if (o.job_identity.payload_bytes != 0)
     req.max_payload_bytes = std::min(req.max_payload_bytes, o.job_identity.payload_bytes);
   req.identity = o.job_identity;
+  impl->tree_payload = req.max_payload_bytes;
   impl->trees = std::make_unique<runtime::TreeService>(impl->topology, *impl->manager,
                                                        *impl->fabric, req, ranks, recovery);
   impl->trees->start();
@@ -263,6 +265,13 @@ std::uint32_t World::tree_levels() const {
   runtime::TreeService::Snapshot hold;
   const manager::TreePlan* tree = impl_->tree(nullptr, &hold);
   return tree ? tree->switch_levels : 0;
+}
+
+std::uint64_t World::switch_contributions(const std::string& name) const {
+  for (std::uint32_t sw : impl_->topology.switch_nodes())
+    if (impl_->topology.node(sw).name == name)
+      return impl_->fabric->switch_counters(sw)->contributions;
+  return 0;
 }
 
 std::uint64_t World::nic_tx_bytes(std::uint32_t rank) const {
@@ -367,6 +376,7 @@ ModelFabric World::model_fabric() const {
     beside += t.node(t.host_node(r)).ports[0].peer_node == leaf;
   f.group = o.hierarchical_group > 0 ? o.hierarchical_group : beside;
   algorithms::add_exchange_patterns(f, t);
+  f.two_tier = algorithms::two_tier_model(t, o.ranks, f.window, impl_->tree_payload);
   return f;
 }
 

@@ -55,6 +55,19 @@ struct AllreduceOptions {
   bool reproducible = false;
 };
 
+/// Where split() builds a sub-communicator's reduction tree, and its window.
+struct SplitOptions {
+  /// The switches the tree may use. On a fabric with scale-up domains (hosts
+  /// with an NVLink port to their domain's switch beside a NIC to the leaf),
+  /// a group inside one domain reaches its domain switch and its leaf alike:
+  /// `scale_up` roots it on the domain switch, `scale_out` keeps a group off
+  /// the domain switches (over InfiniBand). `any`: the nearest switch.
+  enum class Tree : std::uint8_t { any, scale_up, scale_out } tree = Tree::any;
+  /// Slots per switch the tree takes (chunks in flight per host); 0: the
+  /// parent communicator's.
+  std::uint32_t window = 0;
+};
+
 /// A pending operation: a point-to-point message (isend, irecv) or a
 /// non-blocking collective (iallreduce, ...). Complete it with wait(), or
 /// poll it with test().
@@ -131,17 +144,26 @@ class Communicator {
   /// Collective tags are private to each communicator; user tags are not,
   /// so a rank's user messages to one peer on a communicator and its
   /// sub-communicator should use different tags. A sub-communicator must not
-  /// outlive the World. In payload-free mode the all-gather moves only sizes
-  /// and the colors go beside the fabric (TreeService::post_split_entry).
-  /// Errors: not_supported on a communicator not made by a World;
-  /// no_resource when a member already holds kMaxSubCommunicators
-  /// sub-communicators; the parent's errors.
+  /// outlive the World. Errors: not_supported on a communicator not made by
+  /// a World; no_resource when a member already holds kMaxSubCommunicators
+  /// sub-communicators; the parent's errors. In payload-free mode, whose
+  /// messages carry no data, the colors travel out of band through the
+  /// World (as SHARP's OOB gather), behind the same timed all-gather and a
+  /// barrier.
   Result<std::unique_ptr<Communicator>> split(int color, int key);
   /// The same, with the sub-communicator's tree booked as job `job` instead
   /// of the World's FabricOptions::job_identity (on a described fabric; the
   /// members of one color pass the same job). invalid_argument for a
   /// priority above 9 or a quota above 100 %.
   Result<std::unique_ptr<Communicator>> split(int color, int key, const JobIdentity& job);
+  /// split() with the sub-communicator's tree placed and sized by `options`.
+  Result<std::unique_ptr<Communicator>> split(int color, int key, const SplitOptions& options);
+  /// Every rank's `mine`, in rank order, exchanged out of band through the
+  /// World (SHARP's OOB all-gather callback), then a host barrier: it
+  /// carries data in payload-free mode too, where messages carry none.
+  /// Every rank calls it. Errors: not_supported on a communicator not made
+  /// by a World; the barrier's.
+  Result<std::vector<std::string>> out_of_band_allgather(std::string mine);
   /// Sub-communicators one rank may hold at once (point-to-point tag contexts).
   static constexpr int kMaxSubCommunicators = 3;
   /// World rank of this communicator's rank `rank` (the host it runs on).
@@ -272,7 +294,8 @@ class Communicator {
                std::shared_ptr<runtime::TreeService> trees, std::uint32_t context,
                bool timing_only);
   Status wait_op(std::uint64_t id, const char* what);
-  Result<std::unique_ptr<Communicator>> split_as(int color, int key, const JobIdentity* job);
+  Result<std::unique_ptr<Communicator>> split_as(int color, int key, const SplitOptions& options,
+                                                 const JobIdentity* job);
   // Recovery (collective_recovery.cpp).
   void refresh_tree();
   // One collective, attempted and recovered; `holds_tree` queues it for the
@@ -338,6 +361,7 @@ class Communicator {
   std::vector<std::uint32_t> hosts_;
   std::shared_ptr<runtime::TreeService> group_trees_;
   std::uint32_t context_ = 0;
+  std::uint64_t out_of_band_rounds_ = 0;  // out_of_band_allgather calls: the same on every rank
   // Last, so it is destroyed first: it may hold sub-communicators of this one.
   std::map<std::string, std::shared_ptr<void>> algorithm_state_;
 };

@@ -75,8 +75,32 @@ struct ModelTreeLevel {
   Time aggregation_latency = 0;  ///< the level's ALU latency per contribution
   double alu_ps_per_byte = 0;    ///< ALU time per payload byte (0: unlimited)
   Time alu_ps_per_packet = 0;    ///< ALU time per contribution (0: unlimited)
+  /// Trees that stream over one link of this level at once (the two-tier
+  /// all-reduce's shard trees): each gets that share of the link's rate in
+  /// the pipeline's steady gap. 1 for a tree alone.
+  std::uint32_t sharing = 1;
   /// ALU occupancy of one contribution of `payload` bytes.
   double alu(std::size_t payload) const;
+};
+
+/// What the two-tier all-reduce needs to know of a fabric with scale-up
+/// domains (docs/model.md, "Two-tier all-reduce"): which domain each rank is
+/// in, and the trees of its two tiers as the aggregation manager builds them.
+struct ModelTwoTier {
+  /// Domain of each rank, numbered in order of first appearance; empty when
+  /// some rank has no scale-up (domain) switch.
+  std::vector<std::uint32_t> rank_domain;
+  std::uint32_t domains = 0;
+  std::uint32_t domain_ranks = 0;  ///< ranks in every domain; 0 when they differ
+  /// The first domain's tree, on its domain switch; empty when none fits.
+  std::vector<ModelTreeLevel> domain_tree;
+  std::size_t domain_payload = 0;  ///< its payload per packet
+  std::uint32_t domain_window = 0;
+  /// The tree of shard 0 (rank 0 of every domain), off the domain switches;
+  /// empty with one domain or when none fits.
+  std::vector<ModelTreeLevel> shard_tree;
+  std::size_t shard_payload = 0;
+  std::uint32_t shard_window = 0;
 };
 
 /// The fabric quantities the formulas need (World::model_fabric()).
@@ -104,6 +128,8 @@ struct ModelFabric {
   ExchangeStep fold_step;
   /// Binomial tree: step k pairs rank r (bit k set, lower bits clear) with r - 2^k.
   std::vector<ExchangeStep> binomial_steps;
+  /// Scale-up domains and the two-tier all-reduce's trees.
+  ModelTwoTier two_tier;
 
   /// One message of m payload bytes on `path`: posted (o), carried, taken in (o).
   double message(const ModelPath& path, std::size_t m) const;
@@ -118,7 +144,8 @@ struct ModelFabric {
 };
 
 /// Predicted time of `algorithm` ("ring", "innet", "recursive_doubling",
-/// "rabenseifner", "binomial_tree", "hierarchical", "innet_quantized")
+/// "rabenseifner", "binomial_tree", "hierarchical", "innet_quantized",
+/// "two_tier")
 /// reducing `bytes` of elements of `elem_size` bytes; nullopt for algorithms
 /// without a model.
 std::optional<Time> model_allreduce(const std::string& algorithm, const ModelFabric& fabric,

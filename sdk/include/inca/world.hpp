@@ -145,6 +145,9 @@ class World {
   Status innet_status() const;
   /// Tree height in switch levels (0 when there is no tree).
   std::uint32_t tree_levels() const;
+  /// Contributions the switch called `name` has aggregated so far (0 for
+  /// no such switch): which switches a collective's traffic went through.
+  std::uint64_t switch_contributions(const std::string& name) const;
   /// Wire bytes host `rank`'s NIC has sent so far.
   std::uint64_t nic_tx_bytes(std::uint32_t rank) const;
   WorldStats stats() const;
