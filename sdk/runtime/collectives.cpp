@@ -88,8 +88,8 @@ Status Communicator::run_other_collective(Collective collective, const Collectiv
     } else if (!switch_pair.ok()) {
       st.last_note = switch_pair.message() + "; chose " + host;
     } else if (Status lock = streaming_lock(bytes); size_ > 1 && !lock.ok()) {
-      st.last_note =
-          fmt::format("{} B needs the streaming lock ({}); chose {}", bytes, lock.to_string(), host);
+      st.last_note = fmt::format("{} B needs the streaming lock ({}); chose {}", bytes,
+                                 lock.to_string(), host);
     } else if (size_ > 1 && model_) {
       const auto t_innet = model_collective(collective, "innet", *model_, bytes, elem_size);
       const auto t_host = model_collective(collective, host, *model_, bytes, elem_size);

@@ -38,9 +38,9 @@ TreeService::~TreeService() {
 
 std::shared_ptr<TreeService> TreeService::group(std::uint64_t split, std::int32_t color,
                                                 const std::vector<std::uint32_t>& hosts,
-                                                 const JobIdentity* job,
-                                                 manager::TreePlacement placement,
-                                                 std::uint32_t window) {
+                                                const JobIdentity* job,
+                                                manager::TreePlacement placement,
+                                                std::uint32_t window) {
   std::lock_guard lock(mutex_);
   std::erase_if(groups_, [](const auto& entry) { return entry.second.expired(); });
   std::weak_ptr<TreeService>& slot = groups_[{split, color}];
