@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <iostream>
 
 namespace inca::cli {
 
@@ -64,6 +65,25 @@ nlohmann::json to_json(const FabricDescription& f, const JobSet& set, const jobs
           {"caps", s.granted ? s.grant.caps.describe() : ""},
           {"streaming", s.streaming},
           {"fallback", s.fallback}};
+}
+
+std::optional<JobInputs> load_command_inputs(const std::string& command, const std::string& format,
+                                             const std::vector<std::string>& formats,
+                                             const std::string& fabric,
+                                             const std::string& jobs_path) {
+  if (std::find(formats.begin(), formats.end(), format) == formats.end()) {
+    std::string choices;
+    for (std::size_t i = 0; i < formats.size(); ++i)
+      choices += (i == 0 ? "" : i + 1 == formats.size() ? " or " : ", ") + formats[i];
+    std::cerr << "inca " << command << ": --format is " << choices << ", not '" << format << "'\n";
+    return std::nullopt;
+  }
+  auto inputs = load_job_inputs(fabric, jobs_path);
+  if (!inputs.ok()) {
+    std::cerr << "inca " << command << ": " << inputs.status().message() << "\n";
+    return std::nullopt;
+  }
+  return std::move(*inputs);
 }
 
 }  // namespace inca::cli

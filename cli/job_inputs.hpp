@@ -27,6 +27,14 @@ struct JobInputs {
 /// that does not exist) is an error Status, to be reported with exit code 2.
 Result<JobInputs> load_job_inputs(const std::string& fabric, const std::string& jobs_path);
 
+/// The start `inca validate`, `inca tree` and `inca run` share: `format` must
+/// be one of `formats`, then the inputs load. On a usage error it prints
+/// "inca COMMAND: ..." to stderr and returns nothing (the command exits 2).
+std::optional<JobInputs> load_command_inputs(const std::string& command, const std::string& format,
+                                             const std::vector<std::string>& formats,
+                                             const std::string& fabric,
+                                             const std::string& jobs_path);
+
 /// A finding as `--format json` prints it: {file, line, column, severity, message, hint}.
 nlohmann::json to_json(const Diagnostic& finding);
 

@@ -72,15 +72,8 @@ void print_table(const JobRunReport& report) {
 }
 
 int run(const RunArgs& a) {
-  if (a.format != "table" && a.format != "json") {
-    std::cerr << "inca run: --format is table or json, not '" << a.format << "'\n";
-    return 2;
-  }
-  auto inputs = load_job_inputs(a.fabric, a.jobs);
-  if (!inputs.ok()) {
-    std::cerr << "inca run: " << inputs.status().message() << "\n";
-    return 2;
-  }
+  auto inputs = load_command_inputs("run", a.format, {"table", "json"}, a.fabric, a.jobs);
+  if (!inputs) return 2;
   const JobInputs& in = *inputs;
   nlohmann::json out{{"valid", in.errors() == 0}, {"findings", nlohmann::json::array()}};
   for (const Diagnostic& d : in.findings) {

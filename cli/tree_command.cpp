@@ -38,15 +38,8 @@ Result<std::string> render_svg(const std::string& dot) {
 }
 
 int tree(const TreeArgs& a) {
-  if (a.format != "text" && a.format != "dot" && a.format != "svg") {
-    std::cerr << "inca tree: --format is text, dot or svg, not '" << a.format << "'\n";
-    return 2;
-  }
-  auto inputs = load_job_inputs(a.fabric, a.jobs);
-  if (!inputs.ok()) {
-    std::cerr << "inca tree: " << inputs.status().message() << "\n";
-    return 2;
-  }
+  auto inputs = load_command_inputs("tree", a.format, {"text", "dot", "svg"}, a.fabric, a.jobs);
+  if (!inputs) return 2;
   const JobInputs& in = *inputs;
   if (!in.fabric.ok() || !in.jobs) {
     for (const Diagnostic& d : in.findings) std::cerr << d.to_string() << "\n";

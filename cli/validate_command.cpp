@@ -43,15 +43,8 @@ void print_summary(const FabricDescription& f, const JobSet& set,
 }
 
 int validate(const ValidateArgs& a) {
-  if (a.format != "text" && a.format != "json") {
-    std::cerr << "inca validate: --format is text or json, not '" << a.format << "'\n";
-    return 2;
-  }
-  auto inputs = load_job_inputs(a.fabric, a.jobs);
-  if (!inputs.ok()) {
-    std::cerr << "inca validate: " << inputs.status().message() << "\n";
-    return 2;
-  }
+  auto inputs = load_command_inputs("validate", a.format, {"text", "json"}, a.fabric, a.jobs);
+  if (!inputs) return 2;
   const JobInputs& in = *inputs;
   const std::vector<Diagnostic>& findings = in.findings;
   const std::size_t errors = in.errors(), warnings = in.warnings();
