@@ -6,6 +6,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -132,6 +133,7 @@ TEST(Validate, FabricAndJobProblemsComeInOnePassAsFileLineColumn) {
             std::string::npos)
       << run.out;
   EXPECT_NE(run.out.find("invalid: 8 error(s)"), std::string::npos) << run.out;
+  std::remove(fabric.c_str());
 }
 
 TEST(Validate, UsageErrorsExitTwo) {
