@@ -163,6 +163,12 @@ Status check_collective_algorithm(Collective c, const std::string& algorithm) {
                                 to_string(c), algorithm, host));
 }
 
+bool algorithm_uses_switches(Collective c, const std::string& algorithm) {
+  if (c != Collective::allreduce) return algorithm == "innet";
+  const AllreduceAlgorithm* found = find_allreduce(algorithm);
+  return found != nullptr && found->uses_switches;
+}
+
 std::vector<std::string> default_algorithms(Collective c) {
   return {"innet", std::string(host_algorithm(c))};
 }
