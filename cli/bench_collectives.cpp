@@ -165,6 +165,12 @@ Status check_collective_algorithm(Collective c, const std::string& algorithm) {
                                 to_string(c), algorithm, fmt::join(hosts, ", ")));
 }
 
+bool algorithm_uses_switches(Collective c, const std::string& algorithm) {
+  if (c != Collective::allreduce) return algorithm == "innet";
+  const AllreduceAlgorithm* found = find_allreduce(algorithm);
+  return found != nullptr && found->uses_switches;
+}
+
 std::vector<std::string> default_algorithms(Collective c) {
   std::vector<std::string> names{"innet"};
   for (std::string_view host : host_algorithms(c)) names.emplace_back(host);
