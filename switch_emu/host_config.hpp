@@ -20,14 +20,19 @@ inline protocol::EndpointConfig host_endpoint_config(const protocol::EndpointCon
   config.address = host;
   config.rank_address.resize(topology.host_count());
   std::iota(config.rank_address.begin(), config.rank_address.end(), wire::Address{0});
-  // What the host's own NIC drains at (its fastest port), and what each
+  // What the host's own NIC drains at, and what each
   // message adds in its own send and receive queues.
   const HostTiming& timing = topology.node(topology.host_node(host)).host_timing;
   config.message_drain =
       std::max(timing.send_overhead, timing.gap) + std::max(timing.recv_overhead, timing.gap);
+  // A host with several ports (NVLink beside an InfiniBand NIC) drains at its
+  // slowest: its outstanding bytes are counted together, and a queue for the
+  // slow port taken at the fast port's rate would time out while it drains
+  // (a retransmission storm on the gb300 preset's flat ring, 256 KiB chunks).
+  config.nic_gbps = 0;
   for (const topology::Port& p : topology.node(topology.host_node(host)).ports)
     if (p.peer_node != topology::kUnconnected)
-      config.nic_gbps = std::max(config.nic_gbps, p.link.gbps);
+      config.nic_gbps = config.nic_gbps > 0 ? std::min(config.nic_gbps, p.link.gbps) : p.link.gbps;
   return config;
 }
 
