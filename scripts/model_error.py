@@ -68,7 +68,7 @@ def main():
     ap.add_argument("--rows", action="store_true", help="print every row too")
     args = ap.parse_args()
 
-    print(f"{'preset':<18} {'algorithm':<20} {'8 B - 512 KiB':>22} {'1 - 16 MiB':>22}")
+    print(f"{'preset':<18} {'algorithm':<20} {'8 B - 256 KiB':>22} {'1 - 16 MiB':>22}")
     for preset in args.presets.split(","):
         rows = json.loads(Path(args.json).read_text()) if args.json else sweep(args.inca, preset)
         for algo in ALGOS.split(","):
