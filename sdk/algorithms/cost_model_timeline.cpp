@@ -60,27 +60,40 @@ double ExchangeTimeline::run() const {
   const ModelFabric& f = fabric_;
   const std::size_t ranks = f.ranks, n_steps = steps_.size();
   if (ranks == 0) return 0.0;
-  // Per step and rank: the flows it sends, how many messages it waits for,
-  // and when it is done with the step (once `got` reaches `expected`).
-  std::vector<std::vector<std::vector<std::uint32_t>>> sends(
-      n_steps, std::vector<std::vector<std::uint32_t>>(ranks));
-  std::vector<std::uint32_t> expected(n_steps * ranks, 0), got(n_steps * ranks, 0);
-  std::vector<char> begun(n_steps * ranks, 0), received(n_steps * ranks, 0);
-  std::vector<double> latest(n_steps * ranks, 0.0);
-  for (std::size_t k = 0; k < n_steps; ++k) {
-    const Step& st = steps_[k];
-    for (std::uint32_t i = 0; i < st.step->flows.size(); ++i) {
-      const ExchangeStep::Flow& flow = st.step->flows[i];
-      const std::uint32_t from = st.reverse ? flow.to : flow.from;
-      const std::uint32_t to = st.reverse ? flow.from : flow.to;
-      if (from >= ranks || to >= ranks) continue;
-      sends[k][from].push_back(i);
-      ++expected[k * ranks + to];
-      if (st.sender_waits && st.bytes > f.eager_bytes) ++expected[k * ranks + from];
+  // Per step and rank: the flows it sends (flows[first[at]..first[at + 1]),
+  // at = step x ranks + rank), how many messages it waits for, and when it is
+  // done with the step (once `got` reaches `expected`).
+  const std::size_t slots = n_steps * ranks;
+  std::vector<std::uint32_t> expected(slots, 0), got(slots, 0), first(slots + 1, 0), flows;
+  std::vector<char> begun(slots, 0), received(slots, 0);
+  std::vector<double> latest(slots, 0.0);
+  auto each_flow = [&](auto visit) {
+    for (std::size_t k = 0; k < n_steps; ++k) {
+      const Step& st = steps_[k];
+      for (std::uint32_t i = 0; i < st.step->flows.size(); ++i) {
+        const ExchangeStep::Flow& flow = st.step->flows[i];
+        const std::uint32_t from = st.reverse ? flow.to : flow.from;
+        const std::uint32_t to = st.reverse ? flow.from : flow.to;
+        if (from < ranks && to < ranks) visit(k, i, from, to);
+      }
     }
+  };
+  each_flow([&](std::size_t k, std::uint32_t, std::uint32_t from, std::uint32_t to) {
+    ++first[k * ranks + from + 1];
+    ++expected[k * ranks + to];
+    if (steps_[k].sender_waits && steps_[k].bytes > f.eager_bytes) ++expected[k * ranks + from];
+  });
+  for (std::size_t at = 0; at < slots; ++at) first[at + 1] += first[at];
+  flows.resize(first[slots]);
+  {
+    std::vector<std::uint32_t> fill(first.begin(), first.end() - 1);
+    each_flow([&](std::size_t k, std::uint32_t i, std::uint32_t from, std::uint32_t) {
+      flows[fill[k * ranks + from]++] = i;
+    });
   }
   std::priority_queue<Event, std::vector<Event>, std::greater<>> events;
   std::vector<Message> messages;
+  messages.reserve(flows.size());
   std::vector<double> landed(ranks, 0.0);  // when the last message to each rank was taken in
   LinkQueues queues;
   double done = 0.0;
@@ -127,6 +140,12 @@ double ExchangeTimeline::run() const {
   };
 
   auto start = [&](std::uint32_t r, std::size_t k, double t) {
+    // Steps this rank has no part in pass at once.
+    auto idle = [&](std::size_t s) {
+      const std::size_t at = s * ranks + r;
+      return !steps_[s].step->flows.empty() && first[at] == first[at + 1] && expected[at] == 0;
+    };
+    while (k < n_steps && idle(k)) ++k;
     if (k == n_steps) {
       done = std::max(done, t);
       return;
@@ -144,7 +163,8 @@ double ExchangeTimeline::run() const {
     latest[at] = std::max(latest[at], t);
     const auto [packets, pkt, last_pkt] = cut(f, st.bytes);
     const double posted = t + static_cast<double>(f.host.send_overhead);
-    for (std::uint32_t i : sends[k][r]) {
+    for (std::uint32_t n = first[at]; n < first[at + 1]; ++n) {
+      const std::uint32_t i = flows[n];
       const ExchangeStep::Flow& flow = st.step->flows[i];
       Message m{k, i, r, st.reverse ? flow.from : flow.to, 0};
       if (!(st.sender_waits && st.bytes > f.eager_bytes)) latest[at] = std::max(latest[at], posted);
