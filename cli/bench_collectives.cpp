@@ -156,15 +156,25 @@ Status check_collective_algorithm(Collective c, const std::string& algorithm) {
                       fmt::format("unknown algorithm '{}' (registered: {})", algorithm,
                                   fmt::join(allreduce_names(), ", ")));
   }
-  const std::string_view host = host_algorithm(c);
-  if (algorithm == "auto" || algorithm == "innet" || algorithm == host) return {};
+  const auto hosts = host_algorithms(c);
+  if (algorithm == "auto" || algorithm == "innet" ||
+      std::find(hosts.begin(), hosts.end(), algorithm) != hosts.end())
+    return {};
   return make_error(StatusCode::invalid_argument,
                     fmt::format("unknown {} algorithm '{}' (choose auto, innet or {})",
-                                to_string(c), algorithm, host));
+                                to_string(c), algorithm, fmt::join(hosts, ", ")));
+}
+
+bool algorithm_uses_switches(Collective c, const std::string& algorithm) {
+  if (c != Collective::allreduce) return algorithm == "innet";
+  const AllreduceAlgorithm* found = find_allreduce(algorithm);
+  return found != nullptr && found->uses_switches;
 }
 
 std::vector<std::string> default_algorithms(Collective c) {
-  return {"innet", std::string(host_algorithm(c))};
+  std::vector<std::string> names{"innet"};
+  for (std::string_view host : host_algorithms(c)) names.emplace_back(host);
+  return names;
 }
 
 }  // namespace inca::cli

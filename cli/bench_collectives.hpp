@@ -76,6 +76,10 @@ std::string check_collective(Collective collective, std::uint32_t rank, const Co
 /// the collective's host algorithm, or (all-reduce) any registered name.
 Status check_collective_algorithm(Collective collective, const std::string& algorithm);
 
+/// Whether `algorithm` (one check_collective_algorithm accepts, not auto)
+/// needs the switches: innet, or a registered all-reduce that uses them.
+bool algorithm_uses_switches(Collective collective, const std::string& algorithm);
+
 /// The algorithms a sweep of `collective` runs unless told otherwise.
 std::vector<std::string> default_algorithms(Collective collective);
 

@@ -24,7 +24,6 @@ void add_bench_flags(CLI::App& cmd, BenchFlags& f) {
   o.reproducible = call.reproducible;
   if (call.algorithm != "auto") f.algos = call.algorithm;
   f.fabric = std::string(to_string(o.fabric.fabric));
-  f.sim_mode = std::string(to_string(o.fabric.sim_mode));
   cmd.add_option("-b,--min-bytes", f.min_bytes, "Smallest message (K/M/G suffixes)")
       ->capture_default_str();
   f.max_bytes_flag =
@@ -53,17 +52,7 @@ void add_bench_flags(CLI::App& cmd, BenchFlags& f) {
                                  "Slots in flight per host (the tree's slots); given, it replaces "
                                  "the window a fabric file gives its hosts")
                       ->capture_default_str();
-  cmd.add_option("--payload", f.payload,
-                 "Carry data: auto (when it fits in memory), on, off (timing only)")
-      ->capture_default_str();
-  cmd.add_option(
-         "--sim-mode", f.sim_mode,
-         "Simulator granularity: packet (every wire packet), or segment (coarse: payload-free "
-         "rows move segments of --segment-packets wire packets; error in docs/model.md)")
-      ->capture_default_str();
-  cmd.add_option("--segment-packets", o.fabric.segment_packets,
-                 "Wire packets per segment with --sim-mode segment (2..1024)")
-      ->capture_default_str();
+  add_sim_mode_flags(cmd, f.sim, o.fabric);
   cmd.add_flag("--stats", o.stats,
                "Print each row's counters (retransmissions, drops, faults, recovery) after the "
                "table; in JSON, a \"stats\" key per row");
@@ -131,26 +120,9 @@ Result<BenchOptions> bench_options(BenchFlags& f) {
   o.dtype = *dtype;
   o.op = *op;
   INCA_RETURN_IF_ERROR(finish_fabric_flags(f.fabric_flags, o.fabric));
-  if (f.payload == "auto")
-    o.payload = PayloadMode::automatic;
-  else if (f.payload == "on")
-    o.payload = PayloadMode::on;
-  else if (f.payload == "off")
-    o.payload = PayloadMode::off;
-  else
-    return bad("--payload must be auto, on or off");
-  if (live && o.payload == PayloadMode::off)
-    return bad(
-        "--payload off is not meaningful on the live fabric: its wall-clock time "
-        "includes moving and reducing the data");
-  if (live) o.payload = PayloadMode::on;
-  auto mode = parse_sim_mode(f.sim_mode);
-  if (!mode) return bad("unknown --sim-mode '" + f.sim_mode + "' (packet, segment)");
-  o.fabric.sim_mode = *mode;
-  if (o.fabric.sim_mode == SimMode::segment && (live || o.payload == PayloadMode::on))
-    return bad(
-        "--sim-mode segment simulates payload-free rows: it needs --fabric sim and "
-        "--payload off or auto");
+  auto payload = apply_sim_mode_flags(f.sim, o.fabric);
+  if (!payload.ok()) return payload.status();
+  o.payload = *payload;
 
   INCA_RETURN_IF_ERROR(apply_fault_flags(f.faults, o.fabric));
   INCA_RETURN_IF_ERROR(apply_trace_flags(f.trace, o.fabric));

@@ -12,6 +12,7 @@
 #include "fabric_flags.hpp"
 #include "fault_flags.hpp"
 #include "inca/status.hpp"
+#include "sim_mode_flags.hpp"
 #include "trace_flags.hpp"
 
 namespace inca::cli {
@@ -27,8 +28,7 @@ struct BenchFlags {
   std::string dtype = "f32";
   std::string op = "sum";
   std::string format = "table";
-  std::string payload = "auto";
-  std::string sim_mode;  // the INCA_SIM_MODE knob's, or packet
+  SimModeFlags sim;  // --payload, --sim-mode, --segment-packets
   std::string fabric = "sim";
   std::uint32_t iterations = 0;  // 0: 1 on sim (deterministic), 5 on live
   FabricFlags fabric_flags;

@@ -6,6 +6,8 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "sim_mode_flags.hpp"
+
 namespace inca::cli {
 namespace {
 
@@ -72,14 +74,7 @@ std::string table(const BenchReport& report, const BenchOptions& o) {
       "# {}; nic_tx_bytes = wire bytes rank 0's NIC sent (framing included); x_{} = algbw / {} "
       "algbw\n",
       busbw_rule(o.collective), host, host);
-  if (o.fabric.sim_mode == SimMode::segment)
-    out += fmt::format(
-        "# model: segment (coarse): payload-free rows move segments of up to {} wire packets, "
-        "pipelined across hops; sim time within 1% of packet mode (5% under contention), "
-        "docs/model.md; rows that carried data say model packet\n",
-        o.fabric.segment_packets);
-  else
-    out += "# model: packet (every wire packet simulated)\n";
+  out += "# " + describe_sim_mode(o.fabric, "rows") + "\n";
   if (o.nonblocking || o.outstanding > 1)
     out += fmt::format(
         "# non-blocking: {} collective(s) started at once per run on their own buffers, then "
@@ -158,12 +153,14 @@ std::string format_report(const BenchReport& report, const BenchOptions& options
     case ReportFormat::csv: {
       std::string out =
           "bytes,count,dtype,op,algorithm,ranks,time_us,algbw_GBps,busbw_GBps,nic_tx_bytes,model_"
-          "us\n";
+          "us,model\n";
+      // `model` goes last: readers that take columns by position keep working.
       for (const BenchRow& r : report.rows)
-        out += fmt::format("{},{},{},{},{},{},{:.3f},{:.4f},{:.4f},{},{}\n", r.bytes, r.count,
-                           to_string(r.dtype), to_string(r.op), r.algorithm, r.ranks, r.time_us,
-                           r.algbw_GBps, r.busbw_GBps, r.nic_tx_bytes,
-                           r.model_us ? fmt::format("{:.3f}", *r.model_us) : "");
+        out +=
+            fmt::format("{},{},{},{},{},{},{:.3f},{:.4f},{:.4f},{},{},{}\n", r.bytes, r.count,
+                        to_string(r.dtype), to_string(r.op), r.algorithm, r.ranks, r.time_us,
+                        r.algbw_GBps, r.busbw_GBps, r.nic_tx_bytes,
+                        r.model_us ? fmt::format("{:.3f}", *r.model_us) : "", to_string(r.model));
       return out;
     }
   }

@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include "bench_collectives.hpp"
 #include "jobs/job_checks.hpp"
 #include "jobs/job_tree.hpp"
 
@@ -47,18 +48,21 @@ std::string JobAdmission::trees(std::size_t job) const {
   return fmt::format("{}", fmt::join(jobs::tree_lines(resources_.fabric(), *grants_[job]), "; "));
 }
 
-StepDecision JobAdmission::begin_step(std::size_t j, std::size_t step, Time now) {
+StepDecision JobAdmission::begin_step(std::size_t j, std::size_t step, Time now,
+                                      const std::string& asked) {
   const JobDescription& job = jobs_.jobs[j];
   const WorkloadStep& s = job.workload[step];
   const std::string host(host_algorithm(s.collective));
+  if (asked != "auto" && !algorithm_uses_switches(s.collective, asked))
+    return {asked, fmt::format("{} as asked: the hosts only", asked)};
   if (!grants_[j]) return {host, "no trees: " + refusals_[j]};
   const manager::JobGrant& g = *grants_[j];
   if (jobs::reduces(s.collective) && !g.caps.supports(s.dtype, s.op))
     return {host, fmt::format("{} {} is outside the trees' caps ({})", to_string(s.dtype),
                               to_string(s.op), g.caps.describe())};
   if (s.bytes <= g.llt_max_bytes())
-    return {"auto", fmt::format("low-latency tree: {} B fit its {} slots x {} B", s.bytes, g.slots,
-                                g.payload_bytes)};
+    return {asked, fmt::format("low-latency tree: {} B fit its {} slots x {} B", s.bytes, g.slots,
+                               g.payload_bytes)};
   if (!job.requests.streaming)
     return {host, fmt::format("{} B is above the low-latency limit of {} B and the job asks for "
                               "no streaming",
@@ -67,7 +71,7 @@ StepDecision JobAdmission::begin_step(std::size_t j, std::size_t step, Time now)
   if (!locked.ok())
     return {host, fmt::format("{} B needs streaming: {}", s.bytes, locked.to_string())};
   locks_.push_back({job.name, step, now, kNever});
-  return {"auto",
+  return {asked,
           fmt::format("streaming tree: {} B above the low-latency limit of {} B, locks held",
                       s.bytes, g.llt_max_bytes()),
           true};

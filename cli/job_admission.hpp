@@ -48,7 +48,11 @@ class JobAdmission {
 
   /// Decides how step `step` of `job` runs, starting at `now`; a streaming
   /// step takes the job's locks, or falls back when another job holds them.
-  StepDecision begin_step(std::size_t job, std::size_t step, Time now);
+  /// `asked` is what the run asks for: "auto", an algorithm that uses the
+  /// switches (innet), which runs where `auto` could use them and falls back
+  /// to the host algorithm where not, or a host algorithm, which runs as asked.
+  StepDecision begin_step(std::size_t job, std::size_t step, Time now,
+                          const std::string& asked = "auto");
   /// The step is over everywhere: its locks go back.
   void end_step(std::size_t job, std::size_t step, const StepDecision& decision, Time now);
   /// Every lock held so far, in the order they were taken.

@@ -51,13 +51,13 @@ Membership members_of(std::size_t hosts, const std::vector<std::vector<std::uint
 }
 
 void run_workload(Communicator& comm, std::size_t j, const JobDescription& job, Time t0,
-                  JobAdmission& admission, std::vector<StepRun>& steps) {
+                  const std::string& asked, JobAdmission& admission, std::vector<StepRun>& steps) {
   const auto r = static_cast<std::uint32_t>(comm.rank());
   for (std::size_t s = 0; s < job.workload.size(); ++s) {
     const WorkloadStep& step = job.workload[s];
     StepRun& run = steps[s];
     if (t0 + step.start > comm.now()) comm.progress_for(t0 + step.start - comm.now());
-    if (!run.decision) run.decision = admission.begin_step(j, s, comm.now());
+    if (!run.decision) run.decision = admission.begin_step(j, s, comm.now(), asked);
     for (std::uint32_t rep = 0; rep < step.repeat; ++rep) {
       if (!run.data->send.empty()) reset_collective_data(step.collective, *run.data, r);
       run.start[rep][r] = comm.now();
@@ -80,8 +80,8 @@ void run_workload(Communicator& comm, std::size_t j, const JobDescription& job, 
 
 // One run of the `active` jobs on `world`; each rank of a job runs its workload.
 RunState run_once(World& world, const JobSet& set, const Membership& members,
-                  const std::vector<bool>& active, JobAdmission& admission,
-                  std::vector<std::vector<CollectiveData>>& data,
+                  const std::vector<bool>& active, const std::string& asked,
+                  JobAdmission& admission, std::vector<std::vector<CollectiveData>>& data,
                   const std::vector<std::vector<CollectiveSize>>& sizes) {
   RunState state;
   state.steps.resize(set.jobs.size());
@@ -112,7 +112,7 @@ RunState run_once(World& world, const JobSet& set, const Membership& members,
     }
     if (!*sub) return;
     const auto job = static_cast<std::size_t>(j);
-    run_workload(**sub, job, set.jobs[job], comm.now(), admission, state.steps[job]);
+    run_workload(**sub, job, set.jobs[job], comm.now(), asked, admission, state.steps[job]);
   });
   if (!ran.ok() && state.error.empty()) state.error = ran.to_string();
   return state;
@@ -156,6 +156,7 @@ Result<JobRunReport> run_jobs(const FabricDescription& fabric, const JobSet& set
     const auto ranks = static_cast<std::uint32_t>(hosts[j].size());
     for (const WorkloadStep& step : job.workload) {
       if (collective_reduces(step.collective)) INCA_RETURN_IF_ERROR(check_op(step.op, step.dtype));
+      INCA_RETURN_IF_ERROR(check_collective_algorithm(step.collective, o.algorithm));
       sizes[j].push_back(
           size_collective(step.collective, step.bytes, dtype_size(step.dtype), ranks));
       const CollectiveSize& s = sizes[j].back();
@@ -163,9 +164,12 @@ Result<JobRunReport> run_jobs(const FabricDescription& fabric, const JobSet& set
     }
   }
   JobRunReport report;
-  report.payload = data_bytes <= o.data_budget_bytes;
-  FabricOptions options;
+  report.payload = o.payload == PayloadMode::on ||
+                   (o.payload == PayloadMode::automatic && data_bytes <= o.data_budget_bytes);
+  FabricOptions options = o.fabric;
   options.timing_only = !report.payload;
+  // Segments carry no data: a run that chose to carry it is simulated packet by packet.
+  if (report.payload && o.payload == PayloadMode::automatic) options.sim_mode = SimMode::packet;
   if (o.progress)
     options.progress = [meter = o.progress](std::uint64_t events, Time now) {
       meter->events(events, now);
@@ -191,11 +195,12 @@ Result<JobRunReport> run_jobs(const FabricDescription& fabric, const JobSet& set
                  JobAdmission& admission) {
     if (o.progress)
       o.progress->row_started(label, 1.0, 0, (*world)->stats().events, (*world)->now());
-    RunState state = run_once(**world, set, members, active, admission, data, sizes);
+    RunState state = run_once(**world, set, members, active, o.algorithm, admission, data, sizes);
     if (o.progress) o.progress->row_finished((*world)->stats().events);
     return state;
   };
 
+  report.model = (*world)->options().sim_mode;
   const std::vector<bool> all(set.jobs.size(), true);
   JobAdmission together(fabric, set, hosts, all);
   const RunState shared = run("every job", all, together);
@@ -249,6 +254,7 @@ Result<JobRunReport> run_jobs(const FabricDescription& fabric, const JobSet& set
         row.slowdown = row.alone_us > 0 ? row.time_us / row.alone_us : 0;
       }
       row.check = !ran.error.empty() ? ran.error : report.payload ? "exact" : "timing";
+      row.model = report.model;
       if (alone && ran.error.empty() && !alone->steps[j][s].error.empty())
         row.check = "alone: " + alone->steps[j][s].error;
       report.rows.push_back(std::move(row));

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "bench_progress.hpp"
+#include "bench_sweep.hpp"
 #include "inca/job_description.hpp"
 #include "inca/status.hpp"
 #include "job_admission.hpp"
@@ -38,12 +39,24 @@ struct JobStepRow {
   std::string why;        ///< the admission's reason, then the communicator's note
   std::string trees;      ///< the job's trees (JobAdmission::trees)
   std::string alone_algorithm;
-  std::string check;  ///< exact, timing (payload-free), or what went wrong
+  std::string check;                ///< exact, timing (payload-free), or what went wrong
+  SimMode model = SimMode::packet;  ///< how finely it was simulated (docs/model.md)
 };
 
 struct JobRunOptions {
-  /// Every rank's buffers of every step together above this: payload-free.
+  /// Every rank's buffers of every step together above this: payload-free
+  /// (PayloadMode::automatic).
   std::size_t data_budget_bytes = std::size_t{256} << 20;
+  /// automatic: carry data within the budget; on: always; off: never (timing only).
+  PayloadMode payload = PayloadMode::automatic;
+  /// The World's options other than the fabric: sim_mode and
+  /// segment_packets above all. Segment mode applies to a payload-free run;
+  /// one that carries data (automatic) runs in packet mode, and `payload` on
+  /// with segment mode is refused (World::create's invalid_argument).
+  FabricOptions fabric = {};
+  /// What every step asks for (JobAdmission::begin_step): "auto", or an
+  /// algorithm every step's collective implements.
+  std::string algorithm = "auto";
   bool alone = true;                  ///< also run each job alone (the slowdown's baseline)
   ProgressMeter* progress = nullptr;  ///< one row per run
 };
@@ -52,15 +65,17 @@ struct JobRunReport {
   std::vector<JobStepRow> rows;  ///< by job, then step
   /// Streaming locks of the run with every job, from the run's beginning.
   std::vector<LockInterval> locks;
-  bool payload = true;       ///< false: payload-free (sizes too large to hold)
-  std::uint64_t events = 0;  ///< simulator events, all runs
+  bool payload = true;  ///< false: payload-free (sizes too large to hold, or --payload off)
+  SimMode model = SimMode::packet;  ///< the run's simulation mode
+  std::uint64_t events = 0;         ///< simulator events, all runs
   double wall_seconds = 0;
   bool all_exact() const;
 };
 
 /// Runs `jobs` (placed on `hosts`, as jobs::place_jobs resolves them) on
 /// `fabric`. invalid_argument when a job has no hosts or a step an invalid
-/// dtype/op; failures of collectives are rows' `check`, not an error.
+/// dtype/op or an algorithm a step's collective lacks; failures of
+/// collectives are rows' `check`, not an error.
 Result<JobRunReport> run_jobs(const FabricDescription& fabric, const JobSet& jobs,
                               const std::vector<std::vector<std::uint32_t>>& hosts,
                               const JobRunOptions& options = {});

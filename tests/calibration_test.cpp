@@ -68,7 +68,8 @@ TruthTable truth_table(int spines) {
   std::getline(lines, line);
   EXPECT_EQ(
       line,
-      "bytes,count,dtype,op,algorithm,ranks,time_us,algbw_GBps,busbw_GBps,nic_tx_bytes,model_us");
+      "bytes,count,dtype,op,algorithm,ranks,time_us,algbw_GBps,busbw_GBps,nic_tx_bytes,model_us,"
+      "model");
   int number = 1;
   while (std::getline(lines, line)) {
     std::vector<std::string> f;

@@ -7,6 +7,7 @@
 
 #include <array>
 #include <cstring>
+#include <map>
 #include <string>
 #include <tuple>
 #include <vector>
@@ -208,11 +209,16 @@ TEST_P(Collectives, ReduceScatterIsExact) {
 }
 
 TEST_P(Collectives, AllgatherIsExactAlsoInPlace) {
-  for (Dtype dtype : {Dtype::i32, Dtype::f64, Dtype::u8})
-    for (std::size_t count : {std::size_t{0}, std::size_t{1}, std::size_t{131}})
-      for (bool in_place : {false, true})
-        EXPECT_EQ(check_allgather(*world_, name(Collective::allgather), count, dtype, in_place), "")
-            << to_string(dtype) << " count " << count << (in_place ? " in place" : "");
+  // "host" covers every host all-gather: the ring and Bruck's.
+  std::vector<std::string> names{name(Collective::allgather)};
+  if (kind_ == "host") names.push_back("bruck");
+  for (const std::string& algorithm : names)
+    for (Dtype dtype : {Dtype::i32, Dtype::f64, Dtype::u8})
+      for (std::size_t count : {std::size_t{0}, std::size_t{1}, std::size_t{131}})
+        for (bool in_place : {false, true})
+          EXPECT_EQ(check_allgather(*world_, algorithm, count, dtype, in_place), "")
+              << algorithm << " " << to_string(dtype) << " count " << count
+              << (in_place ? " in place" : "");
 }
 
 INSTANTIATE_TEST_SUITE_P(Algorithms, Collectives,
@@ -352,6 +358,53 @@ TEST(CollectiveModel, MatchesTheAllreduceModelItIsBuiltFrom) {
   // A barrier in-network costs one minimal all-reduce: far below lg p host rounds.
   EXPECT_LT(*model_collective(Collective::barrier, "innet", f, 0, 1),
             *model_collective(Collective::barrier, "dissemination", f, 0, 1));
+}
+
+// Bruck's all-gather: lg p messages a rank instead of p - 1, so far faster
+// than the ring for small blocks (what split() sends); the simulator agrees
+// with its model on a non-blocking leaf-spine, with p a power of two or not,
+// and auto takes it where the model says it is the fastest host algorithm.
+TEST(CollectiveModel, BruckAllgatherBeatsTheRingOnSmallBlocksAndMatchesTheSimulator) {
+  for (const std::uint32_t ranks : {64u, 40u}) {
+    FabricOptions options;
+    options.ranks = ranks;
+    options.spines = 8;  // 8 hosts a leaf: non-blocking
+    options.timing_only = true;
+    // Switches that cannot or-reduce bytes: auto chooses between the host algorithms.
+    options.switch_caps = SwitchCaps{}.without(ReduceOp::bor);
+    auto world = test::make_world(options);
+    ASSERT_TRUE(world);
+    const ModelFabric f = world->model_fabric();
+    for (const std::size_t block : {std::size_t{8}, std::size_t{512}, std::size_t{32768}}) {
+      std::map<std::string, Time> simulated;
+      for (const std::string algorithm : {"ring", "bruck", "auto"}) {
+        const Time start = world->now();
+        Time end = start;
+        std::string ran;
+        ASSERT_TRUE(world
+                        ->run([&](Communicator& comm) {
+                          EXPECT_TRUE(comm.allgather(nullptr, nullptr, block, Dtype::u8,
+                                                     {.algorithm = algorithm})
+                                          .ok());
+                          end = std::max(end, comm.now());
+                          ran = comm.last_algorithm();
+                        })
+                        .ok());
+        simulated[algorithm] = end - start;
+        if (algorithm == "auto" && block <= 512) {
+          EXPECT_EQ(ran, "bruck") << ranks << " ranks, " << block << " B";
+        }
+      }
+      const Time bruck = *model_collective(Collective::allgather, "bruck", f, block, 1);
+      if (block <= 512) {
+        EXPECT_LT(bruck, *model_collective(Collective::allgather, "ring", f, block, 1)) << block;
+        EXPECT_LT(simulated["bruck"] * 3, simulated["ring"]) << ranks << " ranks, " << block;
+      }
+      EXPECT_NEAR(static_cast<double>(bruck), static_cast<double>(simulated["bruck"]),
+                  0.02 * static_cast<double>(simulated["bruck"]))
+          << ranks << " ranks, " << block << " B";
+    }
+  }
 }
 
 }  // namespace

@@ -120,6 +120,39 @@ TEST(JobRunner, AStreamingJobThatStartsLaterTakesTheLockAfterTheFirst) {
   }
 }
 
+TEST(JobRunner, PayloadOffRunsInTheSimModeAskedAndOnRefusesSegments) {
+  const Loaded l = load(file_text("run-disjoint.yaml"));
+  JobRunOptions o{.payload = PayloadMode::off, .alone = false};
+  o.fabric.sim_mode = SimMode::segment;
+  o.fabric.segment_packets = 4;
+  const JobRunReport r = run(l, o);
+  EXPECT_FALSE(r.payload);
+  EXPECT_EQ(r.model, SimMode::segment);
+  for (const JobStepRow& row : r.rows) {
+    EXPECT_EQ(row.model, SimMode::segment);
+    EXPECT_EQ(row.check, "timing");
+  }
+  // Within the budget, automatic carries data and so runs packet by packet.
+  o.payload = PayloadMode::automatic;
+  const JobRunReport with_data = run(l, o);
+  EXPECT_TRUE(with_data.payload);
+  EXPECT_EQ(with_data.model, SimMode::packet);
+  EXPECT_EQ(with_data.rows.at(0).model, SimMode::packet);
+  // Data asked for with segments is refused, not quietly changed.
+  o.payload = PayloadMode::on;
+  const auto refused = run_jobs(l.fabric, l.jobs, l.hosts, o);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.status().code(), StatusCode::invalid_argument);
+}
+
+TEST(JobRunner, AnAlgorithmAStepLacksIsInvalid) {
+  const Loaded l = load(file_text("run-disjoint.yaml"));
+  const auto r = run_jobs(l.fabric, l.jobs, l.hosts, {.algorithm = "no_such_algorithm"});
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), StatusCode::invalid_argument);
+  EXPECT_NE(r.status().message().find("no_such_algorithm"), std::string::npos);
+}
+
 TEST(JobRunner, AboveTheDataBudgetTheRunIsPayloadFree) {
   const JobRunReport r = run(load(file_text("run-disjoint.yaml")), {.data_budget_bytes = 1024});
   EXPECT_FALSE(r.payload);

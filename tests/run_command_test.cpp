@@ -3,6 +3,8 @@
 // findings, 2 usage).
 #include <gtest/gtest.h>
 
+#include <cstdlib>
+
 #include <nlohmann/json.hpp>
 
 #include "inca_command.hpp"
@@ -55,6 +57,99 @@ TEST(RunCommand, TableNamesEachJobAndWhy) {
   EXPECT_NE(run.out.find("slowdown"), std::string::npos) << run.out;
   EXPECT_NE(run.out.find("why:   low-latency tree"), std::string::npos) << run.out;
   EXPECT_NE(run.out.find("exact"), std::string::npos) << run.out;
+}
+
+// The disjoint jobs' paths each carry one flow: segment mode is exact there.
+TEST(RunCommand, SegmentModeRowsSayTheirModelAndMatchPacketMode) {
+  const std::string args =
+      kData + "run-fabric.yaml " + kData + "run-disjoint.yaml --payload off --format json";
+  const CommandRun packet = inca_run(args);
+  const CommandRun segment = inca_run(args + " --sim-mode segment --segment-packets 8");
+  ASSERT_EQ(packet.exit_code, 0) << packet.out;
+  ASSERT_EQ(segment.exit_code, 0) << segment.out;
+  const auto p = nlohmann::json::parse(packet.out), s = nlohmann::json::parse(segment.out);
+  EXPECT_EQ(p["payload"], false);
+  ASSERT_EQ(p["rows"].size(), 2u);
+  ASSERT_EQ(s["rows"].size(), 2u);
+  for (std::size_t i = 0; i < 2; ++i) {
+    EXPECT_EQ(p["rows"][i]["model"], "packet");
+    EXPECT_EQ(s["rows"][i]["model"], "segment");
+    EXPECT_EQ(s["rows"][i]["check"], "timing");
+    EXPECT_DOUBLE_EQ(s["rows"][i]["time_us"].get<double>(), p["rows"][i]["time_us"].get<double>());
+  }
+  // Segments of 8 packets: fewer events for the same times.
+  EXPECT_LT(s["events"].get<std::uint64_t>(), p["events"].get<std::uint64_t>());
+}
+
+TEST(RunCommand, SegmentModeOnARunThatCarriesDataRunsPacketModeAndSaysSo) {
+  const CommandRun run =
+      inca_run(kData + "run-fabric.yaml " + kData + "run-disjoint.yaml --sim-mode segment");
+  ASSERT_EQ(run.exit_code, 0) << run.out;
+  EXPECT_NE(run.out.find("model: packet"), std::string::npos) << run.out;
+  EXPECT_NE(run.out.find("the run carried data, so it was simulated packet by packet"),
+            std::string::npos)
+      << run.out;
+  EXPECT_EQ(run.out.find("(model segment)"), std::string::npos) << run.out;
+}
+
+TEST(RunCommand, TheSimModeKnobIsTheDefault) {
+  ASSERT_EQ(setenv("INCA_SIM_MODE", "segment", 1), 0);
+  const CommandRun run =
+      inca_run(kData + "run-fabric.yaml " + kData + "run-disjoint.yaml --payload off --no-alone");
+  unsetenv("INCA_SIM_MODE");
+  ASSERT_EQ(run.exit_code, 0) << run.out;
+  EXPECT_NE(run.out.find("(model segment)"), std::string::npos) << run.out;
+  EXPECT_NE(run.out.find("model: segment (coarse)"), std::string::npos) << run.out;
+}
+
+TEST(RunCommand, SegmentModeRefusalsAreUsageErrors) {
+  const std::string files = kData + "run-fabric.yaml " + kData + "run-disjoint.yaml ";
+  const CommandRun with_data = inca_run(files + "--payload on --sim-mode segment");
+  EXPECT_EQ(with_data.exit_code, 2);
+  EXPECT_NE(with_data.out.find("needs the sim fabric and --payload off or auto"), std::string::npos)
+      << with_data.out;
+  const CommandRun unknown = inca_run(files + "--sim-mode flow");
+  EXPECT_EQ(unknown.exit_code, 2);
+  EXPECT_NE(unknown.out.find("unknown --sim-mode 'flow'"), std::string::npos) << unknown.out;
+  const CommandRun one = inca_run(files + "--payload off --sim-mode segment --segment-packets 1");
+  EXPECT_EQ(one.exit_code, 2);
+  EXPECT_NE(one.out.find("--segment-packets 1 is outside 2..1024"), std::string::npos) << one.out;
+  ASSERT_EQ(setenv("INCA_SIM_MODE", "flow", 1), 0);
+  const CommandRun knob = inca_run(files);
+  unsetenv("INCA_SIM_MODE");
+  EXPECT_EQ(knob.exit_code, 2);
+  EXPECT_NE(knob.out.find("INCA_SIM_MODE='flow'"), std::string::npos) << knob.out;
+}
+
+TEST(RunCommand, AlgorithmPinsHostAlgorithmsAndAsksTheSwitchesForInnet) {
+  const CommandRun ring = inca_run(kData + "run-fabric.yaml " + kData +
+                                   "run-shared.yaml --algorithm recursive_doubling --format json");
+  ASSERT_EQ(ring.exit_code, 0) << ring.out;
+  const auto pinned = nlohmann::json::parse(ring.out);
+  ASSERT_EQ(pinned["rows"].size(), 2u);
+  for (const auto& row : pinned["rows"]) {
+    EXPECT_EQ(row["algorithm"], "recursive_doubling");
+    EXPECT_EQ(row["why"], "recursive_doubling as asked: the hosts only");
+    EXPECT_EQ(row["check"], "exact");
+  }
+  // innet where the admission lets the step use the switches: one job holds
+  // the streaming locks, the other falls back to its host algorithm.
+  const CommandRun innet = inca_run(kData + "run-fabric.yaml " + kData +
+                                    "run-streaming.yaml --algorithm innet --format json");
+  ASSERT_EQ(innet.exit_code, 0) << innet.out;
+  const auto out = nlohmann::json::parse(innet.out);
+  ASSERT_EQ(out["locks"].size(), 1u);
+  const int holder = out["locks"][0]["job"] == "a" ? 0 : 1;
+  EXPECT_EQ(out["rows"][holder]["algorithm"], "innet");
+  EXPECT_EQ(out["rows"][1 - holder]["algorithm"], "ring");
+  EXPECT_NE(out["rows"][1 - holder]["why"].get<std::string>().find("lock_failed"),
+            std::string::npos);
+
+  const CommandRun unknown =
+      inca_run(kData + "run-fabric.yaml " + kData + "run-shared.yaml --algorithm nope");
+  EXPECT_EQ(unknown.exit_code, 2);
+  EXPECT_NE(unknown.out.find("--algorithm: job 'a': unknown algorithm 'nope'"), std::string::npos)
+      << unknown.out;
 }
 
 TEST(RunCommand, InvalidConfigExits1WithTheFindings) {

@@ -78,6 +78,12 @@ TEST(SegmentMode, RowsNameTheirModelInTableAndJson) {
   const std::string table = format_report(*report, o, ReportFormat::table);
   EXPECT_NE(table.find("# model: segment (coarse)"), std::string::npos) << table;
   EXPECT_NE(table.find("(model segment)"), std::string::npos) << table;
+  // CSV: the model is the last column, so readers by position keep working.
+  const std::string csv = format_report(*report, o, ReportFormat::csv);
+  EXPECT_EQ(csv.substr(0, csv.find('\n')),
+            "bytes,count,dtype,op,algorithm,ranks,time_us,algbw_GBps,busbw_GBps,nic_tx_bytes,"
+            "model_us,model");
+  EXPECT_EQ(csv.substr(csv.rfind(',', csv.size() - 2)), ",segment\n") << csv;
 
   // Rows that carry data run packet by packet, and say so.
   o.payload = PayloadMode::automatic;
@@ -86,6 +92,8 @@ TEST(SegmentMode, RowsNameTheirModelInTableAndJson) {
   EXPECT_EQ(mixed->rows.at(0).model, SimMode::packet);
   EXPECT_NE(format_report(*mixed, o, ReportFormat::json).find("\"model\": \"packet\""),
             std::string::npos);
+  const std::string mixed_csv = format_report(*mixed, o, ReportFormat::csv);
+  EXPECT_EQ(mixed_csv.substr(mixed_csv.rfind(',', mixed_csv.size() - 2)), ",packet\n") << mixed_csv;
 }
 
 TEST(SegmentMode, RefusedWhereSegmentsCannotHold) {

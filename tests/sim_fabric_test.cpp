@@ -144,6 +144,51 @@ TEST(SimFabric, RanksThatCanNeverProgressAreReleasedNotHung) {
   EXPECT_EQ(fabric.now(), 0);
 }
 
+// A wait inside a collective carries a far deadline (the failure timeout)
+// and usually ends long before it. Each rank keeps one wake-up pending, moved
+// on to the deadline of the wait under way when it comes due, so the event
+// heap does not grow by one stale deadline per wait; a deadline still ends
+// its wait at exactly its time.
+TEST(SimFabric, WaitsWithFarDeadlinesLeaveOneWakeUpPerRank) {
+  topology::Topology t = star(2);
+  SimFabric fabric(t, sim_config());
+  constexpr int kMessages = 200;
+  constexpr Time kPatience = kPicosPerSecond;
+  std::vector<std::byte> buf(8);
+  Time gave_up_at = 0, deadline = 0;
+  std::size_t pending = 0;
+  ASSERT_TRUE(fabric
+                  .run([&](std::uint32_t rank, protocol::HostDriver& d) {
+                    protocol::Outbox out;
+                    for (int i = 0; i < kMessages; ++i) {
+                      if (rank == 0) {
+                        ASSERT_TRUE(d.endpoint().post_send(1, i, buf.data(), 8, out).ok());
+                        d.transmit(out);
+                        // Paced, so that every receive waits.
+                        d.block_until([] { return false; }, d.now() + kPicosPerMicro * 10);
+                        continue;
+                      }
+                      auto id = d.endpoint().post_recv(0, i, buf.data(), 8);
+                      ASSERT_TRUE(id.ok());
+                      ASSERT_TRUE(d.block_until([&] { return d.endpoint().done(*id); },
+                                                d.now() + kPatience));
+                      d.endpoint().release(*id);
+                    }
+                    if (rank == 1) {
+                      pending = fabric.pending_events();
+                      // Later than the first wait's wake-up, which must move on to it.
+                      deadline = d.now() + kPatience + kPicosPerMicro;
+                      EXPECT_FALSE(d.block_until([] { return false; }, deadline));
+                      gave_up_at = d.now();
+                    }
+                  })
+                  .ok());
+  EXPECT_EQ(gave_up_at, deadline);
+  // After the receives: per rank at most one wake-up, one retransmission
+  // timer and a message in flight (a wake-up per wait: 200).
+  EXPECT_LE(pending, 6u);
+}
+
 TEST(SimFabric, VirtualTimeCarriesOverBetweenRuns) {
   topology::Topology t = star(2);
   SimFabric fabric(t, sim_config());

@@ -152,7 +152,7 @@ namespace inca {
 namespace {
 
 TEST(Validate, TheExampleJobFilesAreValidOnTheDefaultFabric) {
-  for (const char* example : {"single-job.yaml", "two-tenants.yaml"}) {
+  for (const char* example : {"single-job.yaml", "two-tenants.yaml", "shared-uplinks.yaml"}) {
     const CommandRun run =
         inca_validate("default-100g " + std::string(INCA_SOURCE_DIR) + "/examples/jobs/" + example);
     EXPECT_EQ(run.exit_code, 0) << run.out;

@@ -65,8 +65,9 @@ def bench(**options: Any) -> List[Dict[str, Any]]:
     """Runs ``inca bench`` with these options and returns its rows as dicts
     with the JSON key names (``bytes``, ``count``, ``dtype``, ``op``,
     ``algorithm``, ``ranks``, ``time_us``, ``algbw_GBps``, ``busbw_GBps``,
-    ``nic_tx_bytes``, ``model_us``, ``outstanding``, ``check``, ``note``,
-    and ``stats`` with ``stats=True``): ``pandas.DataFrame(rows)`` works.
+    ``nic_tx_bytes``, ``model_us``, ``outstanding``, ``check``, ``model``,
+    ``note``, and ``stats`` with ``stats=True``): ``pandas.DataFrame(rows)``
+    works.
 
     The options are the command's flags with underscores (``inca bench
     --help``): ``min_bytes``, ``max_bytes``, ``step_factor``, ``fabric``,

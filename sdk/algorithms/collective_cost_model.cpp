@@ -42,6 +42,35 @@ Time dissemination(const ModelFabric& f) {
   return static_cast<Time>(std::llround(rounds * round));
 }
 
+// Bruck: ceil(lg p) steps; holding `have` blocks a rank sends min(have, p -
+// have) of them to the rank `have` below (eager or not, it goes on without
+// waiting for that send) and starts the next step when the message from the
+// rank `have` above has arrived: the critical path through every flow's own
+// path (a model without the steps' flows charges the ring's path). The call
+// ends when the last send is complete.
+Time bruck(const ModelFabric& f, std::size_t block) {
+  if (f.ranks <= 1 || block == 0) return 0;
+  std::vector<double> ready(f.ranks, 0.0), next;
+  std::size_t m = block;
+  const ModelPath* path = &f.ring;
+  for (std::size_t have = 1, step = 0; have < f.ranks; have += m / block, ++step) {
+    m = std::min<std::size_t>(have, f.ranks - have) * block;
+    const bool flows = step < f.bruck_steps.size() && !f.bruck_steps[step].flows.empty();
+    path = step < f.bruck_steps.size() ? &f.bruck_steps[step].path : &f.ring;
+    next = ready;
+    if (flows) {
+      for (const ExchangeStep::Flow& flow : f.bruck_steps[step].flows)
+        if (flow.from < f.ranks && flow.to < f.ranks)
+          next[flow.to] = std::max(next[flow.to], ready[flow.from] + f.message(flow.path, m));
+    } else {
+      for (double& r : next) r += f.message(*path, m);
+    }
+    ready.swap(next);
+  }
+  const double done = *std::max_element(ready.begin(), ready.end());
+  return static_cast<Time>(std::llround(done + f.acknowledgement(*path, m)));
+}
+
 }  // namespace
 
 double busbw_factor(Collective collective, std::uint32_t ranks) {
@@ -66,7 +95,8 @@ std::optional<Time> model_collective(Collective collective, const std::string& a
                                      std::size_t elem_size) {
   if (elem_size == 0) return std::nullopt;
   const bool innet = algorithm == "innet";
-  if (!innet && algorithm != host_algorithm(collective)) {
+  const auto hosts = host_algorithms(collective);
+  if (!innet && std::find(hosts.begin(), hosts.end(), algorithm) == hosts.end()) {
     if (collective == Collective::allreduce) return model_allreduce(algorithm, f, bytes, elem_size);
     return std::nullopt;
   }
@@ -91,8 +121,9 @@ std::optional<Time> model_collective(Collective collective, const std::string& a
                        true);
     case Collective::allgather:
       // In-network: bitwise-or all-reduce of the n-block buffer as bytes.
-      // Ring: p-1 blocks.
+      // Ring: p-1 blocks. Bruck: ceil(lg p) steps of doubling block counts.
       if (innet) return model_allreduce("innet", f, bytes * f.ranks, 1);
+      if (algorithm == "bruck") return bruck(f, bytes);
       return ring_half(f, bytes, false);
   }
   return std::nullopt;

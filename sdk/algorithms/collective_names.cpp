@@ -25,18 +25,27 @@ std::optional<Collective> parse_collective(std::string_view name) {
 }
 
 std::string_view host_algorithm(Collective collective) {
+  return host_algorithms(collective).front();
+}
+
+std::span<const std::string_view> host_algorithms(Collective collective) {
+  static constexpr std::string_view kBinomial[] = {"binomial"};
+  static constexpr std::string_view kDissemination[] = {"dissemination"};
+  static constexpr std::string_view kRing[] = {"ring"};
+  static constexpr std::string_view kAllgather[] = {"ring", "bruck"};
   switch (collective) {
     case Collective::reduce:
     case Collective::broadcast:
-      return "binomial";
+      return kBinomial;
     case Collective::barrier:
-      return "dissemination";
+      return kDissemination;
+    case Collective::allgather:
+      return kAllgather;
     case Collective::allreduce:
     case Collective::reduce_scatter:
-    case Collective::allgather:
-      return "ring";
+      return kRing;
   }
-  return "ring";
+  return kRing;
 }
 
 }  // namespace inca

@@ -43,6 +43,11 @@ void add_exchange_patterns(ModelFabric& f, const topology::Topology& topology) {
     for (int r = mask; r < p; r += 2 * mask) flows.emplace_back(r, r - mask);
     f.binomial_steps.push_back(measure(topology, flows));
   }
+  for (int distance = 1; distance < p; distance <<= 1) {
+    flows.clear();
+    for (int r = 0; r < p; ++r) flows.emplace_back(r, (r + p - distance) % p);
+    f.bruck_steps.push_back(measure(topology, flows));
+  }
 }
 
 }  // namespace inca::algorithms

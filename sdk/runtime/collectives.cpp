@@ -3,12 +3,17 @@
 // and the host algorithm, and one collective attempt around the algorithm so
 // that its point-to-point tags are private and a timed-out attempt is re-run
 // (collective_recovery.cpp).
+#include <algorithm>
 #include <cstdint>
+#include <optional>
+#include <span>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "algorithms/binomial_broadcast.hpp"
 #include "algorithms/binomial_reduce.hpp"
+#include "algorithms/bruck_allgather.hpp"
 #include "algorithms/dissemination_barrier.hpp"
 #include "algorithms/innet_collectives.hpp"
 #include "algorithms/loc_allreduce.hpp"
@@ -62,11 +67,12 @@ Status check_buffer(Collective c, int rank, const void* buffer, const char* whic
 Status Communicator::run_other_collective(Collective collective, const CollectiveOptions& options,
                                           std::size_t bytes, std::size_t elem_size, Dtype dtype,
                                           ReduceOp op,
-                                          const std::function<Status(bool innet)>& body) {
+                                          const std::function<Status(std::string_view)>& body) {
   CollectiveState& st = state();
   st.last_note.clear();
   refresh_tree();  // a failure may have re-formed it since the last collective
-  const std::string host(host_algorithm(collective));
+  const std::span<const std::string_view> hosts = host_algorithms(collective);
+  std::string host(hosts.front());
   const std::string& asked = options.algorithm;
   // What the switches reduce: the data itself, or bytes with bor (the
   // in-network broadcast, barrier and all-gather).
@@ -83,6 +89,14 @@ Status Communicator::run_other_collective(Collective collective, const Collectiv
     INCA_RETURN_IF_ERROR(streaming_lock(bytes));
     innet = true;
   } else if (asked == "auto") {
+    // The fastest host algorithm by the model is the one to beat (or to fall back on).
+    if (size_ > 1 && model_) {
+      std::optional<Time> best;
+      for (std::string_view name : hosts) {
+        const auto t = model_collective(collective, std::string(name), *model_, bytes, elem_size);
+        if (t && (!best || *t < *best)) best = t, host = std::string(name);
+      }
+    }
     if (size_ > 1 && !innet_available()) {
       st.last_note = "in-network unavailable (" + innet_status_.to_string() + "); chose " + host;
     } else if (!switch_pair.ok()) {
@@ -98,10 +112,12 @@ Status Communicator::run_other_collective(Collective collective, const Collectiv
       // Without a model, in-network whenever a tree exists (as for allreduce).
       innet = size_ > 1;
     }
-  } else if (asked != host) {
+  } else if (std::find(hosts.begin(), hosts.end(), asked) != hosts.end()) {
+    host = asked;
+  } else {
     return make_error(StatusCode::invalid_argument,
                       fmt::format("unknown {} algorithm '{}' (choose auto, innet or {})",
-                                  to_string(collective), asked, host));
+                                  to_string(collective), asked, fmt::join(hosts, ", ")));
   }
   st.last_algorithm = innet ? "innet" : host;
 
@@ -111,7 +127,7 @@ Status Communicator::run_other_collective(Collective collective, const Collectiv
   attempt.name = st.last_algorithm;
   attempt.run = [&](Communicator& comm, const AllreduceArgs&) {
     const bool use_switches = innet && (comm.size() == 1 || comm.innet_available());
-    return body(use_switches);
+    return body(use_switches ? "innet" : host);
   };
   AllreduceArgs args;
   args.count = bytes / elem_size;
@@ -139,11 +155,13 @@ Status Communicator::reduce(const void* send, void* recv, std::size_t count, Dty
     if (rank() == root) INCA_RETURN_IF_ERROR(check_buffer(c, rank(), recv, "receive", count));
   }
   const std::size_t esize = dtype_size(dtype);
-  return run_other_collective(c, options, count * esize, esize, dtype, op, [&](bool innet) {
-    return innet ? algorithms::innet_reduce(*this, send, recv, count, dtype, op, root,
-                                            options.reproducible)
-                 : algorithms::binomial_reduce(*this, send, recv, count, dtype, op, root);
-  });
+  return run_other_collective(
+      c, options, count * esize, esize, dtype, op, [&](std::string_view algorithm) {
+        return algorithm == "innet"
+                   ? algorithms::innet_reduce(*this, send, recv, count, dtype, op, root,
+                                              options.reproducible)
+                   : algorithms::binomial_reduce(*this, send, recv, count, dtype, op, root);
+      });
 }
 
 Status Communicator::broadcast(void* buf, std::size_t count, Dtype dtype, int root,
@@ -156,17 +174,19 @@ Status Communicator::broadcast(void* buf, std::size_t count, Dtype dtype, int ro
   const std::size_t bytes = count * dtype_size(dtype);
   // The in-network broadcast reduces bytes with bor, whatever the dtype.
   return run_other_collective(
-      c, options, bytes, dtype_size(dtype), dtype, ReduceOp::bor, [&](bool innet) {
-        return innet ? algorithms::innet_broadcast(*this, buf, bytes, root)
-                     : algorithms::binomial_broadcast(*this, buf, bytes, root);
+      c, options, bytes, dtype_size(dtype), dtype, ReduceOp::bor, [&](std::string_view algorithm) {
+        return algorithm == "innet" ? algorithms::innet_broadcast(*this, buf, bytes, root)
+                                    : algorithms::binomial_broadcast(*this, buf, bytes, root);
       });
 }
 
 Status Communicator::barrier(const CollectiveOptions& options) {
-  return run_other_collective(
-      Collective::barrier, options, 1, 1, Dtype::u8, ReduceOp::bor, [&](bool innet) {
-        return innet ? algorithms::innet_barrier(*this) : algorithms::dissemination_barrier(*this);
-      });
+  return run_other_collective(Collective::barrier, options, 1, 1, Dtype::u8, ReduceOp::bor,
+                              [&](std::string_view algorithm) {
+                                return algorithm == "innet"
+                                           ? algorithms::innet_barrier(*this)
+                                           : algorithms::dissemination_barrier(*this);
+                              });
 }
 
 Status Communicator::reduce_scatter(const void* send, void* recv, std::size_t recvcount,
@@ -180,10 +200,11 @@ Status Communicator::reduce_scatter(const void* send, void* recv, std::size_t re
   }
   const std::size_t esize = dtype_size(dtype);
   return run_other_collective(
-      c, options, recvcount * esize * size_, esize, dtype, op, [&](bool innet) {
-        return innet ? algorithms::innet_reduce_scatter(*this, send, recv, recvcount, dtype, op,
-                                                        options.reproducible)
-                     : algorithms::ring_reduce_scatter(*this, send, recv, recvcount, dtype, op);
+      c, options, recvcount * esize * size_, esize, dtype, op, [&](std::string_view algorithm) {
+        return algorithm == "innet"
+                   ? algorithms::innet_reduce_scatter(*this, send, recv, recvcount, dtype, op,
+                                                      options.reproducible)
+                   : algorithms::ring_reduce_scatter(*this, send, recv, recvcount, dtype, op);
       });
 }
 
@@ -198,9 +219,12 @@ Status Communicator::allgather(const void* send, void* recv, std::size_t sendcou
   }
   const std::size_t block = sendcount * dtype_size(dtype);
   return run_other_collective(c, options, block, dtype_size(dtype), dtype, ReduceOp::bor,
-                              [&](bool innet) {
-                                return innet ? algorithms::innet_allgather(*this, send, recv, block)
-                                             : algorithms::ring_allgather(*this, send, recv, block);
+                              [&](std::string_view algorithm) {
+                                if (algorithm == "innet")
+                                  return algorithms::innet_allgather(*this, send, recv, block);
+                                if (algorithm == "bruck")
+                                  return algorithms::bruck_allgather(*this, send, recv, block);
+                                return algorithms::ring_allgather(*this, send, recv, block);
                               });
 }
 

@@ -106,8 +106,9 @@ Result<std::unique_ptr<Communicator>> Communicator::split_as(int color, int key,
   const SplitEntry mine{color < 0 ? -1 : color, key, ~trees_->contexts(host) & kAllContexts, 0,
                         trees_->first_attempt(host)};
   std::vector<SplitEntry> all(size_);
-  // With the host algorithm: a split must work without a tree.
-  const CollectiveOptions by_host{.algorithm = std::string(host_algorithm(Collective::allgather))};
+  // With a host algorithm, since a split must work without a tree; Bruck's,
+  // as MPI libraries do for short blocks: ceil(lg p) steps, not the ring's p - 1.
+  const CollectiveOptions by_host{.algorithm = "bruck"};
   INCA_RETURN_IF_ERROR(allgather(&mine, all.data(), sizeof(SplitEntry), Dtype::u8, by_host));
   const std::uint64_t split_id = state().attempt;  // the all-gather's: the same on every rank
   if (timing_only_) {

@@ -110,7 +110,13 @@ class SimFabric::RankDriver final : public protocol::HostDriver {
     ready_ = &ready;
     deadline_ = deadline;
     timed_out_ = false;
-    if (deadline != kNever) fabric_.schedule(deadline, kWake, node_, rank_);
+    // One wake-up pending per rank, at or before its deadline (kWake moves it
+    // on): a wake per wait would fill the event heap with the far deadlines of
+    // waits long over (150 ms each by default; millions at 4,608 ranks).
+    if (deadline < wake_at) {
+      wake_at = deadline;
+      fabric_.schedule(deadline, kWake, node_, rank_);
+    }
     yield();
     ready_ = nullptr;
     return ready();
@@ -150,6 +156,7 @@ class SimFabric::RankDriver final : public protocol::HostDriver {
   bool finished() const { return finished_; }
   const std::string& error() const { return error_; }
   Time timer_at = kNever;
+  Time wake_at = kNever;  // the earliest kWake pending for this rank
 
  private:
   void yield() { fiber_.yield(); }
@@ -558,6 +565,14 @@ std::uint32_t SimFabric::process(const Event& ev) {
     case kWake: {
       events_queue_.pop();
       RankDriver& r = *ranks_[ev.arg];
+      if (r.wake_at == now_) {
+        r.wake_at = kNever;
+        // The wait under way may have begun after the one this wake was for.
+        if (r.waiting() && r.deadline() > now_ && r.deadline() != kNever) {
+          r.wake_at = r.deadline();
+          schedule(r.wake_at, kWake, ev.node, ev.arg);
+        }
+      }
       if (r.waiting() && r.deadline() == now_) r.time_out();
       return ev.arg;
     }

@@ -70,6 +70,8 @@ class SimFabric final : public fabric::Fabric {
   Status run(const RankMain& main) override;
   Time now() const override { return now_; }
   std::uint64_t events_processed() const override { return events_; }
+  /// Events scheduled and not yet processed (arrivals, timers, wake-ups).
+  std::size_t pending_events() const { return events_queue_.size(); }
   protocol::HostEndpoint& endpoint(std::uint32_t rank) override;
   const engine::EngineCounters* switch_counters(std::uint32_t node) const override;
   /// Installs a fault plan (sim/fault_model.hpp); an empty plan removes faults.

@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -24,19 +25,24 @@ std::optional<Collective> parse_collective(std::string_view name);
 
 /// Options of one reduce, broadcast, barrier, reduce-scatter or all-gather.
 struct CollectiveOptions {
-  /// "auto", "innet", or the collective's host algorithm (see
-  /// host_algorithm()). "auto" picks the one the cost model predicts fastest
-  /// among those this communicator can run.
+  /// "auto", "innet", or one of the collective's host algorithms (see
+  /// host_algorithms()). "auto" picks the one the cost model predicts
+  /// fastest among those this communicator can run.
   std::string algorithm = "auto";
   /// Reduce in a fixed order so results are bit-identical across runs.
   bool reproducible = false;
 };
 
-/// The host (point-to-point) algorithm that implements `collective`:
-/// "binomial" for reduce and broadcast, "dissemination" for barrier, "ring"
-/// for reduce-scatter and all-gather. All-reduce has several (see
+/// The default host (point-to-point) algorithm of `collective`: "binomial"
+/// for reduce and broadcast, "dissemination" for barrier, "ring" for
+/// reduce-scatter and all-gather. All-reduce has several (see
 /// allreduce_names()); this returns "ring" for it.
 std::string_view host_algorithm(Collective collective);
+
+/// Every host algorithm of a collective other than all-reduce, the default
+/// first: all-gather has "ring" and "bruck" (ceil(lg p) steps, for small
+/// blocks), the others one each.
+std::span<const std::string_view> host_algorithms(Collective collective);
 
 /// nccl-tests' bus-bandwidth factor: busbw = algbw x factor, with algbw =
 /// S / time and S the size nccl-tests uses (the whole buffer for all-reduce,

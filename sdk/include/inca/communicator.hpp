@@ -313,12 +313,12 @@ class Communicator {
   /// (JobIdentity::streaming) and the tree could not take it for this
   /// collective: then lock_failed, the same on every rank.
   Status streaming_lock(std::size_t bytes) const;
-  /// Resolves options.algorithm for `collective` to "innet" or its host
-  /// algorithm (recorded in last_algorithm_ / last_note_) and runs
-  /// `body(innet)` as one collective attempt (collectives.cpp).
+  /// Resolves options.algorithm for `collective` to "innet" or one of its
+  /// host algorithms (recorded in last_algorithm_ / last_note_) and runs
+  /// `body(algorithm)` as one collective attempt (collectives.cpp).
   Status run_other_collective(Collective collective, const CollectiveOptions& options,
                               std::size_t bytes, std::size_t elem_size, Dtype dtype, ReduceOp op,
-                              const std::function<Status(bool innet)>& body);
+                              const std::function<Status(std::string_view algorithm)>& body);
   // The timeline (docs/tracing.md; trace_span.hpp): a span on this rank's
   // lane when a trace records `level`, else an inactive one (and `args` is
   // never called).

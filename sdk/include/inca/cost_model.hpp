@@ -148,6 +148,8 @@ struct ModelFabric {
   ExchangeStep fold_step;
   /// Binomial tree: step k pairs rank r (bit k set, lower bits clear) with r - 2^k.
   std::vector<ExchangeStep> binomial_steps;
+  /// Bruck's all-gather: in step k every rank r sends to r - 2^k (mod p).
+  std::vector<ExchangeStep> bruck_steps;
   /// Scale-up domains and the two-tier all-reduce's trees.
   ModelTwoTier two_tier;
 
