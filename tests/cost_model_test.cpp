@@ -206,5 +206,41 @@ TEST(CostModelFormulas, HierarchicalIsAGroupBinomialTreePlusInnetOverLeaders) {
   EXPECT_EQ(model_allreduce("hierarchical", f, 1 << 20, 4), 0);
 }
 
+// A flow whose queue is known waits only behind what is in that queue when
+// it gets there. Four ranks; ranks 0 and 1 finish the first step 10 us after
+// ranks 2 and 3. In the second step 3 -> 1 and 0 -> 2 share one uplink (and
+// 2 -> 0 and 1 -> 3 another), but the early sender's packet has left it long
+// before the late one's arrives: each pays its own serialisation, not twice
+// it (the static share, which the model charged before).
+TEST(CostModelFormulas, ALateFlowFindsASharedLinkFree) {
+  ModelFabric f = default_fabric();
+  f.ranks = 4;
+  const double ps = 80;  // 100 Gb/s
+  const Time far = 10 * kPicosPerMicro, near = kPicosPerMicro;
+  auto own_link = [&](std::uint32_t from, std::uint32_t to, Time latency) {
+    ModelQueue q;
+    q.link = 1 + from;
+    q.ps_per_byte = ps;
+    return ExchangeStep::Flow{from, to, ModelPath::uniform(1, 100, latency), q};
+  };
+  ExchangeStep first = step(1, 1);
+  first.flows = {own_link(0, 1, far), own_link(1, 0, far), own_link(2, 3, near),
+                 own_link(3, 2, near)};
+  // Host link, uplink (the queue), receiver's link.
+  auto across = [&](std::uint32_t from, std::uint32_t to, std::uint64_t uplink) {
+    ModelQueue q;
+    q.link = uplink;
+    q.ps_per_byte = q.feed_ps_per_byte = q.upstream_ps_per_byte = q.last_ps_per_byte = ps;
+    return ExchangeStep::Flow{from, to, ModelPath::uniform(3, 100, kLatency, 2), q};
+  };
+  ExchangeStep second = step(3, 2);
+  second.flows = {across(0, 2, 100), across(1, 3, 200), across(2, 0, 200), across(3, 1, 100)};
+  f.xor_steps = {first, second};
+  const Time w = (8 + 98) * 80;  // one 8-byte packet on one link
+  // Rank 2 (and 3) takes in the late rank's message: ready at far + w, then
+  // three links of one packet each and their latencies.
+  EXPECT_EQ(model_allreduce("recursive_doubling", f, 8, 4), far + w + 3 * w + 3 * kLatency);
+}
+
 }  // namespace
 }  // namespace inca

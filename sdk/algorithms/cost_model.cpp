@@ -1,5 +1,6 @@
 #include "inca/cost_model.hpp"
 
+#include "algorithms/cost_model_timeline.hpp"
 #include "algorithms/hierarchical_allreduce.hpp"
 #include "algorithms/ring_allreduce.hpp"
 
@@ -15,11 +16,8 @@ double ps_per_byte(double gbps) {
   return 8000.0 / gbps;
 }
 
-// Bytes on the wire for a message of m payload bytes cut into packets of at
-// most `payload` bytes (a zero-byte message is still one packet).
 double wire(std::size_t m, std::size_t payload, std::size_t overhead) {
-  const std::size_t packets = std::max<std::size_t>(1, (m + payload - 1) / payload);
-  return static_cast<double>(m + packets * overhead);
+  return algorithms::wire_bytes(m, payload, overhead);
 }
 
 Time rounded(double ps) {
@@ -179,71 +177,7 @@ Time innet(const ModelFabric& f, std::size_t bytes, std::size_t esize) {
   return rounded(t.round_trip_ps + t.last_start_ps);
 }
 
-// One exchange step moving `bytes` per flow, reducing what arrived when
-// `reduces`; when the step's sender goes on only once its send completed
-// (`sender_waits`), a rendezvous send adds its acknowledgement.
-double exchange(const ModelFabric& f, const ModelPath& path, std::size_t bytes, bool reduces,
-                bool sender_waits = true) {
-  return f.message(path, bytes) + (sender_waits ? f.acknowledgement(path, bytes) : 0.0) +
-         (reduces ? f.host.compute(bytes) : 0.0);
-}
-
-// When each rank is done with the steps so far. A rank waits only for its own
-// partners, so the time is the critical path through the steps rather than
-// the sum of every step's slowest flow (which a step without per-flow paths
-// falls back to: every rank then pays `path`).
-class Timeline {
- public:
-  explicit Timeline(std::uint32_t ranks) : ready_(ranks, 0.0), landed_(ranks, 0.0) {}
-
-  // A step's flows from sender to receiver (`reverse`: receiver to sender).
-  void step(const ModelFabric& f, const ExchangeStep& s, std::size_t bytes, bool reduces,
-            bool sender_waits = true, bool reverse = false) {
-    if (s.flows.empty()) {
-      const double cost = exchange(f, s.path, bytes, reduces, sender_waits);
-      for (double& r : ready_) r += cost;
-      return;
-    }
-    // A message leaves when its sender is ready and is taken in on arrival
-    // (the receiving NIC and its overhead do not wait for the program). A
-    // rank goes on once its sends completed (posted when eager, acknowledged
-    // when rendezvous) and what it receives arrived, then reduces that.
-    std::vector<double> next = ready_;
-    std::vector<char> receives(ready_.size(), 0);
-    for (const ExchangeStep::Flow& flow : s.flows) {
-      const double message = f.message(flow.path, bytes);
-      const std::uint32_t from = reverse ? flow.to : flow.from, to = reverse ? flow.from : flow.to;
-      if (from >= ready_.size() || to >= ready_.size()) continue;
-      // Messages to one rank share its link in: one sent early (a binomial
-      // child whose subtree finished first) lands only once the previous
-      // message to that rank has, and then as fast as the link passes it.
-      const double serialise =
-          flow.path.flow_ps_per_byte * wire(bytes, f.p2p_payload, f.packet_overhead);
-      const double landed =
-          std::max(ready_[from] + message,
-                   landed_[to] + serialise + static_cast<double>(f.host.recv_overhead));
-      landed_[to] = landed;
-      next[to] = std::max(next[to], landed);
-      receives[to] = 1;
-      const double sent = sender_waits && bytes > f.eager_bytes
-                              ? message + f.acknowledgement(flow.path, bytes)
-                              : static_cast<double>(f.host.send_overhead);
-      next[from] = std::max(next[from], ready_[from] + sent);
-    }
-    if (reduces)
-      for (std::size_t r = 0; r < next.size(); ++r)
-        if (receives[r]) next[r] += f.host.compute(bytes);
-    ready_ = std::move(next);
-  }
-
-  double done() const {
-    return ready_.empty() ? 0.0 : *std::max_element(ready_.begin(), ready_.end());
-  }
-
- private:
-  std::vector<double> ready_;
-  std::vector<double> landed_;  // when the last message to each rank was taken in
-};
+using algorithms::ExchangeTimeline;
 
 // The non-power-of-two fold: in (the partner reduces) and, at the end, out.
 bool folds(const ModelFabric& f) {
@@ -252,40 +186,40 @@ bool folds(const ModelFabric& f) {
 
 Time recursive_doubling(const ModelFabric& f, std::size_t bytes) {
   if (f.ranks <= 1 || bytes == 0) return 0;
-  Timeline t(f.ranks);
-  if (folds(f)) t.step(f, f.fold_step, bytes, true);
-  for (const ExchangeStep& step : f.xor_steps) t.step(f, step, bytes, true);
-  if (folds(f)) t.step(f, f.fold_step, bytes, false, true, true);
-  return rounded(t.done());
+  ExchangeTimeline t(f);
+  if (folds(f)) t.step(f.fold_step, bytes, true);
+  for (const ExchangeStep& step : f.xor_steps) t.step(step, bytes, true);
+  if (folds(f)) t.step(f.fold_step, bytes, false, true, true);
+  return rounded(t.run());
 }
 
 Time rabenseifner(const ModelFabric& f, std::size_t bytes, std::size_t esize) {
   if (f.ranks <= 1 || bytes == 0) return 0;
-  Timeline t(f.ranks);
-  if (folds(f)) t.step(f, f.fold_step, bytes, true);
   // Step k moves half of what step k-1 held (reduce-scatter, reducing it),
   // then the all-gather retraces the same sizes in reverse.
   std::vector<std::size_t> sizes;
   std::size_t count = bytes / esize;
-  for (const ExchangeStep& step : f.xor_steps) {
+  for (std::size_t k = 0; k < f.xor_steps.size(); ++k) {
     count = (count + 1) / 2;
     sizes.push_back(count * esize);
-    t.step(f, step, sizes.back(), true);
   }
-  for (std::size_t k = f.xor_steps.size(); k-- > 0;) t.step(f, f.xor_steps[k], sizes[k], false);
-  if (folds(f)) t.step(f, f.fold_step, bytes, false, true, true);
-  return rounded(t.done());
+  ExchangeTimeline t(f);
+  if (folds(f)) t.step(f.fold_step, bytes, true);
+  for (std::size_t k = 0; k < f.xor_steps.size(); ++k) t.step(f.xor_steps[k], sizes[k], true);
+  for (std::size_t k = f.xor_steps.size(); k-- > 0;) t.step(f.xor_steps[k], sizes[k], false);
+  if (folds(f)) t.step(f.fold_step, bytes, false, true, true);
+  return rounded(t.run());
 }
 
 Time binomial_tree(const ModelFabric& f, std::size_t bytes) {
   if (f.ranks <= 1 || bytes == 0) return 0;
-  Timeline t(f.ranks);
   // A reducing child's send waits for nothing on the way to the root; in the
   // broadcast a parent sends to its next child once the previous send completed.
-  for (const ExchangeStep& step : f.binomial_steps) t.step(f, step, bytes, true, false);
+  ExchangeTimeline t(f);
+  for (const ExchangeStep& step : f.binomial_steps) t.step(step, bytes, true, false);
   for (std::size_t k = f.binomial_steps.size(); k-- > 0;)
-    t.step(f, f.binomial_steps[k], bytes, false, true, true);
-  return rounded(t.done());
+    t.step(f.binomial_steps[k], bytes, false, true, true);
+  return rounded(t.run());
 }
 
 // Binomial reduce and broadcast inside groups of G (all groups at once),

@@ -11,9 +11,13 @@ using topology::Flows;
 ExchangeStep measure(const topology::Topology& topology, const Flows& flows) {
   if (flows.empty()) return {};
   const topology::PatternPath p = topology::pattern_path(topology, flows);
+  // Some steps also run backwards (the fold's way out, the binomial broadcast).
+  Flows backwards;
+  for (const auto& [from, to] : flows) backwards.emplace_back(to, from);
+  const topology::PatternPath back = topology::pattern_path(topology, backwards);
   ExchangeStep step{p.load.max_links, p.load.sharing, p.worst, {}};
   for (std::size_t i = 0; i < flows.size(); ++i)
-    step.flows.push_back({flows[i].first, flows[i].second, p.each[i]});
+    step.flows.push_back({flows[i].first, flows[i].second, p.each[i], p.queues[i], back.queues[i]});
   return step;
 }
 

@@ -38,24 +38,37 @@ PatternPath pattern_path(const Topology& topology, const Flows& flows) {
   ModelPath& mean = out.mean;
   worst = mean = ModelPath{0, 0, 0, 0};
   for (const auto& route : hops) {
-    double total_ps_per_byte = 0, bottleneck = 0, own = 0, fixed = 0;
-    for (const auto& [node, port] : route) {
+    double bottleneck = 0, fixed = 0;
+    std::size_t at = 0;  // the bottleneck: the first link with the largest share
+    std::vector<double> ps(route.size());
+    for (std::size_t k = 0; k < route.size(); ++k) {
+      const auto [node, port] = route[k];
       const Node& n = topology.node(node);
       const LinkSpec& link = n.ports[port].link;
-      const double ps = 8000.0 / link.gbps;
-      const double shared = ps * load[std::uint64_t{node} << 16 | port];
+      ps[k] = 8000.0 / link.gbps;
+      const double shared = ps[k] * load[std::uint64_t{node} << 16 | port];
       if (shared > bottleneck) {
         bottleneck = shared;
-        own = ps;
+        at = k;
       }
-      total_ps_per_byte += ps;
       fixed += static_cast<double>(link.latency);
       if (n.kind == NodeKind::switch_node)
         fixed += static_cast<double>(n.switch_spec.forwarding_latency);
     }
     const double links = static_cast<double>(route.size());
-    const double store_forward = total_ps_per_byte - own;
+    ModelQueue queue;
+    queue.link = 1 + (std::uint64_t{route[at].first} << 16 | route[at].second);
+    queue.ps_per_byte = ps[at];
+    for (std::size_t k = 0; k < at; ++k) {
+      queue.feed_ps_per_byte = std::max(queue.feed_ps_per_byte, ps[k]);
+      queue.upstream_ps_per_byte += ps[k];
+    }
+    for (std::size_t k = at + 1; k + 1 < route.size(); ++k) queue.between_ps_per_byte += ps[k];
+    if (at + 1 < route.size()) queue.last_ps_per_byte = ps.back();
+    const double store_forward =
+        queue.upstream_ps_per_byte + queue.between_ps_per_byte + queue.last_ps_per_byte;
     out.each.push_back(ModelPath{links, bottleneck, store_forward, fixed});
+    out.queues.push_back(queue);
     worst.links = std::max(worst.links, links);
     worst.flow_ps_per_byte = std::max(worst.flow_ps_per_byte, bottleneck);
     worst.store_forward_ps_per_byte = std::max(worst.store_forward_ps_per_byte, store_forward);

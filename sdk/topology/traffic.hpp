@@ -32,7 +32,8 @@ struct PatternPath {
   PatternLoad load;
   ModelPath worst;
   ModelPath mean;
-  std::vector<ModelPath> each;  ///< every flow's own path, in the order of the flows
+  std::vector<ModelPath> each;     ///< every flow's own path, in the order of the flows
+  std::vector<ModelQueue> queues;  ///< where each flow's packets queue, likewise
 };
 PatternPath pattern_path(const Topology& topology, const Flows& flows);
 

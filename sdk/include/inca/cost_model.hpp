@@ -33,6 +33,24 @@ struct ModelPath {
   double crossing(std::size_t m, std::size_t payload, std::size_t overhead) const;
 };
 
+/// Where a flow's packets wait: the link direction it shares with the most
+/// flows (its bottleneck), a FIFO queue at the switch port (or NIC) that
+/// feeds it, and what the links before and after it add (docs/model.md,
+/// "Shared links are FIFO queues"). The sum of the three *_ps_per_byte sums
+/// is the path's store_forward_ps_per_byte.
+struct ModelQueue {
+  /// 1 + the link direction's index on the topology; 0: not known (hand-made
+  /// steps), and the flow pays its static share of `ModelPath::flow_ps_per_byte`.
+  std::uint64_t link = 0;
+  double ps_per_byte = 0;  ///< the link's own rate, not divided among flows
+  /// The slowest link before it, which paces the packets into the queue; 0
+  /// when the queue is the sender's own NIC (the whole message is there at once).
+  double feed_ps_per_byte = 0;
+  double upstream_ps_per_byte = 0;  ///< sum over the links before it
+  double between_ps_per_byte = 0;   ///< sum over the links after it but the last
+  double last_ps_per_byte = 0;      ///< the receiver's link; 0 when the queue's link is it
+};
+
 /// One step of an exchange pattern: every participating rank sends to one
 /// partner at once. `links` is the longest path, `sharing` the most flows on
 /// one link direction; `path` what the slowest flow pays (docs/model.md).
@@ -46,6 +64,8 @@ struct ExchangeStep {
   struct Flow {
     std::uint32_t from = 0, to = 0;
     ModelPath path;
+    ModelQueue queue = {};
+    ModelQueue reverse_queue = {};  ///< the queues from receiver to sender
   };
   std::vector<Flow> flows = {};
 };
