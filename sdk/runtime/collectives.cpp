@@ -21,6 +21,7 @@
 #include "algorithms/ring_reduce_scatter.hpp"
 #include "inca/algorithm.hpp"
 #include "inca/communicator.hpp"
+#include "runtime/model_answers.hpp"
 #include "runtime/trace_span.hpp"
 
 namespace inca {
@@ -89,11 +90,16 @@ Status Communicator::run_other_collective(Collective collective, const Collectiv
     INCA_RETURN_IF_ERROR(streaming_lock(bytes));
     innet = true;
   } else if (asked == "auto") {
+    auto modelled = [&](const std::string& algorithm) {
+      return runtime::model_answer(
+          model_, static_cast<int>(collective), algorithm, bytes, elem_size,
+          [&] { return model_collective(collective, algorithm, *model_, bytes, elem_size); });
+    };
     // The fastest host algorithm by the model is the one to beat (or to fall back on).
     if (size_ > 1 && model_) {
       std::optional<Time> best;
       for (std::string_view name : hosts) {
-        const auto t = model_collective(collective, std::string(name), *model_, bytes, elem_size);
+        const auto t = modelled(std::string(name));
         if (t && (!best || *t < *best)) best = t, host = std::string(name);
       }
     }
@@ -105,8 +111,8 @@ Status Communicator::run_other_collective(Collective collective, const Collectiv
       st.last_note = fmt::format("{} B needs the streaming lock ({}); chose {}", bytes,
                                  lock.to_string(), host);
     } else if (size_ > 1 && model_) {
-      const auto t_innet = model_collective(collective, "innet", *model_, bytes, elem_size);
-      const auto t_host = model_collective(collective, host, *model_, bytes, elem_size);
+      const auto t_innet = modelled("innet");
+      const auto t_host = modelled(host);
       innet = t_innet && (!t_host || *t_innet <= *t_host);
     } else {
       // Without a model, in-network whenever a tree exists (as for allreduce).

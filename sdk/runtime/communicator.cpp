@@ -9,6 +9,7 @@
 #include "manager/aggregation_manager.hpp"
 #include "protocol/host_driver.hpp"
 #include "runtime/collective_fibers.hpp"
+#include "runtime/model_answers.hpp"
 #include "runtime/trace_span.hpp"
 #include "runtime/tree_service.hpp"
 
@@ -168,7 +169,9 @@ std::string Communicator::choose_allreduce(std::size_t bytes, Dtype dtype, Reduc
   for (const char* candidate :
        {"innet", "ring", "rabenseifner", "recursive_doubling", "binomial_tree"}) {
     if (std::string_view(candidate) == "innet" && !innet) continue;
-    auto t = model_allreduce(candidate, *model_, bytes, elem_size);
+    const auto t = runtime::model_answer(
+        model_, static_cast<int>(Collective::allreduce), candidate, bytes, elem_size,
+        [&] { return model_allreduce(candidate, *model_, bytes, elem_size); });
     if (t && *t < best_time) {
       best_time = *t;
       best = candidate;

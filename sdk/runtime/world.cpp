@@ -12,6 +12,7 @@
 #include "manager/aggregation_manager.hpp"
 #include "manager/tree_admission.hpp"
 #include "manager/tree_dot.hpp"
+#include "runtime/model_answers.hpp"
 #include "runtime/recovery_options.hpp"
 #include "runtime/tree_service.hpp"
 #include "sim/sim_fabric.hpp"
@@ -225,11 +226,14 @@ Result<std::unique_ptr<World>> World::create(const FabricOptions& o) {
   impl->trees->start();
   auto world = std::unique_ptr<World>(new World(std::move(impl)));
   world->impl_->model = world->model_fabric();
+  runtime::register_model(&world->impl_->model);
   return world;
 }
 
 World::World(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
-World::~World() = default;
+World::~World() {
+  if (impl_) runtime::unregister_model(&impl_->model);
+}
 
 Status World::run(const std::function<void(Communicator&)>& rank_main) {
   if (!rank_main)
