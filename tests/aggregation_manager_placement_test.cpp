@@ -16,24 +16,8 @@
 namespace inca::manager {
 namespace {
 
-// 8 two-port hosts (ib0 first, nvlink second): 2 leaves of 4, 2 spines,
-// 2 domains of 4.
-const char* const kScaleUp = R"(inca_fabric: 1
-host_models:
-  gpu: {ports: [{name: ib0, rate: 800Gbps}, {name: nvlink, rate: 7200Gbps}]}
-link_models:
-  nvl: {rate: 7200Gbps}
-topology:
-  leaf_spine:
-    hosts: 8
-    hosts_per_leaf: 4
-    spines: 2
-    host: gpu
-    scale_up: {hosts_per_domain: 4, port: nvlink, link: nvl}
-)";
-
 topology::Topology scale_up_fabric() {
-  const FabricLoad load = FabricDescription::parse(kScaleUp, "placement.yaml", {});
+  const FabricLoad load = FabricDescription::parse(test::kTwoPortHostsFabric, "placement.yaml", {});
   EXPECT_TRUE(load.ok()) << load.report();
   auto t = fabric_file::build_topology(*load.description);
   EXPECT_TRUE(t.ok());

@@ -10,27 +10,12 @@
 #include "fabric/fabric_topology.hpp"
 #include "inca/fabric_description.hpp"
 #include "inca/world.hpp"
+#include "test_support.hpp"
 
 namespace inca {
 namespace {
 
-// 8 two-port hosts: 2 leaves of 4, 2 spines, 2 domains of 4.
-const char* const kScaleUp = R"(inca_fabric: 1
-host_models:
-  gpu: {ports: [{name: ib0, rate: 800Gbps}, {name: nvlink, rate: 7200Gbps}], window: 256}
-link_models:
-  ib: {rate: 800Gbps}
-  nvl: {rate: 7200Gbps}
-topology:
-  leaf_spine:
-    hosts: 8
-    hosts_per_leaf: 4
-    spines: 2
-    host: gpu
-    host_link: ib
-    uplink: ib
-    scale_up: {hosts_per_domain: 4, port: nvlink, link: nvl}
-)";
+const char* const kScaleUp = test::kTwoPortHostsFabric;
 
 FabricLoad parse(const std::string& text, const FabricOverrides& o = {}) {
   return FabricDescription::parse(text, "t.yaml", o);

@@ -7,27 +7,10 @@
 
 #include "fabric/fabric_topology.hpp"
 #include "inca/fabric_description.hpp"
+#include "test_support.hpp"
 
 namespace inca::fabric {
 namespace {
-
-// 8 hosts with an 800 Gb/s NIC and a 7.2 Tb/s NVLink port (listed second),
-// 2 domains of 4 on a leaf-spine.
-const char* const kTwoPortHosts = R"(inca_fabric: 1
-host_models:
-  gpu: {ports: [{name: ib0, rate: 800Gbps}, {name: nvlink, rate: 7200Gbps}]}
-link_models:
-  ib: {rate: 800Gbps}
-  nvl: {rate: 7200Gbps}
-topology:
-  leaf_spine:
-    hosts: 8
-    hosts_per_leaf: 4
-    spines: 2
-    host_link: ib
-    host: gpu
-    scale_up: {hosts_per_domain: 4, port: nvlink, link: nvl}
-)";
 
 // A host counts its outstanding bytes over all its ports together, so it
 // drains them at its slowest port's rate: at the NVLink rate, a queue of
@@ -36,7 +19,7 @@ topology:
 // messages, 288 ranks, 1 GiB) resent 98 M packets and took 1.79 s instead of
 // 21.9 ms.
 TEST(HostEndpointConfig, AHostWithSeveralPortsDrainsAtItsSlowest) {
-  const FabricLoad load = FabricDescription::parse(kTwoPortHosts, "two-port.yaml", {});
+  const FabricLoad load = FabricDescription::parse(test::kTwoPortHostsFabric, "two-port.yaml", {});
   ASSERT_TRUE(load.ok()) << load.report();
   auto t = fabric_file::build_topology(*load.description);
   ASSERT_TRUE(t.ok());

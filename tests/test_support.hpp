@@ -40,6 +40,26 @@ inline constexpr bool kSanitizerBuild = true;
 inline constexpr bool kSanitizerBuild = false;
 #endif
 
+/// A fabric file of 8 two-port hosts (an 800 Gb/s NIC "ib0", then a 7.2 Tb/s
+/// "nvlink" port): a leaf-spine of 2 leaves of 4 and 2 spines at 800 Gb/s,
+/// and 2 scale-up domains of 4 on the NVLink ports.
+inline constexpr const char* kTwoPortHostsFabric = R"(inca_fabric: 1
+host_models:
+  gpu: {ports: [{name: ib0, rate: 800Gbps}, {name: nvlink, rate: 7200Gbps}], window: 256}
+link_models:
+  ib: {rate: 800Gbps}
+  nvl: {rate: 7200Gbps}
+topology:
+  leaf_spine:
+    hosts: 8
+    hosts_per_leaf: 4
+    spines: 2
+    host: gpu
+    host_link: ib
+    uplink: ib
+    scale_up: {hosts_per_domain: 4, port: nvlink, link: nvl}
+)";
+
 using Bytes = std::vector<std::byte>;
 
 template <typename T>
