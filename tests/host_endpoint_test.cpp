@@ -233,6 +233,53 @@ TEST_F(HostEndpointInnet, ResultStopsThatChunksTimer) {
   EXPECT_EQ(ep.counters().retransmissions, 0u);
 }
 
+// With adaptive timeouts, a result that comes sooner after a resend than the
+// minimum round trip answers the original, which was late, not lost: the
+// timeout of what is sent next doubles (protocol/rto_estimator.hpp). A result
+// a round trip after the resend, or a duplicate result, changes nothing.
+TEST_F(HostEndpointInnet, ResultTooSoonAfterAResendDoublesTheAdaptiveTimeout) {
+  EndpointConfig c = config();
+  c.adaptive_timeout = true;
+  c.min_retransmit_timeout = 1;
+  c.retransmit_timeout = 1000 * kRto;
+  HostEndpoint adaptive(c);
+  Time now = 0;
+  // Answers the one packet sent since the last call, at `at`.
+  auto answer_next = [&](Time at) -> wire::Packet {
+    Outbox sent = std::exchange(out, {});
+    EXPECT_EQ(sent.size(), 1u);
+    if (sent.empty()) return {};
+    adaptive.on_packet(result_for(sent[0], from_bytes<float>(sent[0].payload_span())), at, out);
+    return sent[0];
+  };
+  // Warm up: 18 round trips of 10 ps (6 operations of 3 chunks, window 1).
+  for (int op = 0; op < 6; ++op) {
+    auto id = adaptive.start_innet(spec(1), now, out);
+    ASSERT_TRUE(id.ok());
+    for (int chunk = 0; chunk < 3; ++chunk) answer_next(now += 10);
+    ASSERT_TRUE(adaptive.done(*id));
+    adaptive.release(*id);
+  }
+  auto id = adaptive.start_innet(spec(1), now, out);
+  ASSERT_TRUE(id.ok());
+  EXPECT_EQ(adaptive.next_deadline(), now + 30) << "3 x the minimum round trip";
+  ASSERT_EQ(std::exchange(out, {}).size(), 1u);
+  // Chunk 0 times out and is resent; its answer comes a round trip later:
+  // the resend may have been needed.
+  adaptive.on_timer(now += 30, out);
+  const wire::Packet first = answer_next(now += 10);
+  adaptive.on_packet(result_for(first, from_bytes<float>(first.payload_span())), now, out);
+  EXPECT_EQ(adaptive.counters().duplicate_results, 1u);
+  EXPECT_EQ(adaptive.next_deadline(), now + 30) << "no back-off";
+  // Chunk 1 times out too, and its answer comes 4 ps after the resend: it
+  // answers the original.
+  ASSERT_EQ(std::exchange(out, {}).size(), 1u) << "chunk 1, sent when chunk 0 was answered";
+  adaptive.on_timer(now += 30, out);
+  answer_next(now += 4);
+  EXPECT_EQ(adaptive.next_deadline(), now + 60) << "the chunk sent after it waits twice as long";
+  EXPECT_EQ(adaptive.counters().retransmissions, 2u);
+}
+
 TEST_F(HostEndpointInnet, TimingOnlyMovesSizesWithoutData) {
   EndpointConfig c = config();
   c.timing_only = true;

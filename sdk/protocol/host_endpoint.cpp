@@ -22,6 +22,7 @@ struct HostEndpoint::InnetOp {
     Time deadline = kNever;  // of the outstanding send
     Time first_sent = kNever;
     Time drain = 0;  // allowance for the chunks outstanding ahead of it
+    Time last_sent = kNever;
   };
   static constexpr std::uint32_t kNoChunk = 0xffffffffu;
 
@@ -188,6 +189,7 @@ void HostEndpoint::send_chunk(InnetOp& op, std::uint32_t chunk, Time now, Outbox
         local_drain(config_, innet_outstanding_bytes_, innet_outstanding_chunks_) +
         static_cast<Time>(innet_outstanding_chunks_) * std::max<Time>(0, s.chunk_service - own);
   }
+  f.last_sent = now;
   f.deadline = now + f.drain + innet_rto_.timeout(f.retries, config_.max_backoff_shift);
   timers_.push(f.retries, {f.deadline, op.id, chunk});
   transmit(std::move(p), out);
@@ -220,6 +222,12 @@ void HostEndpoint::on_result(const wire::Packet& p, Time now, Outbox& out) {
   if (!config_.timing_only)
     std::memcpy(static_cast<std::byte*>(op.spec.recv) + first * esize, p.payload->data(),
                 n * esize);
+  // A result sooner after the resend than any round trip answers an earlier
+  // send, which was late, not lost: the resend was needless (RFC 3522's
+  // Eifel detection, by timing instead of timestamps). A duplicate result
+  // proves less: when one host's contribution is lost, every host resends
+  // and the switch answers the needless resends too.
+  if (f->retries > 0 && now - f->last_sent < innet_rto_.min_round_trip()) innet_rto_.spurious();
   // Karn's rule; the drain allowance is the local queue, not the network.
   if (f->retries == 0 && innet_rto_.sample(std::max<Time>(0, now - f->first_sent - f->drain)))
     rearm(op);
