@@ -6,6 +6,7 @@
 #include <array>
 #include <cmath>
 
+#include "algorithms/cost_model_timeline.hpp"
 #include "inca/collective.hpp"
 
 namespace inca {
@@ -45,30 +46,29 @@ Time dissemination(const ModelFabric& f) {
 // Bruck: ceil(lg p) steps; holding `have` blocks a rank sends min(have, p -
 // have) of them to the rank `have` below (eager or not, it goes on without
 // waiting for that send) and starts the next step when the message from the
-// rank `have` above has arrived: the critical path through every flow's own
-// path (a model without the steps' flows charges the ring's path). The call
-// ends when the last send is complete.
+// rank `have` above has arrived. With the steps' flows measured, their
+// messages run through the FIFO link queues as recursive doubling's do (ranks
+// drift apart, so not every flow of a step crosses a shared uplink at once);
+// without them, every message takes the ring's path. The call ends when the
+// last send is complete.
 Time bruck(const ModelFabric& f, std::size_t block) {
   if (f.ranks <= 1 || block == 0) return 0;
-  std::vector<double> ready(f.ranks, 0.0), next;
-  std::size_t m = block;
-  const ModelPath* path = &f.ring;
-  for (std::size_t have = 1, step = 0; have < f.ranks; have += m / block, ++step) {
-    m = std::min<std::size_t>(have, f.ranks - have) * block;
-    const bool flows = step < f.bruck_steps.size() && !f.bruck_steps[step].flows.empty();
-    path = step < f.bruck_steps.size() ? &f.bruck_steps[step].path : &f.ring;
-    next = ready;
-    if (flows) {
-      for (const ExchangeStep::Flow& flow : f.bruck_steps[step].flows)
-        if (flow.from < f.ranks && flow.to < f.ranks)
-          next[flow.to] = std::max(next[flow.to], ready[flow.from] + f.message(flow.path, m));
-    } else {
-      for (double& r : next) r += f.message(*path, m);
-    }
-    ready.swap(next);
+  std::vector<std::size_t> sizes;
+  for (std::size_t have = 1; have < f.ranks; have += sizes.back() / block)
+    sizes.push_back(std::min<std::size_t>(have, f.ranks - have) * block);
+  const bool measured = f.bruck_steps.size() >= sizes.size() &&
+                        std::none_of(f.bruck_steps.begin(), f.bruck_steps.begin() + sizes.size(),
+                                     [](const ExchangeStep& step) { return step.flows.empty(); });
+  if (!measured) {
+    double done = 0;
+    for (std::size_t m : sizes) done += f.message(f.ring, m);
+    return static_cast<Time>(std::llround(done + f.acknowledgement(f.ring, sizes.back())));
   }
-  const double done = *std::max_element(ready.begin(), ready.end());
-  return static_cast<Time>(std::llround(done + f.acknowledgement(*path, m)));
+  algorithms::ExchangeTimeline timeline(f);
+  for (std::size_t k = 0; k < sizes.size(); ++k)
+    timeline.step(f.bruck_steps[k], sizes[k], /*reduces=*/false, /*sender_waits=*/false);
+  const ModelPath& last = f.bruck_steps[sizes.size() - 1].path;
+  return static_cast<Time>(std::llround(timeline.run() + f.acknowledgement(last, sizes.back())));
 }
 
 }  // namespace
