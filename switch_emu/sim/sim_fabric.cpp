@@ -101,10 +101,13 @@ struct SimFabric::NodeState {
 namespace {
 class PendingTimes {
  public:
-  bool by(Time t) const {
-    return std::any_of(times_.begin(), times_.end(), [t](Time at) { return at <= t; });
+  /// True, and `t` noted as pending, when no pending event comes by `t`: the
+  /// caller then schedules one at `t`.
+  bool claim(Time t) {
+    if (std::any_of(times_.begin(), times_.end(), [t](Time at) { return at <= t; })) return false;
+    times_.push_back(t);
+    return true;
   }
-  void add(Time t) { times_.push_back(t); }
   void fired(Time t) {
     if (auto it = std::find(times_.begin(), times_.end(), t); it != times_.end()) times_.erase(it);
   }
@@ -135,10 +138,8 @@ class SimFabric::RankDriver final : public protocol::HostDriver {
     ready_ = &ready;
     deadline_ = deadline;
     timed_out_ = false;
-    if (deadline != kNever && !wakes.by(deadline)) {
-      wakes.add(deadline);
+    if (deadline != kNever && wakes.claim(deadline))
       fabric_.schedule(deadline, kWake, node_, rank_);
-    }
     yield();
     ready_ = nullptr;
     return ready();
@@ -432,12 +433,12 @@ void SimFabric::transmit_from_host(std::uint32_t rank, protocol::Outbox& out) {
 }
 
 void SimFabric::after_host_activity(std::uint32_t rank) {
-  RankDriver& r = *ranks_[rank];
-  const Time next = r.endpoint().next_deadline();
-  if (next != kNever && !r.timers.by(next)) {
-    r.timers.add(next);
+  arm_timer(rank, ranks_[rank]->endpoint().next_deadline());
+}
+
+void SimFabric::arm_timer(std::uint32_t rank, Time next) {
+  if (next != kNever && ranks_[rank]->timers.claim(next))
     schedule(next, kTimer, topology_.host_node(rank), rank);
-  }
 }
 
 void SimFabric::stage(std::uint32_t node, Stage& st, std::uint16_t port, wire::Packet&& packet,
@@ -577,8 +578,8 @@ std::uint32_t SimFabric::process(const Event& ev) {
       events_queue_.pop();
       RankDriver& r = *ranks_[ev.arg];
       r.timers.fired(now_);
-      if (r.endpoint().next_deadline() > now_) {  // came early: its deadline was answered
-        after_host_activity(ev.arg);
+      if (const Time next = r.endpoint().next_deadline(); next > now_) {
+        arm_timer(ev.arg, next);  // came early: its deadline was answered
         return kNoRank;
       }
       r.endpoint().on_timer(now_, outbox_);
@@ -593,10 +594,8 @@ std::uint32_t SimFabric::process(const Event& ev) {
       r.wakes.fired(now_);
       // The wait under way may have begun after the one this wake was for.
       if (r.waiting() && r.deadline() > now_ && r.deadline() != kNever &&
-          !r.wakes.by(r.deadline())) {
-        r.wakes.add(r.deadline());
+          r.wakes.claim(r.deadline()))
         schedule(r.deadline(), kWake, ev.node, ev.arg);
-      }
       if (r.waiting() && r.deadline() == now_) r.time_out();
       return ev.arg;
     }

@@ -128,6 +128,8 @@ class SimFabric final : public fabric::Fabric {
   /// last touched restarts with an empty engine. False while it is dead.
   bool switch_ready(std::uint32_t node);
   void after_host_activity(std::uint32_t rank);
+  /// Schedules a kTimer at the endpoint's `next` deadline unless one pending comes by then.
+  void arm_timer(std::uint32_t rank, Time next);
   static constexpr std::uint32_t kNoRank = 0xffffffffu;
   /// Handles one event; returns the rank whose host it touched, or kNoRank.
   /// The event is the heap's top on entry; process() removes it.
