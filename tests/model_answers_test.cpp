@@ -1,5 +1,5 @@
-// A World's cost-model answers are computed once and shared by its ranks;
-// an unregistered model is asked every time, and a forgotten one too.
+// A World's cost-model answers are computed once per question and shared by
+// its ranks; another World (another ModelAnswers) computes its own.
 #include "runtime/model_answers.hpp"
 
 #include <gtest/gtest.h>
@@ -7,32 +7,40 @@
 namespace inca::runtime {
 namespace {
 
-TEST(ModelAnswers, ARegisteredModelAnswersEachQuestionOnce) {
-  ModelFabric registered, other;
+TEST(ModelAnswers, EachQuestionIsComputedOnce) {
+  ModelAnswers answers, other;
   int computed = 0;
-  auto ask = [&](const ModelFabric* model, std::size_t bytes) {
-    return model_answer(model, 0, "ring", bytes, 4, [&]() -> std::optional<Time> {
+  auto ask = [&](ModelAnswers& a, int collective, const char* algorithm, std::size_t bytes,
+                 std::size_t elem_size) {
+    return a.answer(collective, algorithm, bytes, elem_size, [&]() -> std::optional<Time> {
       ++computed;
-      return static_cast<Time>(bytes * 2);
+      return static_cast<Time>(bytes * elem_size);
     });
   };
-  register_model(&registered);
-  EXPECT_EQ(ask(&registered, 100), Time{200});
-  EXPECT_EQ(ask(&registered, 100), Time{200});
+  EXPECT_EQ(ask(answers, 0, "ring", 100, 4), Time{400});
+  EXPECT_EQ(ask(answers, 0, "ring", 100, 4), Time{400});
   EXPECT_EQ(computed, 1);
-  EXPECT_EQ(ask(&registered, 300), Time{600});  // another question
-  EXPECT_EQ(computed, 2);
-  EXPECT_EQ(ask(&other, 100), Time{200});  // not registered: asked each time
-  EXPECT_EQ(ask(&other, 100), Time{200});
-  EXPECT_EQ(computed, 4);
-  unregister_model(&registered);
-  EXPECT_EQ(ask(&registered, 100), Time{200});
+  // Each part of the question makes another question.
+  EXPECT_EQ(ask(answers, 1, "ring", 100, 4), Time{400});
+  EXPECT_EQ(ask(answers, 0, "innet", 100, 4), Time{400});
+  EXPECT_EQ(ask(answers, 0, "ring", 300, 4), Time{1200});
+  EXPECT_EQ(ask(answers, 0, "ring", 100, 8), Time{800});
   EXPECT_EQ(computed, 5);
-  // Registered again (a new World at the same address): nothing carried over.
-  register_model(&registered);
-  EXPECT_EQ(ask(&registered, 100), Time{200});
+  // Another World's answers are its own.
+  EXPECT_EQ(ask(other, 0, "ring", 100, 4), Time{400});
   EXPECT_EQ(computed, 6);
-  unregister_model(&registered);
+}
+
+TEST(ModelAnswers, AnUnanswerableQuestionIsAskedOnceToo) {
+  ModelAnswers answers;
+  int computed = 0;
+  auto none = [&]() -> std::optional<Time> {
+    ++computed;
+    return std::nullopt;
+  };
+  EXPECT_FALSE(answers.answer(0, "bruck", 64, 4, none).has_value());
+  EXPECT_FALSE(answers.answer(0, "bruck", 64, 4, none).has_value());
+  EXPECT_EQ(computed, 1);
 }
 
 }  // namespace

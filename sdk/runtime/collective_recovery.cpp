@@ -38,8 +38,10 @@ static_assert(protocol::P2pChannel::kRetiredTags < kTagGroups * Communicator::kC
 }  // namespace
 
 Communicator::Communicator(std::uint32_t rank, std::uint32_t size, protocol::HostDriver& driver,
-                           runtime::TreeService& trees, bool timing_only, const ModelFabric* model)
+                           runtime::TreeService& trees, bool timing_only, const ModelFabric* model,
+                           runtime::ModelAnswers* answers)
     : Communicator(rank, size, driver, nullptr, Status(), timing_only, model) {
+  model_answers_ = answers;
   trees_ = &trees;
   attempts_ = &trees.attempts(rank);
   refresh_tree();

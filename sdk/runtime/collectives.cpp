@@ -21,7 +21,6 @@
 #include "algorithms/ring_reduce_scatter.hpp"
 #include "inca/algorithm.hpp"
 #include "inca/communicator.hpp"
-#include "runtime/model_answers.hpp"
 #include "runtime/trace_span.hpp"
 
 namespace inca {
@@ -91,9 +90,7 @@ Status Communicator::run_other_collective(Collective collective, const Collectiv
     innet = true;
   } else if (asked == "auto") {
     auto modelled = [&](const std::string& algorithm) {
-      return runtime::model_answer(
-          model_, static_cast<int>(collective), algorithm, bytes, elem_size,
-          [&] { return model_collective(collective, algorithm, *model_, bytes, elem_size); });
+      return this->modelled(collective, algorithm, bytes, elem_size);
     };
     // The fastest host algorithm by the model is the one to beat (or to fall back on).
     if (size_ > 1 && model_) {

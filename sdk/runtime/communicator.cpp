@@ -169,15 +169,20 @@ std::string Communicator::choose_allreduce(std::size_t bytes, Dtype dtype, Reduc
   for (const char* candidate :
        {"innet", "ring", "rabenseifner", "recursive_doubling", "binomial_tree"}) {
     if (std::string_view(candidate) == "innet" && !innet) continue;
-    const auto t = runtime::model_answer(
-        model_, static_cast<int>(Collective::allreduce), candidate, bytes, elem_size,
-        [&] { return model_allreduce(candidate, *model_, bytes, elem_size); });
+    const auto t = modelled(Collective::allreduce, candidate, bytes, elem_size);
     if (t && *t < best_time) {
       best_time = *t;
       best = candidate;
     }
   }
   return best.empty() ? "ring" : best;
+}
+
+std::optional<Time> Communicator::modelled(Collective collective, const std::string& algorithm,
+                                           std::size_t bytes, std::size_t elem_size) const {
+  auto compute = [&] { return model_collective(collective, algorithm, *model_, bytes, elem_size); };
+  if (!model_answers_) return compute();
+  return model_answers_->answer(static_cast<int>(collective), algorithm, bytes, elem_size, compute);
 }
 
 std::size_t Communicator::innet_payload_bytes() const {

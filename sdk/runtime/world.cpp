@@ -49,6 +49,7 @@ class World::Impl {
   std::unique_ptr<fabric::Fabric> fabric;
   std::unique_ptr<runtime::TreeService> trees;  // the tree, re-formed after failures
   ModelFabric model;                            // for `auto` algorithm choice
+  runtime::ModelAnswers model_answers;          // the model's answers, for every rank
   std::uint32_t tree_payload = 0;               // the world tree request's max payload
   std::unique_ptr<trace::FabricTrace> trace;    // null unless FabricOptions::trace names a file
 
@@ -226,14 +227,11 @@ Result<std::unique_ptr<World>> World::create(const FabricOptions& o) {
   impl->trees->start();
   auto world = std::unique_ptr<World>(new World(std::move(impl)));
   world->impl_->model = world->model_fabric();
-  runtime::register_model(&world->impl_->model);
   return world;
 }
 
 World::World(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
-World::~World() {
-  if (impl_) runtime::unregister_model(&impl_->model);
-}
+World::~World() = default;
 
 Status World::run(const std::function<void(Communicator&)>& rank_main) {
   if (!rank_main)
@@ -241,7 +239,7 @@ Status World::run(const std::function<void(Communicator&)>& rank_main) {
   if (impl_->trace) impl_->trace->run_started(impl_->fabric->now());
   Status s = impl_->fabric->run([&](std::uint32_t rank, protocol::HostDriver& driver) {
     Communicator comm(rank, impl_->options.ranks, driver, *impl_->trees, impl_->options.timing_only,
-                      &impl_->model);
+                      &impl_->model, &impl_->model_answers);
     rank_main(comm);
   });
   if (impl_->trace) impl_->trace->run_ended(impl_->fabric->now());

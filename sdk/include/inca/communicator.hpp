@@ -36,6 +36,7 @@ struct TreePlan;
 namespace runtime {
 class TreeService;
 class CollectiveFibers;
+class ModelAnswers;
 class TraceSpan;
 }  // namespace runtime
 namespace trace {
@@ -87,8 +88,10 @@ class Communicator {
                const ModelFabric* model = nullptr);
   /// Built by a World: the tree comes from `trees`, which re-forms it after
   /// failures, and failed collectives are recovered (docs/reliability.md).
+  /// `answers` (optional) keeps the model's answers for all the World's ranks.
   Communicator(std::uint32_t rank, std::uint32_t size, protocol::HostDriver& driver,
-               runtime::TreeService& trees, bool timing_only, const ModelFabric* model = nullptr);
+               runtime::TreeService& trees, bool timing_only, const ModelFabric* model = nullptr,
+               runtime::ModelAnswers* answers = nullptr);
 
   /// Gives the sub-communicator's tag context back (split()).
   ~Communicator();
@@ -294,6 +297,10 @@ class Communicator {
                std::shared_ptr<runtime::TreeService> trees, std::uint32_t context,
                bool timing_only);
   Status wait_op(std::uint64_t id, const char* what);
+  // The model's time of `algorithm` for `collective` (model_ must be set),
+  // from the World's answers when there are some.
+  std::optional<Time> modelled(Collective collective, const std::string& algorithm,
+                               std::size_t bytes, std::size_t elem_size) const;
   Result<std::unique_ptr<Communicator>> split_as(int color, int key, const SplitOptions& options,
                                                  const JobIdentity* job);
   // Recovery (collective_recovery.cpp).
@@ -344,6 +351,7 @@ class Communicator {
   Status innet_status_;
   bool timing_only_;
   const ModelFabric* model_;
+  runtime::ModelAnswers* model_answers_ = nullptr;  // null: ask model_ every time
   runtime::TreeService* trees_ = nullptr;
   std::shared_ptr<const manager::TreePlan> tree_hold_;  // keeps tree_ alive across re-forms
   std::uint64_t tree_generation_ = 0;
