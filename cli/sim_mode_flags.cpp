@@ -1,5 +1,6 @@
 #include "sim_mode_flags.hpp"
 
+#include <algorithm>
 #include <cstdlib>
 
 #include <fmt/format.h>
@@ -16,7 +17,7 @@ Status bad(const std::string& message) {
 }  // namespace
 
 Status apply_sim_mode_knobs(FabricOptions& fabric) {
-  for (const char* knob : {"INCA_SIM_MODE", "INCA_SEGMENT_PACKETS"})
+  for (const char* knob : {"INCA_SIM_MODE", "INCA_SEGMENT_PACKETS", "INCA_P2P_SEGMENT_PACKETS"})
     if (const char* text = std::getenv(knob))
       INCA_RETURN_IF_ERROR(apply_knob(fabric, nullptr, knob, text));
   return {};
@@ -34,6 +35,10 @@ void add_sim_mode_flags(CLI::App& cmd, SimModeFlags& f, FabricOptions& fabric) {
       ->capture_default_str();
   cmd.add_option("--segment-packets", fabric.segment_packets,
                  "Wire packets per segment with --sim-mode segment (2..1024)")
+      ->capture_default_str();
+  cmd.add_option("--p2p-segment-packets", fabric.p2p_segment_packets,
+                 "Wire packets per point-to-point segment with --sim-mode segment (1..1024; "
+                 "at most --segment-packets)")
       ->capture_default_str();
 }
 
@@ -63,16 +68,22 @@ Result<PayloadMode> apply_sim_mode_flags(const SimModeFlags& f, FabricOptions& f
   if (fabric.sim_mode == SimMode::segment &&
       (fabric.segment_packets < 2 || fabric.segment_packets > 1024))
     return bad(fmt::format("--segment-packets {} is outside 2..1024", fabric.segment_packets));
+  if (fabric.sim_mode == SimMode::segment &&
+      (fabric.p2p_segment_packets < 1 || fabric.p2p_segment_packets > 1024))
+    return bad(
+        fmt::format("--p2p-segment-packets {} is outside 1..1024", fabric.p2p_segment_packets));
   return payload;
 }
 
 std::string describe_sim_mode(const FabricOptions& fabric, std::string_view units) {
   if (fabric.sim_mode == SimMode::packet) return "model: packet (every wire packet simulated)";
   return fmt::format(
-      "model: segment (coarse): payload-free {} move segments of up to {} wire packets, "
-      "pipelined across hops; error against packet mode in docs/model.md (large where an "
-      "in-network tree shares a port with other traffic); {} that carried data say model packet",
-      units, fabric.segment_packets, units);
+      "model: segment (coarse): payload-free {} move segments of up to {} wire packets ({} "
+      "point to point), pipelined across hops; error against packet mode in docs/model.md "
+      "(large where an in-network tree shares a port with other traffic); {} that carried data "
+      "say model packet",
+      units, fabric.segment_packets, std::min(fabric.p2p_segment_packets, fabric.segment_packets),
+      units);
 }
 
 }  // namespace inca::cli

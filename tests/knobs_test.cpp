@@ -150,7 +150,7 @@ TEST(Knobs, DescribeListsValueDefaultAndDocumentation) {
   FabricOptions fabric;
   fabric.window = 8;
   const auto list = describe_knobs(fabric, {.algorithm = "innet"});
-  ASSERT_EQ(list.size(), 36u);
+  ASSERT_EQ(list.size(), 37u);
   int seen = 0;
   for (const KnobInfo& k : list) {
     EXPECT_FALSE(k.doc.empty()) << k.env;

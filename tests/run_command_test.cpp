@@ -114,6 +114,11 @@ TEST(RunCommand, SegmentModeRefusalsAreUsageErrors) {
   const CommandRun one = inca_run(files + "--payload off --sim-mode segment --segment-packets 1");
   EXPECT_EQ(one.exit_code, 2);
   EXPECT_NE(one.out.find("--segment-packets 1 is outside 2..1024"), std::string::npos) << one.out;
+  const CommandRun p2p =
+      inca_run(files + "--payload off --sim-mode segment --p2p-segment-packets 2000");
+  EXPECT_EQ(p2p.exit_code, 2);
+  EXPECT_NE(p2p.out.find("--p2p-segment-packets 2000 is outside 1..1024"), std::string::npos)
+      << p2p.out;
   ASSERT_EQ(setenv("INCA_SIM_MODE", "flow", 1), 0);
   const CommandRun knob = inca_run(files);
   unsetenv("INCA_SIM_MODE");

@@ -67,6 +67,39 @@ TEST(SegmentMode, AgreesWithPacketModeWithinOnePercentOnFewerEvents) {
   EXPECT_LT(segments->events * 4, packets->events);
 }
 
+// Point-to-point messages are cut into segments of p2p_segment_packets wire
+// packets (finer than in-network chunks: docs/model.md, "Segment mode").
+TEST(SegmentMode, PointToPointSegmentsHaveTheirOwnSize) {
+  auto events = [](const char* algorithm, std::uint32_t p2p) {
+    BenchOptions o = small_run(SimMode::segment);
+    o.fabric.segment_packets = 64;
+    o.fabric.p2p_segment_packets = p2p;
+    o.algorithms = {algorithm};
+    auto report = run_bench(o);
+    EXPECT_TRUE(report.ok()) << report.status().to_string();
+    return report.ok() ? report->events : 0;
+  };
+  // Rabenseifner's 512 KiB messages: 2 segments of 64 packets, 8 of 16, 32 of 4.
+  const std::uint64_t coarse = events("rabenseifner", 64), fine = events("rabenseifner", 16),
+                      finest = events("rabenseifner", 4);
+  EXPECT_LT(coarse, fine);
+  EXPECT_LT(fine, finest);
+  // In-network chunks keep segment_packets.
+  EXPECT_EQ(events("innet", 4), events("innet", 64));
+
+  FabricOptions bad;
+  bad.ranks = 4;
+  bad.hosts_per_leaf = 4;
+  bad.timing_only = true;
+  bad.sim_mode = SimMode::segment;
+  for (std::uint32_t p2p : {0u, 1025u}) {
+    bad.p2p_segment_packets = p2p;
+    auto world = World::create(bad);
+    ASSERT_FALSE(world.ok()) << p2p;
+    EXPECT_NE(world.status().message().find("p2p_segment_packets"), std::string::npos);
+  }
+}
+
 TEST(SegmentMode, RowsNameTheirModelInTableAndJson) {
   BenchOptions o = small_run(SimMode::segment);
   o.algorithms = {"innet"};

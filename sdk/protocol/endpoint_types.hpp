@@ -29,6 +29,8 @@ struct EndpointConfig {
   /// chunk carries up to this many wire packets' payload as one packet whose
   /// Packet::packets says how many it stands for; 1: every packet is one.
   std::uint32_t segment_packets = 1;
+  /// The same for point-to-point fragments.
+  std::uint32_t p2p_segment_packets = 1;
   Time retransmit_timeout = 10 * kPicosPerMilli;  ///< first timeout; doubles per expiry
   std::uint32_t max_retransmits = 8;              ///< then the operation fails with `timeout`
   bool timing_only = false;                       ///< move sizes, not data (payload-free mode)
@@ -64,7 +66,7 @@ struct EndpointConfig {
 
 /// Payload of one point-to-point fragment: a wire packet's, or a segment's.
 inline std::size_t fragment_bytes(const EndpointConfig& c) {
-  return std::size_t{c.p2p_payload_bytes} * std::max<std::uint32_t>(1, c.segment_packets);
+  return std::size_t{c.p2p_payload_bytes} * std::max<std::uint32_t>(1, c.p2p_segment_packets);
 }
 
 /// Makes `p`, of `payload` bytes, stand for the wire packets of `per_packet`

@@ -413,7 +413,7 @@ void P2pChannel::on_fragment(const wire::Packet& p, Outbox& out) {
   const std::size_t frag = fragment_bytes(config_);
   const bool last = h.has(wire::kFlagLast);
   // Segment mode: a probe is a segment's last wire packet (probe()).
-  const bool probe = config_.segment_packets > 1 && h.sequence % frag != 0 && last;
+  const bool probe = config_.p2p_segment_packets > 1 && h.sequence % frag != 0 && last;
   if (h.child >= config_.rank_address.size() || frag == 0 ||
       (h.sequence % frag != 0 && !(probe && h.sequence % config_.p2p_payload_bytes == 0)) ||
       h.count > frag) {

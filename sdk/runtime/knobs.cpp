@@ -246,6 +246,9 @@ const std::vector<Knob>& knobs() {
           "packet, segment"),
       u32_knob("INCA_SEGMENT_PACKETS", "wire packets per segment in sim mode segment",
                [](Settings& s) -> std::uint32_t& { return s.fabric.segment_packets; }),
+      u32_knob("INCA_P2P_SEGMENT_PACKETS",
+               "wire packets per point-to-point segment in sim mode segment",
+               [](Settings& s) -> std::uint32_t& { return s.fabric.p2p_segment_packets; }),
       time_knob(
           "INCA_RETRANSMIT_TIMEOUT_US", "first retransmission timeout in us",
           [](Settings& s) -> Time& { return s.fabric.retransmit_timeout; }, us),

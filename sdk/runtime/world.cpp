@@ -98,6 +98,8 @@ Status validate_runtime(const FabricOptions& o) {
     if (!o.faults.empty()) return bad("sim mode segment cannot inject faults; use sim mode packet");
     if (o.segment_packets < 2 || o.segment_packets > 1024)
       return bad(fmt::format("segment_packets {} outside 2..1024", o.segment_packets));
+    if (o.p2p_segment_packets < 1 || o.p2p_segment_packets > 1024)
+      return bad(fmt::format("p2p_segment_packets {} outside 1..1024", o.p2p_segment_packets));
   }
   if (o.job_identity.priority > 9)
     return bad(fmt::format("FabricOptions.job_identity.priority {} is outside 0..9",
@@ -175,8 +177,10 @@ Result<std::unique_ptr<World>> World::create(const FabricOptions& o) {
   sc.endpoint.p2p_payload_bytes = mtu - static_cast<std::uint32_t>(wire::kHeaderBytes);
   sc.endpoint.retransmit_timeout = o.retransmit_timeout;
   sc.endpoint.timing_only = o.timing_only;
-  if (o.sim_mode == SimMode::segment)
+  if (o.sim_mode == SimMode::segment) {
     sc.segment_packets = sc.endpoint.segment_packets = o.segment_packets;
+    sc.endpoint.p2p_segment_packets = std::min(o.p2p_segment_packets, o.segment_packets);
+  }
   const RecoveryOptions recovery = runtime::resolve(o.recovery, o.fabric);
   runtime::apply(recovery, runtime::longest_round_trip(impl->topology), sc.endpoint);
   sc.fiber_stack_bytes = o.fiber_stack_bytes;
