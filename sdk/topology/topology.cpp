@@ -138,22 +138,36 @@ std::uint16_t Topology::route(std::uint32_t node, std::uint32_t dst_host) const 
   if (n.ports.size() == 1) return 0;
   // A host with several ports: the nearest to the destination, then the
   // fastest, then by destination (as a switch spreads over equal uplinks).
+  // Two passes over the ports rather than a candidate list: hosts route
+  // every packet they send.
   const std::uint32_t target = hosts_[dst_host];
+  auto distance = [&](const Port& port) {
+    return port.peer_node == target
+               ? 0u
+               : distances_[std::size_t{switch_rank_[port.peer_node]} * nodes_.size() + target];
+  };
   std::uint32_t best = kUnreached;
-  std::vector<std::uint16_t> candidates;
-  for (std::uint16_t p = 0; p < n.ports.size(); ++p) {
-    const std::uint32_t peer = n.ports[p].peer_node;
-    if (peer == kUnconnected) continue;
-    const std::uint32_t d =
-        peer == target ? 0 : distances_[std::size_t{switch_rank_[peer]} * nodes_.size() + target];
-    if (d < best) {
+  double fastest = 0;
+  std::uint16_t candidates = 0;
+  for (const Port& port : n.ports) {
+    if (port.peer_node == kUnconnected) continue;
+    const std::uint32_t d = distance(port);
+    if (d < best || (d == best && port.link.gbps > fastest)) {
       best = d;
-      candidates.clear();
+      fastest = port.link.gbps;
+      candidates = 0;
     }
-    if (d == best) candidates.push_back(p);
+    if (d == best && port.link.gbps == fastest) ++candidates;
   }
-  keep_fastest(node, candidates);
-  return candidates.empty() ? 0 : candidates[dst_host % candidates.size()];
+  if (candidates == 0) return 0;
+  std::uint32_t pick = dst_host % candidates;
+  for (std::uint16_t p = 0; p < n.ports.size(); ++p) {
+    const Port& port = n.ports[p];
+    if (port.peer_node == kUnconnected || distance(port) != best || port.link.gbps != fastest)
+      continue;
+    if (pick-- == 0) return p;
+  }
+  return 0;
 }
 
 void Topology::keep_fastest(std::uint32_t node, std::vector<std::uint16_t>& ports) const {
