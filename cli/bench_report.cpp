@@ -11,20 +11,11 @@
 namespace inca::cli {
 namespace {
 
-// One line per row with the counters that moved (docs/reliability.md says
-// what each means).
+// One line per row with the counters that moved.
 std::string stats_block(const BenchReport& report) {
   std::string out = "# stats per row (counters that moved):\n";
-  for (const BenchRow& r : report.rows) {
-    out += fmt::format("# {:>12} {:>18}:", r.bytes, r.algorithm);
-    bool any = false;
-    for (const auto& [name, value] : stats_fields(r.stats))
-      if (value != 0 && name != "events") {
-        out += fmt::format(" {}={}", name, value);
-        any = true;
-      }
-    out += any ? "\n" : " none\n";
-  }
+  for (const BenchRow& r : report.rows)
+    out += fmt::format("# {:>12} {:>18}:{}\n", r.bytes, r.algorithm, moved_counters(r.stats));
   return out;
 }
 
@@ -132,6 +123,19 @@ nlohmann::json row_json(const BenchRow& r) {
 
 }  // namespace
 
+std::string moved_counters(const WorldStats& stats) {
+  std::string out;
+  for (const auto& [name, value] : stats_fields(stats))
+    if (value != 0 && name != "events") out += fmt::format(" {}={}", name, value);
+  return out.empty() ? " none" : out;
+}
+
+nlohmann::json stats_json(const WorldStats& stats) {
+  nlohmann::json out = nlohmann::json::object();
+  for (const auto& [name, value] : stats_fields(stats)) out[std::string(name)] = value;
+  return out;
+}
+
 std::string format_report(const BenchReport& report, const BenchOptions& options,
                           ReportFormat format) {
   switch (format) {
@@ -141,11 +145,7 @@ std::string format_report(const BenchReport& report, const BenchOptions& options
       nlohmann::json rows = nlohmann::json::array();
       for (const BenchRow& r : report.rows) {
         nlohmann::json row = row_json(r);
-        if (options.stats) {
-          nlohmann::json stats = nlohmann::json::object();
-          for (const auto& [name, value] : stats_fields(r.stats)) stats[std::string(name)] = value;
-          row["stats"] = std::move(stats);
-        }
+        if (options.stats) row["stats"] = stats_json(r.stats);
         rows.push_back(std::move(row));
       }
       return rows.dump(2) + "\n";

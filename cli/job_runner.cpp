@@ -203,7 +203,9 @@ Result<JobRunReport> run_jobs(const FabricDescription& fabric, const JobSet& set
   report.model = (*world)->options().sim_mode;
   const std::vector<bool> all(set.jobs.size(), true);
   JobAdmission together(fabric, set, hosts, all);
+  const WorldStats before = (*world)->stats();
   const RunState shared = run("every job", all, together);
+  report.stats = (*world)->stats() - before;
   if (!shared.error.empty()) return make_error(StatusCode::internal, shared.error);
   report.locks = together.locks();
   for (LockInterval& l : report.locks) {

@@ -68,6 +68,8 @@ struct JobRunReport {
   bool payload = true;  ///< false: payload-free (sizes too large to hold, or --payload off)
   SimMode model = SimMode::packet;  ///< the run's simulation mode
   std::uint64_t events = 0;         ///< simulator events, all runs
+  /// The counters of the run with every job (retransmissions, drops, ...).
+  WorldStats stats = {};
   double wall_seconds = 0;
   bool all_exact() const;
 };

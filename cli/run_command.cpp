@@ -15,6 +15,7 @@
 #include <nlohmann/json.hpp>
 
 #include "bench_collectives.hpp"
+#include "bench_report.hpp"
 #include "commands.hpp"
 #include "job_inputs.hpp"
 #include "job_runner.hpp"
@@ -26,6 +27,7 @@ namespace {
 struct RunArgs {
   std::string fabric, jobs, format = "table";
   bool alone = true;
+  bool stats = false;
   std::string algorithm = "auto";
   SimModeFlags sim;
   FabricOptions options;  // sim_mode and segment_packets: INCA_* knobs, then the flags
@@ -56,7 +58,7 @@ nlohmann::json row_json(const JobStepRow& r) {
           {"model", std::string(to_string(r.model))}};
 }
 
-void print_table(const JobRunReport& report, const FabricOptions& asked) {
+void print_table(const JobRunReport& report, const FabricOptions& asked, bool stats) {
   std::cout << fmt::format(
       "{:<14} {:>4} {:<14} {:>10} {:<9} {:>5} {:>11} {:>11} {:>8} {:>10} "
       "{:>10} {:<22} {}\n",
@@ -79,6 +81,9 @@ void print_table(const JobRunReport& report, const FabricOptions& asked) {
   if (!report.payload)
     std::cout << "payload-free: the buffers did not fit in memory (or --payload off), so times "
                  "are measured without data and results are not checked\n";
+  if (stats)
+    std::cout << "stats of the run with every job (counters that moved):"
+              << moved_counters(report.stats) << "\n";
   FabricOptions ran = asked;
   ran.sim_mode = report.model;
   std::cout << describe_sim_mode(ran, "runs") << "\n";
@@ -140,9 +145,10 @@ int run(RunArgs& a) {
                               {"from_us", to_micros(l.from)},
                               {"to_us", to_micros(l.to)}});
     out["events"] = report->events;
+    out["stats"] = stats_json(report->stats);
     std::cout << out.dump(2) << "\n";
   } else {
-    print_table(*report, a.options);
+    print_table(*report, a.options, a.stats);
   }
   return report->all_exact() ? 0 : 1;
 }
@@ -157,6 +163,9 @@ Action add_run_command(CLI::App& app) {
   cmd->add_option("jobs", a->jobs, "Job file (YAML)")->required();
   cmd->add_option("--format", a->format, "table or json");
   cmd->add_flag("!--no-alone", a->alone, "Skip the runs of each job alone (no slowdown)");
+  cmd->add_flag("--stats", a->stats,
+                "Print the counters of the run with every job that moved (retransmissions, "
+                "drops, ...; always in JSON)");
   cmd->add_option("--algorithm", a->algorithm,
                   "What every step asks for: auto (the admission's choice), innet (where the "
                   "switches admit the step, else its host algorithm), or a host algorithm "

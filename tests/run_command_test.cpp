@@ -49,11 +49,24 @@ TEST(RunCommand, JsonRowsCarryTimesSlowdownAlgorithmTreesAndLocks) {
   EXPECT_EQ(out["rows"][holder]["algorithm"], "auto:innet");
   EXPECT_EQ(out["rows"][1 - holder]["algorithm"], "ring");
   EXPECT_LT(out["locks"][0]["from_us"].get<double>(), out["locks"][0]["to_us"].get<double>());
+  // The counters of the run with every job: one job's innet tree aggregated.
+  EXPECT_GT(out["stats"]["host_packets_sent"].get<std::uint64_t>(), 0u);
+  EXPECT_GT(out["stats"]["switch_contributions"].get<std::uint64_t>(), 0u);
+  EXPECT_EQ(out["stats"]["host_retransmissions"].get<std::uint64_t>(),
+            out["stats"]["host_innet_retransmissions"].get<std::uint64_t>() +
+                out["stats"]["host_p2p_retransmissions"].get<std::uint64_t>());
 }
 
 TEST(RunCommand, TableNamesEachJobAndWhy) {
   const CommandRun run = inca_run(kData + "run-fabric.yaml " + kData + "run-shared.yaml");
   ASSERT_EQ(run.exit_code, 0) << run.out;
+  EXPECT_EQ(run.out.find("stats of the run"), std::string::npos) << run.out;
+  const CommandRun stats = inca_run(kData + "run-fabric.yaml " + kData + "run-shared.yaml --stats");
+  ASSERT_EQ(stats.exit_code, 0) << stats.out;
+  EXPECT_NE(stats.out.find("stats of the run with every job (counters that moved): "
+                           "switch_contributions="),
+            std::string::npos)
+      << stats.out;
   EXPECT_NE(run.out.find("slowdown"), std::string::npos) << run.out;
   EXPECT_NE(run.out.find("why:   low-latency tree"), std::string::npos) << run.out;
   EXPECT_NE(run.out.find("exact"), std::string::npos) << run.out;
