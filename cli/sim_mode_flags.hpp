@@ -1,8 +1,9 @@
 // The flags that say whether a simulated run carries data and how finely it
 // is modelled, shared by `inca bench` and `inca run`: --payload, --sim-mode,
 // --segment-packets and --p2p-segment-packets, with the INCA_SIM_MODE,
-// INCA_SEGMENT_PACKETS and INCA_P2P_SEGMENT_PACKETS knobs as defaults. Segment mode is a timing model (docs/model.md,
-// "Segment mode"): it needs the sim fabric and a run that carries no data.
+// INCA_SEGMENT_PACKETS and INCA_P2P_SEGMENT_PACKETS knobs as defaults.
+// Segment mode is a timing model (docs/model.md, "Segment mode"): it needs
+// the sim fabric and a run that carries no data.
 #pragma once
 
 #include <string>

@@ -79,10 +79,11 @@ struct FabricOptions {
   SimMode sim_mode = SimMode::packet;
   std::uint32_t segment_packets = 64;  ///< wire packets per segment in segment mode (2..1024)
   /// Wire packets per point-to-point segment in segment mode (1..1024; up
-  /// to segment_packets, whichever is fewer). Finer than in-network chunks: where two jobs'
-  /// messages share a link, packet mode interleaves them packet by packet
-  /// and a segment passes whole, so coarse point-to-point segments put
-  /// Rabenseifner at 1 MiB 9 % off packet mode (16: 2 %; docs/model.md).
+  /// to segment_packets, whichever is fewer). Finer than in-network
+  /// chunks: where two jobs' messages share a link, packet mode interleaves
+  /// them packet by packet and a segment passes whole, so coarse
+  /// point-to-point segments put Rabenseifner at 1 MiB 9 % off packet mode
+  /// (16: 2 %; docs/model.md).
   std::uint32_t p2p_segment_packets = 16;
   double host_reduce_gbps = 0;          ///< host reduction speed in the simulator (0 = free)
   Time host_send_overhead = 0;          ///< LogGP o on sending, per message (HostTiming)
