@@ -1,12 +1,30 @@
 #include "topology/topology.hpp"
 
+#include <algorithm>
 #include <deque>
 #include <limits>
 #include <map>
 
 #include <fmt/format.h>
+#include <boost/container/small_vector.hpp>
 
 namespace inca::topology {
+namespace {
+
+// Candidate egress ports; a node has few, so they stay inline.
+using PortList = boost::container::small_vector<std::uint16_t, 8>;
+
+// Narrows `candidates` (ports of `node`) to the fastest among them.
+void keep_fastest(const Node& node, PortList& candidates) {
+  double fastest = 0;
+  for (std::uint16_t p : candidates) fastest = std::max(fastest, node.ports[p].link.gbps);
+  candidates.erase(
+      std::remove_if(candidates.begin(), candidates.end(),
+                     [&](std::uint16_t p) { return node.ports[p].link.gbps < fastest; }),
+      candidates.end());
+}
+
+}  // namespace
 namespace {
 constexpr std::uint32_t kUnreached = std::numeric_limits<std::uint32_t>::max();
 }
@@ -106,7 +124,7 @@ void Topology::finalize() {
   std::map<std::uint32_t, std::uint32_t> tier_size;
   for (std::uint32_t sw : switches) ++tier_size[nodes_[sw].tier];
   routes_.assign(switches.size() * hosts_.size(), 0);
-  std::vector<std::uint16_t> candidates;
+  PortList candidates;
   for (std::uint32_t s = 0; s < switches.size(); ++s) {
     const Node& sw = nodes_[switches[s]];
     for (std::uint32_t h = 0; h < hosts_.size(); ++h) {
@@ -121,7 +139,7 @@ void Topology::finalize() {
                                     : distances_[std::size_t{switch_rank_[peer]} * n + target];
         if (here != kUnreached && d != kUnreached && d + 1 == here) candidates.push_back(port);
       }
-      keep_fastest(switches[s], candidates);
+      keep_fastest(sw, candidates);
       const bool down =
           !candidates.empty() && nodes_[sw.ports[candidates[0]].peer_node].tier < sw.tier;
       const std::uint32_t spread = down ? tier_size[sw.tier] : 1;
@@ -138,42 +156,23 @@ std::uint16_t Topology::route(std::uint32_t node, std::uint32_t dst_host) const 
   if (n.ports.size() == 1) return 0;
   // A host with several ports: the nearest to the destination, then the
   // fastest, then by destination (as a switch spreads over equal uplinks).
-  // Two passes over the ports rather than a candidate list: hosts route
-  // every packet they send.
+  // Hosts route every packet they send: the candidates live on the stack.
   const std::uint32_t target = hosts_[dst_host];
-  auto distance = [&](const Port& port) {
-    return port.peer_node == target
-               ? 0u
-               : distances_[std::size_t{switch_rank_[port.peer_node]} * nodes_.size() + target];
-  };
   std::uint32_t best = kUnreached;
-  double fastest = 0;
-  std::uint16_t candidates = 0;
-  for (const Port& port : n.ports) {
-    if (port.peer_node == kUnconnected) continue;
-    const std::uint32_t d = distance(port);
-    if (d < best || (d == best && port.link.gbps > fastest)) {
-      best = d;
-      fastest = port.link.gbps;
-      candidates = 0;
-    }
-    if (d == best && port.link.gbps == fastest) ++candidates;
-  }
-  if (candidates == 0) return 0;
-  std::uint32_t pick = dst_host % candidates;
+  PortList candidates;
   for (std::uint16_t p = 0; p < n.ports.size(); ++p) {
-    const Port& port = n.ports[p];
-    if (port.peer_node == kUnconnected || distance(port) != best || port.link.gbps != fastest)
-      continue;
-    if (pick-- == 0) return p;
+    const std::uint32_t peer = n.ports[p].peer_node;
+    if (peer == kUnconnected) continue;
+    const std::uint32_t d =
+        peer == target ? 0 : distances_[std::size_t{switch_rank_[peer]} * nodes_.size() + target];
+    if (d < best) {
+      best = d;
+      candidates.clear();
+    }
+    if (d == best) candidates.push_back(p);
   }
-  return 0;
-}
-
-void Topology::keep_fastest(std::uint32_t node, std::vector<std::uint16_t>& ports) const {
-  double fastest = 0;
-  for (std::uint16_t p : ports) fastest = std::max(fastest, nodes_[node].ports[p].link.gbps);
-  std::erase_if(ports, [&](std::uint16_t p) { return nodes_[node].ports[p].link.gbps < fastest; });
+  keep_fastest(n, candidates);
+  return candidates.empty() ? 0 : candidates[dst_host % candidates.size()];
 }
 
 std::uint32_t Topology::distance_from_switch(std::uint32_t sw, std::uint32_t node) const {

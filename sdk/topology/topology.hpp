@@ -109,9 +109,6 @@ class Topology {
   void finalize();
 
  private:
-  /// Narrows `ports` of `node` to the fastest among them.
-  void keep_fastest(std::uint32_t node, std::vector<std::uint16_t>& ports) const;
-
   std::vector<Node> nodes_;
   std::vector<std::uint32_t> hosts_;
   std::vector<std::uint32_t> switch_rank_;  // node id -> index among switches (or ~0)
