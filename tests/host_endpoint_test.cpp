@@ -280,6 +280,37 @@ TEST_F(HostEndpointInnet, ResultTooSoonAfterAResendDoublesTheAdaptiveTimeout) {
   EXPECT_EQ(adaptive.counters().retransmissions, 2u);
 }
 
+// Segment mode (docs/model.md): a chunk of K packets is answered when the
+// head of its result arrives, while the NIC may still be sending its tail. A
+// segment's timer allows for what its first packet waits on the NIC (the
+// previous segment's tail), not for the whole segment, so its round-trip
+// samples measure the network as packet mode's do. An operation's last result
+// is handed over at its tail: the last segment allows for all of itself.
+TEST_F(HostEndpointInnet, SegmentTimersAllowForTheHeadsWaitOnTheNic) {
+  EndpointConfig c = config();
+  c.segment_packets = 4;
+  c.timing_only = true;
+  c.nic_gbps = 8;  // 1 ns per byte
+  HostEndpoint seg(c);
+  InnetAllreduce s = spec(4);  // 16 B slots, window 4: one segment of 4 packets in flight
+  s.count = 32;                // two segments, the second the operation's last
+  const Time packet = drain_time(wire::kFramingBytes + wire::kHeaderBytes + 16, c.nic_gbps);
+  auto id = seg.start_innet(s, 0, out);
+  ASSERT_TRUE(id.ok()) << id.status().to_string();
+  Outbox first = take();
+  ASSERT_EQ(first.size(), 1u);
+  ASSERT_EQ(first[0].packets, 4);
+  EXPECT_EQ(seg.next_deadline(), packet + kRto) << "its first packet leaves at once";
+  // Answered while its tail is still leaving (until 4 packets' time): the
+  // next segment's head waits for it.
+  const Time answered = 2 * packet;
+  seg.on_packet(result_for(first[0], {}), answered, out);
+  ASSERT_EQ(take().size(), 1u);
+  EXPECT_EQ(seg.next_deadline(), answered + (4 * packet - answered) + packet + 3 * packet + kRto)
+      << "behind the first segment's tail, and all of itself (the last)";
+  EXPECT_EQ(seg.counters().retransmissions, 0u);
+}
+
 TEST_F(HostEndpointInnet, TimingOnlyMovesSizesWithoutData) {
   EndpointConfig c = config();
   c.timing_only = true;

@@ -21,8 +21,11 @@ struct HostEndpoint::InnetOp {
     std::uint32_t retries = 0;
     Time deadline = kNever;  // of the outstanding send
     Time first_sent = kNever;
-    Time drain = 0;  // allowance for the chunks outstanding ahead of it
+    // Allowance for the chunks outstanding ahead of it. Segment mode: how
+    // long the last send's first packet waited here (head_wait()).
+    Time drain = 0;
     Time last_sent = kNever;
+    std::uint64_t wire_bytes = 0;  // framing of every packet included
   };
   static constexpr std::uint32_t kNoChunk = 0xffffffffu;
 
@@ -36,6 +39,8 @@ struct HostEndpoint::InnetOp {
   std::vector<InFlight> in_flight;  // by chunk mod window
 
   InFlight& entry(std::uint32_t c) { return in_flight[c % in_flight.size()]; }
+  /// Segment mode: each chunk stands for several wire packets.
+  bool segments() const { return elems_per_chunk != elems_per_packet; }
   /// The outstanding state of chunk c, or nullptr when c is not outstanding.
   InFlight* outstanding(std::uint32_t c) {
     if (c >= chunks) return nullptr;
@@ -180,14 +185,24 @@ void HostEndpoint::send_chunk(InnetOp& op, std::uint32_t chunk, Time now, Outbox
   p.src = config_.address;
   ++counters_.contributions_sent;
   InnetOp::InFlight& f = op.entry(chunk);
+  // The switch's service time is per wire packet: a segment short of K
+  // packets (an operation's last, or a small one) takes that much less.
+  const Time service = s.chunk_service / (op.elems_per_chunk / op.elems_per_packet) * p.packets;
   if (f.chunk != chunk) {  // its first send
     f = InnetOp::InFlight{chunk, 0, kNever, now, 0};
-    innet_outstanding_bytes_ += p.wire_bytes();
+    f.wire_bytes = p.wire_bytes();
+    innet_outstanding_bytes_ += f.wire_bytes;
     ++innet_outstanding_chunks_;
-    const Time own = drain_time(p.wire_bytes(), config_.nic_gbps);
-    f.drain =
-        local_drain(config_, innet_outstanding_bytes_, innet_outstanding_chunks_) +
-        static_cast<Time>(innet_outstanding_chunks_) * std::max<Time>(0, s.chunk_service - own);
+    const Time own = drain_time(f.wire_bytes, config_.nic_gbps);
+    f.drain = local_drain(config_, innet_outstanding_bytes_, innet_outstanding_chunks_) +
+              static_cast<Time>(innet_outstanding_chunks_) * std::max<Time>(0, service - own);
+  }
+  if (op.segments()) {
+    // The simulator hands an operation's last result over when its tail is
+    // in (the operation ends there), every other when its head is.
+    const bool last = chunk + 1 == op.chunks;
+    f.drain = head_wait(p, service, now) +
+              (last ? drain_time(p.wire_bytes() - p.first_wire_bytes(), config_.nic_gbps) : 0);
   }
   f.last_sent = now;
   f.deadline = now + f.drain + innet_rto_.timeout(f.retries, config_.max_backoff_shift);
@@ -227,11 +242,13 @@ void HostEndpoint::on_result(const wire::Packet& p, Time now, Outbox& out) {
   // Eifel detection, by timing instead of timestamps). A duplicate result
   // proves less: when one host's contribution is lost, every host resends
   // and the switch answers the needless resends too.
-  if (f->retries > 0 && now - f->last_sent < innet_rto_.min_round_trip()) innet_rto_.spurious();
+  if (f->retries > 0 &&
+      now - f->last_sent - (op.segments() ? f->drain : 0) < innet_rto_.min_round_trip())
+    innet_rto_.spurious();
   // Karn's rule; the drain allowance is the local queue, not the network.
   if (f->retries == 0 && innet_rto_.sample(std::max<Time>(0, now - f->first_sent - f->drain)))
     rearm(op);
-  innet_outstanding_bytes_ -= chunk_wire_bytes(op, chunk);
+  innet_outstanding_bytes_ -= f->wire_bytes;
   --innet_outstanding_chunks_;
   f->chunk = InnetOp::kNoChunk;
   ++op.completed;
@@ -244,6 +261,17 @@ void HostEndpoint::on_result(const wire::Packet& p, Time now, Outbox& out) {
     forget_innet(id);
     ops_.finish(id, {});
   }
+}
+
+// Segment mode answers a segment when the head of its result arrives, while
+// the NIC may still be sending the segment's tail: the next segment's head
+// waits behind it, as packet mode's chunks wait behind the window's chunks
+// still outstanding. The host's in-network sends, one after another at the
+// NIC's rate (or the switch's, when its ALU is the slower), give that wait.
+Time HostEndpoint::head_wait(const wire::Packet& p, Time service, Time now) {
+  const Time start = std::max(now, innet_tx_free_);
+  innet_tx_free_ = start + std::max(local_drain(config_, p.wire_bytes(), p.packets), service);
+  return start - now + local_drain(config_, p.first_wire_bytes(), 1);
 }
 
 void HostEndpoint::rearm(InnetOp& op) {
@@ -259,16 +287,10 @@ void HostEndpoint::rearm(InnetOp& op) {
   }
 }
 
-std::uint64_t HostEndpoint::chunk_wire_bytes(const InnetOp& op, std::uint32_t chunk) const {
-  const std::size_t first = std::size_t{chunk} * op.elems_per_chunk;
-  const std::size_t n = std::min<std::size_t>(op.elems_per_chunk, op.spec.count - first);
-  return wire::kFramingBytes + wire::kHeaderBytes + n * dtype_size(op.spec.dtype);
-}
-
 void HostEndpoint::fail_innet(InnetOp& op, Status why) {
   for (const InnetOp::InFlight& f : op.in_flight)
     if (f.chunk != InnetOp::kNoChunk) {
-      innet_outstanding_bytes_ -= chunk_wire_bytes(op, f.chunk);
+      innet_outstanding_bytes_ -= f.wire_bytes;
       --innet_outstanding_chunks_;
     }
   tree_active_.erase(op.spec.tree);

@@ -98,7 +98,7 @@ class HostEndpoint {
   void on_error(const wire::Packet& p);
   void fail_innet(InnetOp& op, Status why);
   void rearm(InnetOp& op);
-  std::uint64_t chunk_wire_bytes(const InnetOp& op, std::uint32_t chunk) const;
+  Time head_wait(const wire::Packet& p, Time service, Time now);
   void prune_timers();
   InnetOp* find_innet(OpId id);
   void forget_innet(OpId id);
@@ -111,6 +111,7 @@ class HostEndpoint {
   Time last_now_ = 0;                          // the latest time the fabric gave us
   std::uint64_t innet_outstanding_bytes_ = 0;  // wire bytes of chunks sent, not yet answered
   std::uint64_t innet_outstanding_chunks_ = 0;
+  Time innet_tx_free_ = 0;  // when this host's in-network sends have left its NIC
   std::unordered_map<OpId, std::unique_ptr<InnetOp>> innet_;  // by op id
   std::map<std::uint16_t, std::uint32_t> tree_next_seq_;      // per tree, across ops
   std::map<std::uint16_t, OpId> tree_active_;                 // tree -> running op
