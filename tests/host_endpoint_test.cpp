@@ -233,51 +233,88 @@ TEST_F(HostEndpointInnet, ResultStopsThatChunksTimer) {
   EXPECT_EQ(ep.counters().retransmissions, 0u);
 }
 
-// With adaptive timeouts, a result that comes sooner after a resend than the
-// minimum round trip answers the original, which was late, not lost: the
-// timeout of what is sent next doubles (protocol/rto_estimator.hpp). A result
-// a round trip after the resend, or a duplicate result, changes nothing.
-TEST_F(HostEndpointInnet, ResultTooSoonAfterAResendDoublesTheAdaptiveTimeout) {
-  EndpointConfig c = config();
-  c.adaptive_timeout = true;
-  c.min_retransmit_timeout = 1;
-  c.retransmit_timeout = 1000 * kRto;
-  HostEndpoint adaptive(c);
+// An endpoint with adaptive timeouts that has measured 18 round trips of 10
+// ps (6 operations of 3 chunks, window 1): its timeout is 3 x 10 ps.
+struct AdaptiveFixture : InnetFixture {
+  static EndpointConfig adaptive_config() {
+    EndpointConfig c = config();
+    c.adaptive_timeout = true;
+    c.min_retransmit_timeout = 1;
+    c.retransmit_timeout = 1000 * kRto;
+    return c;
+  }
+  HostEndpoint adaptive{adaptive_config()};
   Time now = 0;
+
+  void answer_at(const wire::Packet& sent, Time at) {
+    adaptive.on_packet(result_for(sent, from_bytes<float>(sent.payload_span())), at, out);
+  }
   // Answers the one packet sent since the last call, at `at`.
-  auto answer_next = [&](Time at) -> wire::Packet {
-    Outbox sent = std::exchange(out, {});
+  wire::Packet answer_next(Time at) {
+    Outbox sent = take();
     EXPECT_EQ(sent.size(), 1u);
     if (sent.empty()) return {};
-    adaptive.on_packet(result_for(sent[0], from_bytes<float>(sent[0].payload_span())), at, out);
+    answer_at(sent[0], at);
     return sent[0];
-  };
-  // Warm up: 18 round trips of 10 ps (6 operations of 3 chunks, window 1).
-  for (int op = 0; op < 6; ++op) {
-    auto id = adaptive.start_innet(spec(1), now, out);
-    ASSERT_TRUE(id.ok());
-    for (int chunk = 0; chunk < 3; ++chunk) answer_next(now += 10);
-    ASSERT_TRUE(adaptive.done(*id));
-    adaptive.release(*id);
   }
+  void SetUp() override {
+    for (int op = 0; op < 6; ++op) {
+      auto id = adaptive.start_innet(spec(1), now, out);
+      ASSERT_TRUE(id.ok());
+      for (int chunk = 0; chunk < 3; ++chunk) answer_next(now += 10);
+      ASSERT_TRUE(adaptive.done(*id));
+      adaptive.release(*id);
+    }
+  }
+};
+
+using HostEndpointAdaptive = AdaptiveFixture;
+
+// A result that comes sooner after a resend than the minimum round trip
+// answers the original, which was late, not lost: the timeout of what is sent
+// next doubles (protocol/rto_estimator.hpp). A result a round trip after the
+// resend, or a duplicate result, changes nothing.
+TEST_F(HostEndpointAdaptive, ResultTooSoonAfterAResendDoublesTheTimeout) {
   auto id = adaptive.start_innet(spec(1), now, out);
   ASSERT_TRUE(id.ok());
   EXPECT_EQ(adaptive.next_deadline(), now + 30) << "3 x the minimum round trip";
-  ASSERT_EQ(std::exchange(out, {}).size(), 1u);
+  ASSERT_EQ(take().size(), 1u);
   // Chunk 0 times out and is resent; its answer comes a round trip later:
   // the resend may have been needed.
   adaptive.on_timer(now += 30, out);
   const wire::Packet first = answer_next(now += 10);
-  adaptive.on_packet(result_for(first, from_bytes<float>(first.payload_span())), now, out);
+  answer_at(first, now);
   EXPECT_EQ(adaptive.counters().duplicate_results, 1u);
   EXPECT_EQ(adaptive.next_deadline(), now + 30) << "no back-off";
   // Chunk 1 times out too, and its answer comes 4 ps after the resend: it
   // answers the original.
-  ASSERT_EQ(std::exchange(out, {}).size(), 1u) << "chunk 1, sent when chunk 0 was answered";
+  ASSERT_EQ(take().size(), 1u) << "chunk 1, sent when chunk 0 was answered";
   adaptive.on_timer(now += 30, out);
   answer_next(now += 4);
   EXPECT_EQ(adaptive.next_deadline(), now + 60) << "the chunk sent after it waits twice as long";
   EXPECT_EQ(adaptive.counters().retransmissions, 2u);
+}
+
+// The Eifel response: once an answer shows that a resend was needless, the
+// chunks still timed against the old timeout get the doubled one instead of
+// expiring before their answers too (a window queued behind another job's
+// traffic would otherwise be resent whole).
+TEST_F(HostEndpointAdaptive, NeedlessResendExtendsTheOutstandingChunksTimers) {
+  const Time t0 = now;
+  auto id = adaptive.start_innet(spec(2), t0, out);
+  ASSERT_TRUE(id.ok());
+  Outbox window = take();
+  ASSERT_EQ(window.size(), 2u);
+  answer_at(window[0], t0 + 10);  // chunk 2 goes out at t0 + 10, due at t0 + 40
+  ASSERT_EQ(take().size(), 1u);
+  adaptive.on_timer(t0 + 30, out);  // chunk 1 expires and is resent
+  ASSERT_EQ(take().size(), 1u);
+  EXPECT_EQ(adaptive.next_deadline(), t0 + 40);
+  answer_at(window[1], t0 + 34);  // 4 ps after the resend: needless
+  EXPECT_EQ(adaptive.next_deadline(), t0 + 10 + 60) << "chunk 2 timed with the doubled timeout";
+  adaptive.on_timer(t0 + 40, out);
+  EXPECT_TRUE(take().empty()) << "chunk 2 is not resent at its old deadline";
+  EXPECT_EQ(adaptive.counters().retransmissions, 1u);
 }
 
 // Segment mode (docs/model.md): a chunk of K packets is answered when the

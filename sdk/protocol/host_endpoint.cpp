@@ -243,8 +243,10 @@ void HostEndpoint::on_result(const wire::Packet& p, Time now, Outbox& out) {
   // proves less: when one host's contribution is lost, every host resends
   // and the switch answers the needless resends too.
   if (f->retries > 0 &&
-      now - f->last_sent - (op.segments() ? f->drain : 0) < innet_rto_.min_round_trip())
+      now - f->last_sent - (op.segments() ? f->drain : 0) < innet_rto_.min_round_trip()) {
     innet_rto_.spurious();
+    extend(op);
+  }
   // Karn's rule; the drain allowance is the local queue, not the network.
   if (f->retries == 0 && innet_rto_.sample(std::max<Time>(0, now - f->first_sent - f->drain)))
     rearm(op);
@@ -284,6 +286,20 @@ void HostEndpoint::rearm(InnetOp& op) {
     if (sooner >= f.deadline) continue;
     f.deadline = sooner;
     timers_.push(f.retries, {sooner, op.id, f.chunk});
+  }
+}
+
+// The Eifel response: the timeout was too short for the path as it is now,
+// so the chunks still timed against it get the longer one, instead of each
+// expiring (and being resent needlessly) before its answer as well.
+void HostEndpoint::extend(InnetOp& op) {
+  for (InnetOp::InFlight& f : op.in_flight) {
+    if (f.chunk == InnetOp::kNoChunk) continue;
+    const Time later =
+        f.last_sent + f.drain + innet_rto_.timeout(f.retries, config_.max_backoff_shift);
+    if (later <= f.deadline) continue;
+    f.deadline = later;
+    timers_.push(f.retries, {later, op.id, f.chunk});
   }
 }
 

@@ -98,6 +98,7 @@ class HostEndpoint {
   void on_error(const wire::Packet& p);
   void fail_innet(InnetOp& op, Status why);
   void rearm(InnetOp& op);
+  void extend(InnetOp& op);
   Time head_wait(const wire::Packet& p, Time service, Time now);
   void prune_timers();
   InnetOp* find_innet(OpId id);
