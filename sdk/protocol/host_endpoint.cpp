@@ -22,7 +22,7 @@ struct HostEndpoint::InnetOp {
     Time deadline = kNever;  // of the outstanding send
     Time first_sent = kNever;
     // Allowance for the chunks outstanding ahead of it. Segment mode: how
-    // long the last send's first packet waited here (head_wait()).
+    // long the last send's first packet waited here (book_on_nic()).
     Time drain = 0;
     Time last_sent = kNever;
     std::uint64_t wire_bytes = 0;  // framing of every packet included
@@ -188,21 +188,24 @@ void HostEndpoint::send_chunk(InnetOp& op, std::uint32_t chunk, Time now, Outbox
   // The switch's service time is per wire packet: a segment short of K
   // packets (an operation's last, or a small one) takes that much less.
   const Time service = s.chunk_service / (op.elems_per_chunk / op.elems_per_packet) * p.packets;
-  if (f.chunk != chunk) {  // its first send
+  const bool first_send = f.chunk != chunk;
+  if (first_send) {
     f = InnetOp::InFlight{chunk, 0, kNever, now, 0};
     f.wire_bytes = p.wire_bytes();
     innet_outstanding_bytes_ += f.wire_bytes;
     ++innet_outstanding_chunks_;
+  }
+  if (op.segments()) {
+    // Segment mode hands a result over when its head arrives, an operation's
+    // last when its tail does (the operation ends there): every send waits
+    // what its first packet waits, the last all of itself.
+    const bool last = chunk + 1 == op.chunks;
+    f.drain = book_on_nic(p, service, now) +
+              (last ? drain_time(p.wire_bytes() - p.first_wire_bytes(), config_.nic_gbps) : 0);
+  } else if (first_send) {
     const Time own = drain_time(f.wire_bytes, config_.nic_gbps);
     f.drain = local_drain(config_, innet_outstanding_bytes_, innet_outstanding_chunks_) +
               static_cast<Time>(innet_outstanding_chunks_) * std::max<Time>(0, service - own);
-  }
-  if (op.segments()) {
-    // The simulator hands an operation's last result over when its tail is
-    // in (the operation ends there), every other when its head is.
-    const bool last = chunk + 1 == op.chunks;
-    f.drain = head_wait(p, service, now) +
-              (last ? drain_time(p.wire_bytes() - p.first_wire_bytes(), config_.nic_gbps) : 0);
   }
   f.last_sent = now;
   f.deadline = now + f.drain + innet_rto_.timeout(f.retries, config_.max_backoff_shift);
@@ -245,11 +248,11 @@ void HostEndpoint::on_result(const wire::Packet& p, Time now, Outbox& out) {
   if (f->retries > 0 &&
       now - f->last_sent - (op.segments() ? f->drain : 0) < innet_rto_.min_round_trip()) {
     innet_rto_.spurious();
-    extend(op);
+    retime(op, Retime::later);
   }
   // Karn's rule; the drain allowance is the local queue, not the network.
   if (f->retries == 0 && innet_rto_.sample(std::max<Time>(0, now - f->first_sent - f->drain)))
-    rearm(op);
+    retime(op, Retime::sooner);
   innet_outstanding_bytes_ -= f->wire_bytes;
   --innet_outstanding_chunks_;
   f->chunk = InnetOp::kNoChunk;
@@ -270,36 +273,28 @@ void HostEndpoint::on_result(const wire::Packet& p, Time now, Outbox& out) {
 // waits behind it, as packet mode's chunks wait behind the window's chunks
 // still outstanding. The host's in-network sends, one after another at the
 // NIC's rate (or the switch's, when its ALU is the slower), give that wait.
-Time HostEndpoint::head_wait(const wire::Packet& p, Time service, Time now) {
+Time HostEndpoint::book_on_nic(const wire::Packet& p, Time service, Time now) {
   const Time start = std::max(now, innet_tx_free_);
   innet_tx_free_ = start + std::max(local_drain(config_, p.wire_bytes(), p.packets), service);
   return start - now + local_drain(config_, p.first_wire_bytes(), 1);
 }
 
-void HostEndpoint::rearm(InnetOp& op) {
-  // The first estimate replaces the initial timeout: chunks sent before it
-  // would otherwise wait out the (much longer) initial timeout when lost.
+// Times each outstanding chunk of `op` with the timeout now in force, where
+// that moves its deadline the way asked. Sooner (from its first send): the
+// first estimate replaces the initial timeout, so chunks sent before it do
+// not wait out the (much longer) initial timeout when lost. Later (from its
+// last send): the Eifel response, the timeout was too short for the path as
+// it is now, so the chunks still timed against it get the longer one instead
+// of each expiring (and being resent needlessly) before its answer as well.
+void HostEndpoint::retime(InnetOp& op, Retime way) {
+  const bool later = way == Retime::later;
   for (InnetOp::InFlight& f : op.in_flight) {
     if (f.chunk == InnetOp::kNoChunk) continue;
-    const Time sooner =
-        f.first_sent + f.drain + innet_rto_.timeout(f.retries, config_.max_backoff_shift);
-    if (sooner >= f.deadline) continue;
-    f.deadline = sooner;
-    timers_.push(f.retries, {sooner, op.id, f.chunk});
-  }
-}
-
-// The Eifel response: the timeout was too short for the path as it is now,
-// so the chunks still timed against it get the longer one, instead of each
-// expiring (and being resent needlessly) before its answer as well.
-void HostEndpoint::extend(InnetOp& op) {
-  for (InnetOp::InFlight& f : op.in_flight) {
-    if (f.chunk == InnetOp::kNoChunk) continue;
-    const Time later =
-        f.last_sent + f.drain + innet_rto_.timeout(f.retries, config_.max_backoff_shift);
-    if (later <= f.deadline) continue;
-    f.deadline = later;
-    timers_.push(f.retries, {later, op.id, f.chunk});
+    const Time due = (later ? f.last_sent : f.first_sent) + f.drain +
+                     innet_rto_.timeout(f.retries, config_.max_backoff_shift);
+    if (later ? due <= f.deadline : due >= f.deadline) continue;
+    f.deadline = due;
+    timers_.push(f.retries, {due, op.id, f.chunk});
   }
 }
 

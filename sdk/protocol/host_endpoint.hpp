@@ -97,9 +97,12 @@ class HostEndpoint {
   void on_result(const wire::Packet& p, Time now, Outbox& out);
   void on_error(const wire::Packet& p);
   void fail_innet(InnetOp& op, Status why);
-  void rearm(InnetOp& op);
-  void extend(InnetOp& op);
-  Time head_wait(const wire::Packet& p, Time service, Time now);
+  /// Which way retime() may move a deadline.
+  enum class Retime : bool { sooner, later };
+  void retime(InnetOp& op, Retime way);
+  /// Books `p` on this host's queue of in-network sends (its NIC, or the
+  /// switch's ALU when slower); returns how long its first packet waits.
+  Time book_on_nic(const wire::Packet& p, Time service, Time now);
   void prune_timers();
   InnetOp* find_innet(OpId id);
   void forget_innet(OpId id);

@@ -151,7 +151,7 @@ void P2pChannel::on_ack(const wire::Packet& p, Time now, Outbox& out) {
 }
 
 void P2pChannel::rearm_all() {
-  // The first estimate replaces the initial timeout (see HostEndpoint::rearm).
+  // The first estimate replaces the initial timeout (see HostEndpoint::retime).
   for_each_sent([&](OutMessage& m) {
     const Time sooner = m.first_sent + m.drain + rto_.timeout(m.retries, config_.max_backoff_shift);
     if (sooner >= m.deadline) return;

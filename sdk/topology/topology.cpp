@@ -24,10 +24,9 @@ void keep_fastest(const Node& node, PortList& candidates) {
       candidates.end());
 }
 
-}  // namespace
-namespace {
 constexpr std::uint32_t kUnreached = std::numeric_limits<std::uint32_t>::max();
-}
+
+}  // namespace
 
 std::uint32_t Topology::add_host(std::string name) {
   Node n;
@@ -132,11 +131,7 @@ void Topology::finalize() {
       const std::uint32_t here = distances_[std::size_t{s} * n + target];
       candidates.clear();
       for (std::uint16_t port = 0; port < sw.ports.size(); ++port) {
-        const std::uint32_t peer = sw.ports[port].peer_node;
-        const std::uint32_t d = peer == target ? 0
-                                : nodes_[peer].kind == NodeKind::host
-                                    ? kUnreached
-                                    : distances_[std::size_t{switch_rank_[peer]} * n + target];
+        const std::uint32_t d = peer_distance(sw.ports[port].peer_node, target);
         if (here != kUnreached && d != kUnreached && d + 1 == here) candidates.push_back(port);
       }
       keep_fastest(sw, candidates);
@@ -163,8 +158,7 @@ std::uint16_t Topology::route(std::uint32_t node, std::uint32_t dst_host) const 
   for (std::uint16_t p = 0; p < n.ports.size(); ++p) {
     const std::uint32_t peer = n.ports[p].peer_node;
     if (peer == kUnconnected) continue;
-    const std::uint32_t d =
-        peer == target ? 0 : distances_[std::size_t{switch_rank_[peer]} * nodes_.size() + target];
+    const std::uint32_t d = peer_distance(peer, target);
     if (d < best) {
       best = d;
       candidates.clear();
@@ -173,6 +167,13 @@ std::uint16_t Topology::route(std::uint32_t node, std::uint32_t dst_host) const 
   }
   keep_fastest(n, candidates);
   return candidates.empty() ? 0 : candidates[dst_host % candidates.size()];
+}
+
+std::uint32_t Topology::peer_distance(std::uint32_t peer, std::uint32_t target) const {
+  if (peer == target) return 0;
+  // Unconnected, or a host: hosts forward nothing.
+  if (peer >= nodes_.size() || nodes_[peer].kind == NodeKind::host) return kUnreached;
+  return distance_from_switch(peer, target);
 }
 
 std::uint32_t Topology::distance_from_switch(std::uint32_t sw, std::uint32_t node) const {

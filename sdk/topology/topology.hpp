@@ -109,6 +109,10 @@ class Topology {
   void finalize();
 
  private:
+  /// Hops from a port's peer node to `target`: 0 when it is the target,
+  /// unreachable through any other host or an unconnected port.
+  std::uint32_t peer_distance(std::uint32_t peer, std::uint32_t target) const;
+
   std::vector<Node> nodes_;
   std::vector<std::uint32_t> hosts_;
   std::vector<std::uint32_t> switch_rank_;  // node id -> index among switches (or ~0)
