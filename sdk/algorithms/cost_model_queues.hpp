@@ -3,8 +3,9 @@
 // they arrived. Flows that reach a link together therefore take turns packet
 // by packet and finish within a packet of each other, and a flow that comes
 // after the others have gone finds the link free. The exchange Timeline
-// (cost_model_timeline.cpp) puts every message on its bottleneck's queue and
-// asks when its last two packets leave.
+// (cost_model_timeline.cpp) passes every message through the queue of each
+// link of its route in turn, and asks when its first and last two packets
+// leave each one.
 #pragma once
 
 #include <cstddef>

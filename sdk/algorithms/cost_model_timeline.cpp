@@ -51,7 +51,8 @@ Cut cut(const ModelFabric& f, std::size_t bytes) {
 struct Message {
   std::size_t step;
   std::uint32_t flow, from, to;
-  std::size_t index;  // in its queue
+  std::size_t index;    // in its queue
+  std::size_t hop = 0;  // the queue: its route's hop (when the flow has hops)
 };
 
 }  // namespace
@@ -125,14 +126,17 @@ double ExchangeTimeline::run() const {
     const ExchangeStep::Flow& flow = st.step->flows[m.flow];
     // Messages to one rank share its link in: one sent early (a binomial
     // child whose subtree finished first) lands only once the previous
-    // message to that rank has, and then as fast as the link passes it.
+    // message to that rank has, and then as fast as the link passes it. (With
+    // hops that link is a queue of its own, which already says so.)
     const ModelQueue& q = queue_of(m);
     const double link_in = q.link == 0              ? flow.path.flow_ps_per_byte
                            : q.last_ps_per_byte > 0 ? q.last_ps_per_byte
                                                     : q.ps_per_byte;
     const double serialise = link_in * wire_bytes(st.bytes, f.p2p_payload, f.packet_overhead);
-    const double in =
-        std::max(arrival, landed[m.to] + serialise + static_cast<double>(f.host.recv_overhead));
+    const double in = !q.hops.empty()
+                          ? arrival
+                          : std::max(arrival, landed[m.to] + serialise +
+                                                  static_cast<double>(f.host.recv_overhead));
     landed[m.to] = in;
     part(m.to, m.step, in, true);
     if (st.sender_waits && st.bytes > f.eager_bytes)
@@ -173,6 +177,20 @@ double ExchangeTimeline::run() const {
         deliver(m, t + f.message(flow.path, st.bytes));
         continue;
       }
+      if (!q.hops.empty()) {  // into the first queue, its bottleneck, as below
+        PacketTrain train;
+        train.first = posted + q.upstream_ps_per_byte * pkt + q.upstream_fixed_ps;
+        train.pace = q.feed_ps_per_byte * pkt;
+        train.packets = packets;
+        train.full = q.hops[0].ps_per_byte * pkt;
+        train.last = q.hops[0].ps_per_byte * last_pkt;
+        train.last_feed = q.feed_ps_per_byte * last_pkt;
+        m.index = queues.add(q.hops[0].link, train);
+        events.push(
+            {train.entry(packets - 1), false, static_cast<std::uint32_t>(messages.size()), k});
+        messages.push_back(m);
+        continue;
+      }
       PacketTrain train;
       train.first = posted + q.upstream_ps_per_byte * pkt;
       train.pace = q.feed_ps_per_byte * pkt;
@@ -187,14 +205,42 @@ double ExchangeTimeline::run() const {
     }
     settle(r, k);
   };
-  // The message's last packet entered its queue: it leaves after what is
-  // ahead of it, its packets keep their spacing over the links after the
-  // queue, and the receiver's link takes the last one in once the one
-  // before it has gone through.
-  auto through = [&](const Message& m) {
+  // The message's last packet entered a queue, so everything that can be
+  // ahead of it there is known. On a route with hops it then enters the next
+  // link's queue as it left this one, or, from the receiver's link, is taken
+  // in. With a single queue (hand-made steps) its packets keep their spacing
+  // over the links after it, and the receiver's link takes the last one in
+  // once the one before it has gone through.
+  auto through = [&](std::uint32_t id) {
+    Message& m = messages[id];
     const Step& st = steps_[m.step];
     const ModelQueue& q = queue_of(m);
     const auto [packets, pkt, last_pkt] = cut(f, st.bytes);
+    if (!q.hops.empty()) {
+      // Every link is a queue in turn: the packets enter the next one as
+      // they left this one (the first and the last two exactly, the ones
+      // between evenly spaced).
+      const ModelQueue::Hop& hop = q.hops[m.hop];
+      const double first = queues.departure(hop.link, m.index, 0);
+      const double before_last =
+          packets > 1 ? queues.departure(hop.link, m.index, packets - 2) : first;
+      const double last = packets > 1 ? queues.departure(hop.link, m.index, packets - 1) : first;
+      if (m.hop + 1 == q.hops.size()) {
+        deliver(m, last + hop.latency_ps + static_cast<double>(f.host.recv_overhead));
+        return;
+      }
+      const ModelQueue::Hop& next = q.hops[++m.hop];
+      PacketTrain train;
+      train.first = first + hop.latency_ps;
+      train.pace = packets > 2 ? (before_last - first) / static_cast<double>(packets - 2) : 0.0;
+      train.packets = packets;
+      train.full = next.ps_per_byte * pkt;
+      train.last = next.ps_per_byte * last_pkt;
+      train.last_feed = last - before_last;
+      m.index = queues.add(next.link, train);
+      events.push({train.entry(packets - 1), false, id, m.step});
+      return;
+    }
     double reached = queues.departure(q.link, m.index, packets - 1);
     if (q.last_ps_per_byte > 0) {
       if (packets > 1)
@@ -213,7 +259,7 @@ double ExchangeTimeline::run() const {
     if (e.starts)
       start(e.id, e.step, e.time);
     else
-      through(messages[e.id]);
+      through(e.id);
   }
   return done;
 }

@@ -41,6 +41,7 @@ PatternPath pattern_path(const Topology& topology, const Flows& flows) {
     double bottleneck = 0, fixed = 0;
     std::size_t at = 0;  // the bottleneck: the first link with the largest share
     std::vector<double> ps(route.size());
+    std::vector<ModelQueue::Hop> hops;
     for (std::size_t k = 0; k < route.size(); ++k) {
       const auto [node, port] = route[k];
       const Node& n = topology.node(node);
@@ -51,9 +52,11 @@ PatternPath pattern_path(const Topology& topology, const Flows& flows) {
         bottleneck = shared;
         at = k;
       }
-      fixed += static_cast<double>(link.latency);
+      double latency = static_cast<double>(link.latency);
       if (n.kind == NodeKind::switch_node)
-        fixed += static_cast<double>(n.switch_spec.forwarding_latency);
+        latency += static_cast<double>(n.switch_spec.forwarding_latency);
+      fixed += latency;
+      hops.push_back({1 + (std::uint64_t{node} << 16 | port), ps[k], latency});
     }
     const double links = static_cast<double>(route.size());
     ModelQueue queue;
@@ -65,6 +68,8 @@ PatternPath pattern_path(const Topology& topology, const Flows& flows) {
     }
     for (std::size_t k = at + 1; k + 1 < route.size(); ++k) queue.between_ps_per_byte += ps[k];
     if (at + 1 < route.size()) queue.last_ps_per_byte = ps.back();
+    for (std::size_t k = 0; k < at; ++k) queue.upstream_fixed_ps += hops[k].latency_ps;
+    queue.hops.assign(hops.begin() + static_cast<std::ptrdiff_t>(at), hops.end());
     const double store_forward =
         queue.upstream_ps_per_byte + queue.between_ps_per_byte + queue.last_ps_per_byte;
     out.each.push_back(ModelPath{links, bottleneck, store_forward, fixed});

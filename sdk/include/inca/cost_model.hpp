@@ -33,12 +33,25 @@ struct ModelPath {
   double crossing(std::size_t m, std::size_t payload, std::size_t overhead) const;
 };
 
-/// Where a flow's packets wait: the link direction it shares with the most
-/// flows (its bottleneck), a FIFO queue at the switch port (or NIC) that
-/// feeds it, and what the links before and after it add (docs/model.md,
-/// "Shared links are FIFO queues"). The sum of the three *_ps_per_byte sums
-/// is the path's store_forward_ps_per_byte.
+/// Where a flow's packets wait (docs/model.md, "Shared links are FIFO
+/// queues"): at the link it shares with the most flows (its bottleneck),
+/// paced in by the links before it, and then at every later link of its
+/// route in turn (`hops`, from a topology), or, without hops (hand-made
+/// steps, Bruck's all-gather), at the bottleneck alone with what the links
+/// after it add. The sum of the three *_ps_per_byte sums is the path's
+/// store_forward_ps_per_byte.
 struct ModelQueue {
+  /// One link of the route, from the bottleneck to the receiver's link: its
+  /// queue (1 + the link direction's index), rate, and the latency and
+  /// forwarding its packets pay after leaving it.
+  struct Hop {
+    std::uint64_t link = 0;
+    double ps_per_byte = 0;
+    double latency_ps = 0;
+  };
+  /// The links of the route from the bottleneck on, each a FIFO queue the
+  /// message's packets pass in turn; empty: the single queue below.
+  std::vector<Hop> hops = {};
   /// 1 + the link direction's index on the topology; 0: not known (hand-made
   /// steps), and the flow pays its static share of `ModelPath::flow_ps_per_byte`.
   std::uint64_t link = 0;
@@ -47,6 +60,7 @@ struct ModelQueue {
   /// when the queue is the sender's own NIC (the whole message is there at once).
   double feed_ps_per_byte = 0;
   double upstream_ps_per_byte = 0;  ///< sum over the links before it
+  double upstream_fixed_ps = 0;     ///< their latencies and forwarding
   double between_ps_per_byte = 0;   ///< sum over the links after it but the last
   double last_ps_per_byte = 0;      ///< the receiver's link; 0 when the queue's link is it
 };
