@@ -26,21 +26,34 @@ Time ring_half(const ModelFabric& f, std::size_t block, bool reduces) {
   return static_cast<Time>(std::llround((f.ranks - 1) * step));
 }
 
-// Dissemination: ceil(lg p) rounds; a round ends when the partner's empty
-// message has arrived and its own send was acknowledged: the message one way
-// and the acknowledgement (which costs no host overhead) back, on the
-// slowest path of any recursive-doubling step.
+// Dissemination: ceil(lg p) rounds; in round k each rank sends an empty
+// message to the rank 2^k above and goes on once the one from the rank 2^k
+// below has arrived and its own send is complete (at once: an empty message
+// is eager). That is Bruck's pattern backwards, so with its steps measured
+// the rounds run through the exchange Timeline (each rank its own critical
+// path); without them each round is one message on the slowest path of any
+// recursive-doubling step.
 Time dissemination(const ModelFabric& f) {
-  ModelPath longest = f.ring;
-  for (const ExchangeStep& step : f.xor_steps)
-    if (step.path.crossing(0, f.p2p_payload, f.packet_overhead) >
-        longest.crossing(0, f.p2p_payload, f.packet_overhead))
-      longest = step.path;
-  int rounds = 0;
+  std::size_t rounds = 0;
   for (std::uint32_t d = 1; d < f.ranks; d <<= 1) ++rounds;
-  const double round =
-      f.message(longest, 0) + longest.crossing(0, f.p2p_payload, f.packet_overhead);
-  return static_cast<Time>(std::llround(rounds * round));
+  if (rounds == 0) return 0;
+  const bool measured = f.bruck_steps.size() >= rounds &&
+                        std::none_of(f.bruck_steps.begin(), f.bruck_steps.begin() + rounds,
+                                     [](const ExchangeStep& step) { return step.flows.empty(); });
+  if (!measured) {
+    ModelPath longest = f.ring;
+    for (const ExchangeStep& step : f.xor_steps)
+      if (step.path.crossing(0, f.p2p_payload, f.packet_overhead) >
+          longest.crossing(0, f.p2p_payload, f.packet_overhead))
+        longest = step.path;
+    const double round = f.message(longest, 0) + f.acknowledgement(longest, 0);
+    return static_cast<Time>(std::llround(static_cast<double>(rounds) * round));
+  }
+  algorithms::ExchangeTimeline timeline(f);
+  for (std::size_t k = 0; k < rounds; ++k)
+    timeline.step(f.bruck_steps[k], 0, /*reduces=*/false, /*sender_waits=*/true,
+                  /*reverse=*/true);
+  return static_cast<Time>(std::llround(timeline.run()));
 }
 
 // Bruck: ceil(lg p) steps; holding `have` blocks a rank sends min(have, p -

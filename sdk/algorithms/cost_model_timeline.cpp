@@ -95,7 +95,9 @@ double ExchangeTimeline::run() const {
   std::priority_queue<Event, std::vector<Event>, std::greater<>> events;
   std::vector<Message> messages;
   messages.reserve(flows.size());
-  std::vector<double> landed(ranks, 0.0);  // when the last message to each rank was taken in
+  // Per rank, the message to it that was taken in last: when, and when its
+  // packets began to pass the rank's link in.
+  std::vector<double> landed(ranks, 0.0), landing(ranks, 0.0);
   LinkQueues queues;
   double done = 0.0;
 
@@ -127,17 +129,24 @@ double ExchangeTimeline::run() const {
     // Messages to one rank share its link in: one sent early (a binomial
     // child whose subtree finished first) lands only once the previous
     // message to that rank has, and then as fast as the link passes it. (With
-    // hops that link is a queue of its own, which already says so.)
+    // hops that link is a queue of its own, which already says so.) Messages
+    // are delivered in the order their last packets entered their first
+    // queue, not the order they arrive, so one that arrives before the
+    // previous one began to land (a short message of an earlier step behind
+    // a long path's) passed the link before it and lands as it arrives.
     const ModelQueue& q = queue_of(m);
     const double link_in = q.link == 0              ? flow.path.flow_ps_per_byte
                            : q.last_ps_per_byte > 0 ? q.last_ps_per_byte
                                                     : q.ps_per_byte;
     const double serialise = link_in * wire_bytes(st.bytes, f.p2p_payload, f.packet_overhead);
-    const double in = !q.hops.empty()
-                          ? arrival
-                          : std::max(arrival, landed[m.to] + serialise +
-                                                  static_cast<double>(f.host.recv_overhead));
-    landed[m.to] = in;
+    const double o_r = static_cast<double>(f.host.recv_overhead);
+    double in = arrival;
+    if (q.hops.empty() && arrival > landing[m.to])
+      in = std::max(arrival, landed[m.to] + serialise + o_r);
+    if (in >= landed[m.to]) {
+      landed[m.to] = in;
+      landing[m.to] = in - o_r - serialise;
+    }
     part(m.to, m.step, in, true);
     if (st.sender_waits && st.bytes > f.eager_bytes)
       part(m.from, m.step, arrival + f.acknowledgement(flow.path, st.bytes), false);
