@@ -186,22 +186,12 @@ double ExchangeTimeline::run() const {
         deliver(m, t + f.message(flow.path, st.bytes));
         continue;
       }
-      if (!q.hops.empty()) {  // into the first queue, its bottleneck, as below
-        PacketTrain train;
-        train.first = posted + q.upstream_ps_per_byte * pkt + q.upstream_fixed_ps;
-        train.pace = q.feed_ps_per_byte * pkt;
-        train.packets = packets;
-        train.full = q.hops[0].ps_per_byte * pkt;
-        train.last = q.hops[0].ps_per_byte * last_pkt;
-        train.last_feed = q.feed_ps_per_byte * last_pkt;
-        m.index = queues.add(q.hops[0].link, train);
-        events.push(
-            {train.entry(packets - 1), false, static_cast<std::uint32_t>(messages.size()), k});
-        messages.push_back(m);
-        continue;
-      }
+      // Into the bottleneck's queue (with hops, their first). With hops the
+      // entries are absolute, as the later queues' are: the links before it
+      // add their latencies here, not at the end.
       PacketTrain train;
-      train.first = posted + q.upstream_ps_per_byte * pkt;
+      train.first =
+          posted + q.upstream_ps_per_byte * pkt + (q.hops.empty() ? 0.0 : q.upstream_fixed_ps);
       train.pace = q.feed_ps_per_byte * pkt;
       train.packets = packets;
       train.full = q.ps_per_byte * pkt;

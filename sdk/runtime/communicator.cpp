@@ -53,12 +53,14 @@ const std::string& Communicator::last_note() const {
 
 namespace {
 
-// What a rank sends is built in one outbox per thread, emptied after each
-// transmit: it keeps its capacity (no allocation per message) and stays in
-// cache, where one per rank would be cold by the rank's next send. Sends do
-// not nest, and the simulator's fibers share their thread one at a time.
+// What a rank sends is built in one outbox per thread, handed out empty
+// (not every driver's transmit empties it): it keeps its capacity (no
+// allocation per message) and stays in cache, where one per rank would be
+// cold by the rank's next send. Sends do not nest, and the simulator's
+// fibers share their thread one at a time.
 protocol::Outbox& send_outbox() {
   thread_local protocol::Outbox out;
+  out.clear();
   return out;
 }
 
@@ -261,7 +263,6 @@ Status Communicator::innet_allreduce(const void* send, void* recv, std::size_t c
   protocol::Outbox& out = send_outbox();
   auto id = driver_.endpoint().start_innet(spec, driver_.now(), out);
   driver_.transmit(out);
-  out.clear();  // not every driver's transmit empties it
   if (!id.ok()) return id.status();
   return wait_op(*id, "in-network all-reduce");
 }
@@ -306,7 +307,6 @@ Result<Request> Communicator::post_send(const void* data, std::size_t bytes, int
   auto id = driver_.endpoint().post_send(world_rank(dst), wire_tag(tag), message_kind(tag), data,
                                          bytes, driver_.now(), out);
   driver_.transmit(out);
-  out.clear();  // not every driver's transmit empties it
   if (!id.ok()) return id.status();
   // The moment the message is handed to the NIC (its wire time shows on the links).
   if (runtime::TraceSpan sent = trace_span(TraceDetail::steps, "step", "send", [&] {
