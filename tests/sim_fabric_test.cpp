@@ -74,6 +74,45 @@ TEST(SimFabric, MessageArrivesAfterSerialisationAndLatencyOnEachHop) {
   EXPECT_EQ(fabric.now(), received);
 }
 
+// A host's receive path costs recv_overhead per message, at its last
+// fragment: the other fragments and the acknowledgements pass through it at
+// once, without an event of their own.
+TEST(SimFabric, TheReceivePathCostsOneEventPerMessage) {
+  constexpr std::size_t kBytes = 5 * 4064;  // five fragments
+  constexpr Time kOverhead = 700 * kPicosPerNano;
+  auto once = [&](Time overhead, Time& received, std::uint64_t& events) {
+    topology::Topology t = star(2);
+    for (std::uint32_t h = 0; h < 2; ++h) t.set_host_timing(h, {.recv_overhead = overhead});
+    SimFabric fabric(t, sim_config());
+    std::vector<std::byte> data = test::exact_input(kBytes, Dtype::u8, ReduceOp::sum, 3);
+    std::vector<std::byte> got(kBytes);
+    ASSERT_TRUE(fabric
+                    .run([&](std::uint32_t rank, protocol::HostDriver& d) {
+                      protocol::Outbox out;
+                      if (rank == 0) {
+                        auto id = d.endpoint().post_send(1, 0, data.data(), kBytes, out);
+                        ASSERT_TRUE(id.ok());
+                        d.transmit(out);
+                        ASSERT_TRUE(wait_for(d, *id));  // acknowledged
+                        return;
+                      }
+                      auto id = d.endpoint().post_recv(0, 0, got.data(), kBytes);
+                      ASSERT_TRUE(id.ok());
+                      ASSERT_TRUE(wait_for(d, *id));
+                      received = d.now();
+                    })
+                    .ok());
+    EXPECT_EQ(got, data);
+    events = fabric.events_processed();
+  };
+  Time bare_at = 0, costly_at = 0;
+  std::uint64_t bare_events = 0, costly_events = 0;
+  once(0, bare_at, bare_events);
+  once(kOverhead, costly_at, costly_events);
+  EXPECT_EQ(costly_at, bare_at + kOverhead);
+  EXPECT_EQ(costly_events, bare_events + 1);
+}
+
 TEST(SimFabric, EgressQueuesAreFifoAtLineRate) {
   topology::Topology t = star(2);
   SimFabric fabric(t, sim_config());

@@ -502,6 +502,13 @@ void SimFabric::on_arrival(std::uint32_t node, std::uint16_t port, wire::Packet&
       const Time each = type == wire::PacketType::result ? t.gap : 0;
       const Time last = ends ? std::max(t.recv_overhead, t.gap) : each;
       const Time delay = ends ? t.recv_overhead : 0;
+      // What costs nothing and finds the path empty is through it at once:
+      // handing it over now saves an event per acknowledgement and fragment.
+      if (last == 0 && delay == 0 && packet.packets == 1 && tail <= now_ &&
+          n.stage->in_flight.empty() && n.stage->free_at <= now_) {
+        handle(node, port, std::move(packet), tail);
+        return;
+      }
       stage(node, *n.stage, port, std::move(packet), tail, StageCost{each, last, 0, delay});
       return;
     }
