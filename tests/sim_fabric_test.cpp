@@ -11,6 +11,7 @@
 #include "manager/aggregation_manager.hpp"
 #include "protocol/host_driver.hpp"
 #include "test_support.hpp"
+#include "trace/trace_sink.hpp"
 
 namespace inca::sim {
 namespace {
@@ -111,6 +112,67 @@ TEST(SimFabric, TheReceivePathCostsOneEventPerMessage) {
   once(kOverhead, costly_at, costly_events);
   EXPECT_EQ(costly_at, bare_at + kOverhead);
   EXPECT_EQ(costly_events, bare_events + 1);
+}
+
+// Records when each acknowledgement reaches the end of each link.
+class AckHops final : public trace::TraceSink {
+ public:
+  AckHops() : TraceSink(TraceDetail::packets) {}
+  void link_send(std::uint32_t, std::uint16_t, Time, Time, Time, Time arrival,
+                 const wire::Packet& packet) override {
+    if (packet.header.type == wire::PacketType::ack) arrivals.push_back(arrival);
+  }
+  void packet_lost(std::uint32_t, std::uint16_t, Time) override {}
+  void switch_touched(std::uint32_t, Time) override {}
+  void host_touched(std::uint32_t, Time) override {}
+  void switch_restarted(std::uint32_t, Time) override {}
+  trace::Lane lane(std::uint32_t, std::uint64_t) override { return {}; }
+  void fiber_done(std::uint32_t, std::uint64_t) override {}
+  void open(trace::Lane) override {}
+  void span(trace::Lane, std::string_view, std::string_view, Time, Time,
+            const trace::Args&) override {}
+  void fabric_instant(std::string_view, Time, const trace::Args&) override {}
+  std::vector<Time> arrivals;
+};
+
+// Without a trace or faults to follow it link by link, an acknowledgement's
+// whole path is booked when it is sent: one event, and the sender hears of
+// its message when it would have link by link.
+TEST(SimFabric, AnAcknowledgementCostsOneEventOnAnyPath) {
+  auto once = [](trace::TraceSink* sink, Time& acked, std::uint64_t& events) {
+    topology::Topology t = star(2);
+    SimConfig config = sim_config();
+    config.endpoint.reliable_p2p = true;  // the receiver acknowledges
+    SimFabric fabric(t, config);
+    fabric.set_trace(sink);
+    std::vector<std::byte> data(1000), got(1000);
+    ASSERT_TRUE(fabric
+                    .run([&](std::uint32_t rank, protocol::HostDriver& d) {
+                      protocol::Outbox out;
+                      if (rank == 0) {
+                        auto id = d.endpoint().post_send(1, 0, data.data(), data.size(), out);
+                        ASSERT_TRUE(id.ok());
+                        d.transmit(out);
+                        ASSERT_TRUE(wait_for(d, *id));
+                        acked = d.now();
+                        return;
+                      }
+                      auto id = d.endpoint().post_recv(0, 0, got.data(), got.size());
+                      ASSERT_TRUE(id.ok());
+                      ASSERT_TRUE(wait_for(d, *id));
+                    })
+                    .ok());
+    events = fabric.events_processed();
+  };
+  AckHops hops;
+  Time followed_at = 0, booked_at = 0;
+  std::uint64_t followed_events = 0, booked_events = 0;
+  once(&hops, followed_at, followed_events);
+  once(nullptr, booked_at, booked_events);
+  ASSERT_EQ(hops.arrivals.size(), 2u);  // host 1 -> switch -> host 0
+  EXPECT_EQ(followed_at, hops.arrivals.back());
+  EXPECT_EQ(booked_at, followed_at);
+  EXPECT_EQ(booked_events, followed_events - 1);
 }
 
 TEST(SimFabric, EgressQueuesAreFifoAtLineRate) {

@@ -103,7 +103,9 @@ class SimFabric final : public fabric::Fabric {
   // kHeld: a packet the fault model took off its link's FIFO (reordered or
   // duplicated) arrives on its own.
   // kStage: the head of a node's ALU (switch) or receive (host) stage is done.
-  enum Kind : std::uint16_t { kArrival, kTimer, kWake, kHeld, kStage };
+  // kAck: an acknowledgement booked along its whole path at once reaches its
+  // host (arg: its place in parked_acks_).
+  enum Kind : std::uint16_t { kArrival, kTimer, kWake, kHeld, kStage, kAck };
 
   void schedule(Time t, Kind kind, std::uint32_t node, std::uint32_t arg, std::uint16_t port = 0);
   /// Puts a packet on (node, port)'s link, offered to it at `offered` (>= now).
@@ -148,6 +150,9 @@ class SimFabric final : public fabric::Fabric {
   // While a host handles a segment: when its last packet arrived, before
   // which nothing the host sends in answer can be complete.
   Time answer_tail_ = 0;
+  // Acknowledgements on their way to a host, booked hop by hop when sent.
+  std::vector<wire::Packet> parked_acks_;
+  std::vector<std::uint32_t> free_acks_;    // free places in parked_acks_
   std::unique_ptr<FaultModel> faults_;      // null without faults: no cost
   std::vector<std::uint32_t> deaths_seen_;  // per node: deaths its engine has lived through
 };
