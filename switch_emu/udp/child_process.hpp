@@ -77,16 +77,19 @@ class ChildProcess {
   std::optional<std::string> wait_for_line(const std::string& marker,
                                            std::chrono::milliseconds timeout) {
     const auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (std::chrono::steady_clock::now() < deadline) {
+    while (true) {
+      // Whether it runs is asked before the log is read: a child that wrote
+      // the line and exited between a read and that question would otherwise
+      // be given up on with the line in its log.
+      const bool alive = running();
       const std::string text = log();
       const auto at = text.find(marker);
       const auto eol = at == std::string::npos ? at : text.find('\n', at);
       if (eol != std::string::npos)
         return text.substr(at + marker.size(), eol - at - marker.size());
-      if (!running()) return std::nullopt;
+      if (!alive || std::chrono::steady_clock::now() >= deadline) return std::nullopt;
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
-    return std::nullopt;
   }
 
   /// Waits for the child to exit by itself; its wait status, or nullopt on
