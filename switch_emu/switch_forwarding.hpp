@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <utility>
 #include <vector>
 
@@ -14,6 +15,15 @@
 #include "wire/packet.hpp"
 
 namespace inca::fabric {
+
+/// The port switch `node` forwards a packet that is not for its engine to
+/// (point-to-point data, acknowledgements, control); nullopt when the packet
+/// is addressed to no host (it is dropped).
+inline std::optional<std::uint16_t> forward_port(const topology::Topology& topology,
+                                                 std::uint32_t node, const wire::Packet& packet) {
+  if (packet.dst >= topology.host_count()) return std::nullopt;
+  return topology.route(node, packet.dst);
+}
 
 /// Handles `packet` arriving on `in_port` of switch `node`; appends what to
 /// send, and on which port, to `out`.
@@ -24,8 +34,8 @@ inline void switch_packet(engine::AggregationNode& engine, const topology::Topol
   if (type == wire::PacketType::contribution || type == wire::PacketType::result ||
       type == wire::PacketType::error) {
     engine.on_packet(in_port, packet, out);
-  } else if (packet.dst < topology.host_count()) {
-    out.push_back(engine::Emit{topology.route(node, packet.dst), std::move(packet)});
+  } else if (const auto port = forward_port(topology, node, packet)) {
+    out.push_back(engine::Emit{*port, std::move(packet)});
   }
 }
 

@@ -233,22 +233,4 @@ bool FaultModel::on_arrival(std::uint32_t node, std::uint16_t port, std::uint32_
   return true;
 }
 
-std::uint32_t FaultModel::hold(wire::Packet&& packet) {
-  if (free_held_.empty()) {
-    held_.push_back(std::move(packet));
-    return static_cast<std::uint32_t>(held_.size() - 1);
-  }
-  const std::uint32_t id = free_held_.back();
-  free_held_.pop_back();
-  held_[id] = std::move(packet);
-  return id;
-}
-
-wire::Packet FaultModel::release(std::uint32_t id) {
-  wire::Packet p = std::move(held_[id]);
-  held_[id] = {};
-  free_held_.push_back(id);
-  return p;
-}
-
 }  // namespace inca::sim

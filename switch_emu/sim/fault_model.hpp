@@ -14,6 +14,7 @@
 #include "inca/faults.hpp"
 #include "inca/status.hpp"
 #include "inca/time.hpp"
+#include "sim/held_packets.hpp"
 #include "topology/topology.hpp"
 #include "wire/packet.hpp"
 
@@ -49,13 +50,10 @@ class FaultModel {
 
   /// Packets taken off their link's FIFO (held back, or duplicate copies)
   /// wait here until their own arrival event.
-  std::uint32_t hold(wire::Packet&& packet);
-  wire::Packet release(std::uint32_t id);
+  std::uint32_t hold(wire::Packet&& packet) { return held_.hold(std::move(packet)); }
+  wire::Packet release(std::uint32_t id) { return held_.release(id); }
   /// Takes over the packets `old` still holds (a plan replaced mid-flight).
-  void take_held(FaultModel&& old) {
-    held_ = std::move(old.held_);
-    free_held_ = std::move(old.free_held_);
-  }
+  void take_held(FaultModel&& old) { held_ = std::move(old.held_); }
 
   const FaultCounters& counters() const { return counters_; }
 
@@ -83,8 +81,7 @@ class FaultModel {
   std::vector<std::size_t> first_port_;           // node -> index of its port 0 in links_
   std::vector<LinkState> links_;                  // one per link direction
   std::vector<std::vector<Interval>> node_down_;  // switch outages by node
-  std::vector<wire::Packet> held_;
-  std::vector<std::uint32_t> free_held_;
+  HeldPackets held_;
   FaultCounters counters_;
 };
 

@@ -386,24 +386,15 @@ void SimFabric::enqueue(std::uint32_t node, std::uint16_t port, wire::Packet&& p
   if (ack && !faults_ && !trace_) {
     // Acknowledgements are not paced among themselves (above), so where one
     // leaves each link is known when it is sent: book the whole path now, as
-    // a switch would hop by hop (fabric::switch_packet's routing), and spend
-    // one event on it instead of one per link.
+    // a switch would hop by hop, and spend one event on it instead of one
+    // per link.
     const std::uint32_t to = ps.peer_node;
     if (nodes_[to].engine) {
-      if (packet.dst < topology_.host_count())
-        enqueue(to, topology_.route(to, packet.dst), std::move(packet), arrival, arrival);
+      if (const auto next = fabric::forward_port(topology_, to, packet))
+        enqueue(to, *next, std::move(packet), arrival, arrival);
       return;
     }
-    std::uint32_t place;
-    if (free_acks_.empty()) {
-      place = static_cast<std::uint32_t>(parked_acks_.size());
-      parked_acks_.push_back(std::move(packet));
-    } else {
-      place = free_acks_.back();
-      free_acks_.pop_back();
-      parked_acks_[place] = std::move(packet);
-    }
-    schedule(arrival, kAck, node, place, port);
+    schedule(arrival, kAck, node, parked_acks_.hold(std::move(packet)), port);
     return;
   }
   if (lane.empty()) schedule(handed, kArrival, node, ack ? 1 : 0, port);
@@ -607,8 +598,7 @@ std::uint32_t SimFabric::process(const Event& ev) {
     }
     case kAck: {
       events_queue_.pop();
-      free_acks_.push_back(ev.arg);
-      return deliver(ev.node, ev.port, std::move(parked_acks_[ev.arg]), now_);
+      return deliver(ev.node, ev.port, parked_acks_.release(ev.arg), now_);
     }
     case kHeld: {
       events_queue_.pop();

@@ -27,6 +27,7 @@
 #include "protocol/host_driver.hpp"
 #include "sim/event_heap.hpp"
 #include "sim/fault_model.hpp"
+#include "sim/held_packets.hpp"
 #include "topology/topology.hpp"
 #include "wire/control.hpp"
 
@@ -150,9 +151,8 @@ class SimFabric final : public fabric::Fabric {
   // While a host handles a segment: when its last packet arrived, before
   // which nothing the host sends in answer can be complete.
   Time answer_tail_ = 0;
-  // Acknowledgements on their way to a host, booked hop by hop when sent.
-  std::vector<wire::Packet> parked_acks_;
-  std::vector<std::uint32_t> free_acks_;    // free places in parked_acks_
+  // Acknowledgements on their way to a host, their whole path booked when sent.
+  HeldPackets parked_acks_;
   std::unique_ptr<FaultModel> faults_;      // null without faults: no cost
   std::vector<std::uint32_t> deaths_seen_;  // per node: deaths its engine has lived through
 };
