@@ -4,7 +4,9 @@
 #pragma once
 
 #include <cstdint>
+#include <exception>
 #include <functional>
+#include <string>
 
 #include "engine/aggregation_node.hpp"
 #include "inca/faults.hpp"
@@ -18,6 +20,21 @@ namespace inca::fabric {
 
 /// The rank program: runs on every rank, blocking through its driver.
 using RankMain = std::function<void(std::uint32_t rank, protocol::HostDriver& driver)>;
+
+/// Runs a rank program; returns what it threw ("" when it returned), so that
+/// a rank's exception becomes the run's error instead of escaping a fiber or
+/// a thread.
+inline std::string run_rank_main(const RankMain& main, std::uint32_t rank,
+                                 protocol::HostDriver& driver) {
+  try {
+    main(rank, driver);
+  } catch (const std::exception& e) {
+    return e.what();
+  } catch (...) {
+    return "unknown exception";
+  }
+  return {};
+}
 
 class Fabric {
  public:

@@ -76,14 +76,7 @@ bool LiveRankDriver::block_until(const std::function<bool()>& ready, Time deadli
 }
 
 void LiveRankDriver::run_main(const fabric::RankMain& main) {
-  error_.clear();
-  try {
-    main(rank_, *this);
-  } catch (const std::exception& e) {
-    error_ = e.what();
-  } catch (...) {
-    error_ = "unknown exception";
-  }
+  error_ = fabric::run_rank_main(main, rank_, *this);
 }
 
 void LiveRankDriver::linger(const std::function<bool()>& all_done) {
