@@ -91,5 +91,30 @@ TEST(OpTable, AFinishTwiceKeepsTheLastOutcome) {
   EXPECT_EQ(ops.status(a).code(), StatusCode::mismatch);
 }
 
+TEST(OpTable, CollectingTheOldestOperationsKeepsTheNewerOnesDone) {
+  // Thousands of finished operations, collected oldest first while newer
+  // ones (and a failure among them) wait: the table lets go of the collected
+  // ones' room as it goes, and must not lose or shift the others.
+  OpTable ops;
+  std::vector<OpId> ids;
+  for (int i = 0; i < 10000; ++i) ids.push_back(ops.next());
+  for (OpId id : ids) ops.finish(id, {});
+  const OpId failed = ids[9500];
+  ops.finish(failed, make_error(StatusCode::timeout, "kept"));
+  for (int i = 0; i < 9000; ++i) {
+    ASSERT_TRUE(ops.done(ids[i])) << i;
+    ops.release(ids[i]);
+    ASSERT_FALSE(ops.done(ids[i])) << i;
+    ASSERT_TRUE(ops.done(ids[i + 1000])) << i + 1000;
+  }
+  for (int i = 9000; i < 10000; ++i) EXPECT_TRUE(ops.done(ids[i])) << i;
+  EXPECT_EQ(ops.status(failed).code(), StatusCode::timeout);
+  EXPECT_TRUE(ops.status(ids[9501]).ok());
+  const OpId fresh = ops.next();
+  EXPECT_FALSE(ops.done(fresh));
+  ops.finish(fresh, {});
+  EXPECT_TRUE(ops.done(fresh));
+}
+
 }  // namespace
 }  // namespace inca::protocol

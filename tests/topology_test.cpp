@@ -160,6 +160,38 @@ TEST(Topology, HandBuiltChainRoutesThroughEverySwitch) {
   EXPECT_EQ(t.distance_from_switch(s0, h1), 3u);
 }
 
+TEST(Topology, AHostWithSeveralPortsTakesTheNearestThenTheFastestThenSpreadsByDestination) {
+  // h0: port 0 to switch a and port 3 to switch b (both fast), port 1 to the
+  // slow switch c, port 2 unconnected. Hosts 1-4 hang off all three
+  // switches; host 5 only off c.
+  LinkSpec fast = kLink, slow = kLink;
+  fast.gbps = 100;
+  slow.gbps = 25;
+  Topology t;
+  const std::uint32_t a = t.add_switch("a", kSwitch, 1);
+  const std::uint32_t b = t.add_switch("b", kSwitch, 1);
+  const std::uint32_t c = t.add_switch("c", kSwitch, 1);
+  const std::uint32_t h0 = t.add_host("h0", 4, HostTiming{});
+  t.connect_port(h0, 0, a, fast, fast);
+  t.connect_port(h0, 1, c, slow, slow);
+  t.connect_port(h0, 3, b, fast, fast);
+  for (int i = 1; i <= 4; ++i) {
+    const std::uint32_t h = t.add_host(fmt::format("h{}", i), 3, HostTiming{});
+    t.connect_port(h, 0, a, fast, fast);
+    t.connect_port(h, 1, b, fast, fast);
+    t.connect_port(h, 2, c, slow, slow);
+  }
+  const std::uint32_t h5 = t.add_host("h5", 1, HostTiming{});
+  t.connect_port(h5, 0, c, slow, slow);
+  t.finalize();
+  EXPECT_EQ(t.route(h0, 1), 3);  // a and b tie: odd destinations to the second
+  EXPECT_EQ(t.route(h0, 2), 0);
+  EXPECT_EQ(t.route(h0, 3), 3);
+  EXPECT_EQ(t.route(h0, 4), 0);
+  EXPECT_EQ(t.route(h0, 5), 1);  // only c is one hop away: nearest before fastest
+  EXPECT_EQ(t.path(0, 5), (std::vector<std::uint32_t>{h0, c, h5}));
+}
+
 TEST(Topology, BuildersRejectImpossibleShapes) {
   EXPECT_EQ(Topology::star(0, kLink, kSwitch).status().code(), StatusCode::invalid_argument);
   EXPECT_EQ(Topology::star(65536, kLink, kSwitch).status().code(), StatusCode::invalid_argument);
