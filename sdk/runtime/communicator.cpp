@@ -20,11 +20,11 @@ Communicator::Communicator(std::uint32_t rank, std::uint32_t size, protocol::Hos
                            const ModelFabric* model)
     : rank_(rank),
       size_(size),
+      timing_only_(timing_only),
       fibers_(runtime::CollectiveFibers::of(driver)),
       driver_(*fibers_),
       tree_(tree),
       innet_status_(std::move(innet_status)),
-      timing_only_(timing_only),
       model_(model) {}
 
 Time Communicator::now() const {

@@ -79,7 +79,7 @@ struct Request {
 /// User tags must stay below this; tags above are reserved for collectives.
 inline constexpr int kMaxUserTag = 0x7fff;
 
-class Communicator {
+class alignas(64) Communicator {
  public:
   /// Built by the runtime for each rank; users receive it in their rank program.
   /// `model` (optional) lets `auto` pick the algorithm the cost model rates fastest.
@@ -343,34 +343,33 @@ class Communicator {
     std::size_t bytes = 0;
   };
 
+  // First, what every point-to-point message of a collective reads, so that
+  // a rank touches two cache lines of its communicator per message (the
+  // class is aligned to them): a simulation of a thousand ranks and more
+  // misses the cache on each line (one miss per message each for hosts_ and
+  // context_ when they sat behind the maps and the deque below).
   std::uint32_t rank_;
   std::uint32_t size_;
+  std::uint32_t context_ = 0;
+  bool timing_only_;
   std::shared_ptr<runtime::CollectiveFibers> fibers_;  // shared with sub-communicators
   protocol::HostDriver& driver_;                       // *fibers_
+  runtime::TreeService* trees_ = nullptr;
+  std::vector<std::uint32_t> hosts_;
+  CollectiveState main_state_;
+  std::map<std::uint64_t, TracedRequest> traced_requests_;  // by Request id, while tracing steps
   const manager::TreePlan* tree_;
   Status innet_status_;
-  bool timing_only_;
   const ModelFabric* model_;
-  runtime::ModelAnswers* model_answers_ = nullptr;  // null: ask model_ every time
-  runtime::TreeService* trees_ = nullptr;
+  runtime::ModelAnswers* model_answers_ = nullptr;      // null: ask model_ every time
   std::shared_ptr<const manager::TreePlan> tree_hold_;  // keeps tree_ alive across re-forms
   std::uint64_t tree_generation_ = 0;
-  // Collective attempts begun: the same count on every rank. A World keeps it
-  // across runs (TreeService::attempts); a bare communicator keeps its own.
   std::uint64_t own_attempts_ = 0;
   std::uint64_t* attempts_ = &own_attempts_;
-  CollectiveState main_state_;
-  std::map<std::uint64_t, PendingCollective> pending_;      // by Request id
-  std::map<std::uint64_t, TracedRequest> traced_requests_;  // by Request id, while tracing steps
+  std::map<std::uint64_t, PendingCollective> pending_;  // by Request id
   std::deque<std::uint64_t> tree_queue_;  // attempts that use the switches, in start order
-  // Sub-communicators (split.cpp): world rank of each rank (empty: the
-  // identity), the group's tree service, and the tag context that keeps
-  // their collective tags apart from every other communicator's.
-  std::vector<std::uint32_t> hosts_;
   std::shared_ptr<runtime::TreeService> group_trees_;
-  std::uint32_t context_ = 0;
   std::uint64_t out_of_band_rounds_ = 0;  // out_of_band_allgather calls: the same on every rank
-  // Last, so it is destroyed first: it may hold sub-communicators of this one.
   std::map<std::string, std::shared_ptr<void>> algorithm_state_;
 };
 
