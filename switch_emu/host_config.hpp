@@ -6,20 +6,32 @@
 #include <algorithm>
 #include <cstdint>
 #include <numeric>
+#include <vector>
 
 #include "protocol/host_endpoint.hpp"
 #include "topology/topology.hpp"
 
 namespace inca::fabric {
 
+/// Host index h's address is h: the table of every host's, which a fabric
+/// builds once and its hosts' endpoints share.
+inline protocol::AddressTable host_addresses(const topology::Topology& topology) {
+  std::vector<wire::Address> addresses(topology.host_count());
+  std::iota(addresses.begin(), addresses.end(), wire::Address{0});
+  return addresses;
+}
+
+/// `base` with host's rank and address; its table of every host's address
+/// when it holds one for this topology (shared: host_addresses()), else a
+/// new one.
 inline protocol::EndpointConfig host_endpoint_config(const protocol::EndpointConfig& base,
                                                      const topology::Topology& topology,
                                                      std::uint32_t host) {
   protocol::EndpointConfig config = base;
   config.rank = host;
   config.address = host;
-  config.rank_address.resize(topology.host_count());
-  std::iota(config.rank_address.begin(), config.rank_address.end(), wire::Address{0});
+  if (config.rank_address.size() != topology.host_count())
+    config.rank_address = host_addresses(topology);
   // What the host's own NIC drains at, and what each
   // message adds in its own send and receive queues.
   const HostTiming& timing = topology.node(topology.host_node(host)).host_timing;

@@ -34,5 +34,31 @@ TEST(HostEndpointConfig, AHostWithSeveralPortsDrainsAtItsSlowest) {
   }
 }
 
+// Every host's endpoint holds the table of every rank's address: the hosts
+// of a fabric share one, and a copy that is extended leaves the original.
+TEST(HostEndpointConfig, AnAddressTableIsSharedUntilACopyChanges) {
+  auto t = topology::Topology::star(4, {}, {});
+  ASSERT_TRUE(t.ok());
+  protocol::EndpointConfig base;
+  base.rank_address = host_addresses(*t);
+  const protocol::EndpointConfig a = host_endpoint_config(base, *t, 1);
+  protocol::EndpointConfig b = host_endpoint_config(base, *t, 2);
+  for (std::uint32_t r = 0; r < 4; ++r) EXPECT_EQ(a.rank_address[r], r);
+  b.rank_address.push_back(40);
+  ASSERT_EQ(b.rank_address.size(), 5u);
+  EXPECT_EQ(b.rank_address[4], 40u);
+  EXPECT_EQ(a.rank_address.size(), 4u);
+  EXPECT_EQ(base.rank_address.size(), 4u);
+  protocol::AddressTable built;
+  for (wire::Address x : {7u, 8u}) built.push_back(x);
+  EXPECT_EQ(built.size(), 2u);
+  EXPECT_EQ(built[1], 8u);
+  // A template with no table, or one for another fabric, gets this one's.
+  protocol::EndpointConfig other;
+  other.rank_address = {5, 6};
+  EXPECT_EQ(host_endpoint_config(other, *t, 0).rank_address.size(), 4u);
+  EXPECT_EQ(host_endpoint_config(other, *t, 0).rank_address[3], 3u);
+}
+
 }  // namespace
 }  // namespace inca::fabric

@@ -12,6 +12,8 @@ namespace inca::live {
 
 LiveFabric::LiveFabric(const topology::Topology& topology, LiveConfig config)
     : topology_(topology), config_(std::move(config)) {
+  // One table of every host's address, which all the hosts' endpoints share.
+  config_.endpoint.rank_address = fabric::host_addresses(topology_);
   const auto& nodes = topology_.nodes();
   const std::uint32_t count = static_cast<std::uint32_t>(nodes.size());
   for (std::uint32_t id = 0; id < count; ++id)

@@ -11,6 +11,8 @@ namespace inca::sim {
 
 SimFabric::SimFabric(const topology::Topology& topology, SimConfig config)
     : topology_(topology), config_(std::move(config)) {
+  // One table of every host's address, which all the hosts' endpoints share.
+  config_.endpoint.rank_address = fabric::host_addresses(topology_);
   const auto& nodes = topology_.nodes();
   nodes_.resize(nodes.size());
   for (std::uint32_t id = 0; id < nodes.size(); ++id) {
