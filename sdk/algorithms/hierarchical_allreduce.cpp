@@ -37,7 +37,7 @@ Status agree(Communicator& comm, const Status& mine) {
   auto all = comm.out_of_band_allgather(std::string(reinterpret_cast<const char*>(&code), 4));
   if (!all.ok()) return all.status();
   std::int32_t worst = 0;
-  for (const std::string& theirs : *all) {
+  for (const std::string& theirs : **all) {
     std::int32_t c = 0;
     std::memcpy(&c, theirs.data(), std::min<std::size_t>(theirs.size(), 4));
     worst = std::max(worst, c);
@@ -69,7 +69,8 @@ Status share_switch_step(HierarchicalState& state, int rank) {
   auto all = state.group->out_of_band_allgather(
       std::string(reinterpret_cast<const char*>(word.data()), sizeof(word)));
   if (!all.ok()) return all.status();
-  std::memcpy(word.data(), all->at(0).data(), std::min(sizeof(word), all->at(0).size()));
+  const std::string& leader = (*all)->at(0);
+  std::memcpy(word.data(), leader.data(), std::min(sizeof(word), leader.size()));
   state.switch_caps = {word[1], word[2]};
   if (!state.leader && word[0] != 0)
     state.switch_status =

@@ -59,14 +59,15 @@ Status agree(Communicator& comm, const TreeWord& domain, const TreeWord& shard,
   auto all = comm.out_of_band_allgather(
       std::string(reinterpret_cast<const char*>(mine.data()), sizeof(mine)));
   if (!all.ok()) return all.status();
+  const std::vector<std::string>& entries = **all;
   SwitchCaps caps{~0u, ~0u};
   SwitchCaps domain_caps{~0u, ~0u};
-  for (std::size_t r = 0; r < all->size(); ++r) {
+  for (std::size_t r = 0; r < entries.size(); ++r) {
     std::array<TreeWord, 2> theirs{};
-    if ((*all)[r].size() != sizeof(theirs))
+    if (entries[r].size() != sizeof(theirs))
       return make_error(StatusCode::internal,
                         fmt::format("two-tier all-reduce: rank {} posted no tree status", r));
-    std::memcpy(theirs.data(), (*all)[r].data(), sizeof(theirs));
+    std::memcpy(theirs.data(), entries[r].data(), sizeof(theirs));
     for (std::size_t tier = 0; tier < theirs.size(); ++tier) {
       const TreeWord& w = theirs[tier];
       if (w.code != 0 && state.switch_status.ok())

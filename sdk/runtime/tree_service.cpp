@@ -63,15 +63,15 @@ std::shared_ptr<TreeService> TreeService::group(std::uint64_t split, std::int32_
 void TreeService::post(std::uint64_t id, std::uint32_t rank, std::string entry) {
   std::lock_guard lock(mutex_);
   OutOfBand& exchange = out_of_band_[id];
-  exchange.entries.resize(ranks_);
-  exchange.entries.at(rank) = std::move(entry);
+  if (!exchange.entries) exchange.entries = std::make_shared<std::vector<std::string>>(ranks_);
+  exchange.entries->at(rank) = std::move(entry);
 }
 
-std::vector<std::string> TreeService::collect(std::uint64_t id) {
+std::shared_ptr<const std::vector<std::string>> TreeService::collect(std::uint64_t id) {
   std::lock_guard lock(mutex_);
   auto it = out_of_band_.find(id);
-  if (it == out_of_band_.end()) return {};
-  std::vector<std::string> entries = it->second.entries;
+  if (it == out_of_band_.end()) return nullptr;
+  std::shared_ptr<const std::vector<std::string>> entries = it->second.entries;
   if (++it->second.collected == ranks_) out_of_band_.erase(it);
   return entries;
 }

@@ -165,8 +165,8 @@ class alignas(64) Communicator {
   /// World (SHARP's OOB all-gather callback), then a host barrier: it
   /// carries data in payload-free mode too, where messages carry none.
   /// Every rank calls it. Errors: not_supported on a communicator not made
-  /// by a World; the barrier's.
-  Result<std::vector<std::string>> out_of_band_allgather(std::string mine);
+  /// by a World; the barrier's. Every rank gets the same entries, shared.
+  Result<std::shared_ptr<const std::vector<std::string>>> out_of_band_allgather(std::string mine);
   /// Sub-communicators one rank may hold at once (point-to-point tag contexts).
   static constexpr int kMaxSubCommunicators = 3;
   /// World rank of this communicator's rank `rank` (the host it runs on).
