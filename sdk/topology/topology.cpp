@@ -150,34 +150,24 @@ std::uint16_t Topology::route(std::uint32_t node, std::uint32_t dst_host) const 
     return routes_[std::size_t{switch_rank_[node]} * hosts_.size() + dst_host];
   if (n.ports.size() == 1) return 0;
   // A host with several ports: the nearest to the destination, then the
-  // fastest, then by destination (as a switch spreads over equal uplinks).
-  // Hosts route every packet they send: two passes over the ports, the
-  // first for the nearest distance and the fastest rate at it, the second to
-  // pick among the ports at both, with nothing to allocate or filter.
+  // fastest (keep_fastest, the switches' rule), then by destination (as a
+  // switch spreads over equal uplinks). Hosts route every packet they send:
+  // the candidates live on the stack.
   const std::uint32_t target = hosts_[dst_host];
   std::uint32_t best = kUnreached;
-  double fastest = 0;
-  for (const Port& port : n.ports) {
-    if (port.peer_node == kUnconnected) continue;
-    const std::uint32_t d = peer_distance(port.peer_node, target);
+  PortList candidates;
+  for (std::uint16_t p = 0; p < n.ports.size(); ++p) {
+    const std::uint32_t peer = n.ports[p].peer_node;
+    if (peer == kUnconnected) continue;
+    const std::uint32_t d = peer_distance(peer, target);
     if (d < best) {
       best = d;
-      fastest = port.link.gbps;
-    } else if (d == best) {
-      fastest = std::max(fastest, port.link.gbps);
+      candidates.clear();
     }
+    if (d == best) candidates.push_back(p);
   }
-  auto chosen = [&](const Port& port) {
-    return port.peer_node != kUnconnected && port.link.gbps == fastest &&
-           peer_distance(port.peer_node, target) == best;
-  };
-  const auto count =
-      static_cast<std::uint32_t>(std::count_if(n.ports.begin(), n.ports.end(), chosen));
-  if (count == 0) return 0;
-  std::uint32_t pick = dst_host % count;
-  for (std::uint16_t p = 0; p < n.ports.size(); ++p)
-    if (chosen(n.ports[p]) && pick-- == 0) return p;
-  return 0;
+  keep_fastest(n, candidates);
+  return candidates.empty() ? 0 : candidates[dst_host % candidates.size()];
 }
 
 std::uint32_t Topology::peer_distance(std::uint32_t peer, std::uint32_t target) const {
