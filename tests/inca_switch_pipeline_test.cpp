@@ -209,6 +209,36 @@ TEST(SwitchPipeline, ForgedContributionsAreDroppedAndLearnNothing) {
   }
 }
 
+TEST(SwitchPipeline, RemembersTheLastEngineDropsWithSenderAndReason) {
+  SwitchPipeline p = make_pipeline(3);
+  ASSERT_TRUE(control(p, star_tree({0, 2})).ok());
+  p.on_frame(0, to_switch(0, contribution(0, 0, 5)), 0);  // accepted: not a drop
+  EXPECT_TRUE(p.recent_engine_drops().empty());
+  p.on_frame(1, to_switch(1, contribution(0, 9, 100, kKey, kTree + 1)), 0);
+  p.on_frame(1, to_switch(1, contribution(0, 0, 100, kKey + 1)), 0);
+  auto drops = p.recent_engine_drops();
+  ASSERT_EQ(drops.size(), 2u);
+  EXPECT_EQ(drops[0].reason, "drop_unknown_tree");
+  EXPECT_EQ(drops[0].port, 1u);
+  EXPECT_EQ(drops[0].src_ip, host(1).ipv4);
+  EXPECT_EQ(drops[0].src_port, host(1).port);
+  EXPECT_EQ(drops[0].header.tree, kTree + 1);
+  EXPECT_EQ(drops[0].header.sequence, 9u);
+  EXPECT_EQ(drops[1].reason, "drop_bad_key");
+  EXPECT_EQ(format_engine_drop(drops[0]),
+            "port1 10.77.0.2:40001 contribution job 5 key 0xabcd tree 4 child 0 seq 9: "
+            "drop_unknown_tree");
+  // Past kRecentDrops the oldest go first.
+  for (std::uint32_t i = 0; i < SwitchPipeline::kRecentDrops; ++i)
+    p.on_frame(1, to_switch(1, contribution(1, 100 + i, 1)), 0);  // child 1 lives on port 2
+  drops = p.recent_engine_drops();
+  ASSERT_EQ(drops.size(), SwitchPipeline::kRecentDrops);
+  for (std::uint32_t i = 0; i < SwitchPipeline::kRecentDrops; ++i) {
+    EXPECT_EQ(drops[i].reason, "drop_bad_child");
+    EXPECT_EQ(drops[i].header.sequence, 100 + i);
+  }
+}
+
 TEST(SwitchPipeline, CountsMalformedFramesByReason) {
   SwitchPipeline p = make_pipeline(2);
   ASSERT_TRUE(control(p, star_tree({0, 1})).ok());

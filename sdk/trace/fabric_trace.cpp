@@ -9,24 +9,6 @@
 namespace inca::trace {
 namespace {
 
-std::string_view packet_name(wire::PacketType type) {
-  switch (type) {
-    case wire::PacketType::contribution:
-      return "contribution";
-    case wire::PacketType::result:
-      return "result";
-    case wire::PacketType::p2p:
-      return "p2p";
-    case wire::PacketType::control:
-      return "control";
-    case wire::PacketType::error:
-      return "error";
-    case wire::PacketType::ack:
-      return "ack";
-  }
-  return "packet";
-}
-
 // Which fault counter moved between two readings names the loss.
 std::string_view loss_cause(const FaultCounters& before, const FaultCounters& after) {
   if (after.dropped != before.dropped) return "packet dropped";
@@ -157,7 +139,8 @@ void FabricTrace::link_send(std::uint32_t node, std::uint16_t port, Time now, Ti
                  });
   if (detail() < TraceDetail::packets) return;
   name_link(l);
-  file_->slice(l.track, l.tid, "packet", packet_name(packet.header.type), at(tx_begin), at(tx_end),
+  file_->slice(l.track, l.tid, "packet", wire::to_string(packet.header.type), at(tx_begin),
+               at(tx_end),
                {{"sequence", static_cast<std::int64_t>(packet.header.sequence)},
                 {"bytes", static_cast<std::int64_t>(packet.wire_bytes())},
                 {"arrival_us", to_micros(at(arrival))}});

@@ -80,6 +80,24 @@ uLong crc_update(uLong crc, std::span<const std::byte> bytes) {
 
 }  // namespace
 
+std::string_view to_string(PacketType type) {
+  switch (type) {
+    case PacketType::contribution:
+      return "contribution";
+    case PacketType::result:
+      return "result";
+    case PacketType::p2p:
+      return "p2p";
+    case PacketType::control:
+      return "control";
+    case PacketType::error:
+      return "error";
+    case PacketType::ack:
+      return "ack";
+  }
+  return "packet";
+}
+
 std::string_view to_string(DecodeError e) {
   switch (e) {
     case DecodeError::none:

@@ -100,6 +100,8 @@ enum class DecodeError : std::uint8_t {
   bad_checksum,
 };
 std::string_view to_string(DecodeError e);
+/// "contribution", "result", ... ("packet" for a value outside the enum).
+std::string_view to_string(PacketType type);
 
 /// Writes header+payload into out (which must hold kHeaderBytes + payload.size()),
 /// computing the checksum over both. Returns bytes written, or 0 when out is too

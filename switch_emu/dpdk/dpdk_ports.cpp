@@ -8,6 +8,7 @@
 #include <rte_mbuf.h>
 
 #include <algorithm>
+#include <array>
 #include <string_view>
 
 #include <fmt/format.h>
@@ -129,6 +130,19 @@ Result<std::vector<DpdkPort>> start_ports(rte_mempool* pool, std::uint32_t max_f
     std::copy(std::begin(mac.addr_bytes), std::end(mac.addr_bytes), port.identity.mac.begin());
     INCA_RETURN_IF_ERROR(start_port(id, pool, max_frame));
     ports.push_back(std::move(port));
+  }
+  // DPDK's af_packet PMD opens each queue's socket for ETH_P_ALL, sets up
+  // and maps its ring, and only then binds it to the interface: frames that
+  // any interface of the namespace carried in between (another switch's
+  // hosts, say) sit in the ring and would reach the pipeline as if they had
+  // come in on this port. Every socket is bound by now (the EAL probed the
+  // devices before start_ports), so emptying the rings once removes them.
+  for (DpdkPort& port : ports) {
+    std::array<rte_mbuf*, 32> burst{};
+    while (const std::uint16_t n = rte_eth_rx_burst(port.id, 0, burst.data(), burst.size())) {
+      rte_pktmbuf_free_bulk(burst.data(), n);
+      port.discarded_at_start += n;
+    }
   }
   if (ports.empty())
     return make_error(StatusCode::config_error,

@@ -17,6 +17,9 @@ namespace inca::dpdk_switch {
 struct DpdkPort {
   std::uint16_t id = 0;
   PortIdentity identity;
+  /// Frames already in the receive ring when the port started, discarded
+  /// unseen (start_ports says why).
+  std::uint64_t discarded_at_start = 0;
 };
 
 /// Initialises the EAL from argv (everything before "--"); io_error with
@@ -38,7 +41,10 @@ Result<rte_mempool*> create_mbuf_pool(const char* name, std::uint16_t ports,
 
 /// Configures and starts every probed ethdev (promiscuous where supported),
 /// in ethdev-id order: switch port i is the i-th probed device. Fails when
-/// there are none.
+/// there are none. Whatever the ports received before all of them were up
+/// is discarded, not switched: an af_packet port's socket is created
+/// listening to every interface and only bound to its own after its ring is
+/// mapped, so its ring can hold other interfaces' frames from that window.
 Result<std::vector<DpdkPort>> start_ports(rte_mempool* pool, std::uint32_t max_frame);
 
 /// True when the ethdev's link is up.

@@ -74,6 +74,9 @@ int run_switch(const SwitchOptions& options) {
   std::vector<PortIdentity> identities;
   for (const DpdkPort& p : *ports) identities.push_back(p.identity);
   SwitchPipeline pipeline(config, identities);
+  for (std::uint16_t i = 0; i < ports->size(); ++i)
+    pipeline.port_counters(i).drops[static_cast<std::size_t>(DropReason::before_start)] =
+        (*ports)[i].discarded_at_start;
 
   std::optional<ControlServer> control;
   if (!options.control.empty()) {

@@ -40,6 +40,8 @@ std::string_view to_string(DropReason r) {
       return "tx_full";
     case DropReason::rate_limit:
       return "rate_limit";
+    case DropReason::before_start:
+      return "before_start";
     case DropReason::roce_truncated:
       return "roce_truncated";
     case DropReason::roce_bad_icrc:
@@ -101,34 +103,62 @@ void append_counters(std::uint16_t port, const PortCounters& c, std::vector<wire
         c.decode_drops[e]);
 }
 
+namespace {
+
+struct EngineField {
+  std::string_view name;
+  std::uint64_t engine::EngineCounters::*value;
+  bool drop;  ///< one of the buckets dropped_packets() sums
+};
+
+// Every engine counter in report order; the one list both the report and
+// engine_drop_reason() read, so a new drop bucket cannot be missed by either.
+constexpr EngineField kEngineFields[] = {
+    {"packets_in", &engine::EngineCounters::packets_in, false},
+    {"contributions", &engine::EngineCounters::contributions, false},
+    {"duplicates", &engine::EngineCounters::duplicates, false},
+    {"duplicate_answers", &engine::EngineCounters::duplicate_answers, false},
+    {"partial_reforwards", &engine::EngineCounters::partial_reforwards, false},
+    {"partials_sent", &engine::EngineCounters::partials_sent, false},
+    {"results", &engine::EngineCounters::results, false},
+    {"results_sent", &engine::EngineCounters::results_sent, false},
+    {"slot_full", &engine::EngineCounters::slot_full, true},
+    {"stale", &engine::EngineCounters::stale, true},
+    {"results_in", &engine::EngineCounters::results_in, false},
+    {"results_repeated", &engine::EngineCounters::results_repeated, false},
+    {"refused", &engine::EngineCounters::refused, false},
+    {"refused_caps", &engine::EngineCounters::refused_caps, false},
+    {"errors_in", &engine::EngineCounters::errors_in, false},
+    {"errors_sent", &engine::EngineCounters::errors_sent, false},
+    {"drop_unknown_tree", &engine::EngineCounters::drop_unknown_tree, true},
+    {"drop_bad_key", &engine::EngineCounters::drop_bad_key, true},
+    {"drop_bad_child", &engine::EngineCounters::drop_bad_child, true},
+    {"drop_bad_slot", &engine::EngineCounters::drop_bad_slot, true},
+    {"drop_mismatch", &engine::EngineCounters::drop_mismatch, true},
+    {"drop_oversize", &engine::EngineCounters::drop_oversize, true},
+    {"drop_bad_type", &engine::EngineCounters::drop_bad_type, true},
+    {"drop_malformed", &engine::EngineCounters::drop_malformed, true},
+};
+
+}  // namespace
+
 void append_counters(const engine::EngineCounters& c, std::vector<wire::Counter>& out) {
-  auto add = [&](std::string_view name, std::uint64_t v) {
-    out.push_back({"engine." + std::string(name), v});
-  };
-  add("packets_in", c.packets_in);
-  add("contributions", c.contributions);
-  add("duplicates", c.duplicates);
-  add("duplicate_answers", c.duplicate_answers);
-  add("partial_reforwards", c.partial_reforwards);
-  add("partials_sent", c.partials_sent);
-  add("results", c.results);
-  add("results_sent", c.results_sent);
-  add("slot_full", c.slot_full);
-  add("stale", c.stale);
-  add("results_in", c.results_in);
-  add("results_repeated", c.results_repeated);
-  add("refused", c.refused);
-  add("refused_caps", c.refused_caps);
-  add("errors_in", c.errors_in);
-  add("errors_sent", c.errors_sent);
-  add("drop_unknown_tree", c.drop_unknown_tree);
-  add("drop_bad_key", c.drop_bad_key);
-  add("drop_bad_child", c.drop_bad_child);
-  add("drop_bad_slot", c.drop_bad_slot);
-  add("drop_mismatch", c.drop_mismatch);
-  add("drop_oversize", c.drop_oversize);
-  add("drop_bad_type", c.drop_bad_type);
-  add("drop_malformed", c.drop_malformed);
+  for (const EngineField& f : kEngineFields)
+    out.push_back({"engine." + std::string(f.name), c.*f.value});
+}
+
+std::string_view engine_drop_reason(const engine::EngineCounters& before,
+                                    const engine::EngineCounters& after) {
+  for (const EngineField& f : kEngineFields)
+    if (f.drop && after.*f.value != before.*f.value) return f.name;
+  return "";
+}
+
+std::string format_engine_drop(const EngineDrop& d) {
+  const wire::Header& h = d.header;
+  return fmt::format("port{} {}:{} {} job {} key {:#x} tree {} child {} seq {}: {}", d.port,
+                     wire::format_ipv4(d.src_ip), d.src_port, wire::to_string(h.type), h.job,
+                     h.key_tag, h.tree, h.child, h.sequence, d.reason);
 }
 
 std::string format_counters(const std::vector<wire::Counter>& counters) {

@@ -35,6 +35,7 @@ enum class DropReason : std::uint8_t {
   no_mbuf,          ///< packet buffer pool exhausted
   tx_full,          ///< egress queue full (the port does not keep up)
   rate_limit,       ///< egress queue full on a rate-limited port
+  before_start,     ///< in the port's receive ring before the switch started (see start_ports)
   // RoCEv2 frames to the switch's address (docs/verbs.md, "Drops"), in the
   // order RoceEndpoint checks them.
   roce_truncated,           ///< shorter than BTH + ICRC or than its extension headers
@@ -87,6 +88,24 @@ struct PortCounters {
 void append_counters(std::uint16_t port, const PortCounters& c, std::vector<wire::Counter>& out);
 /// Appends "engine.<name>" values.
 void append_counters(const engine::EngineCounters& c, std::vector<wire::Counter>& out);
+
+/// An inca packet the engine refused, kept so a report can say which
+/// packets the drop counters count: where it came in, who sent it and what
+/// its header claimed.
+struct EngineDrop {
+  std::string_view reason;  ///< the engine counter it went to ("drop_unknown_tree", "stale", ...)
+  std::uint16_t port = 0;
+  std::uint32_t src_ip = 0;  ///< host byte order; 0 over RoCEv2
+  std::uint16_t src_port = 0;
+  wire::Header header;
+};
+
+/// The engine counter that grew from `before` to `after` among those that
+/// dropped_packets() sums ("" when none did).
+std::string_view engine_drop_reason(const engine::EngineCounters& before,
+                                    const engine::EngineCounters& after);
+/// "port0 10.77.0.1:40002 contribution job 41 key 0x600d tree 3 child 0 seq 7: drop_unknown_tree"
+std::string format_engine_drop(const EngineDrop& d);
 
 /// Human-readable report: one line per group, zero-valued drops left out.
 std::string format_counters(const std::vector<wire::Counter>& counters);

@@ -161,6 +161,9 @@ void SwitchLoop::housekeeping(LoopSignals& signals, std::uint64_t now_tsc) {
 void SwitchLoop::report(std::FILE* out) const {
   std::string text = fmt::format("== {} counters ==\n", options_.name);
   text += format_counters(pipeline_.counters());
+  const std::vector<EngineDrop> drops = pipeline_.recent_engine_drops();
+  if (!drops.empty()) text += "recent engine drops, oldest first:\n";
+  for (const EngineDrop& d : drops) text += "  " + format_engine_drop(d) + "\n";
   if (pcap_) text += fmt::format("pcap: written={} failed={}\n", pcap_->written(), pcap_->failed());
   if (control_) text += fmt::format("control: malformed_frames={}\n", control_->malformed());
   // The share of loop turns that found nothing to do: near 0 when the switch

@@ -149,7 +149,7 @@ FrameVerdict SwitchPipeline::on_inca(std::uint16_t in_port, const ParsedFrame& f
     ++c.inca_forwarded;
     return forward_l2(in_port, f, now_ns);
   }
-  return aggregate(in_port, header, payload, [&] {
+  return aggregate(in_port, f, header, payload, [&] {
     neighbors_.learn(header.job, header.tree, in_port,
                      UdpEndpoint{f.src_mac, f.src_ip, f.src_port});
     roce_.forget(header.job, header.tree, header.child);
@@ -170,20 +170,24 @@ FrameVerdict SwitchPipeline::on_roce(std::uint16_t in_port, const ParsedFrame& f
     return {};
   }
   ++c.roce_rx;
-  return aggregate(in_port, in.header, in.payload,
+  return aggregate(in_port, f, in.header, in.payload,
                    [&] { roce_.learn(in.header.job, in.header.tree, in_port, in.qpn); });
 }
 
 template <class Learn>
-FrameVerdict SwitchPipeline::aggregate(std::uint16_t in_port, const wire::Header& header,
+FrameVerdict SwitchPipeline::aggregate(std::uint16_t in_port, const ParsedFrame& f,
+                                       const wire::Header& header,
                                        std::span<const std::byte> payload, Learn&& learn) {
   wire::Packet packet;
   packet.header = header;
   packet.payload = wire::make_payload(payload);
   const std::uint64_t accepted_before = accepted_contributions(engine_.counters());
+  const std::uint64_t dropped_before = engine::dropped_packets(engine_.counters());
   emits_.clear();
   engine_.on_packet(in_port, packet, emits_);
   ++counters_[in_port].inca_rx;
+  if (engine::dropped_packets(engine_.counters()) != dropped_before)
+    remember_drop(in_port, f, header);
   // Learn a child's address only from what the engine accepted, so a forged
   // packet (wrong key, tree or port) cannot redirect another child's results.
   if (header.type == wire::PacketType::contribution &&
@@ -191,6 +195,29 @@ FrameVerdict SwitchPipeline::aggregate(std::uint16_t in_port, const wire::Header
     learn();
   address_emits(in_port);
   return {{}, transmit_};
+}
+
+void SwitchPipeline::remember_drop(std::uint16_t in_port, const ParsedFrame& f,
+                                   const wire::Header& header) {
+  // Every engine drop passes here, so the counters at the last one differ
+  // from now in exactly this packet's bucket.
+  EngineDrop d{engine_drop_reason(engine_at_last_drop_, engine_.counters()), in_port, f.src_ip,
+               f.src_port, header};
+  engine_at_last_drop_ = engine_.counters();
+  if (recent_drops_.size() < kRecentDrops) {
+    recent_drops_.push_back(d);
+  } else {
+    recent_drops_[next_drop_] = d;
+  }
+  next_drop_ = (next_drop_ + 1) % kRecentDrops;
+}
+
+std::vector<EngineDrop> SwitchPipeline::recent_engine_drops() const {
+  std::vector<EngineDrop> out;
+  const std::size_t oldest = recent_drops_.size() < kRecentDrops ? 0 : next_drop_;
+  for (std::size_t i = 0; i < recent_drops_.size(); ++i)
+    out.push_back(recent_drops_[(oldest + i) % recent_drops_.size()]);
+  return out;
 }
 
 void SwitchPipeline::address_emits(std::uint16_t in_port) {

@@ -79,6 +79,10 @@ class SwitchPipeline {
   /// Every counter by name (ports, engine, control, tables).
   std::vector<wire::Counter> counters() const;
   wire::SwitchInfo info() const;
+  /// The last kRecentDrops packets the engine refused, oldest first: which
+  /// packets its drop counters counted.
+  std::vector<EngineDrop> recent_engine_drops() const;
+  static constexpr std::size_t kRecentDrops = 8;
 
  private:
   FrameVerdict forward_l2(std::uint16_t in_port, const ParsedFrame& f, std::uint64_t now_ns);
@@ -87,8 +91,9 @@ class SwitchPipeline {
   /// Hands a decoded contribution/result/error to the engine; `learn` records
   /// where the sender's results go when the engine accepted a contribution.
   template <class Learn>
-  FrameVerdict aggregate(std::uint16_t in_port, const wire::Header& header,
+  FrameVerdict aggregate(std::uint16_t in_port, const ParsedFrame& f, const wire::Header& header,
                          std::span<const std::byte> payload, Learn&& learn);
+  void remember_drop(std::uint16_t in_port, const ParsedFrame& f, const wire::Header& header);
   FrameVerdict answer_arp(std::uint16_t in_port, const ParsedFrame& f);
   void address_emits(std::uint16_t in_port);
   /// Queues emit `i` (whose encoded packet is `body`) for its port.
@@ -107,6 +112,9 @@ class SwitchPipeline {
   std::uint64_t control_errors_ = 0;
   std::uint64_t l2_table_full_ = 0;
   std::uint64_t trees_ = 0;
+  engine::EngineCounters engine_at_last_drop_;
+  std::vector<EngineDrop> recent_drops_;  // a ring once full; next_drop_ is the oldest
+  std::size_t next_drop_ = 0;
 
   // Scratch reused across frames; the verdict's spans point into it.
   std::vector<std::uint16_t> forward_;
