@@ -83,5 +83,37 @@ TEST(AggregationManagerPlacement, AScaleUpTreeCannotSpanDomainsButAScaleOutTreeC
   EXPECT_EQ(out->switch_levels, 2u);
 }
 
+// Trees of one placement that avoid nothing share the manager's searched
+// distances; a request that avoids a link searches its own, so a tree
+// allocated after the shared ones still goes around the link.
+TEST(AggregationManagerPlacement, ARequestAvoidingALinkDoesNotUseTheSharedDistances) {
+  const topology::Topology t = scale_up_fabric();
+  AggregationManager manager(t);
+  auto id = [&](const std::string& name) {
+    for (std::uint32_t n = 0; n < t.nodes().size(); ++n)
+      if (t.node(n).name == name) return n;
+    return 0u;
+  };
+  TreeRequest req = test::tree_request(9, 0x5eed, {0, 4}, 16);
+  req.placement = TreePlacement::scale_out;
+  for (int i = 0; i < 2; ++i) {  // both spines, whatever the rotation prefers
+    auto shared = manager.allocate(req);
+    ASSERT_TRUE(shared.ok()) << shared.status().to_string();
+    EXPECT_EQ(shared->switch_levels, 2u);
+    ASSERT_TRUE(manager.release(*shared).ok());
+  }
+  // leaf1's link to spine1 is down: only spine0 reaches both members in 2 hops.
+  const auto& leaf1 = t.node(id("leaf1"));
+  for (std::uint16_t p = 0; p < leaf1.ports.size(); ++p)
+    if (leaf1.ports[p].peer_node == id("spine1")) req.avoid_links.push_back({id("leaf1"), p});
+  ASSERT_FALSE(req.avoid_links.empty());
+  for (int i = 0; i < 2; ++i) {
+    auto around = manager.allocate(req);
+    ASSERT_TRUE(around.ok()) << around.status().to_string();
+    EXPECT_EQ(around->root, id("spine0"));
+    ASSERT_TRUE(manager.release(*around).ok());
+  }
+}
+
 }  // namespace
 }  // namespace inca::manager

@@ -42,7 +42,10 @@ bool is_scale_up_switch(const topology::Topology& topology, std::uint32_t sw) {
 // switches and links (and, like routing, never passes through a host).
 class AggregationManager::Reach {
  public:
-  Reach(const topology::Topology& topology, const TreeRequest& req) : topology_(topology) {
+  /// `shared`: distances kept from earlier requests of the same placement
+  /// that avoided nothing, or null.
+  Reach(const topology::Topology& topology, const TreeRequest& req, Distances* shared)
+      : topology_(topology), from_(shared != nullptr ? *shared : own_) {
     dead_.insert(req.avoid_switches.begin(), req.avoid_switches.end());
     // Switches outside the placement are as unusable as dead ones.
     if (req.placement != TreePlacement::any)
@@ -105,7 +108,8 @@ class AggregationManager::Reach {
   std::optional<bool> all_aggregate_;
   std::set<std::uint32_t> dead_;
   std::set<std::pair<std::uint32_t, std::uint16_t>> down_;
-  std::map<std::uint32_t, std::vector<std::uint32_t>> from_;
+  Distances own_;
+  Distances& from_;
 };
 
 AggregationManager::AggregationManager(const topology::Topology& topology) : topology_(topology) {
@@ -134,7 +138,11 @@ Result<TreePlan> AggregationManager::allocate(const TreeRequest& req) {
   // Root: the switch nearest to the farthest member (minimum eccentricity);
   // among equals, rotate by tree id so trees spread over the spines.
   const std::vector<std::uint32_t> switches = topology_.switch_nodes();
-  Reach reach(topology_, req);
+  // Every tree of one placement that avoids nothing asks the same distances
+  // (a two-tier all-reduce allocates one tree per shard, 72 on gb300, each
+  // searching from all 100 InfiniBand switches).
+  const bool avoids = !req.avoid_switches.empty() || !req.avoid_links.empty();
+  Reach reach(topology_, req, avoids ? nullptr : &distances_[req.placement]);
   std::uint32_t best = std::numeric_limits<std::uint32_t>::max();
   std::vector<std::uint32_t> roots;
   for (std::uint32_t sw : switches) {

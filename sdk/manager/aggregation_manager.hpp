@@ -106,8 +106,11 @@ class AggregationManager {
 
  private:
   class Reach;
+  using Distances =
+      std::map<std::uint32_t, std::vector<std::uint32_t>>;  // root -> hops to each node
   const topology::Topology& topology_;
-  std::map<std::uint32_t, SlotPool> pools_;  // switch node -> pool
+  std::map<TreePlacement, Distances> distances_;  // searched for requests that avoid nothing
+  std::map<std::uint32_t, SlotPool> pools_;       // switch node -> pool
   // Live trees: id -> (switch node, slot base) of each reservation. Release
   // goes by this book, not by the caller's plan alone, so a stale plan can
   // never free slots that now belong to another tree.

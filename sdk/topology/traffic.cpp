@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <map>
-#include <unordered_map>
 
 namespace inca::topology {
 
@@ -21,16 +20,28 @@ PatternLoad pattern_load(const Topology& topology, const Flows& flows) {
 PatternPath pattern_path(const Topology& topology, const Flows& flows) {
   PatternPath out;
   if (flows.empty()) return out;
-  // Each flow's hops as (node, egress port), and how many flows use each.
+  // Each flow's hops as (node, egress port), walked once along the routing
+  // tables, and how many flows use each port: a flat count per port (the
+  // cost model measures O(p log p) flows of a p-rank fabric at once).
+  const std::vector<Node>& nodes = topology.nodes();
+  std::vector<std::uint32_t> first_port(nodes.size() + 1, 0);
+  for (std::size_t v = 0; v < nodes.size(); ++v)
+    first_port[v + 1] = first_port[v] + static_cast<std::uint32_t>(nodes[v].ports.size());
+  std::vector<std::uint32_t> load(first_port.back(), 0);
+  const auto flows_on = [&](std::uint32_t node, std::uint16_t port) -> std::uint32_t& {
+    return load[first_port[node] + port];
+  };
   std::vector<std::vector<std::pair<std::uint32_t, std::uint16_t>>> hops(flows.size());
-  std::unordered_map<std::uint64_t, std::uint32_t> load;
   for (std::size_t i = 0; i < flows.size(); ++i) {
-    const std::vector<std::uint32_t> path = topology.path(flows[i].first, flows[i].second);
-    for (std::size_t k = 0; k + 1 < path.size(); ++k) {
-      const std::uint16_t port = topology.route(path[k], flows[i].second);
-      hops[i].emplace_back(path[k], port);
-      const std::uint32_t n = ++load[std::uint64_t{path[k]} << 16 | port];
-      out.load.sharing = std::max(out.load.sharing, n);
+    const auto [src, dst] = flows[i];
+    const std::uint32_t target = topology.host_node(dst);
+    std::uint32_t at = topology.host_node(src);
+    // As Topology::path: a walk longer than the fabric has nodes is a loop.
+    while (at != target && hops[i].size() < nodes.size()) {
+      const std::uint16_t port = topology.route(at, dst);
+      hops[i].emplace_back(at, port);
+      out.load.sharing = std::max(out.load.sharing, ++flows_on(at, port));
+      at = nodes[at].ports[port].peer_node;
     }
     out.load.max_links = std::max(out.load.max_links, static_cast<std::uint32_t>(hops[i].size()));
   }
@@ -47,7 +58,7 @@ PatternPath pattern_path(const Topology& topology, const Flows& flows) {
       const Node& n = topology.node(node);
       const LinkSpec& link = n.ports[port].link;
       ps[k] = 8000.0 / link.gbps;
-      const double shared = ps[k] * load[std::uint64_t{node} << 16 | port];
+      const double shared = ps[k] * flows_on(node, port);
       if (shared > bottleneck) {
         bottleneck = shared;
         at = k;
