@@ -217,5 +217,38 @@ TEST(EngineErrors, ForgedAndMalformedErrorPacketsAreDropped) {
   EXPECT_EQ(node.counters().packets_in, classified_packets(node.counters()));
 }
 
+// The engine fuzzer's find: a result from the parent whose count disagreed
+// with the chunk was passed down under the chunk's header, so children got a
+// result claiming 2 elements with none in it.
+TEST(EngineErrors, AResultThatIsNotTheAnswerToThePartialIsDropped) {
+  AggregationNode node({16, 64, "sw"});
+  ASSERT_TRUE(node.install(tree_install({3, 4}, kWindow, kUp)).ok());
+  std::vector<Emit> out;
+  node.on_packet(3, chunk(0, 0, {1, 2}), out);
+  node.on_packet(4, chunk(1, 0, {10, 20}), out);
+  ASSERT_EQ(out.size(), 1u);  // the partial, up
+  EXPECT_EQ(out[0].port, kUp);
+  out.clear();
+
+  std::vector<wire::Packet> wrong(4, test::result_from_parent(0, {11, 22}, kWindow));
+  wrong[0] = test::result_from_parent(0, {}, kWindow);  // count 0, no elements
+  wrong[1].header.op = ReduceOp::max;
+  wrong[2].header.attempt_tag = 1;
+  wrong[3].payload = nullptr;  // payload-free answer to a chunk with data
+  for (const wire::Packet& r : wrong) node.on_packet(kUp, r, out);
+  EXPECT_TRUE(out.empty());
+  EXPECT_EQ(node.counters().drop_mismatch, wrong.size());
+  EXPECT_EQ(node.counters().results_in, 0u);
+
+  node.on_packet(kUp, test::result_from_parent(0, {11, 22}, kWindow), out);
+  ASSERT_EQ(out.size(), 2u);
+  for (const Emit& e : out) {
+    EXPECT_EQ(e.packet.header.count, 2u);
+    EXPECT_EQ(test::values_of(e.packet), (std::vector<float>{11, 22}));
+  }
+  EXPECT_EQ(node.counters().results_in, 1u);
+  EXPECT_EQ(node.counters().packets_in, classified_packets(node.counters()));
+}
+
 }  // namespace
 }  // namespace inca::engine

@@ -406,6 +406,16 @@ void AggregationNode::on_result(Tree& t, std::uint16_t in_port, const wire::Pack
     ++counters_.stale;
     return;
   }
+  const wire::Header& chunk = set.chunk;
+  if (h.dtype != chunk.dtype || h.op != chunk.op || h.count != chunk.count ||
+      !same_attempt(h, chunk) || set.timing_only != !p.payload) {
+    // Not the answer to the partial this node sent (a forged or corrupted
+    // result): passed down under the chunk's header it would tell children
+    // the wrong length. Dropped; the children's retransmissions re-forward
+    // the partial and the parent's real result completes the chunk.
+    ++counters_.drop_mismatch;
+    return;
+  }
   if (set.state == SlotSet::State::done) {
     // The parent answered a re-forwarded partial after the first result came
     // through. Every child got that one by multicast; one that lost it

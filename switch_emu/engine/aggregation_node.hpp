@@ -53,7 +53,7 @@ struct EngineCounters {
   std::uint64_t drop_bad_key = 0;
   std::uint64_t drop_bad_child = 0;  ///< child index out of range or wrong port
   std::uint64_t drop_bad_slot = 0;   ///< slot outside the tree's installed range
-  std::uint64_t drop_mismatch = 0;   ///< dtype/op/count differ from the chunk's
+  std::uint64_t drop_mismatch = 0;   ///< dtype/op/count differ from the chunk's (results: dropped)
   std::uint64_t drop_oversize = 0;   ///< payload larger than the tree's slot
   std::uint64_t drop_bad_type = 0;   ///< not a contribution, result or error
   std::uint64_t drop_malformed = 0;  ///< an error packet without a chunk sequence
