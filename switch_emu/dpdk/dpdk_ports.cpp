@@ -137,12 +137,17 @@ Result<std::vector<DpdkPort>> start_ports(rte_mempool* pool, std::uint32_t max_f
   // hosts, say) sit in the ring and would reach the pipeline as if they had
   // come in on this port. Every socket is bound by now (the EAL probed the
   // devices before start_ports), so emptying the rings once removes them.
+  // Bounded: on a busy NIC new frames keep coming, and those are the
+  // switch's to forward.
+  constexpr std::uint64_t kMaxDiscarded = 65536;  // above any ring: af_packet's is 512 frames
   for (DpdkPort& port : ports) {
     std::array<rte_mbuf*, 32> burst{};
-    while (const std::uint16_t n = rte_eth_rx_burst(port.id, 0, burst.data(), burst.size())) {
+    std::uint16_t n = 0;
+    do {
+      n = rte_eth_rx_burst(port.id, 0, burst.data(), burst.size());
       rte_pktmbuf_free_bulk(burst.data(), n);
       port.discarded_at_start += n;
-    }
+    } while (n == burst.size() && port.discarded_at_start < kMaxDiscarded);
   }
   if (ports.empty())
     return make_error(StatusCode::config_error,
