@@ -79,9 +79,13 @@ bool is_exact(const wire::Packet& p) {
 }
 
 void check(const AggregationNode& node, bool root, const std::vector<Emit>& out, bool fixed_values,
-           const wire::Packet& in) {
+           const wire::Packet& in, std::uint64_t dropped_before) {
   const auto& c = node.counters();
   FUZZ_CHECK(c.packets_in == engine::classified_packets(c));
+  // dropped_as() names the bucket exactly when the packet was dropped.
+  const bool dropped = engine::dropped_packets(c) != dropped_before;
+  FUZZ_CHECK(dropped == (node.dropped_as() != nullptr));
+  FUZZ_CHECK(!dropped || engine::dropped_packets(c) == dropped_before + 1);
   for (const Emit& e : out) {
     const bool child_port = e.port == 1 || e.port == 2 || e.port == 3;
     FUZZ_CHECK(child_port || (!root && e.port == kParent));
@@ -175,11 +179,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       p = structured(r, random_payloads);
     }
     out.clear();
+    std::uint64_t before = engine::dropped_packets(root.counters());
     root.on_packet(port, p, out);
-    check(root, true, out, fixed_values, p);
+    check(root, true, out, fixed_values, p, before);
     out.clear();
+    before = engine::dropped_packets(inner.counters());
     inner.on_packet(port, p, out);
-    check(inner, false, out, fixed_values, p);
+    check(inner, false, out, fixed_values, p, before);
   }
   FUZZ_CHECK(root.free_slots() == 64 - 2 * kWindow);
   return 0;

@@ -95,6 +95,11 @@ class AggregationNodeTest : public ::testing::Test {
     ++before[name];
     ++before["packets_in"];
     EXPECT_EQ(counter_map(node_.counters()), before) << "expected only " << name << " to move";
+    // And the node says which check refused it.
+    ASSERT_NE(node_.dropped_as(), nullptr) << name;
+    EngineCounters only{};
+    ++(only.*node_.dropped_as());
+    EXPECT_EQ(counter_map(only)[name], 1u) << name;
   }
 };
 

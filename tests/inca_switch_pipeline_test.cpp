@@ -8,10 +8,13 @@
 
 #include <cstring>
 
+#include "support/udp_frames.hpp"
+
 namespace inca::dpdk_switch {
 namespace {
 
 using Bytes = std::vector<std::byte>;
+using test::udp_frame;
 
 constexpr std::uint32_t kSwitchIp = 0x0a4d00fe;  // 10.77.0.254
 constexpr std::uint32_t kJob = 5;
@@ -36,13 +39,6 @@ SwitchPipeline make_pipeline(int ports) {
   std::vector<PortIdentity> ids;
   for (int i = 0; i < ports; ++i) ids.push_back({"port" + std::to_string(i), port_mac(i)});
   return SwitchPipeline(cfg, ids);
-}
-
-Bytes udp_frame(const UdpEndpoint& src, const UdpEndpoint& dst, std::span<const std::byte> body) {
-  Bytes f(kUdpFrameHeadBytes + body.size());
-  EXPECT_EQ(write_udp_head(f, src, dst, body.size()), kUdpFrameHeadBytes);
-  std::memcpy(f.data() + kUdpFrameHeadBytes, body.data(), body.size());
-  return f;
 }
 
 Bytes contribution(std::uint16_t child, std::uint32_t seq, std::int32_t value,
@@ -237,6 +233,9 @@ TEST(SwitchPipeline, RemembersTheLastEngineDropsWithSenderAndReason) {
     EXPECT_EQ(drops[i].reason, "drop_bad_child");
     EXPECT_EQ(drops[i].header.sequence, 100 + i);
   }
+  // A packet the engine takes after drops is not one.
+  ASSERT_EQ(p.on_frame(2, to_switch(2, contribution(1, 0, 7)), 0).transmit.size(), 2u);
+  EXPECT_EQ(p.recent_engine_drops().back().header.sequence, 100 + SwitchPipeline::kRecentDrops - 1);
 }
 
 TEST(SwitchPipeline, CountsMalformedFramesByReason) {

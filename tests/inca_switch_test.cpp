@@ -19,6 +19,7 @@
 #include "dpdk/frame.hpp"
 #include "support/run_command.hpp"
 #include "support/star_switch.hpp"
+#include "support/udp_frames.hpp"
 
 namespace inca::test {
 namespace {
@@ -130,14 +131,34 @@ TEST_F(InncaSwitchStar, ArpAndExactAllreduceFromFourHosts) {
   EXPECT_TRUE(client_->remove({kJob, plan_.tree}).ok());
 }
 
-// Sends a hand-made Ethernet frame from a namespace's veth.
-void send_frame(int raw_fd, int ifindex, const Bytes& frame) {
-  sockaddr_ll to{};
-  to.sll_family = AF_PACKET;
-  to.sll_ifindex = ifindex;
-  to.sll_halen = 6;
-  ::sendto(raw_fd, frame.data(), frame.size(), 0, reinterpret_cast<sockaddr*>(&to), sizeof(to));
-}
+// A raw socket on a namespace's veth, for hand-made Ethernet frames that no
+// UDP socket can send.
+class RawFrames {
+ public:
+  RawFrames(const std::string& ns, const std::string& iface)
+      : fd_(socket_in_netns(ns, AF_PACKET, SOCK_RAW, 0)) {
+    ifreq ifr{};
+    std::snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", iface.c_str());
+    if (fd_ >= 0 && ::ioctl(fd_, SIOCGIFINDEX, &ifr) == 0) ifindex_ = ifr.ifr_ifindex;
+  }
+  RawFrames(const RawFrames&) = delete;
+  RawFrames& operator=(const RawFrames&) = delete;
+  ~RawFrames() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  bool ok() const { return fd_ >= 0 && ifindex_ > 0; }
+  void send(const Bytes& frame) const {
+    sockaddr_ll to{};
+    to.sll_family = AF_PACKET;
+    to.sll_ifindex = ifindex_;
+    to.sll_halen = 6;
+    ::sendto(fd_, frame.data(), frame.size(), 0, reinterpret_cast<sockaddr*>(&to), sizeof(to));
+  }
+
+ private:
+  int fd_;
+  int ifindex_ = 0;
+};
 
 Bytes contribution_bytes(std::uint16_t child, std::uint32_t key, std::uint16_t tree) {
   wire::Header h;
@@ -165,19 +186,12 @@ TEST_F(InncaSwitchStar, MalformedAndForgedTrafficIsDroppedAndCounted) {
     buffers.push_back({send[h].data(), recv[h].data()});
   }
 
-  // A raw socket on host 2's veth for frames no UDP socket can send.
-  const int raw = socket_in_netns(veths_->ns(2), AF_PACKET, SOCK_RAW, 0);
-  ASSERT_GE(raw, 0);
-  ifreq ifr{};
-  std::snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", veths_->host_iface(2).c_str());
-  ASSERT_EQ(::ioctl(raw, SIOCGIFINDEX, &ifr), 0);
-  const int ifindex = ifr.ifr_ifindex;
+  const RawFrames raw(veths_->ns(2), veths_->host_iface(2));
+  ASSERT_TRUE(raw.ok());
   const dpdk_switch::UdpEndpoint src{{0x02, 0xba, 0xd0, 0, 0, 2}, 0x0a4d0003, 40002};
   const dpdk_switch::UdpEndpoint dst{info_.ports[2].mac, info_.ipv4, info_.udp_port};
-  const Bytes inca = contribution_bytes(plan_.members[2].child_index, kKey, plan_.tree);
-  Bytes good(dpdk_switch::kUdpFrameHeadBytes + inca.size());
-  dpdk_switch::write_udp_head(good, src, dst, inca.size());
-  std::memcpy(good.data() + dpdk_switch::kUdpFrameHeadBytes, inca.data(), inca.size());
+  const Bytes good =
+      udp_frame(src, dst, contribution_bytes(plan_.members[2].child_index, kKey, plan_.tree));
   auto with = [&](std::size_t off, std::uint8_t v) {
     Bytes b = good;
     b[off] = static_cast<std::byte>(v);
@@ -204,13 +218,11 @@ TEST_F(InncaSwitchStar, MalformedAndForgedTrafficIsDroppedAndCounted) {
     // the IPv4 payload, a broken IPv4 checksum. (No lone fragment: the
     // kernel reassembles fragments for af_packet sockets and never delivers
     // an incomplete one; the pipeline test covers fragments.)
-    send_frame(raw, ifindex, with(14, 0x43));
-    send_frame(raw, ifindex,
-               with(39, static_cast<std::uint8_t>(std::to_integer<int>(good[39]) - 4)));
-    send_frame(raw, ifindex, with(22, 1));
+    raw.send(with(14, 0x43));
+    raw.send(with(39, static_cast<std::uint8_t>(std::to_integer<int>(good[39]) - 4)));
+    raw.send(with(22, 1));
   };
   const Status s = hosts_->allreduce(spec(count, Dtype::i32), buffers, 30s, inject);
-  ::close(raw);
   ASSERT_TRUE(s.ok()) << s.to_string() << "\n" << switch_.log();
   for (std::size_t e = 0; e < count; ++e) {
     const std::int32_t want = send[0][e] + send[1][e] + send[2][e] + send[3][e];
@@ -251,22 +263,16 @@ TEST_F(InncaSwitchStar, FramesOfOtherInterfacesHeardWhileThePortsCameUpAreDiscar
   VethHosts noise("n", 1);
   std::string error;
   ASSERT_TRUE(noise.create(error)) << error;
-  const int raw = socket_in_netns(noise.ns(0), AF_PACKET, SOCK_RAW, 0);
-  ASSERT_GE(raw, 0);
-  ifreq ifr{};
-  std::snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", noise.host_iface(0).c_str());
-  ASSERT_EQ(::ioctl(raw, SIOCGIFINDEX, &ifr), 0);
+  const RawFrames raw(noise.ns(0), noise.host_iface(0));
+  ASSERT_TRUE(raw.ok());
   const dpdk_switch::UdpEndpoint src{{0x02, 0x0e, 0, 0, 0, 1}, 0x0a4d0001, 40000};
   const dpdk_switch::UdpEndpoint dst{{0x02, 0x0e, 0, 0, 0, 2}, 0x0a4d00fe, wire::kDefaultUdpPort};
-  const Bytes inca = contribution_bytes(0, kKey, 1);
-  Bytes frame(dpdk_switch::kUdpFrameHeadBytes + inca.size());
-  dpdk_switch::write_udp_head(frame, src, dst, inca.size());
-  std::memcpy(frame.data() + dpdk_switch::kUdpFrameHeadBytes, inca.data(), inca.size());
+  const Bytes frame = udp_frame(src, dst, contribution_bytes(0, kKey, 1));
   std::atomic<bool> stop{false};
   std::uint64_t sent = 0;
   std::thread flood([&] {
     while (!stop.load(std::memory_order_relaxed)) {
-      send_frame(raw, ifr.ifr_ifindex, frame);
+      raw.send(frame);
       ++sent;
     }
   });
@@ -274,7 +280,6 @@ TEST_F(InncaSwitchStar, FramesOfOtherInterfacesHeardWhileThePortsCameUpAreDiscar
   start(2, "q");
   stop = true;
   flood.join();
-  ::close(raw);
   if (IsSkipped() || HasFatalFailure()) return;
   ASSERT_GT(sent, 0u);
   std::this_thread::sleep_for(100ms);  // a few loop turns with whatever the rings held

@@ -183,11 +183,9 @@ std::uint32_t Topology::distance_from_switch(std::uint32_t sw, std::uint32_t nod
 
 std::vector<std::uint32_t> Topology::path(std::uint32_t src_host, std::uint32_t dst_host) const {
   std::vector<std::uint32_t> out{hosts_[src_host]};
-  std::uint32_t at = hosts_[src_host];
-  while (at != hosts_[dst_host] && out.size() <= nodes_.size()) {
-    at = nodes_[at].ports[route(at, dst_host)].peer_node;
-    out.push_back(at);
-  }
+  for_each_hop(src_host, dst_host, [&](std::uint32_t node, std::uint16_t port) {
+    out.push_back(nodes_[node].ports[port].peer_node);
+  });
   return out;
 }
 

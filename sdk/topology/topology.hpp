@@ -81,6 +81,18 @@ class Topology {
   std::uint32_t distance_from_switch(std::uint32_t sw, std::uint32_t node) const;
   /// The nodes on the routed path from host a to host b, both included.
   std::vector<std::uint32_t> path(std::uint32_t src_host, std::uint32_t dst_host) const;
+  /// Calls visit(node, egress port) for each hop of the routed path from
+  /// host a to host b, in order. A walk longer than the fabric has nodes is a
+  /// routing loop and stops there.
+  template <class Visit>
+  void for_each_hop(std::uint32_t src_host, std::uint32_t dst_host, Visit&& visit) const {
+    std::uint32_t at = hosts_[src_host];
+    for (std::size_t hops = 0; at != hosts_[dst_host] && hops < nodes_.size(); ++hops) {
+      const std::uint16_t port = route(at, dst_host);
+      visit(at, port);
+      at = nodes_[at].ports[port].peer_node;
+    }
+  }
   /// Short description, e.g. "leaf-spine: 64 hosts, 8 leaves, 2 spines".
   std::string describe() const { return description_; }
 

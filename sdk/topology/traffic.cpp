@@ -20,9 +20,8 @@ PatternLoad pattern_load(const Topology& topology, const Flows& flows) {
 PatternPath pattern_path(const Topology& topology, const Flows& flows) {
   PatternPath out;
   if (flows.empty()) return out;
-  // Each flow's hops as (node, egress port), walked once along the routing
-  // tables, and how many flows use each port: a flat count per port (the
-  // cost model measures O(p log p) flows of a p-rank fabric at once).
+  // Each flow's hops as (node, egress port), and how many flows use each
+  // port: a flat count (the cost model measures O(p log p) flows at once).
   const std::vector<Node>& nodes = topology.nodes();
   std::vector<std::uint32_t> first_port(nodes.size() + 1, 0);
   for (std::size_t v = 0; v < nodes.size(); ++v)
@@ -33,16 +32,11 @@ PatternPath pattern_path(const Topology& topology, const Flows& flows) {
   };
   std::vector<std::vector<std::pair<std::uint32_t, std::uint16_t>>> hops(flows.size());
   for (std::size_t i = 0; i < flows.size(); ++i) {
-    const auto [src, dst] = flows[i];
-    const std::uint32_t target = topology.host_node(dst);
-    std::uint32_t at = topology.host_node(src);
-    // As Topology::path: a walk longer than the fabric has nodes is a loop.
-    while (at != target && hops[i].size() < nodes.size()) {
-      const std::uint16_t port = topology.route(at, dst);
-      hops[i].emplace_back(at, port);
-      out.load.sharing = std::max(out.load.sharing, ++flows_on(at, port));
-      at = nodes[at].ports[port].peer_node;
-    }
+    topology.for_each_hop(flows[i].first, flows[i].second,
+                          [&](std::uint32_t node, std::uint16_t port) {
+                            hops[i].emplace_back(node, port);
+                            out.load.sharing = std::max(out.load.sharing, ++flows_on(node, port));
+                          });
     out.load.max_links = std::max(out.load.max_links, static_cast<std::uint32_t>(hops[i].size()));
   }
   ModelPath& worst = out.worst;

@@ -107,37 +107,36 @@ namespace {
 
 struct EngineField {
   std::string_view name;
-  std::uint64_t engine::EngineCounters::*value;
-  bool drop;  ///< one of the buckets dropped_packets() sums
+  engine::EngineBucket value;
 };
 
-// Every engine counter in report order; the one list both the report and
-// engine_drop_reason() read, so a new drop bucket cannot be missed by either.
+// Every engine counter in report order; the one list of their names, for
+// the report and for engine_counter_name().
 constexpr EngineField kEngineFields[] = {
-    {"packets_in", &engine::EngineCounters::packets_in, false},
-    {"contributions", &engine::EngineCounters::contributions, false},
-    {"duplicates", &engine::EngineCounters::duplicates, false},
-    {"duplicate_answers", &engine::EngineCounters::duplicate_answers, false},
-    {"partial_reforwards", &engine::EngineCounters::partial_reforwards, false},
-    {"partials_sent", &engine::EngineCounters::partials_sent, false},
-    {"results", &engine::EngineCounters::results, false},
-    {"results_sent", &engine::EngineCounters::results_sent, false},
-    {"slot_full", &engine::EngineCounters::slot_full, true},
-    {"stale", &engine::EngineCounters::stale, true},
-    {"results_in", &engine::EngineCounters::results_in, false},
-    {"results_repeated", &engine::EngineCounters::results_repeated, false},
-    {"refused", &engine::EngineCounters::refused, false},
-    {"refused_caps", &engine::EngineCounters::refused_caps, false},
-    {"errors_in", &engine::EngineCounters::errors_in, false},
-    {"errors_sent", &engine::EngineCounters::errors_sent, false},
-    {"drop_unknown_tree", &engine::EngineCounters::drop_unknown_tree, true},
-    {"drop_bad_key", &engine::EngineCounters::drop_bad_key, true},
-    {"drop_bad_child", &engine::EngineCounters::drop_bad_child, true},
-    {"drop_bad_slot", &engine::EngineCounters::drop_bad_slot, true},
-    {"drop_mismatch", &engine::EngineCounters::drop_mismatch, true},
-    {"drop_oversize", &engine::EngineCounters::drop_oversize, true},
-    {"drop_bad_type", &engine::EngineCounters::drop_bad_type, true},
-    {"drop_malformed", &engine::EngineCounters::drop_malformed, true},
+    {"packets_in", &engine::EngineCounters::packets_in},
+    {"contributions", &engine::EngineCounters::contributions},
+    {"duplicates", &engine::EngineCounters::duplicates},
+    {"duplicate_answers", &engine::EngineCounters::duplicate_answers},
+    {"partial_reforwards", &engine::EngineCounters::partial_reforwards},
+    {"partials_sent", &engine::EngineCounters::partials_sent},
+    {"results", &engine::EngineCounters::results},
+    {"results_sent", &engine::EngineCounters::results_sent},
+    {"slot_full", &engine::EngineCounters::slot_full},
+    {"stale", &engine::EngineCounters::stale},
+    {"results_in", &engine::EngineCounters::results_in},
+    {"results_repeated", &engine::EngineCounters::results_repeated},
+    {"refused", &engine::EngineCounters::refused},
+    {"refused_caps", &engine::EngineCounters::refused_caps},
+    {"errors_in", &engine::EngineCounters::errors_in},
+    {"errors_sent", &engine::EngineCounters::errors_sent},
+    {"drop_unknown_tree", &engine::EngineCounters::drop_unknown_tree},
+    {"drop_bad_key", &engine::EngineCounters::drop_bad_key},
+    {"drop_bad_child", &engine::EngineCounters::drop_bad_child},
+    {"drop_bad_slot", &engine::EngineCounters::drop_bad_slot},
+    {"drop_mismatch", &engine::EngineCounters::drop_mismatch},
+    {"drop_oversize", &engine::EngineCounters::drop_oversize},
+    {"drop_bad_type", &engine::EngineCounters::drop_bad_type},
+    {"drop_malformed", &engine::EngineCounters::drop_malformed},
 };
 
 }  // namespace
@@ -147,10 +146,9 @@ void append_counters(const engine::EngineCounters& c, std::vector<wire::Counter>
     out.push_back({"engine." + std::string(f.name), c.*f.value});
 }
 
-std::string_view engine_drop_reason(const engine::EngineCounters& before,
-                                    const engine::EngineCounters& after) {
+std::string_view engine_counter_name(engine::EngineBucket bucket) {
   for (const EngineField& f : kEngineFields)
-    if (f.drop && after.*f.value != before.*f.value) return f.name;
+    if (f.value == bucket) return f.name;
   return "";
 }
 

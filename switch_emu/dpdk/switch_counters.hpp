@@ -100,10 +100,9 @@ struct EngineDrop {
   wire::Header header;
 };
 
-/// The engine counter that grew from `before` to `after` among those that
-/// dropped_packets() sums ("" when none did).
-std::string_view engine_drop_reason(const engine::EngineCounters& before,
-                                    const engine::EngineCounters& after);
+/// The name an engine counter is reported under ("drop_unknown_tree"; ""
+/// for null).
+std::string_view engine_counter_name(engine::EngineBucket bucket);
 /// "port0 10.77.0.1:40002 contribution job 41 key 0x600d tree 3 child 0 seq 7: drop_unknown_tree"
 std::string format_engine_drop(const EngineDrop& d);
 

@@ -182,12 +182,10 @@ FrameVerdict SwitchPipeline::aggregate(std::uint16_t in_port, const ParsedFrame&
   packet.header = header;
   packet.payload = wire::make_payload(payload);
   const std::uint64_t accepted_before = accepted_contributions(engine_.counters());
-  const std::uint64_t dropped_before = engine::dropped_packets(engine_.counters());
   emits_.clear();
   engine_.on_packet(in_port, packet, emits_);
   ++counters_[in_port].inca_rx;
-  if (engine::dropped_packets(engine_.counters()) != dropped_before)
-    remember_drop(in_port, f, header);
+  if (engine_.dropped_as() != nullptr) remember_drop(in_port, f, header);
   // Learn a child's address only from what the engine accepted, so a forged
   // packet (wrong key, tree or port) cannot redirect another child's results.
   if (header.type == wire::PacketType::contribution &&
@@ -199,11 +197,8 @@ FrameVerdict SwitchPipeline::aggregate(std::uint16_t in_port, const ParsedFrame&
 
 void SwitchPipeline::remember_drop(std::uint16_t in_port, const ParsedFrame& f,
                                    const wire::Header& header) {
-  // Every engine drop passes here, so the counters at the last one differ
-  // from now in exactly this packet's bucket.
-  EngineDrop d{engine_drop_reason(engine_at_last_drop_, engine_.counters()), in_port, f.src_ip,
-               f.src_port, header};
-  engine_at_last_drop_ = engine_.counters();
+  const EngineDrop d{engine_counter_name(engine_.dropped_as()), in_port, f.src_ip, f.src_port,
+                     header};
   if (recent_drops_.size() < kRecentDrops) {
     recent_drops_.push_back(d);
   } else {

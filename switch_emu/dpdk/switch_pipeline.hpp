@@ -112,7 +112,6 @@ class SwitchPipeline {
   std::uint64_t control_errors_ = 0;
   std::uint64_t l2_table_full_ = 0;
   std::uint64_t trees_ = 0;
-  engine::EngineCounters engine_at_last_drop_;
   std::vector<EngineDrop> recent_drops_;  // a ring once full; next_drop_ is the oldest
   std::size_t next_drop_ = 0;
 

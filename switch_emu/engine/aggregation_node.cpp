@@ -165,20 +165,26 @@ AggregationNode::Tree* AggregationNode::find_tree(std::uint32_t job, std::uint16
   return it == trees_.end() ? nullptr : it->second.get();
 }
 
+void AggregationNode::drop(EngineBucket bucket) {
+  ++(counters_.*bucket);
+  dropped_as_ = bucket;
+}
+
 void AggregationNode::on_packet(std::uint16_t in_port, const wire::Packet& p,
                                 std::vector<Emit>& out) {
   ++counters_.packets_in;
+  dropped_as_ = nullptr;
   Tree* tree = find_tree(p.header.job, p.header.tree);
   if (!tree) {
-    ++counters_.drop_unknown_tree;
+    drop(&EngineCounters::drop_unknown_tree);
     return;
   }
   if (p.header.key_tag != tree->install.key_tag) {
-    ++counters_.drop_bad_key;
+    drop(&EngineCounters::drop_bad_key);
     return;
   }
   if (p.header.slot >= tree->install.slot_count) {
-    ++counters_.drop_bad_slot;
+    drop(&EngineCounters::drop_bad_slot);
     return;
   }
   switch (p.header.type) {
@@ -189,7 +195,7 @@ void AggregationNode::on_packet(std::uint16_t in_port, const wire::Packet& p,
     case wire::PacketType::error:
       return on_error(*tree, in_port, p, out);
     default:
-      ++counters_.drop_bad_type;
+      drop(&EngineCounters::drop_bad_type);
   }
 }
 
@@ -270,11 +276,11 @@ void AggregationNode::on_contribution(Tree& t, std::uint16_t in_port, const wire
   const wire::Header& h = p.header;
   const wire::TreeInstall& cfg = t.install;
   if (h.child >= t.children() || cfg.child_ports[h.child] != in_port) {
-    ++counters_.drop_bad_child;
+    drop(&EngineCounters::drop_bad_child);
     return;
   }
   if (h.payload_bytes() > cfg.slot_payload_bytes) {
-    ++counters_.drop_oversize;
+    drop(&EngineCounters::drop_oversize);
     return;
   }
   if (!config_.caps.supports(h.dtype, h.op)) {
@@ -298,7 +304,7 @@ void AggregationNode::on_contribution(Tree& t, std::uint16_t in_port, const wire
     if (!fresh && set.state != SlotSet::State::done && set.state != SlotSet::State::failed) {
       // Hosts only reuse a set after its previous chunk's result reached them,
       // so this is a forged or misordered packet: never overwrite live state.
-      ++counters_.slot_full;
+      drop(&EngineCounters::slot_full);
       return;
     }
     set.state = SlotSet::State::collecting;
@@ -313,7 +319,7 @@ void AggregationNode::on_contribution(Tree& t, std::uint16_t in_port, const wire
     set.pending.clear();
     set.kept.reset();
   } else if (h.sequence != set.seq) {
-    ++counters_.stale;
+    drop(&EngineCounters::stale);
     return;
   }
   if (set.state == SlotSet::State::failed) {
@@ -344,7 +350,7 @@ void AggregationNode::on_contribution(Tree& t, std::uint16_t in_port, const wire
       h.flags != set.chunk.flags || !same_attempt(h, set.chunk) || set.timing_only != !p.payload) {
     // Ranks called the collective with different arguments, or are in
     // different collectives: no result can be exact, so every member hears it.
-    ++counters_.drop_mismatch;
+    drop(&EngineCounters::drop_mismatch);
     const std::string why = fmt::format(
         "switch {}: chunk {} of tree {}: child {} sent {}{}, the chunk is {}{}", config_.name,
         h.sequence, cfg.tree, h.child, describe(h), p.payload ? "" : " without data",
@@ -397,13 +403,13 @@ void AggregationNode::on_result(Tree& t, std::uint16_t in_port, const wire::Pack
                                 std::vector<Emit>& out) {
   const wire::Header& h = p.header;
   if (t.is_root() || in_port != t.install.parent_port) {
-    ++counters_.drop_bad_child;
+    drop(&EngineCounters::drop_bad_child);
     return;
   }
   SlotSet& set = t.sets[std::size_t{h.slot} * 2 + (h.shadow ? 1 : 0)];
   if (h.sequence != set.seq ||
       (set.state != SlotSet::State::partial_sent && set.state != SlotSet::State::done)) {
-    ++counters_.stale;
+    drop(&EngineCounters::stale);
     return;
   }
   const wire::Header& chunk = set.chunk;
@@ -413,7 +419,7 @@ void AggregationNode::on_result(Tree& t, std::uint16_t in_port, const wire::Pack
     // result): passed down under the chunk's header it would tell children
     // the wrong length. Dropped; the children's retransmissions re-forward
     // the partial and the parent's real result completes the chunk.
-    ++counters_.drop_mismatch;
+    drop(&EngineCounters::drop_mismatch);
     return;
   }
   if (set.state == SlotSet::State::done) {
@@ -443,19 +449,19 @@ void AggregationNode::on_error(Tree& t, std::uint16_t in_port, const wire::Packe
   const bool from_parent = !t.is_root() && in_port == cfg.parent_port;
   const bool from_child = h.child < t.children() && cfg.child_ports[h.child] == in_port;
   if (!from_parent && !from_child) {
-    ++counters_.drop_bad_child;
+    drop(&EngineCounters::drop_bad_child);
     return;
   }
   auto error = wire::parse_error_payload(p.payload_span());
   if (!error) {
-    ++counters_.drop_malformed;
+    drop(&EngineCounters::drop_malformed);
     return;
   }
   SlotSet& set = t.sets[std::size_t{h.slot} * 2 + (h.shadow ? 1 : 0)];
   const bool ours = set.state != SlotSet::State::idle && set.seq == error->chunk_sequence;
   if ((ours && set.state == SlotSet::State::failed) ||
       (!ours && set.state != SlotSet::State::idle && !newer(error->chunk_sequence, set.seq))) {
-    ++counters_.stale;  // already failed, or about a chunk this set has moved past
+    drop(&EngineCounters::stale);  // already failed, or about a chunk this set has moved past
     return;
   }
   ++counters_.errors_in;

@@ -59,6 +59,9 @@ struct EngineCounters {
   std::uint64_t drop_malformed = 0;  ///< an error packet without a chunk sequence
 };
 
+/// One of the EngineCounters, named by its member.
+using EngineBucket = std::uint64_t EngineCounters::*;
+
 /// The sum of the buckets every incoming packet lands in; equals packets_in.
 std::uint64_t classified_packets(const EngineCounters& c);
 /// Packets the node dropped or could not place: the drop_* buckets, stale
@@ -101,6 +104,9 @@ class AggregationNode {
   void on_packet(std::uint16_t in_port, const wire::Packet& packet, std::vector<Emit>& out);
 
   const EngineCounters& counters() const { return counters_; }
+  /// The bucket of dropped_packets() that on_packet's last packet went to,
+  /// or null when it was not dropped: which check refused it.
+  EngineBucket dropped_as() const { return dropped_as_; }
   const SwitchConfig& config() const { return config_; }
   /// Slots not given to any tree.
   std::uint32_t free_slots() const;
@@ -115,8 +121,11 @@ class AggregationNode {
                        std::vector<Emit>& out);
   void on_result(Tree& t, std::uint16_t in_port, const wire::Packet& p, std::vector<Emit>& out);
   void on_error(Tree& t, std::uint16_t in_port, const wire::Packet& p, std::vector<Emit>& out);
+  /// Counts the packet in `bucket` (one that dropped_packets() sums).
+  void drop(EngineBucket bucket);
   SwitchConfig config_;
   EngineCounters counters_;
+  EngineBucket dropped_as_ = nullptr;
   std::map<std::pair<std::uint32_t, std::uint16_t>, std::unique_ptr<Tree>> trees_;
 };
 
