@@ -24,12 +24,11 @@ import subprocess
 import sys
 import time
 
-# hierarchical is absent: it needs split(), which payload-free runs cannot
-# carry, and segment mode is payload-free only.
-ALGOS = "innet,ring,recursive_doubling,rabenseifner,binomial_tree"
+ALGOS = "innet,ring,recursive_doubling,rabenseifner,binomial_tree,hierarchical"
 
-# (label, contended, sizes, bench flags). "contended": links shared by several
-# flows (oversubscribed uplinks), where the bound is 5 % instead of 1 %.
+# (label, contended, sizes, bench flags[, algorithms added to --algos]).
+# "contended": links shared by several flows (oversubscribed uplinks), where
+# the bound is 5 % instead of 1 %.
 MATRIX = [
     ("leaf-spine 64 (8/leaf, 8 spines)", False, "1M,16M",
      ["--ranks", "64", "--hosts-per-leaf", "8", "--spines", "8"]),
@@ -42,7 +41,9 @@ MATRIX = [
     ("ndr-400g 256", False, "1M,4M,16M", ["--preset", "ndr-400g", "--ranks", "256"]),
     ("hdr-200g 64", False, "1M,16M", ["--preset", "hdr-200g", "--ranks", "64"]),
     ("hdr-200g 256", False, "1M,4M,16M", ["--preset", "hdr-200g", "--ranks", "256"]),
-    ("gb300 144", False, "1M,16M", ["--preset", "gb300-nvl72-4608", "--ranks", "144"]),
+    # The two-tier all-reduce runs only where hosts have a scale-up domain.
+    ("gb300 144", False, "1M,4M,16M", ["--preset", "gb300-nvl72-4608", "--ranks", "144"],
+     "two_tier"),
     ("leaf-spine 64 oversubscribed 8:1 (16/leaf, 2 spines)", True, "1M,16M",
      ["--ranks", "64", "--hosts-per-leaf", "16", "--spines", "2"]),
 ]
@@ -113,11 +114,12 @@ def bench_table(inca, matrix, args, errors):
           "events packet | events segment | retransmissions packet / segment | wall packet s | "
           "wall segment s |")
     print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
-    for label, contended, sizes, flags in matrix:
+    for label, contended, sizes, flags, *extra in matrix:
+        algos = ",".join([args.algos, *extra]) if args.extra else args.algos
         for size in sizes.split(","):
             rows = {}
             for mode in ("packet", "segment"):
-                data, wall = bench(inca, flags, args.algos, size, mode, args.segment_packets)
+                data, wall = bench(inca, flags, algos, size, mode, args.segment_packets)
                 for r in data:
                     rows.setdefault(r["algorithm"], {})[mode] = (r, wall)
             for algo, by_mode in rows.items():
@@ -162,7 +164,8 @@ def main():
                     help="two jobs sharing uplinks, with inca run")
     ap.add_argument("--only", default="", help="fabrics whose label contains this")
     ap.add_argument("--algos", default=None,
-                    help=f"default: {ALGOS} ({CONTENTION_ALGOS} with --contention)")
+                    help=f"default: {ALGOS} and a fabric's own (two_tier on gb300); "
+                    f"{CONTENTION_ALGOS} with --contention")
     ap.add_argument("--segment-packets", type=int, default=0, help="0: the default")
     args = ap.parse_args()
     inca = os.environ.get("INCA", "build/bin/inca")
@@ -171,6 +174,7 @@ def main():
         args.algos = args.algos or CONTENTION_ALGOS
         contention_table(inca, [m for m in CONTENTION if args.only in m[0]], args, errors)
     else:
+        args.extra = args.algos is None
         args.algos = args.algos or ALGOS
         matrix = [m for m in (QUICK if args.quick else MATRIX) if args.only in m[0]]
         bench_table(inca, matrix, args, errors)

@@ -330,7 +330,7 @@ TEST_F(HostEndpointInnet, SegmentTimersAllowForTheHeadsWaitOnTheNic) {
   c.nic_gbps = 8;  // 1 ns per byte
   HostEndpoint seg(c);
   InnetAllreduce s = spec(4);  // 16 B slots, window 4: one segment of 4 packets in flight
-  s.count = 32;                // two segments, the second the operation's last
+  s.count = 256;               // 16 segments (the fewest an operation is cut into)
   const Time packet = drain_time(wire::kFramingBytes + wire::kHeaderBytes + 16, c.nic_gbps);
   auto id = seg.start_innet(s, 0, out);
   ASSERT_TRUE(id.ok()) << id.status().to_string();
@@ -342,9 +342,23 @@ TEST_F(HostEndpointInnet, SegmentTimersAllowForTheHeadsWaitOnTheNic) {
   // next segment's head waits for it.
   const Time answered = 2 * packet;
   seg.on_packet(result_for(first[0], {}), answered, out);
-  ASSERT_EQ(take().size(), 1u);
-  EXPECT_EQ(seg.next_deadline(), answered + (4 * packet - answered) + packet + 3 * packet + kRto)
-      << "behind the first segment's tail, and all of itself (the last)";
+  Outbox second = take();
+  ASSERT_EQ(second.size(), 1u);
+  EXPECT_EQ(seg.next_deadline(), answered + (4 * packet - answered) + packet + kRto)
+      << "behind the first segment's tail";
+  // The others answered once the NIC is idle; the last waits for all of
+  // itself, since the operation's last result comes at its tail.
+  Time now = answered;
+  Outbox next = std::move(second);
+  for (int i = 2; i < 16; ++i) {
+    now += 100 * packet;
+    seg.on_packet(result_for(next.at(0), {}), now, out);
+    next = take();
+    ASSERT_EQ(next.size(), 1u) << i;
+  }
+  EXPECT_EQ(seg.next_deadline(), now + packet + 3 * packet + kRto) << "all of itself (the last)";
+  seg.on_packet(result_for(next.at(0), {}), now + 100 * packet, out);
+  EXPECT_TRUE(seg.done(*id));
   EXPECT_EQ(seg.counters().retransmissions, 0u);
 }
 

@@ -100,6 +100,47 @@ TEST(SegmentMode, PointToPointSegmentsHaveTheirOwnSize) {
   }
 }
 
+// An in-network operation keeps 16 segments at least (docs/model.md): one of
+// a few segments starts and drains in steps as coarse as itself.
+TEST(SegmentMode, AnOperationOfAFewSegmentsIsCutFiner) {
+  // Events per wire packet: 64 KiB = 32 chunks of 2 KiB go as 16 segments of
+  // 2 chunks (not 2 of 16); 1 MiB = 512 chunks as 32 of 16.
+  auto events = [](std::size_t bytes, SimMode mode) {
+    BenchOptions o = small_run(mode);
+    o.algorithms = {"innet"};
+    o.min_bytes = o.max_bytes = bytes;
+    auto report = run_bench(o);
+    EXPECT_TRUE(report.ok()) << report.status().to_string();
+    return report.ok() ? static_cast<double>(report->events) : 0.0;
+  };
+  const double small = events(64 * 1024, SimMode::segment) / events(64 * 1024, SimMode::packet);
+  const double large = events(1 << 20, SimMode::segment) / events(1 << 20, SimMode::packet);
+  EXPECT_GT(small, 0.3);
+  EXPECT_LT(small, 0.7);
+  EXPECT_LT(large, 0.1);
+
+  // The two-tier all-reduce of 4 MiB on two gb300 racks: each shard tree
+  // carries 58 KiB, 15 chunks in a window of 7; as two segments of 7 chunks
+  // it was 2.8 % off packet mode.
+  auto two_tier = [](SimMode mode) {
+    BenchOptions t;
+    t.fabric.preset = "gb300-nvl72-4608";
+    t.fabric.ranks = 144;
+    t.fabric.overrides.hosts = t.fabric.ranks;
+    t.fabric.sim_mode = mode;
+    t.algorithms = {"two_tier"};
+    t.min_bytes = t.max_bytes = 4 << 20;
+    t.payload = PayloadMode::off;
+    return run_bench(t);
+  };
+  auto packets = two_tier(SimMode::packet), segments = two_tier(SimMode::segment);
+  ASSERT_TRUE(packets.ok()) << packets.status().to_string();
+  ASSERT_TRUE(segments.ok()) << segments.status().to_string();
+  const double p = packets->rows.at(0).time_us, s = segments->rows.at(0).time_us;
+  EXPECT_NEAR(s, p, 0.005 * p);
+  EXPECT_LT(segments->events * 4, packets->events);
+}
+
 TEST(SegmentMode, RowsNameTheirModelInTableAndJson) {
   BenchOptions o = small_run(SimMode::segment);
   o.algorithms = {"innet"};

@@ -77,7 +77,7 @@ struct FabricOptions {
   bool timing_only = false;  ///< payload-free mode: sizes and times, no data
   /// Simulator granularity; `segment` needs timing_only, the sim fabric and no faults.
   SimMode sim_mode = SimMode::packet;
-  std::uint32_t segment_packets = 64;  ///< wire packets per segment in segment mode (2..1024)
+  std::uint32_t segment_packets = 128;  ///< wire packets per segment in segment mode (2..1024)
   /// Wire packets per point-to-point segment in segment mode (1..1024; up
   /// to segment_packets, whichever is fewer). Finer than in-network
   /// chunks: where two jobs' messages share a link, packet mode interleaves
