@@ -52,7 +52,7 @@ void add_bench_flags(CLI::App& cmd, BenchFlags& f) {
                                  "Slots in flight per host (the tree's slots); given, it replaces "
                                  "the window a fabric file gives its hosts")
                       ->capture_default_str();
-  add_sim_mode_flags(cmd, f.sim, o.fabric);
+  add_sim_mode_flags(cmd, f.sim, o.fabric, /*analytic=*/true);
   cmd.add_flag("--stats", o.stats,
                "Print each row's counters (retransmissions, drops, faults, recovery) after the "
                "table; in JSON, a \"stats\" key per row");
@@ -126,6 +126,11 @@ Result<BenchOptions> bench_options(BenchFlags& f) {
 
   INCA_RETURN_IF_ERROR(apply_fault_flags(f.faults, o.fabric));
   INCA_RETURN_IF_ERROR(apply_trace_flags(f.trace, o.fabric));
+  o.analytic = f.sim.analytic();
+  if (o.analytic && !o.fabric.faults.empty())
+    return bad("--sim-mode analytic runs nothing, so it injects no faults: simulate them");
+  if (o.analytic && !o.fabric.trace.file.empty())
+    return bad("--sim-mode analytic runs nothing, so it has no timeline to --trace");
   return o;
 }
 

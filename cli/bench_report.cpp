@@ -65,7 +65,10 @@ std::string table(const BenchReport& report, const BenchOptions& o) {
       "# {}; nic_tx_bytes = wire bytes rank 0's NIC sent (framing included); x_{} = algbw / {} "
       "algbw\n",
       busbw_rule(o.collective), host, host);
-  out += "# " + describe_sim_mode(o.fabric, "rows") + "\n";
+  out += o.analytic ? "# model: analytic: nothing simulated, each row is the cost model's time "
+                      "(time_us = model_us; no NIC bytes, events or check); its error against the "
+                      "simulator in docs/model.md\n"
+                    : "# " + describe_sim_mode(o.fabric, "rows") + "\n";
   if (o.nonblocking || o.outstanding > 1)
     out += fmt::format(
         "# non-blocking: {} collective(s) started at once per run on their own buffers, then "
@@ -85,18 +88,22 @@ std::string table(const BenchReport& report, const BenchOptions& o) {
     const std::string model = r.model_us ? fmt::format("{:.2f}", *r.model_us) : "-";
     // A coarse row says so on the row itself.
     std::string note = r.note;
-    if (r.model != SimMode::packet)
-      note = fmt::format("model {}{}", to_string(r.model), note.empty() ? "" : "; " + note);
+    if (row_model(r) != "packet")
+      note = fmt::format("model {}{}", row_model(r), note.empty() ? "" : "; " + note);
     out += fmt::format(
         "{:>12} {:>11} {:>5} {:>4} {:>18} {:>5} {:>11.2f} {:>10.2f} {:>10.2f} "
         "{:>13} {:>11} {:>{}}  {}{}\n",
         r.bytes, r.count, to_string(r.dtype), to_string(r.op), r.algorithm, r.ranks, r.time_us,
-        r.algbw_GBps, r.busbw_GBps, r.nic_tx_bytes, model, ratio, ratio_width, r.check,
-        note.empty() ? "" : "  (" + note + ")");
+        r.algbw_GBps, r.busbw_GBps, r.analytic ? "-" : std::to_string(r.nic_tx_bytes), model, ratio,
+        ratio_width, r.check, note.empty() ? "" : "  (" + note + ")");
   }
-  out += fmt::format("# {} simulator events in {:.2f} s wall ({:.2f} M events/s)\n", report.events,
-                     report.wall_seconds,
-                     report.wall_seconds > 0 ? report.events / report.wall_seconds / 1e6 : 0.0);
+  if (o.analytic)
+    out += fmt::format("# nothing simulated: {:.2f} s wall (building the fabric and its trees)\n",
+                       report.wall_seconds);
+  else
+    out += fmt::format("# {} simulator events in {:.2f} s wall ({:.2f} M events/s)\n",
+                       report.events, report.wall_seconds,
+                       report.wall_seconds > 0 ? report.events / report.wall_seconds / 1e6 : 0.0);
   if (o.stats) out += stats_block(report);
   return out;
 }
@@ -112,11 +119,11 @@ nlohmann::json row_json(const BenchRow& r) {
   j["time_us"] = r.time_us;
   j["algbw_GBps"] = r.algbw_GBps;
   j["busbw_GBps"] = r.busbw_GBps;
-  j["nic_tx_bytes"] = r.nic_tx_bytes;
+  j["nic_tx_bytes"] = r.analytic ? nlohmann::json(nullptr) : nlohmann::json(r.nic_tx_bytes);
   j["model_us"] = r.model_us ? nlohmann::json(*r.model_us) : nlohmann::json(nullptr);
   j["outstanding"] = r.outstanding;
   j["check"] = r.check;
-  j["model"] = std::string(to_string(r.model));
+  j["model"] = std::string(row_model(r));
   if (!r.note.empty()) j["note"] = r.note;
   return j;
 }
@@ -156,11 +163,11 @@ std::string format_report(const BenchReport& report, const BenchOptions& options
           "us,model\n";
       // `model` goes last: readers that take columns by position keep working.
       for (const BenchRow& r : report.rows)
-        out +=
-            fmt::format("{},{},{},{},{},{},{:.3f},{:.4f},{:.4f},{},{},{}\n", r.bytes, r.count,
-                        to_string(r.dtype), to_string(r.op), r.algorithm, r.ranks, r.time_us,
-                        r.algbw_GBps, r.busbw_GBps, r.nic_tx_bytes,
-                        r.model_us ? fmt::format("{:.3f}", *r.model_us) : "", to_string(r.model));
+        out += fmt::format("{},{},{},{},{},{},{:.3f},{:.4f},{:.4f},{},{},{}\n", r.bytes, r.count,
+                           to_string(r.dtype), to_string(r.op), r.algorithm, r.ranks, r.time_us,
+                           r.algbw_GBps, r.busbw_GBps,
+                           r.analytic ? std::string() : std::to_string(r.nic_tx_bytes),
+                           r.model_us ? fmt::format("{:.3f}", *r.model_us) : "", row_model(r));
       return out;
     }
   }

@@ -139,10 +139,71 @@ std::string window_bound_note(const ModelFabric& fabric, std::size_t bytes, std:
                     : std::string("a larger window"));
 }
 
+// The cost model's time of `algorithm` for `size` (sets of them one after
+// the other), or nothing when it has no model.
+std::optional<Time> model_time(const BenchOptions& o, const ModelFabric& fabric,
+                               const std::string& algorithm, const CollectiveSize& size,
+                               std::size_t sets) {
+  const std::size_t esize = dtype_size(o.dtype);
+  const auto model =
+      o.collective == Collective::allreduce
+          ? model_allreduce(algorithm, fabric, size.bytes, esize)
+          : model_collective(o.collective, algorithm, fabric, size.model_bytes, esize);
+  if (!model) return std::nullopt;
+  return *model * static_cast<Time>(sets);
+}
+
+// A row of `algorithm` (`ran`: what it ran, when auto chose) that took
+// `time` for `sets` collectives of `size`: the nccl-tests figures, the model
+// beside them and, for innet, whether the window bound it.
+BenchRow sized_row(const BenchOptions& o, const ModelFabric& fabric, const std::string& algorithm,
+                   const std::string& ran, const CollectiveSize& size, Time time,
+                   std::size_t sets) {
+  BenchRow row;
+  row.bytes = size.bytes;
+  // nccl-tests counts the elements of S.
+  row.count = size.bytes / dtype_size(o.dtype);
+  row.dtype = o.dtype;
+  row.op = o.op;
+  // `auto` rows name the algorithm it chose, e.g. auto:innet.
+  row.algorithm = algorithm == "auto" ? "auto:" + ran : algorithm;
+  row.ranks = o.fabric.ranks;
+  row.time_us = to_micros(time);
+  // Outstanding collectives each moved S.
+  row.algbw_GBps = time > 0 ? static_cast<double>(size.bytes * sets) / to_seconds(time) / 1e9 : 0;
+  row.busbw_GBps = row.algbw_GBps * busbw_factor(o.collective, o.fabric.ranks);
+  row.outstanding = o.outstanding;
+  if (const auto model = model_time(o, fabric, ran, size, sets)) row.model_us = to_micros(*model);
+  if (o.collective == Collective::allreduce && ran == "innet")
+    row.note = window_bound_note(fabric, size.bytes, dtype_size(o.dtype));
+  return row;
+}
+
+// Analytic mode: the row is the model's, nothing ran.
+Result<BenchRow> analytic_row(const BenchOptions& o, World& world, const std::string& algorithm,
+                              const CollectiveSize& size, std::size_t sets) {
+  const ModelFabric fabric = world.model_fabric();
+  const auto time = model_time(o, fabric, algorithm, size, sets);
+  if (!time)
+    return make_error(
+        StatusCode::invalid_argument,
+        fmt::format("--sim-mode analytic: {} has no cost model for {} (auto chooses by running, "
+                    "and plug-in algorithms bring none); simulate it",
+                    algorithm, to_string(o.collective)));
+  BenchRow row = sized_row(o, fabric, algorithm, algorithm, size, *time, sets);
+  row.check = "analytic";
+  row.analytic = true;
+  return row;
+}
+
 }  // namespace
 
+std::string_view row_model(const BenchRow& row) {
+  return row.analytic ? std::string_view("analytic") : to_string(row.model);
+}
+
 bool check_passed(const std::string& check) {
-  return check == "exact" || check == "timing" || check == "quantized";
+  return check == "exact" || check == "timing" || check == "quantized" || check == "analytic";
 }
 
 std::optional<std::size_t> parse_size(const std::string& text) {
@@ -208,7 +269,7 @@ Result<BenchReport> run_bench(const BenchOptions& o) {
   const auto row_weight = [](std::size_t bytes) {
     return static_cast<double>(std::max<std::size_t>(bytes, 4096));
   };
-  if (o.progress) {
+  if (o.progress && !o.analytic) {  // an analytic sweep runs nothing to follow
     std::size_t rows = 0;
     double weight = 0;
     for (double size = static_cast<double>(o.min_bytes);
@@ -251,16 +312,17 @@ Result<BenchReport> run_bench(const BenchOptions& o) {
         full_mantissas.assign(sets, make_collective_data(c, sized, o.fabric.ranks, o.dtype, o.op,
                                                          fill_full_mantissa));
       std::vector<CollectiveData>& data = quantized ? full_mantissas : buffers;
+      if (o.analytic) {
+        auto row = analytic_row(o, **world, algorithm, sized, sets);
+        if (!row.ok()) return row.status();
+        report.rows.push_back(std::move(*row));
+        continue;
+      }
       if (o.progress) {
-        const ModelFabric f = (*world)->model_fabric();
-        const auto expected = c == Collective::allreduce
-                                  ? model_allreduce(algorithm, f, sized.bytes, esize)
-                                  : model_collective(c, algorithm, f, sized.model_bytes, esize);
+        const auto expected = model_time(o, (*world)->model_fabric(), algorithm, sized, sets);
         o.progress->row_started(
             fmt::format("{} {} B", algorithm, sized.bytes), row_weight(sized.bytes),
-            expected
-                ? *expected * static_cast<Time>(sets * std::max<std::uint32_t>(1, o.iterations))
-                : 0,
+            expected ? *expected * static_cast<Time>(std::max<std::uint32_t>(1, o.iterations)) : 0,
             (*world)->stats().events, (*world)->now());
       }
       Measured m = measure(**world, o, algorithm, sized, data);
@@ -272,33 +334,11 @@ Result<BenchReport> run_bench(const BenchOptions& o) {
         m.check = q.within ? "quantized" : "error above the bound";
         m.note = q.note + (m.note.empty() ? "" : "; " + m.note);
       }
-      BenchRow row;
-      row.bytes = sized.bytes;
-      // nccl-tests counts the elements of S.
-      row.count = sized.bytes / esize;
-      row.dtype = o.dtype;
-      row.op = o.op;
-      // `auto` rows name the algorithm it chose, e.g. auto:innet.
-      row.algorithm = algorithm == "auto" ? "auto:" + m.algorithm : algorithm;
-      row.ranks = o.fabric.ranks;
-      row.time_us = to_micros(m.time);
-      // Outstanding collectives each moved S.
-      row.algbw_GBps =
-          m.time > 0 ? static_cast<double>(sized.bytes * sets) / to_seconds(m.time) / 1e9 : 0;
-      row.busbw_GBps = row.algbw_GBps * busbw_factor(c, o.fabric.ranks);
-      row.nic_tx_bytes = m.nic_tx;
-      row.outstanding = o.outstanding;
       const std::string& ran = m.algorithm.empty() ? algorithm : m.algorithm;
-      const ModelFabric fabric = (*world)->model_fabric();
-      const auto model = c == Collective::allreduce
-                             ? model_allreduce(ran, fabric, sized.bytes, esize)
-                             : model_collective(c, ran, fabric, sized.model_bytes, esize);
-      if (model) row.model_us = to_micros(*model) * static_cast<double>(sets);
+      BenchRow row = sized_row(o, (*world)->model_fabric(), algorithm, ran, sized, m.time, sets);
+      row.nic_tx_bytes = m.nic_tx;
       row.check = m.check;
-      row.note = m.note;
-      if (c == Collective::allreduce && ran == "innet")
-        if (std::string bound = window_bound_note(fabric, sized.bytes, esize); !bound.empty())
-          row.note += (row.note.empty() ? "" : "; ") + bound;
+      if (!m.note.empty()) row.note = m.note + (row.note.empty() ? "" : "; " + row.note);
       row.model = (*world)->options().sim_mode;
       row.stats = m.stats;
       report.rows.push_back(std::move(row));

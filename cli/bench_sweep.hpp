@@ -37,6 +37,10 @@ struct BenchOptions {
   Dtype dtype = Dtype::f32;
   ReduceOp op = ReduceOp::sum;
   PayloadMode payload = PayloadMode::automatic;
+  /// Run nothing: each row is the cost model's time (docs/model.md, its
+  /// error against the simulator), for planning at scales the simulator
+  /// takes long to reach. Algorithms without a model are refused.
+  bool analytic = false;
   /// In automatic mode, carry data while ranks x 2 x bytes stays below this.
   std::size_t data_budget_bytes = 256u << 20;
   /// Runs per size and algorithm; a row reports the median run (the lower
@@ -86,6 +90,9 @@ struct BenchRow {
   std::string note;  ///< fallback explanation, when any
   /// How finely the row was simulated (segment: coarse, docs/model.md).
   SimMode model = SimMode::packet;
+  /// Not simulated: time_us is the cost model's (BenchOptions::analytic);
+  /// no NIC bytes, events or check.
+  bool analytic = false;
   std::uint32_t outstanding = 1;  ///< collectives started at once per run (BenchOptions)
   WorldStats stats;  ///< what the row's run(s) did: retransmissions, drops, faults, recovery
 };
@@ -99,10 +106,14 @@ struct BenchReport {
 
 /// Parses "8", "4K", "64M", "1G" (binary multiples).
 std::optional<std::size_t> parse_size(const std::string& text);
-/// True for the checks of a row that ran correctly: exact, timing, quantized.
+/// True for the checks of a row that ran correctly (exact, timing, quantized)
+/// or was not run (analytic).
 bool check_passed(const std::string& check);
 
 /// Runs the sweep. Errors: invalid options, or a world that cannot be built.
 Result<BenchReport> run_bench(const BenchOptions& options);
+
+/// What produced a row: "packet", "segment" or "analytic".
+std::string_view row_model(const BenchRow& row);
 
 }  // namespace inca::cli

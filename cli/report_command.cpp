@@ -29,10 +29,17 @@ int fail(const std::string& message) {
 int run(ReportArgs& a) {
   auto options = bench_options(a.bench);
   if (!options.ok()) return fail(options.status().message());
+  // Its findings read NIC bytes, counters and checks, which only a run has.
+  const std::string analytic =
+      "a report describes a simulated sweep; an analytic one (--sim-mode analytic) has no NIC "
+      "bytes, counters or checks: `inca bench --sim-mode analytic` prints it";
+  if (options->analytic) return fail(analytic);
   nlohmann::json sweep;
   for (const std::string& path : a.from) {
     auto loaded = load_sweep(path, *options);
     if (!loaded.ok()) return fail(loaded.status().message());
+    for (const auto& row : (*loaded)["rows"])
+      if (row.value("model", "") == "analytic") return fail(path + ": " + analytic);
     if (sweep.is_null())
       sweep = std::move(*loaded);
     else

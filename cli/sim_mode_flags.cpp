@@ -23,15 +23,20 @@ Status apply_sim_mode_knobs(FabricOptions& fabric) {
   return {};
 }
 
-void add_sim_mode_flags(CLI::App& cmd, SimModeFlags& f, FabricOptions& fabric) {
+void add_sim_mode_flags(CLI::App& cmd, SimModeFlags& f, FabricOptions& fabric, bool analytic) {
   f.sim_mode = std::string(to_string(fabric.sim_mode));
+  f.offers_analytic = analytic;
   cmd.add_option("--payload", f.payload,
                  "Carry data: auto (when it fits in memory), on, off (timing only)")
       ->capture_default_str();
-  cmd.add_option(
-         "--sim-mode", f.sim_mode,
-         "Simulator granularity: packet (every wire packet), or segment (coarse: payload-free "
-         "runs move segments of --segment-packets wire packets; error in docs/model.md)")
+  cmd.add_option("--sim-mode", f.sim_mode,
+                 std::string("Simulator granularity: packet (every wire packet), or segment "
+                             "(coarse: payload-free runs move segments of --segment-packets wire "
+                             "packets; error in docs/model.md)") +
+                     (analytic ? ", or analytic (nothing simulated: each row is the cost "
+                                 "model's time, for planning at scales the simulator takes "
+                                 "long to reach; its error in docs/model.md)"
+                               : ""))
       ->capture_default_str();
   cmd.add_option("--segment-packets", fabric.segment_packets,
                  "Wire packets per segment with --sim-mode segment (2..1024)")
@@ -58,8 +63,23 @@ Result<PayloadMode> apply_sim_mode_flags(const SimModeFlags& f, FabricOptions& f
         "--payload off is not meaningful on the live fabric: its wall-clock time "
         "includes moving and reducing the data");
   if (live) payload = PayloadMode::on;
+  if (f.analytic()) {
+    if (!f.offers_analytic)
+      return bad(
+          "--sim-mode analytic is for inca bench: jobs that share a fabric need a simulation "
+          "(the cost model prices one collective alone)");
+    if (live) return bad("--sim-mode analytic needs the sim fabric (it runs nothing)");
+    if (payload == PayloadMode::on)
+      return bad(
+          "--sim-mode analytic runs nothing, so it carries and checks no data: drop "
+          "--payload on");
+    fabric.sim_mode = SimMode::packet;
+    return PayloadMode::off;
+  }
   auto mode = parse_sim_mode(f.sim_mode);
-  if (!mode) return bad("unknown --sim-mode '" + f.sim_mode + "' (packet, segment)");
+  if (!mode)
+    return bad("unknown --sim-mode '" + f.sim_mode + "' (packet, segment" +
+               (f.offers_analytic ? ", analytic)" : ")"));
   fabric.sim_mode = *mode;
   if (fabric.sim_mode == SimMode::segment && (live || payload == PayloadMode::on))
     return bad(

@@ -21,6 +21,10 @@ namespace inca::cli {
 struct SimModeFlags {
   std::string payload = "auto";
   std::string sim_mode;  // the fabric's default when registered (INCA_SIM_MODE), or packet
+  /// The command takes --sim-mode analytic (`inca bench`): rows from the
+  /// cost model alone, nothing simulated.
+  bool offers_analytic = false;
+  bool analytic() const { return sim_mode == "analytic"; }
 };
 
 /// Sets `fabric`'s sim_mode and segment_packets from the INCA_SIM_MODE and
@@ -30,13 +34,16 @@ Status apply_sim_mode_knobs(FabricOptions& fabric);
 
 /// Registers --payload, --sim-mode and --segment-packets on `cmd`; `fabric`'s
 /// sim_mode and segment_packets are the defaults, and --segment-packets
-/// writes into fabric.segment_packets.
-void add_sim_mode_flags(CLI::App& cmd, SimModeFlags& flags, FabricOptions& fabric);
+/// writes into fabric.segment_packets. `analytic`: --sim-mode also takes
+/// analytic (flags.offers_analytic).
+void add_sim_mode_flags(CLI::App& cmd, SimModeFlags& flags, FabricOptions& fabric,
+                        bool analytic = false);
 
 /// Checks the flags: fabric.sim_mode is set and the payload mode returned
 /// (live fabrics always carry data). invalid_argument naming the flag on a
 /// value that does not parse, --payload off on the live fabric, and segment
-/// mode on the live fabric or with --payload on.
+/// or analytic mode on the live fabric or with --payload on. Analytic mode
+/// runs nothing: the payload is off and fabric.sim_mode packet.
 Result<PayloadMode> apply_sim_mode_flags(const SimModeFlags& flags, FabricOptions& fabric);
 
 /// What a report says of its model, one line without a newline: "model:

@@ -7,7 +7,9 @@
 #include <string>
 
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
+#include "bench_report.hpp"
 #include "bench_sweep.hpp"
 #include "inca/collective.hpp"
 #include "inca/reduce.hpp"
@@ -294,6 +296,59 @@ TEST(BenchSweep, InnetRowsSayWhenTheWindowBoundsThem) {
   for (const BenchRow& r : report->rows) {
     EXPECT_EQ(r.note.find("window-bound"), std::string::npos);
   }
+}
+
+// --sim-mode analytic: each row is the cost model's time for what the
+// simulator would run, labelled as such, and nothing runs.
+TEST(BenchSweep, AnalyticRowsAreTheCostModelsTimeAndSaySo) {
+  BenchOptions o = small_sweep(Collective::allreduce, {"innet", "ring", "rabenseifner"});
+  o.min_bytes = 1024;
+  o.max_bytes = 1 << 20;
+  o.step_factor = 32;
+  o.payload = PayloadMode::off;
+  auto simulated = run_bench(o);
+  ASSERT_TRUE(simulated.ok()) << simulated.status().to_string();
+  o.analytic = true;
+  auto analytic = run_bench(o);
+  ASSERT_TRUE(analytic.ok()) << analytic.status().to_string();
+  EXPECT_GT(simulated->events, 0u);
+  EXPECT_EQ(analytic->events, 0u);
+  ASSERT_EQ(analytic->rows.size(), simulated->rows.size());
+  ASSERT_EQ(analytic->rows.size(), 9u);
+  for (std::size_t i = 0; i < analytic->rows.size(); ++i) {
+    const BenchRow &a = analytic->rows[i], &s = simulated->rows[i];
+    SCOPED_TRACE(a.algorithm + " " + std::to_string(a.bytes));
+    EXPECT_FALSE(s.analytic);
+    EXPECT_TRUE(a.analytic);
+    EXPECT_EQ(a.check, "analytic");
+    ASSERT_TRUE(s.model_us.has_value());
+    EXPECT_DOUBLE_EQ(a.time_us, *s.model_us);
+    EXPECT_DOUBLE_EQ(*a.model_us, *s.model_us);
+    // The model's ring charges every step the largest segment and the mean
+    // path: its time is not the simulator's (innet's is, to the picosecond).
+    if (a.algorithm == "ring") {
+      EXPECT_NE(a.time_us, s.time_us);
+    }
+    EXPECT_DOUBLE_EQ(a.algbw_GBps, static_cast<double>(a.bytes) / a.time_us / 1e3);
+    EXPECT_EQ(a.nic_tx_bytes, 0u);
+    EXPECT_GT(s.nic_tx_bytes, 0u);
+  }
+  const auto json = nlohmann::json::parse(format_report(*analytic, o, ReportFormat::json));
+  EXPECT_EQ(json.at(0)["model"], "analytic");
+  EXPECT_TRUE(json.at(0)["nic_tx_bytes"].is_null());
+  const std::string table = format_report(*analytic, o, ReportFormat::table);
+  EXPECT_NE(table.find("# model: analytic: nothing simulated"), std::string::npos) << table;
+  EXPECT_NE(table.find("analytic  (model analytic)"), std::string::npos) << table;
+  const std::string csv = format_report(*analytic, o, ReportFormat::csv);
+  EXPECT_EQ(csv.substr(csv.rfind(',', csv.size() - 2)), ",analytic\n") << csv;
+
+  // What has no model is refused: auto chooses by running.
+  o.algorithms = {"ring", "auto"};
+  auto refused = run_bench(o);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.status().code(), StatusCode::invalid_argument);
+  EXPECT_NE(refused.status().message().find("auto has no cost model"), std::string::npos)
+      << refused.status().message();
 }
 
 }  // namespace

@@ -72,3 +72,14 @@ def test_a_cxx_plugin_loads_into_the_module():
     assert [r["algorithm"] for r in rows] == ["star", "ring"]
     assert all(r["check"] == "exact" for r in rows)
     assert "innet_or_star" in inca.algorithms()
+
+
+def test_analytic_rows_are_the_models_and_raise_no_warning(recwarn):
+    simulated = inca.bench(ranks=16, min_bytes="1M", max_bytes="1M", algos=["innet", "ring"],
+                           payload="off")
+    analytic = inca.bench(ranks=16, min_bytes="1M", max_bytes="1M", algos=["innet", "ring"],
+                          sim_mode="analytic")
+    assert [r["model"] for r in analytic] == ["analytic", "analytic"]
+    assert [r["time_us"] for r in analytic] == [r["model_us"] for r in simulated]
+    assert all(r["nic_tx_bytes"] is None for r in analytic)
+    assert not [w for w in recwarn if issubclass(w.category, RuntimeWarning)]
