@@ -5,7 +5,7 @@ Runs, for each preset, the sweep of docs/model.md ("Model against simulator,
 per preset"):
 
     inca bench --preset NAME -b 8 -e 16M -f 8 \
-      --algos innet,ring,recursive_doubling,rabenseifner,binomial_tree \
+      --algos innet,ring,recursive_doubling,rabenseifner,binomial_tree,hierarchical \
       --payload off --format json
 
 and prints (model_us - time_us) / time_us at its worst below 1 MiB and from
@@ -22,7 +22,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-ALGOS = "innet,ring,recursive_doubling,rabenseifner,binomial_tree"
+ALGOS = "innet,ring,recursive_doubling,rabenseifner,binomial_tree,hierarchical"
 LARGE = 1 << 20
 
 
