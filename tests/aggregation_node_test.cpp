@@ -44,13 +44,14 @@ wire::TreeInstall tree_install(std::vector<std::uint16_t> ports, std::uint16_t w
 // Every counter by name, so a test can say "exactly this one moved". The structured binding must
 // name every field of EngineCounters, in order: a field added there and not here stops the build.
 std::map<std::string, std::uint64_t> counter_map(const EngineCounters& c) {
-  const auto& [packets_in, contributions, duplicates, duplicate_answers, partial_reforwards,
-               partials_sent, results, results_sent, slot_full, stale, results_in, results_repeated,
-               refused, refused_caps, errors_in, errors_sent, drop_unknown_tree, drop_bad_key,
-               drop_bad_child, drop_bad_slot, drop_mismatch, drop_oversize, drop_bad_type,
-               drop_malformed] = c;
+  const auto& [packets_in, contributions, identity_contributions, duplicates, duplicate_answers,
+               partial_reforwards, partials_sent, results, results_sent, slot_full, stale,
+               results_in, results_repeated, refused, refused_caps, errors_in, errors_sent,
+               drop_unknown_tree, drop_bad_key, drop_bad_child, drop_bad_slot, drop_mismatch,
+               drop_oversize, drop_bad_type, drop_malformed] = c;
   return {{"packets_in", packets_in},
           {"contributions", contributions},
+          {"identity_contributions", identity_contributions},
           {"duplicates", duplicates},
           {"duplicate_answers", duplicate_answers},
           {"partial_reforwards", partial_reforwards},

@@ -125,29 +125,34 @@ TEST(EngineErrors, ContributionsOfDifferentAttemptsNeverMix) {
 }
 
 // Bit 2 of the flags once exempted a packet from the attempt check (a
-// "quantized" flag that no sender set). No flag turns the check off: two
-// contributions that both carry the bit but different attempts still never mix,
-// and on the wire the bit is reserved, so the packet does not even decode.
+// "quantized" flag that no sender set); it now marks an identity chunk. No
+// flag turns the check off: two contributions that both carry bit 2, or a
+// reserved bit, but different attempts still never mix; and on the wire a
+// reserved bit does not even decode.
 TEST(EngineErrors, NoFlagExemptsAContributionFromTheAttemptCheck) {
-  TwoLevelTree t;
-  wire::Packet first = chunk(0, 2, {1}, /*attempt=*/7);
-  wire::Packet second = chunk(1, 2, {100}, /*attempt=*/8);
-  first.header.flags |= 0x04;
-  second.header.flags |= 0x04;
-  t.from_host(0, 0, first);
-  t.from_host(0, 1, second);
-  EXPECT_EQ(t.leaf[0].counters().drop_mismatch, 1u);
-  EXPECT_EQ(t.leaf[0].counters().contributions, 1u);
-  EXPECT_EQ(t.errors_at(0, 0), 1u);
-  EXPECT_EQ(t.errors_at(0, 1), 1u);
-  EXPECT_EQ(t.root.counters().contributions, 0u);
-
-  std::vector<std::byte> bytes(wire::kHeaderBytes + second.payload_bytes());
-  ASSERT_EQ(wire::encode(second.header, second.payload_span(), bytes), bytes.size());
+  for (const std::uint8_t flag : {std::uint8_t{wire::kFlagIdentity}, std::uint8_t{0x08}}) {
+    SCOPED_TRACE(static_cast<int>(flag));
+    TwoLevelTree t;
+    wire::Packet first = chunk(0, 2, {1}, /*attempt=*/7);
+    wire::Packet second = chunk(1, 2, {100}, /*attempt=*/8);
+    first.header.flags |= flag;
+    second.header.flags |= flag;
+    t.from_host(0, 0, first);
+    t.from_host(0, 1, second);
+    EXPECT_EQ(t.leaf[0].counters().drop_mismatch, 1u);
+    EXPECT_EQ(t.leaf[0].counters().contributions, 1u);
+    EXPECT_EQ(t.errors_at(0, 0), 1u);
+    EXPECT_EQ(t.errors_at(0, 1), 1u);
+    EXPECT_EQ(t.root.counters().contributions, 0u);
+    t.expect_every_packet_classified();
+  }
+  wire::Packet reserved = chunk(1, 2, {100}, 8);
+  reserved.header.flags |= 0x08;
+  std::vector<std::byte> bytes(wire::kHeaderBytes + reserved.payload_bytes());
+  ASSERT_EQ(wire::encode(reserved.header, reserved.payload_span(), bytes), bytes.size());
   wire::Header decoded;
   std::span<const std::byte> payload;
   EXPECT_EQ(wire::decode(bytes, decoded, payload), wire::DecodeError::bad_flags);
-  t.expect_every_packet_classified();
 }
 
 TEST(EngineErrors, AFailedSlotIsReusedByTheNextChunkInIt) {

@@ -158,6 +158,9 @@ TEST(TwoTierAllreduce, DomainStepsTakeTheDomainSwitchAndOnlyShardsReachInfiniBan
   // all-gather, through their NVLink ports (a domain switch links nothing else).
   for (std::uint32_t d = 0; d < kDomains; ++d)
     EXPECT_EQ(world->switch_contributions(fmt::format("domain{}", d)), 4u * (8 + 8)) << d;
+  // In the all-gather each chunk lies in one rank's shard; the other three
+  // send its header alone, as NVLink SHARP's multicast uploads only the owner's.
+  EXPECT_EQ(world->stats().switch_identity_contributions, kDomains * 8u * 3);
   // Each leaf: its 4 hosts' 2-chunk shards (one host per shard tree); the
   // spines: every leaf's partial of every shard.
   for (std::uint32_t l = 0; l < kDomains; ++l)

@@ -88,6 +88,8 @@ class UdpFabric : public ::testing::Test {
       EXPECT_NE(log_.find(fmt::format("rank {}: ring exact", r)), std::string::npos) << log_;
       EXPECT_NE(log_.find(fmt::format("rank {}: non-blocking exact", r)), std::string::npos)
           << log_;
+      EXPECT_NE(log_.find(fmt::format("rank {}: innet allgather exact", r)), std::string::npos)
+          << log_;
     }
   }
 

@@ -301,12 +301,51 @@ TEST(WireHeaderDecode, EveryInvalidOpCode) {
   }
 }
 
-// Bit 2 included: it once meant "quantized", which no sender set.
+// Bit 2 (identity) has its own test below; it once meant "quantized".
 TEST(WireHeaderDecode, UnknownFlagBits) {
-  for (int bit = 2; bit < 8; ++bit) {
+  for (int bit = 3; bit < 8; ++bit) {
     Header h = sample_header();
     h.flags = static_cast<std::uint8_t>(kFlagLast | (1u << bit));
     EXPECT_EQ(decode_only(encode_or_die(h, make_payload(16))), DecodeError::bad_flags) << bit;
+  }
+}
+
+// An identity chunk is its header alone, and still says how long the chunk is.
+TEST(WireHeaderDecode, IdentityChunksAreHeaderOnly) {
+  for (auto type : {PacketType::contribution, PacketType::result}) {
+    Header h = sample_header();  // 4 floats
+    h.type = type;
+    h.flags = kFlagLast | kFlagIdentity;
+    EXPECT_EQ(h.chunk_bytes(), 16u);
+    EXPECT_EQ(h.payload_bytes(), 0u);
+    const Bytes pkt = encode_or_die(h, {});
+    ASSERT_EQ(pkt.size(), kHeaderBytes);
+    Header d;
+    std::span<const std::byte> payload;
+    ASSERT_EQ(decode(pkt, d, payload), DecodeError::none);
+    expect_same(d, h);
+    EXPECT_TRUE(payload.empty());
+    // Carrying the data it says it leaves out is refused, both ways.
+    Bytes out(kHeaderBytes + 16);
+    EXPECT_EQ(encode(h, make_payload(16), out), 0u);
+    Bytes padded = pkt;
+    padded.resize(kHeaderBytes + 16);
+    refresh_checksum(padded);
+    EXPECT_EQ(decode_only(padded), DecodeError::bad_count);
+  }
+  // A chunk larger than a packet is refused even though nothing follows.
+  Header big = sample_header();
+  big.flags = kFlagIdentity;
+  big.count = kMaxPayloadBytes / 4 + 1;
+  EXPECT_EQ(decode_only(encode_or_die(big, {})), DecodeError::bad_count);
+  // On types that do not carry chunks the flag means nothing: rejected.
+  for (auto type : {PacketType::p2p, PacketType::ack, PacketType::control, PacketType::error}) {
+    Header h = sample_header();
+    h.type = type;
+    h.flags = kFlagIdentity;
+    h.count = 16;
+    EXPECT_EQ(decode_only(encode_or_die(h, make_payload(16))), DecodeError::bad_flags)
+        << to_string(type);
   }
 }
 

@@ -17,9 +17,12 @@ Status innet_reduce(Communicator& comm, const void* send, void* recv, std::size_
 
 Status innet_broadcast(Communicator& comm, void* buf, std::size_t bytes, int root) {
   if (bytes == 0) return {};
-  // x | 0 = x, so the root's bytes come back unchanged to everyone.
-  if (comm.rank() != root && !comm.timing_only()) std::memset(buf, 0, bytes);
-  return comm.innet_allreduce(buf, buf, bytes, Dtype::u8, ReduceOp::bor);
+  // x | 0 = x, so the root's bytes come back unchanged to everyone; the
+  // others hold nothing, so only the root uploads data.
+  const bool is_root = comm.rank() == root;
+  if (!is_root && !comm.timing_only()) std::memset(buf, 0, bytes);
+  return comm.innet_allreduce(buf, buf, bytes, Dtype::u8, ReduceOp::bor, false,
+                              HeldElements{0, is_root ? bytes : 0});
 }
 
 Status innet_barrier(Communicator& comm) {
@@ -50,7 +53,9 @@ Status innet_allgather(Communicator& comm, const void* send, void* recv, std::si
     std::memset(out, 0, own - out);
     std::memset(own + block_bytes, 0, total - (own + block_bytes - out));
   }
-  return comm.innet_allreduce(recv, recv, total, Dtype::u8, ReduceOp::bor);
+  // Each rank uploads its own block; the chunks of the others go header-only.
+  const HeldElements own{static_cast<std::size_t>(comm.rank()) * block_bytes, block_bytes};
+  return comm.innet_allreduce(recv, recv, total, Dtype::u8, ReduceOp::bor, false, own);
 }
 
 }  // namespace inca::algorithms

@@ -1,9 +1,10 @@
 // Reduce, broadcast, barrier, reduce-scatter and all-gather built on the one
 // switch primitive, the in-network all-reduce over the communicator's tree.
 // They share that primitive, so they share one file. Each costs every NIC one
-// upload and one download of the all-reduced buffer: unlike SHARP, whose
-// broadcast multicasts from the root, a broadcast here uploads zeros from
-// every non-root. docs/model.md, "Other collectives", gives the costs.
+// download of the all-reduced buffer and one upload of what the rank holds:
+// in broadcast and all-gather the chunks it holds none of go up as
+// header-only identity contributions (HeldElements), as SHARP multicasts
+// from the data's owner. docs/model.md, "Other collectives", gives the costs.
 #pragma once
 
 #include <cstddef>
@@ -15,7 +16,7 @@ namespace inca::algorithms {
 /// All-reduce whose result only `root` keeps (recv may be null elsewhere).
 Status innet_reduce(Communicator& comm, const void* send, void* recv, std::size_t count,
                     Dtype dtype, ReduceOp op, int root, bool reproducible);
-/// Bitwise-or all-reduce of the bytes, to which non-roots contribute zeros.
+/// Bitwise-or all-reduce of the bytes, to which non-roots send identity headers.
 Status innet_broadcast(Communicator& comm, void* buf, std::size_t bytes, int root);
 /// A one-byte all-reduce: nobody gets its result before everybody sent.
 Status innet_barrier(Communicator& comm);
@@ -23,7 +24,7 @@ Status innet_barrier(Communicator& comm);
 Status innet_reduce_scatter(Communicator& comm, const void* send, void* recv, std::size_t recvcount,
                             Dtype dtype, ReduceOp op, bool reproducible);
 /// Bitwise-or all-reduce of the p-block buffer in which each rank filled its
-/// own block and zeroed the others.
+/// own block and zeroed the others; only its block's chunks carry data.
 Status innet_allgather(Communicator& comm, const void* send, void* recv, std::size_t block_bytes);
 
 }  // namespace inca::algorithms

@@ -122,14 +122,19 @@ Status allgather_in_domain(const TwoTierState& state, const AllreduceArgs& a, Sh
   const std::size_t esize = dtype_size(a.dtype);
   const std::size_t bytes = a.count * esize;
   const std::size_t words = (bytes + 3) / 4;
+  // The words that hold any of this rank's shard; the others go header-only.
+  const std::size_t first_word = shard.offset * esize / 4;
+  const std::size_t end_word = ((shard.offset + shard.count) * esize + 3) / 4;
+  const HeldElements own{first_word, shard.count > 0 ? end_word - first_word : 0};
   if (state.domain->timing_only())
-    return state.domain->innet_allreduce(nullptr, nullptr, words, Dtype::u32, ReduceOp::bor);
+    return state.domain->innet_allreduce(nullptr, nullptr, words, Dtype::u32, ReduceOp::bor, false,
+                                         own);
   std::vector<std::uint32_t> gathered(words, 0);
   auto* out = static_cast<std::byte*>(a.recv);
   std::memcpy(reinterpret_cast<std::byte*>(gathered.data()) + shard.offset * esize,
               out + shard.offset * esize, shard.count * esize);
   INCA_RETURN_IF_ERROR(state.domain->innet_allreduce(gathered.data(), gathered.data(), words,
-                                                     Dtype::u32, ReduceOp::bor));
+                                                     Dtype::u32, ReduceOp::bor, false, own));
   std::memcpy(out, gathered.data(), bytes);
   return {};
 }

@@ -13,9 +13,9 @@
 // at NVLink rates. Steps 1 and 3 use the switch primitive, the in-network
 // all-reduce: step 1 sends every rank the domain's whole sum (it keeps its
 // shard), and step 3 is a bitwise-or all-reduce of u32 words in which each
-// rank filled only its shard. On full-duplex links each costs the time of
-// NVLink SHARP's reduce-scatter and multicast all-gather (one buffer up, one
-// down); it uploads zeros where a multicast would upload nothing.
+// rank uploads only its shard's chunks and a header for each other chunk.
+// On full-duplex links each costs the time of NVLink SHARP's reduce-scatter
+// and multicast all-gather (one buffer up, one down).
 // Its prepare() splits the communicator into domains and shards once.
 // Cost: docs/model.md, "Two-tier all-reduce".
 #pragma once

@@ -107,6 +107,12 @@ bool op_supported(ReduceOp op, Dtype dtype) {
   return !(bitwise && is_floating(dtype));
 }
 
+bool zero_is_identity(ReduceOp op, Dtype dtype) {
+  if (!op_supported(op, dtype)) return false;
+  return op == ReduceOp::bor || op == ReduceOp::bxor ||
+         (op == ReduceOp::sum && !is_floating(dtype));
+}
+
 Status check_op(ReduceOp op, Dtype dtype) {
   if (!find(dtype))
     return make_error(StatusCode::invalid_argument,

@@ -132,6 +132,7 @@ struct EndpointCounters {
   std::uint64_t bytes_sent = 0;  ///< wire bytes, framing included
   std::uint64_t packets_received = 0;
   std::uint64_t contributions_sent = 0;
+  std::uint64_t identity_contributions_sent = 0;  ///< of those, header-only (wire::kFlagIdentity)
   std::uint64_t results_received = 0;
   std::uint64_t duplicate_results = 0;
   std::uint64_t retransmissions = 0;    ///< in-network chunks sent again

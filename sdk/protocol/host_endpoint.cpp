@@ -132,6 +132,12 @@ Result<OpId> HostEndpoint::start_innet(const InnetAllreduce& asked, Time now, Ou
     return make_error(StatusCode::invalid_argument,
                       fmt::format("rank {}: tree {}: null buffer for {} elements", config_.rank,
                                   spec.tree, spec.count));
+  if ((spec.held_first > 0 || spec.held_end < spec.count) && !zero_is_identity(spec.op, spec.dtype))
+    return make_error(
+        StatusCode::invalid_argument,
+        fmt::format("rank {}: tree {}: a {} {} reduction cannot leave chunks out: "
+                    "zero is not its identity",
+                    config_.rank, spec.tree, to_string(spec.dtype), to_string(spec.op)));
   const std::size_t elems_per_chunk = spec.slot_payload_bytes / esize;
   if ((spec.count + elems_per_chunk - 1) / elems_per_chunk > 0x7fffffffu)
     return make_error(StatusCode::invalid_argument,
@@ -187,12 +193,28 @@ void HostEndpoint::send_chunk(InnetOp& op, std::uint32_t chunk, Time now, Outbox
   p.header.sequence = seq;
   p.header.count = static_cast<std::uint32_t>(n);
   split_into_packets(p, n * dtype_size(s.dtype), op.elems_per_packet * dtype_size(s.dtype));
-  if (!config_.timing_only)
+  const bool held = first < s.held_end && first + n > s.held_first;
+  if (!held) {
+    p.header.flags |= wire::kFlagIdentity;
+    ++counters_.identity_contributions_sent;
+  } else if (!config_.timing_only)
     p.payload =
         wire::make_payload(static_cast<const std::byte*>(s.send) + first * dtype_size(s.dtype),
                            n * dtype_size(s.dtype));
   p.src = config_.address;
   ++counters_.contributions_sent;
+  // A chunk waits on the busier way of this host's link: its upload, or its
+  // result's download. An identity chunk goes up as headers but its result
+  // comes down whole, behind the window's other results: timed as the
+  // upload, its timers would fire while the results are still queued.
+  wire::Packet answer;
+  if (!held) {
+    answer.header = p.header;
+    answer.header.flags &= static_cast<std::uint8_t>(~wire::kFlagIdentity);
+    answer.packets = p.packets;
+    answer.packet_payload = p.packet_payload;
+  }
+  const wire::Packet& timed = held ? p : answer;
   InnetOp::InFlight& f = op.entry(chunk);
   // The switch's service time is per wire packet: a segment short of K
   // packets (an operation's last, or a small one) takes that much less.
@@ -200,7 +222,7 @@ void HostEndpoint::send_chunk(InnetOp& op, std::uint32_t chunk, Time now, Outbox
   const bool first_send = f.chunk != chunk;
   if (first_send) {
     f = InnetOp::InFlight{chunk, 0, kNever, now, 0};
-    f.wire_bytes = p.wire_bytes();
+    f.wire_bytes = timed.wire_bytes();
     innet_outstanding_bytes_ += f.wire_bytes;
     ++innet_outstanding_chunks_;
   }
@@ -209,8 +231,9 @@ void HostEndpoint::send_chunk(InnetOp& op, std::uint32_t chunk, Time now, Outbox
     // last when its tail does (the operation ends there): every send waits
     // what its first packet waits, the last all of itself.
     const bool last = chunk + 1 == op.chunks;
-    f.drain = book_on_nic(p, service, now) +
-              (last ? drain_time(p.wire_bytes() - p.first_wire_bytes(), config_.nic_gbps) : 0);
+    f.drain =
+        book_on_nic(timed, service, now) +
+        (last ? drain_time(timed.wire_bytes() - timed.first_wire_bytes(), config_.nic_gbps) : 0);
   } else if (first_send) {
     const Time own = drain_time(f.wire_bytes, config_.nic_gbps);
     f.drain = local_drain(config_, innet_outstanding_bytes_, innet_outstanding_chunks_) +
@@ -240,15 +263,19 @@ void HostEndpoint::on_result(const wire::Packet& p, Time now, Outbox& out) {
   const std::size_t n = std::min<std::size_t>(op.elems_per_chunk, op.spec.count - first);
   const std::size_t esize = dtype_size(op.spec.dtype);
   const bool other_attempt = h.attempt_tag != op.spec.attempt_tag;
+  const bool identity = h.has(wire::kFlagIdentity);
   if (h.count != n || h.dtype != op.spec.dtype || h.op != op.spec.op || other_attempt ||
-      (!config_.timing_only && (!p.payload || p.payload->size() != n * esize))) {
+      (identity && !zero_is_identity(h.op, h.dtype)) ||
+      (!config_.timing_only && !identity && (!p.payload || p.payload->size() != n * esize))) {
     ++counters_.dropped;
     return;
   }
   ++counters_.results_received;
-  if (!config_.timing_only)
-    std::memcpy(static_cast<std::byte*>(op.spec.recv) + first * esize, p.payload->data(),
-                n * esize);
+  auto* dst = static_cast<std::byte*>(op.spec.recv) + first * esize;
+  if (!config_.timing_only && identity)
+    std::memset(dst, 0, n * esize);  // nobody held any of it
+  else if (!config_.timing_only)
+    std::memcpy(dst, p.payload->data(), n * esize);
   // A result sooner after the resend than any round trip answers an earlier
   // send, which was late, not lost: the resend was needless (RFC 3522's
   // Eifel detection, by timing instead of timestamps). A duplicate result

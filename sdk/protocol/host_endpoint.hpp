@@ -39,6 +39,12 @@ struct InnetAllreduce {
   /// Identifies the collective attempt (the same on every rank); switches
   /// refuse to mix contributions that disagree on it (docs/protocol.md).
   std::uint8_t attempt_tag = 0;
+  /// The elements [held_first, held_end) of `send` are this rank's data;
+  /// the rest are the op's identity. A chunk wholly outside goes up as a
+  /// header-only identity contribution (wire::kFlagIdentity). Narrower than
+  /// the buffer only for ops where zero_is_identity().
+  std::size_t held_first = 0;
+  std::size_t held_end = SIZE_MAX;
   /// The tree's slowest stage per chunk (manager::TreePlan::chunk_service):
   /// where it is slower than this host's NIC, chunks queue in the tree and
   /// each chunk ahead adds that much before a retransmission.

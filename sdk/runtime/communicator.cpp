@@ -201,8 +201,14 @@ std::size_t Communicator::innet_payload_bytes() const {
 }
 
 Status Communicator::innet_allreduce(const void* send, void* recv, std::size_t count, Dtype dtype,
-                                     ReduceOp op, bool reproducible) {
+                                     ReduceOp op, bool reproducible, HeldElements held) {
   INCA_RETURN_IF_ERROR(check_op(op, dtype));
+  if (!held.covers(count) && !zero_is_identity(op, dtype))
+    return make_error(StatusCode::invalid_argument,
+                      fmt::format("in-network all-reduce on rank {}: a {} {} reduction cannot "
+                                  "leave this rank's chunks outside elements [{}, +{}) out: zero "
+                                  "is not its identity",
+                                  rank_, to_string(dtype), to_string(op), held.first, held.count));
   if (count > SIZE_MAX / dtype_size(dtype))
     return make_error(StatusCode::invalid_argument,
                       fmt::format("in-network all-reduce on rank {}: {} elements of {} overflow "
@@ -230,7 +236,8 @@ Status Communicator::innet_allreduce(const void* send, void* recv, std::size_t c
     refresh_tree();
     const AllreduceAlgorithm* innet = find_allreduce("innet");
     if (!innet) return make_error(StatusCode::internal, "the innet algorithm is not registered");
-    return run_collective(*innet, AllreduceArgs{send, recv, count, dtype, op, reproducible}, false);
+    return run_collective(*innet, AllreduceArgs{send, recv, count, dtype, op, reproducible, held},
+                          false);
   }
   if (!st.in_collective) st.attempt = ++*attempts_;
   if (!innet_status_.ok())
@@ -251,6 +258,8 @@ Status Communicator::innet_allreduce(const void* send, void* recv, std::size_t c
   spec.flags = reproducible ? wire::kFlagReproducible : 0;
   spec.attempt_tag = static_cast<std::uint8_t>(st.attempt);
   spec.chunk_service = tree_->chunk_service;
+  spec.held_first = std::min(held.first, count);
+  spec.held_end = spec.held_first + std::min(held.count, count - spec.held_first);
   runtime::TraceSpan span = trace_span(TraceDetail::steps, "step", "innet stream", [&] {
     const std::size_t bytes = count * dtype_size(dtype);
     return trace::Args{

@@ -11,6 +11,7 @@ using Field = std::pair<std::string_view, std::uint64_t WorldStats::*>;
 constexpr std::array kFields = {
     Field{"events", &WorldStats::events},
     Field{"switch_contributions", &WorldStats::switch_contributions},
+    Field{"switch_identity_contributions", &WorldStats::switch_identity_contributions},
     Field{"switch_duplicates", &WorldStats::switch_duplicates},
     Field{"switch_duplicate_answers", &WorldStats::switch_duplicate_answers},
     Field{"switch_partial_reforwards", &WorldStats::switch_partial_reforwards},

@@ -311,6 +311,7 @@ WorldStats World::stats() const {
   for (std::uint32_t sw : impl_->topology.switch_nodes()) {
     const auto& c = *impl_->fabric->switch_counters(sw);
     s.switch_contributions += c.contributions;
+    s.switch_identity_contributions += c.identity_contributions;
     s.switch_duplicates += c.duplicates;
     s.switch_duplicate_answers += c.duplicate_answers;
     s.switch_partial_reforwards += c.partial_reforwards;

@@ -31,7 +31,7 @@ constexpr std::size_t kOffCount = 24;
 constexpr std::size_t kOffChecksum = 28;
 static_assert(kOffChecksum + 4 == kHeaderBytes);
 
-constexpr std::uint8_t kKnownFlags = kFlagLast | kFlagReproducible;
+constexpr std::uint8_t kKnownFlags = kFlagLast | kFlagReproducible | kFlagIdentity;
 
 void put_u8(std::byte* p, std::size_t off, std::uint8_t v) {
   p[off] = static_cast<std::byte>(v);
@@ -191,6 +191,7 @@ DecodeError decode(std::span<const std::byte> in, Header& h, std::span<const std
 
   d.flags = get_u8(p, kOffFlags);
   if ((d.flags & ~kKnownFlags) != 0) return DecodeError::bad_flags;
+  if ((d.flags & kFlagIdentity) != 0 && !is_element_type(d.type)) return DecodeError::bad_flags;
 
   if (is_element_type(d.type) && !op_supported(d.op, d.dtype)) return DecodeError::bad_pair;
 
@@ -206,8 +207,9 @@ DecodeError decode(std::span<const std::byte> in, Header& h, std::span<const std
   d.count = get_u32(p, kOffCount);
   d.checksum = get_u32(p, kOffChecksum);
 
+  // An identity chunk carries nothing but must still fit a packet.
+  if (d.chunk_bytes() > kMaxPayloadBytes) return DecodeError::bad_count;
   const std::size_t body = d.payload_bytes();
-  if (body > kMaxPayloadBytes) return DecodeError::bad_count;
   const std::size_t available = in.size() - kHeaderBytes;
   if (available < body) return DecodeError::truncated;
   if (available > body) return DecodeError::bad_count;

@@ -37,6 +37,12 @@ enum class PacketType : std::uint8_t {
 enum Flag : std::uint8_t {
   kFlagLast = 0x01,          ///< last chunk of a message
   kFlagReproducible = 0x02,  ///< reduce children in fixed child order
+  /// contribution/result only: the chunk's `count` elements are the op's
+  /// identity and are not carried (a header-only packet). A rank that holds
+  /// nothing of a chunk (all-gather, broadcast: SHARP's multicast from the
+  /// data's owner) uploads only this; a switch skips it when it reduces, and
+  /// its partial or result is one too when every child's was.
+  kFlagIdentity = 0x04,
 };
 
 /// The decoded header. Field meanings by packet type:
@@ -77,10 +83,17 @@ struct Header {
   std::uint32_t checksum = 0;  ///< filled by encode, checked by decode
 
   bool has(Flag f) const { return (flags & f) != 0; }
-  /// Payload bytes this header announces (count * dtype size, or count for byte types).
+  bool carries_elements() const {
+    return type == PacketType::contribution || type == PacketType::result;
+  }
+  /// Bytes of the chunk a contribution or result stands for (count * dtype
+  /// size), carried or not; count for the byte types.
+  std::size_t chunk_bytes() const {
+    return carries_elements() ? std::size_t{count} * dtype_size(dtype) : count;
+  }
+  /// Payload bytes this header announces: chunk_bytes(), or 0 for an identity chunk.
   std::size_t payload_bytes() const {
-    const bool elements = type == PacketType::contribution || type == PacketType::result;
-    return elements ? std::size_t{count} * dtype_size(dtype) : count;
+    return has(kFlagIdentity) && carries_elements() ? 0 : chunk_bytes();
   }
 };
 

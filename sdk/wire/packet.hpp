@@ -48,14 +48,17 @@ struct Packet {
   std::size_t wire_bytes() const {
     return packets * (kFramingBytes + kHeaderBytes) + payload_bytes();
   }
-  /// Wire bytes of the first and of the last packet it stands for.
+  /// Wire bytes of the first and of the last packet it stands for (an
+  /// identity chunk's are headers only).
   std::size_t first_wire_bytes() const {
-    return packets == 1 ? wire_bytes() : kFramingBytes + kHeaderBytes + packet_payload;
+    if (packets == 1) return wire_bytes();
+    return kFramingBytes + kHeaderBytes + (payload_bytes() == 0 ? 0 : packet_payload);
   }
   std::size_t last_wire_bytes() const {
-    return packets == 1 ? wire_bytes()
-                        : kFramingBytes + kHeaderBytes + payload_bytes() -
-                              std::size_t{packets - 1u} * packet_payload;
+    if (packets == 1) return wire_bytes();
+    return kFramingBytes + kHeaderBytes +
+           (payload_bytes() == 0 ? 0
+                                 : payload_bytes() - std::size_t{packets - 1u} * packet_payload);
   }
   std::span<const std::byte> payload_span() const {
     return payload ? std::span<const std::byte>(*payload) : std::span<const std::byte>();

@@ -115,6 +115,7 @@ struct EngineField {
 constexpr EngineField kEngineFields[] = {
     {"packets_in", &engine::EngineCounters::packets_in},
     {"contributions", &engine::EngineCounters::contributions},
+    {"identity_contributions", &engine::EngineCounters::identity_contributions},
     {"duplicates", &engine::EngineCounters::duplicates},
     {"duplicate_answers", &engine::EngineCounters::duplicate_answers},
     {"partial_reforwards", &engine::EngineCounters::partial_reforwards},

@@ -50,8 +50,10 @@ struct SlotSet {
   State state = State::idle;
   std::uint32_t seq = 0;
   std::uint32_t received = 0;
-  wire::Header chunk;  // dtype/op/count/flags every contribution must match
+  wire::Header chunk;  // dtype/op/count/flags every contribution must match (identity
+                       // bit: the set's partial or result carries none of the data)
   bool timing_only = false;
+  bool data_known = false;  // a child sent other than identity: timing_only holds
   bool folded_any = false;
   std::uint32_t next_child = 0;             // reproducible mode: next child to fold
   std::vector<std::uint64_t> seen;          // child bitmap
@@ -259,8 +261,17 @@ void fail_chunk(const wire::TreeInstall& cfg, SlotSet& set, std::uint16_t slot, 
   }
 }
 
+bool identity(const wire::Header& h) {
+  return h.has(wire::kFlagIdentity);
+}
+
+// Flags every child of a chunk must agree on: all but identity, which is each child's own.
+std::uint8_t chunk_flags(const wire::Header& h) {
+  return static_cast<std::uint8_t>(h.flags & ~wire::kFlagIdentity);
+}
+
 void fold(SlotSet& set, const wire::Payload& payload) {
-  if (set.timing_only) return;
+  if (set.timing_only || !payload) return;
   if (!set.folded_any) {
     set.acc.assign(payload->begin(), payload->end());
     set.folded_any = true;
@@ -279,7 +290,7 @@ void AggregationNode::on_contribution(Tree& t, std::uint16_t in_port, const wire
     drop(&EngineCounters::drop_bad_child);
     return;
   }
-  if (h.payload_bytes() > cfg.slot_payload_bytes) {
+  if (h.chunk_bytes() > cfg.slot_payload_bytes) {
     drop(&EngineCounters::drop_oversize);
     return;
   }
@@ -311,7 +322,9 @@ void AggregationNode::on_contribution(Tree& t, std::uint16_t in_port, const wire
     set.seq = h.sequence;
     set.received = 0;
     set.chunk = h;
-    set.timing_only = !p.payload;
+    set.chunk.flags = chunk_flags(h);
+    set.data_known = !identity(h);
+    set.timing_only = set.data_known && !p.payload;
     set.folded_any = false;
     set.next_child = 0;
     std::fill(set.seen.begin(), set.seen.end(), 0);
@@ -346,8 +359,9 @@ void AggregationNode::on_contribution(Tree& t, std::uint16_t in_port, const wire
     }
     return;
   }
+  const bool data_mismatch = !identity(h) && set.data_known && set.timing_only != !p.payload;
   if (h.dtype != set.chunk.dtype || h.op != set.chunk.op || h.count != set.chunk.count ||
-      h.flags != set.chunk.flags || !same_attempt(h, set.chunk) || set.timing_only != !p.payload) {
+      chunk_flags(h) != chunk_flags(set.chunk) || !same_attempt(h, set.chunk) || data_mismatch) {
     // Ranks called the collective with different arguments, or are in
     // different collectives: no result can be exact, so every member hears it.
     drop(&EngineCounters::drop_mismatch);
@@ -360,26 +374,35 @@ void AggregationNode::on_contribution(Tree& t, std::uint16_t in_port, const wire
     fail_chunk(cfg, set, h.slot, h.shadow, wire::kNoPort, true, counters_, out);
     return;
   }
+  if (!identity(h) && !set.data_known) {
+    set.data_known = true;
+    set.timing_only = !p.payload;
+  }
   set.set_bit(h.child);
   ++set.received;
   ++counters_.contributions;
-
+  if (identity(h)) ++counters_.identity_contributions;
+  // An identity child is in the bitmap but folds nothing.
+  const wire::Payload data = identity(h) ? nullptr : p.payload;
   if (h.has(wire::kFlagReproducible) && !set.timing_only) {
     // Fold children strictly in child order; early arrivals wait by reference.
     if (set.pending.empty()) set.pending.resize(t.children());
-    set.pending[h.child] = p.payload;
-    while (set.next_child < t.children() && set.pending[set.next_child]) {
+    set.pending[h.child] = data;
+    while (set.next_child < t.children() && set.has_bit(set.next_child)) {
       fold(set, set.pending[set.next_child]);
       set.pending[set.next_child].reset();
       ++set.next_child;
     }
-  } else if (!set.timing_only) {
-    fold(set, p.payload);
+  } else {
+    fold(set, data);
   }
   if (set.received < t.children()) return;
 
-  wire::Payload reduced =
-      set.timing_only ? nullptr : wire::make_payload(set.acc.data(), set.acc.size());
+  // Every child identity: so is what goes on (header only).
+  if (!set.data_known) set.chunk.flags |= wire::kFlagIdentity;
+  wire::Payload reduced = set.timing_only || !set.folded_any
+                              ? nullptr
+                              : wire::make_payload(set.acc.data(), set.acc.size());
   set.kept = reduced;
   set.pending.clear();
   if (t.is_root()) {
@@ -412,9 +435,10 @@ void AggregationNode::on_result(Tree& t, std::uint16_t in_port, const wire::Pack
     drop(&EngineCounters::stale);
     return;
   }
-  const wire::Header& chunk = set.chunk;
+  wire::Header& chunk = set.chunk;
+  const bool data_mismatch = !identity(h) && set.data_known && set.timing_only != !p.payload;
   if (h.dtype != chunk.dtype || h.op != chunk.op || h.count != chunk.count ||
-      !same_attempt(h, chunk) || set.timing_only != !p.payload) {
+      !same_attempt(h, chunk) || data_mismatch) {
     // Not the answer to the partial this node sent (a forged or corrupted
     // result): passed down under the chunk's header it would tell children
     // the wrong length. Dropped; the children's retransmissions re-forward
@@ -431,7 +455,9 @@ void AggregationNode::on_result(Tree& t, std::uint16_t in_port, const wire::Pack
     return;
   }
   set.state = SlotSet::State::done;
-  set.kept = p.payload;
+  // The tree above may hold data where this subtree held only identity.
+  chunk.flags = static_cast<std::uint8_t>(chunk_flags(chunk) | (h.flags & wire::kFlagIdentity));
+  set.kept = identity(h) ? nullptr : p.payload;
   ++counters_.results;
   ++counters_.results_in;
   for (std::size_t i = 0; i < t.install.child_ports.size(); ++i) {

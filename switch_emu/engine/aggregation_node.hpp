@@ -32,18 +32,19 @@ struct SwitchConfig {
 /// exactly one bucket (classified_packets() sums them); the others
 /// (partials_sent, results, results_sent, ...) count what the node did.
 struct EngineCounters {
-  std::uint64_t packets_in = 0;          ///< every packet handed to on_packet
-  std::uint64_t contributions = 0;       ///< contributions aggregated
-  std::uint64_t duplicates = 0;          ///< contributions whose child bit was already set
-  std::uint64_t duplicate_answers = 0;   ///< duplicates answered from the kept result
-  std::uint64_t partial_reforwards = 0;  ///< partials re-sent upward after a duplicate
-  std::uint64_t partials_sent = 0;       ///< completed partials sent to the parent
-  std::uint64_t results = 0;             ///< results produced (root) or received (others)
-  std::uint64_t results_sent = 0;        ///< result packets emitted toward children
-  std::uint64_t slot_full = 0;           ///< new chunk met a slot still busy with another
-  std::uint64_t stale = 0;               ///< contribution/result/error for an older chunk
-  std::uint64_t results_in = 0;          ///< results from the parent that completed a chunk
-  std::uint64_t results_repeated = 0;    ///< results from the parent for a completed chunk
+  std::uint64_t packets_in = 0;              ///< every packet handed to on_packet
+  std::uint64_t contributions = 0;           ///< contributions aggregated
+  std::uint64_t identity_contributions = 0;  ///< of those, header-only (wire::kFlagIdentity)
+  std::uint64_t duplicates = 0;              ///< contributions whose child bit was already set
+  std::uint64_t duplicate_answers = 0;       ///< duplicates answered from the kept result
+  std::uint64_t partial_reforwards = 0;      ///< partials re-sent upward after a duplicate
+  std::uint64_t partials_sent = 0;           ///< completed partials sent to the parent
+  std::uint64_t results = 0;                 ///< results produced (root) or received (others)
+  std::uint64_t results_sent = 0;            ///< result packets emitted toward children
+  std::uint64_t slot_full = 0;               ///< new chunk met a slot still busy with another
+  std::uint64_t stale = 0;                   ///< contribution/result/error for an older chunk
+  std::uint64_t results_in = 0;              ///< results from the parent that completed a chunk
+  std::uint64_t results_repeated = 0;        ///< results from the parent for a completed chunk
   std::uint64_t refused = 0;  ///< contributions to a chunk that failed (answered with its error)
   std::uint64_t refused_caps = 0;  ///< contributions whose dtype/op the switch does not aggregate
                                    ///< (answered with a not_supported error)

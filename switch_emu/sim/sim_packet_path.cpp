@@ -172,9 +172,12 @@ void SimFabric::on_arrival(std::uint32_t node, std::uint16_t port, wire::Packet&
             static_cast<Time>(std::llround(alu.alu_ps_per_byte * static_cast<double>(payload))),
             alu.alu_ps_per_packet);
       };
+      // An identity contribution is headers only: each packet costs the ALU's per-packet time.
+      const bool empty = packet.payload_bytes() == 0;
       const std::size_t last_payload =
-          packet.payload_bytes() - std::size_t{packet.packets - 1u} * packet.packet_payload;
-      const Time each = service(packet.packet_payload), last = service(last_payload);
+          empty ? 0
+                : packet.payload_bytes() - std::size_t{packet.packets - 1u} * packet.packet_payload;
+      const Time each = service(empty ? 0 : packet.packet_payload), last = service(last_payload);
       const Time latency = spec.switch_spec.aggregation_latency;
       stage(node, *n.stage, port, std::move(packet), tail,
             StageCost{each, last, each + latency, last + latency});

@@ -2,9 +2,10 @@
 // launch` starts one of these per rank. A program of its own rather than a
 // test of inca_tests, so that no test is listed that only skips outside a
 // launch. INCA_TEST_UDP_PLAN chooses what every rank does:
-// - `exact`: innet and ring all-reduce, then both at once non-blocking, each
-//   checked against the reference; prints "rank R: <what> exact" only when
-//   the result matched;
+// - `exact`: innet and ring all-reduce, then both at once non-blocking, then
+//   an innet all-gather (each rank uploads only its block; the others' chunks
+//   go as header-only packets), each checked against the reference; prints
+//   "rank R: <what> exact" only when the result matched;
 // - `crash`: rank 1 aborts at once, the others' ring all-reduce must fail;
 // - `die`: after an exact all-reduce, rank 2 is killed while a long
 //   in-network all-reduce runs, which must fail with `timeout` on the others;
@@ -95,6 +96,21 @@ bool check_exact_nonblocking(Communicator& comm, std::size_t count) {
   return true;
 }
 
+// Each rank's block of 3000 words crosses chunk boundaries, so some chunks
+// hold two ranks' data and the rest one's: both kinds must come back exact.
+bool check_exact_allgather(Communicator& comm, std::size_t block) {
+  const auto send = rank_data(comm.rank(), block);
+  std::vector<std::int32_t> want;
+  for (int r = 0; r < comm.size(); ++r) {
+    const auto v = rank_data(r, block);
+    want.insert(want.end(), v.begin(), v.end());
+  }
+  std::vector<std::int32_t> recv(want.size(), -1);
+  const Status s =
+      comm.allgather(send.data(), recv.data(), block, Dtype::i32, {.algorithm = "innet"});
+  return report(comm, "innet allgather", s, recv, want);
+}
+
 }  // namespace
 
 int main() {
@@ -115,6 +131,7 @@ int main() {
       ok = check_exact(comm, "innet", 10000) && ok;
       ok = check_exact(comm, "ring", 10000) && ok;
       ok = check_exact_nonblocking(comm, 10000) && ok;
+      ok = check_exact_allgather(comm, 3000) && ok;
       return;
     }
     if (plan == "sleep") {

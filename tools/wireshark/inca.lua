@@ -44,7 +44,8 @@ f.type = ProtoField.uint8("inca.type", "Type", base.DEC, packet_types)
 f.flags = ProtoField.uint8("inca.flags", "Flags", base.HEX)
 f.flag_last = ProtoField.bool("inca.flags.last", "Last", 8, nil, 0x01)
 f.flag_repro = ProtoField.bool("inca.flags.reproducible", "Reproducible", 8, nil, 0x02)
-f.flag_reserved = ProtoField.uint8("inca.flags.reserved", "Reserved", base.HEX, nil, 0xfc)
+f.flag_identity = ProtoField.bool("inca.flags.identity", "Identity (header only)", 8, nil, 0x04)
+f.flag_reserved = ProtoField.uint8("inca.flags.reserved", "Reserved", base.HEX, nil, 0xf8)
 f.dtype = ProtoField.uint8("inca.dtype", "Dtype", base.DEC, dtype_names)
 f.op = ProtoField.uint8("inca.op", "Op", base.DEC, ops)
 f.attempt_tag = ProtoField.uint8("inca.attempt_tag", "Attempt tag", base.DEC)
@@ -136,8 +137,10 @@ function inca.dissector(tvb, pinfo, tree)
   local flags_item = subtree:add(f.flags, tvb(2, 1))
   flags_item:add(f.flag_last, tvb(2, 1))
   flags_item:add(f.flag_repro, tvb(2, 1))
+  flags_item:add(f.flag_identity, tvb(2, 1))
   flags_item:add(f.flag_reserved, tvb(2, 1))
-  if bit32.band(flags, 0xfc) ~= 0 then
+  local identity = bit32.band(flags, 0x04) ~= 0
+  if bit32.band(flags, 0xf8) ~= 0 or (identity and type_code ~= 1 and type_code ~= 2) then
     flags_item:add_proto_expert_info(ef.malformed, "bad_flags")
   end
 
@@ -169,10 +172,13 @@ function inca.dissector(tvb, pinfo, tree)
     if bitwise and floating then op_item:add_proto_expert_info(ef.malformed, "bad_pair") end
     payload_len = count * (dtypes[dtype_code] and dtypes[dtype_code][2] or 0)
   end
+  -- An identity chunk stands for payload_len bytes and carries none.
+  local chunk_len = payload_len
+  if identity and element then payload_len = 0 end
   local len_item = subtree:add(f.payload_len, payload_len):set_generated()
   local available = len - HEADER_BYTES
-  local length_ok = payload_len <= MAX_PAYLOAD_BYTES and available == payload_len
-  if payload_len > MAX_PAYLOAD_BYTES then
+  local length_ok = chunk_len <= MAX_PAYLOAD_BYTES and available == payload_len
+  if chunk_len > MAX_PAYLOAD_BYTES then
     len_item:add_proto_expert_info(ef.malformed, "bad_count: above " .. MAX_PAYLOAD_BYTES)
   elseif available < payload_len then
     len_item:add_proto_expert_info(ef.malformed, "truncated: " .. available .. " bytes follow")
@@ -200,6 +206,7 @@ function inca.dissector(tvb, pinfo, tree)
     info = info .. " " .. (dtype_names[dtype_code] or "?") .. "/" .. (ops[op_code] or "?")
   end
   if bit32.band(flags, 0x01) ~= 0 then info = info .. " [last]" end
+  if identity and element then info = info .. " [identity]" end
   pinfo.cols.info = info
   return len
 end

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <string>
 #include <vector>
@@ -15,6 +16,19 @@ namespace inca {
 
 class Communicator;
 
+/// The elements [first, first + count) of an all-reduce's send buffer that
+/// hold this rank's data; the others hold zeros, the identity of the op
+/// (zero_is_identity()). The in-network all-reduce sends the chunks wholly
+/// outside as header-only identity contributions, as SHARP's multicast from
+/// the data's owner uploads nothing from the others; every other algorithm
+/// reads the zeros.
+struct HeldElements {
+  std::size_t first = 0;
+  std::size_t count = SIZE_MAX;  ///< SIZE_MAX: to the end of the buffer
+  /// True when it leaves out none of `elements`.
+  bool covers(std::size_t elements) const { return first == 0 && count >= elements; }
+};
+
 /// The arguments of one all-reduce, already validated by the communicator.
 struct AllreduceArgs {
   const void* send = nullptr;
@@ -23,6 +37,7 @@ struct AllreduceArgs {
   Dtype dtype = Dtype::f32;
   ReduceOp op = ReduceOp::sum;
   bool reproducible = false;
+  HeldElements held = {};
 };
 
 using AllreduceFn = std::function<Status(Communicator&, const AllreduceArgs&)>;

@@ -14,6 +14,7 @@
 #include <string_view>
 #include <vector>
 
+#include "inca/algorithm.hpp"
 #include "inca/caps.hpp"
 #include "inca/collective.hpp"
 #include "inca/cost_model.hpp"
@@ -223,9 +224,11 @@ class alignas(64) Communicator {
 
   /// The switch primitive: an in-network all-reduce over this communicator's
   /// tree, no fallback. not_supported when there is no tree (innet_status()
-  /// says why) or the switch cannot reduce the pair.
+  /// says why) or the switch cannot reduce the pair. `held` narrower than
+  /// the buffer (the rest of `send` is zeros) sends the chunks outside it
+  /// header-only; invalid_argument unless zero_is_identity(op, dtype).
   Status innet_allreduce(const void* send, void* recv, std::size_t count, Dtype dtype, ReduceOp op,
-                         bool reproducible = false);
+                         bool reproducible = false, HeldElements held = {});
   bool innet_available() const { return innet_status_.ok(); }
   /// Payload bytes of one switch slot of this communicator's tree (one
   /// in-network packet); 0 without a tree.

@@ -84,5 +84,10 @@ std::optional<ReduceOp> parse_op(std::string_view name);
 bool op_supported(ReduceOp op, Dtype dtype);
 /// ok, or not_supported / invalid_argument with a message naming the pair.
 Status check_op(ReduceOp op, Dtype dtype);
+/// True when all-zero bytes are the op's identity in dtype and x op 0 is x
+/// bit for bit: bor, bxor and integer sum (not float sum: -0 + 0 is +0; not
+/// the logical ops, which turn x into 0 or 1). Only these may leave a rank's
+/// chunks out of an in-network reduction (wire::kFlagIdentity).
+bool zero_is_identity(ReduceOp op, Dtype dtype);
 
 }  // namespace inca
