@@ -185,6 +185,35 @@ TEST_F(Labs, OversubscriptionSlowsOnlyTheExchangesThatCrossAtOnce) {
   EXPECT_NE(text.find("bisection bandwidth: 800 Gb/s"), std::string::npos) << text;
 }
 
+TEST_F(Labs, AllGatherUploadsOnlyWhatEachRankHolds) {
+  udp::TempDir dir;
+  run_lab("09-allgather", dir.path() + "/out");
+  const auto all = rows(dir.path() + "/out/allgather.json");
+  constexpr std::uint64_t kBig = 4 << 20, kChunk = 2048, kWire = 98;  // framing + header
+  const std::uint64_t chunks = kBig / kChunk, own = chunks / 64;
+  // Rank 0 sends its 32 chunks with data and the other 2,016 as headers.
+  const auto& innet = row(all, "innet", kBig);
+  EXPECT_EQ(innet["nic_tx_bytes"].get<std::uint64_t>(),
+            own * (kChunk + kWire) + (chunks - own) * kWire);
+  EXPECT_GT(row(all, "ring", kBig)["nic_tx_bytes"].get<std::uint64_t>(), 63 * (kBig / 64));
+  // 63 hosts and 7 of 8 leaves send each chunk's header alone.
+  EXPECT_EQ(innet["stats"]["switch_identity_contributions"].get<std::uint64_t>(), chunks * 70);
+  EXPECT_EQ(innet["stats"]["switch_contributions"].get<std::uint64_t>(), chunks * 72);
+  // Latency gains at 16 KiB; at 4 MiB the whole download bounds both.
+  auto speedup = [&](std::uint64_t bytes) {
+    return row(all, "ring", bytes)["time_us"].get<double>() /
+           row(all, "innet", bytes)["time_us"].get<double>();
+  };
+  EXPECT_GT(speedup(16 << 10), 10.0);
+  EXPECT_GT(speedup(kBig), 1.0);
+  EXPECT_LT(speedup(kBig), 1.5);
+  // Bruck wins on latency, loses where its steps cross the spines at once.
+  EXPECT_LT(row(all, "bruck", 16 << 10)["time_us"].get<double>(),
+            row(all, "ring", 16 << 10)["time_us"].get<double>());
+  EXPECT_GT(row(all, "bruck", kBig)["time_us"].get<double>(),
+            2 * row(all, "ring", kBig)["time_us"].get<double>());
+}
+
 TEST_F(Labs, CapturedResultsAnswerEveryContribution) {
   const auto bin = std::filesystem::path(inca_binary()).parent_path();
   if (::geteuid() != 0) GTEST_SKIP() << "the udp fabric needs root (network namespaces)";

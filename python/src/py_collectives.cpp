@@ -3,9 +3,11 @@
 // world's defaults.
 #include <pybind11/stl.h>
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 #include <fmt/format.h>
@@ -367,19 +369,24 @@ void bind_collectives(py::class_<PyCommunicator>& cls) {
   cls.def(
       "innet_allreduce",
       [](PyCommunicator& self, py::object send, py::object recv, const std::string& op,
-         bool reproducible, const OptString& dtype, const OptCount& count) {
+         bool reproducible, const OptString& dtype, const OptCount& count,
+         std::optional<std::pair<std::size_t, std::size_t>> held) {
         Operands o = prepare(self, {"innet_allreduce"}, send, recv, dtype, count);
         const ReduceOp rop = parse_op_name(op);
+        const HeldElements range = held ? HeldElements{held->first, held->second} : HeldElements{};
         self.run("innet_allreduce", [&](Communicator& c) {
-          return c.innet_allreduce(o.send, o.recv, o.count, o.dtype, rop, reproducible);
+          return c.innet_allreduce(o.send, o.recv, o.count, o.dtype, rop, reproducible, range);
         });
         return o.result;
       },
       "The switch primitive: an in-network all-reduce over this communicator's tree, no "
       "fallback; returns recv. For algorithms (register with uses_switches=True). Raises "
       "inca.NotSupported when there is no tree (innet_status says why) or the switches cannot "
-      "reduce the pair.",
-      py::arg("send"), recv, sum, py::arg("reproducible") = false, dtype, count);
+      "reduce the pair. held=(first, count): the elements of send this rank holds, zeros "
+      "elsewhere; chunks wholly outside go up as header-only packets (bor, bxor and integer "
+      "sum only; inca.InvalidArgument otherwise).",
+      py::arg("send"), recv, sum, py::arg("reproducible") = false, dtype, count,
+      py::arg("held") = py::none());
   cls.def(
       "reduce_local",
       [](PyCommunicator& self, py::object acc, py::object in, const std::string& op,

@@ -168,3 +168,34 @@ def test_allgather(world):
         return check_algorithm(comm, algorithm) or (None if same(dtype, out, want) else "values")
 
     run_cases(world, "allgather", body, reference)
+
+
+def test_innet_allreduce_held_range_sends_the_rest_header_only():
+    """A rank that holds only its block uploads only that block's chunks: the
+    others go as header-only identity packets, which the switch leaves out."""
+    world = inca.World(ranks=4, topology="star")
+    block = 1024  # u32 words: 4 KiB, two 2 KiB chunks per rank
+
+    def rank(comm):
+        r = comm.rank
+        buf = np.zeros(4 * block, np.uint32)
+        buf[r * block:(r + 1) * block] = np.arange(block, dtype=np.uint32) + 1000 * r
+        out = comm.innet_allreduce(buf, op="bor", held=(r * block, block))
+        return out
+
+    before = world.stats()
+    results = world.run(rank)
+    after = world.stats()
+    want = np.concatenate([np.arange(block, dtype=np.uint32) + 1000 * r for r in range(4)])
+    for got in results:
+        assert np.array_equal(got, want)
+    # 8 chunks, each held by one of 4 ranks: 3 identity contributions each.
+    assert after["switch_contributions"] - before["switch_contributions"] == 8 * 4
+    assert (after["switch_identity_contributions"]
+            - before["switch_identity_contributions"]) == 8 * 3
+
+    def float_sum(comm):
+        comm.innet_allreduce(np.ones(16, np.float32), held=(0, 8))
+
+    with pytest.raises(inca.RankError, match="InvalidArgument.*zero is not its identity"):
+        world.run(float_sum)
