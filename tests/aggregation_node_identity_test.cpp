@@ -1,7 +1,8 @@
 // Identity contributions (wire::kFlagIdentity): a child that holds nothing of
 // a chunk sends its header alone; the engine counts it as arrived, leaves it
 // out of the reduction, and sends a header-only partial or result when every
-// child did.
+// child did. Header-only results (wire::kFlagHeaderOnly): a child that keeps
+// nothing of a chunk is answered with the result's header alone.
 #include <gtest/gtest.h>
 
 #include <array>
@@ -144,6 +145,70 @@ TEST_F(AggregationNodeIdentityTest, ChildrenStillAgreeOnTheChunk) {
   feed_child(timing);
   EXPECT_EQ(feed_child(contribution(2, 2, {1, 1})).size(), 3u);
   EXPECT_EQ(node_.counters().drop_mismatch, 2u);
+}
+
+// A contribution asking for a header-only answer.
+wire::Packet keeps_nothing(std::uint16_t child, std::uint32_t seq, std::vector<float> values) {
+  return contribution(child, seq, values, 4, wire::kFlagHeaderOnly);
+}
+
+TEST_F(AggregationNodeIdentityTest, ChildrenThatKeepNothingAreAnsweredWithTheHeaderAlone) {
+  ASSERT_TRUE(node_.install(tree_install(kPorts, 4)).ok());
+  feed_child(keeps_nothing(0, 0, {1, 2}));
+  feed_child(contribution(1, 0, {10, 20}));  // the root of a reduce
+  auto emits = feed_child(keeps_nothing(2, 0, {100, 200}));
+  ASSERT_EQ(emits.size(), 3u);
+  for (const Emit& e : emits) {
+    const bool keeps = e.child == 1;
+    EXPECT_EQ(e.packet.header.has(wire::kFlagHeaderOnly), !keeps) << e.child;
+    EXPECT_EQ(e.packet.payload_bytes(), keeps ? 8u : 0u) << e.child;
+    if (keeps) {
+      EXPECT_EQ(values_of(e.packet), (std::vector<float>{111, 222}));
+    }
+  }
+  EXPECT_EQ(node_.counters().results_sent, 3u);
+  EXPECT_EQ(node_.counters().header_only_results, 2u);
+  // A child that lost its answer gets the same kind again from the kept result.
+  auto again = feed_child(keeps_nothing(0, 0, {1, 2}));
+  ASSERT_EQ(again.size(), 1u);
+  EXPECT_TRUE(again[0].packet.header.has(wire::kFlagHeaderOnly));
+  auto root_again = feed_child(contribution(1, 0, {10, 20}));
+  ASSERT_EQ(root_again.size(), 1u);
+  EXPECT_EQ(values_of(root_again[0].packet), (std::vector<float>{111, 222}));
+  EXPECT_EQ(node_.counters().header_only_results, 3u);
+}
+
+TEST_F(AggregationNodeIdentityTest, ASubtreeThatKeepsNothingAsksItsParentForTheHeaderAlone) {
+  ASSERT_TRUE(node_.install(tree_install({0, 1}, 4, kParentPort, 2)).ok());
+  feed(0, keeps_nothing(0, 0, {1}));
+  auto up = feed(1, keeps_nothing(1, 0, {2}));
+  ASSERT_EQ(up.size(), 1u);
+  EXPECT_TRUE(up[0].packet.header.has(wire::kFlagHeaderOnly));
+  EXPECT_EQ(values_of(up[0].packet), std::vector<float>{3});  // the partial still carries data
+  wire::Packet bare = result_from_parent(0, {9});
+  bare.header.flags |= wire::kFlagHeaderOnly;
+  bare.payload = nullptr;
+  auto down = feed(kParentPort, bare);
+  ASSERT_EQ(down.size(), 2u);
+  for (const Emit& e : down) EXPECT_TRUE(e.packet.header.has(wire::kFlagHeaderOnly));
+  EXPECT_EQ(node_.counters().header_only_results, 2u);
+
+  // Where one child keeps the data, the partial asks for it, and a bare
+  // answer from the parent is not this subtree's: dropped.
+  feed(0, keeps_nothing(0, 1, {1}));
+  auto up2 = feed(1, contribution(1, 1, {2}));
+  ASSERT_EQ(up2.size(), 1u);
+  EXPECT_FALSE(up2[0].packet.header.has(wire::kFlagHeaderOnly));
+  wire::Packet wrong = result_from_parent(1, {3});
+  wrong.header.flags |= wire::kFlagHeaderOnly;
+  wrong.payload = nullptr;
+  EXPECT_TRUE(feed(kParentPort, wrong).empty());
+  EXPECT_EQ(node_.counters().drop_mismatch, 1u);
+  auto real = feed(kParentPort, result_from_parent(1, {3}));
+  ASSERT_EQ(real.size(), 2u);
+  EXPECT_TRUE(real[0].packet.header.has(wire::kFlagHeaderOnly));
+  EXPECT_FALSE(real[1].packet.header.has(wire::kFlagHeaderOnly));
+  EXPECT_EQ(values_of(real[1].packet), std::vector<float>{3});
 }
 
 }  // namespace

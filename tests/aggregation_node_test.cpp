@@ -45,10 +45,10 @@ wire::TreeInstall tree_install(std::vector<std::uint16_t> ports, std::uint16_t w
 // name every field of EngineCounters, in order: a field added there and not here stops the build.
 std::map<std::string, std::uint64_t> counter_map(const EngineCounters& c) {
   const auto& [packets_in, contributions, identity_contributions, duplicates, duplicate_answers,
-               partial_reforwards, partials_sent, results, results_sent, slot_full, stale,
-               results_in, results_repeated, refused, refused_caps, errors_in, errors_sent,
-               drop_unknown_tree, drop_bad_key, drop_bad_child, drop_bad_slot, drop_mismatch,
-               drop_oversize, drop_bad_type, drop_malformed] = c;
+               partial_reforwards, partials_sent, results, results_sent, header_only_results,
+               slot_full, stale, results_in, results_repeated, refused, refused_caps, errors_in,
+               errors_sent, drop_unknown_tree, drop_bad_key, drop_bad_child, drop_bad_slot,
+               drop_mismatch, drop_oversize, drop_bad_type, drop_malformed] = c;
   return {{"packets_in", packets_in},
           {"contributions", contributions},
           {"identity_contributions", identity_contributions},
@@ -58,6 +58,7 @@ std::map<std::string, std::uint64_t> counter_map(const EngineCounters& c) {
           {"partials_sent", partials_sent},
           {"results", results},
           {"results_sent", results_sent},
+          {"header_only_results", header_only_results},
           {"slot_full", slot_full},
           {"stale", stale},
           {"results_in", results_in},

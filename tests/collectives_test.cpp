@@ -263,6 +263,27 @@ TEST(CollectivesInnet, RanksUploadOnlyTheChunksTheyHold) {
                             }),
             "");
   EXPECT_EQ((world->stats() - last).switch_identity_contributions, 0u);
+  EXPECT_EQ((world->stats() - last).switch_header_only_results, 0u);
+}
+
+// SHARP's reduce answers the root alone; a reduce-scatter rank keeps only its
+// block: the others are answered with the result's header alone.
+TEST(CollectivesInnet, RanksDownloadOnlyTheChunksTheyKeep) {
+  auto world = test::make_world(test::small_fabric(TopologyKind::star, 4));
+  ASSERT_TRUE(world);
+  std::size_t chunk = 0;
+  ASSERT_TRUE(world->run([&](Communicator& comm) { chunk = comm.innet_payload_bytes(); }).ok());
+  const std::size_t words = chunk / 4;  // i32 elements per chunk
+  // Reduce of 3 chunks to rank 1: 3 answers with data, 9 bare.
+  WorldStats before = world->stats();
+  EXPECT_EQ(check_reduce(*world, "innet", 3 * words, {Dtype::i32, ReduceOp::sum}, 1), "");
+  WorldStats d = world->stats() - before;
+  EXPECT_EQ(d.switch_header_only_results, 3u * 3);
+  // Reduce-scatter of one chunk per rank: each chunk's data to its owner only.
+  before = world->stats();
+  EXPECT_EQ(check_reduce_scatter(*world, "innet", words, {Dtype::i32, ReduceOp::sum}), "");
+  d = world->stats() - before;
+  EXPECT_EQ(d.switch_header_only_results, 4u * 3);
 }
 
 // A header-only chunk's result still comes down whole, behind the window's

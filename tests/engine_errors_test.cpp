@@ -130,7 +130,7 @@ TEST(EngineErrors, ContributionsOfDifferentAttemptsNeverMix) {
 // reserved bit, but different attempts still never mix; and on the wire a
 // reserved bit does not even decode.
 TEST(EngineErrors, NoFlagExemptsAContributionFromTheAttemptCheck) {
-  for (const std::uint8_t flag : {std::uint8_t{wire::kFlagIdentity}, std::uint8_t{0x08}}) {
+  for (const std::uint8_t flag : {std::uint8_t{wire::kFlagIdentity}, std::uint8_t{0x10}}) {
     SCOPED_TRACE(static_cast<int>(flag));
     TwoLevelTree t;
     wire::Packet first = chunk(0, 2, {1}, /*attempt=*/7);
@@ -147,7 +147,7 @@ TEST(EngineErrors, NoFlagExemptsAContributionFromTheAttemptCheck) {
     t.expect_every_packet_classified();
   }
   wire::Packet reserved = chunk(1, 2, {100}, 8);
-  reserved.header.flags |= 0x08;
+  reserved.header.flags |= 0x10;
   std::vector<std::byte> bytes(wire::kHeaderBytes + reserved.payload_bytes());
   ASSERT_EQ(wire::encode(reserved.header, reserved.payload_span(), bytes), bytes.size());
   wire::Header decoded;

@@ -1,7 +1,8 @@
 // The host endpoint's held range (InnetAllreduce::held_first/held_end): the
 // chunks a rank holds none of go up header-only (wire::kFlagIdentity), an
 // identity result writes zeros, and only ops whose identity is zero take a
-// range narrower than the buffer.
+// range narrower than the buffer. Its kept range (kept_first/kept_end): the
+// chunks it keeps none of ask for header-only answers and write nothing.
 #include <gtest/gtest.h>
 
 #include <cstdint>
@@ -142,6 +143,39 @@ TEST_F(HeldFixture, AnIdentityResultForAnotherOpIsDropped) {
   EXPECT_EQ(ep.counters().results_received, 0u);
   EXPECT_EQ(recv[0], 0xdeadbeefu);
   EXPECT_FALSE(ep.done(*id));
+}
+
+TEST_F(HeldFixture, ChunksOutsideTheKeptRangeAskForTheHeaderAloneAndWriteNothing) {
+  InnetAllreduce s = spec();
+  s.held_first = 0;
+  s.held_end = SIZE_MAX;
+  s.kept_first = 4;  // chunk 1 only
+  s.kept_end = 8;
+  auto id = ep.start_innet(s, 0, out);
+  ASSERT_TRUE(id.ok());
+  ASSERT_EQ(out.size(), 3u);
+  for (std::size_t c = 0; c < 3; ++c) {
+    EXPECT_EQ(out[c].header.has(wire::kFlagHeaderOnly), c != 1) << c;
+    EXPECT_NE(out[c].payload, nullptr) << "it still uploads its data";
+  }
+  // A bare answer for a chunk it keeps is not its answer: dropped.
+  wire::Packet bare1 = result_for(out[1], {});
+  bare1.header.flags |= wire::kFlagHeaderOnly;
+  bare1.payload = nullptr;
+  ep.on_packet(bare1, 0, out);
+  EXPECT_EQ(ep.counters().dropped, 1u);
+  for (std::size_t c : {0u, 2u}) {
+    wire::Packet bare = result_for(out[c], {});
+    bare.header.flags |= wire::kFlagHeaderOnly;
+    bare.payload = nullptr;
+    ep.on_packet(bare, 0, out);
+  }
+  EXPECT_FALSE(ep.done(*id));
+  ep.on_packet(result_for(out[1], {5, 6, 7, 8}), 0, out);
+  ASSERT_TRUE(ep.done(*id));
+  EXPECT_TRUE(ep.status(*id).ok());
+  const std::uint32_t x = 0xdeadbeef;
+  EXPECT_EQ(recv, (std::vector<std::uint32_t>{x, x, x, x, 5, 6, 7, 8, x, x}));
 }
 
 }  // namespace

@@ -161,6 +161,10 @@ TEST(TwoTierAllreduce, DomainStepsTakeTheDomainSwitchAndOnlyShardsReachInfiniBan
   // In the all-gather each chunk lies in one rank's shard; the other three
   // send its header alone, as NVLink SHARP's multicast uploads only the owner's.
   EXPECT_EQ(world->stats().switch_identity_contributions, kDomains * 8u * 3);
+  // In the reduce-scatter each rank keeps its shard's 2 chunks: the other 6
+  // of the 8 come down as headers alone, as NVLink SHARP's reduce-scatter
+  // sends each GPU its shard only.
+  EXPECT_EQ(world->stats().switch_header_only_results, kDomains * 4u * 6);
   // Each leaf: its 4 hosts' 2-chunk shards (one host per shard tree); the
   // spines: every leaf's partial of every shard.
   for (std::uint32_t l = 0; l < kDomains; ++l)

@@ -301,9 +301,9 @@ TEST(WireHeaderDecode, EveryInvalidOpCode) {
   }
 }
 
-// Bit 2 (identity) has its own test below; it once meant "quantized".
+// Bits 2 (identity) and 3 (header-only) have their own tests below.
 TEST(WireHeaderDecode, UnknownFlagBits) {
-  for (int bit = 3; bit < 8; ++bit) {
+  for (int bit = 4; bit < 8; ++bit) {
     Header h = sample_header();
     h.flags = static_cast<std::uint8_t>(kFlagLast | (1u << bit));
     EXPECT_EQ(decode_only(encode_or_die(h, make_payload(16))), DecodeError::bad_flags) << bit;
@@ -343,6 +343,33 @@ TEST(WireHeaderDecode, IdentityChunksAreHeaderOnly) {
     Header h = sample_header();
     h.type = type;
     h.flags = kFlagIdentity;
+    h.count = 16;
+    EXPECT_EQ(decode_only(encode_or_die(h, make_payload(16))), DecodeError::bad_flags)
+        << to_string(type);
+  }
+}
+
+// Header-only: a contribution still carries its data (it only asks for a
+// bare answer); a result is its header alone.
+TEST(WireHeaderDecode, HeaderOnlyResultsCarryNoData) {
+  Header asks = sample_header();
+  asks.flags = kFlagHeaderOnly;
+  EXPECT_EQ(asks.payload_bytes(), 16u);
+  EXPECT_EQ(decode_only(encode_or_die(asks, make_payload(16))), DecodeError::none);
+  Header answer = asks;
+  answer.type = PacketType::result;
+  EXPECT_EQ(answer.payload_bytes(), 0u);
+  EXPECT_EQ(answer.chunk_bytes(), 16u);
+  const Bytes pkt = encode_or_die(answer, {});
+  Header d;
+  std::span<const std::byte> payload;
+  ASSERT_EQ(decode(pkt, d, payload), DecodeError::none);
+  expect_same(d, answer);
+  EXPECT_TRUE(payload.empty());
+  for (auto type : {PacketType::p2p, PacketType::ack, PacketType::control, PacketType::error}) {
+    Header h = sample_header();
+    h.type = type;
+    h.flags = kFlagHeaderOnly;
     h.count = 16;
     EXPECT_EQ(decode_only(encode_or_die(h, make_payload(16))), DecodeError::bad_flags)
         << to_string(type);

@@ -94,9 +94,11 @@ class Communicator:
     def innet_allreduce(self, send: Optional[Buffer], recv: Optional[Buffer] = None,
                         op: str = "sum", reproducible: bool = False,
                         dtype: Optional[str] = None, count: Optional[int] = None,
-                        held: Optional[Tuple[int, int]] = None) -> Any:
+                        held: Optional[Tuple[int, int]] = None,
+                        kept: Optional[Tuple[int, int]] = None) -> Any:
         """The switch primitive: in-network all-reduce, no fallback; held=(first,
-        count) sends the chunks outside this rank's elements header-only."""
+        count) sends the chunks outside this rank's elements header-only, kept=(first,
+        count) has those outside answered header-only."""
     def reduce_local(self, acc: Optional[Buffer], in_: Optional[Buffer], op: str = "sum",
                      dtype: Optional[str] = None, count: Optional[int] = None) -> Any:
         """acc = acc op in, on this host; returns acc. (The parameter is named `in`.)"""

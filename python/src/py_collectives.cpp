@@ -370,12 +370,16 @@ void bind_collectives(py::class_<PyCommunicator>& cls) {
       "innet_allreduce",
       [](PyCommunicator& self, py::object send, py::object recv, const std::string& op,
          bool reproducible, const OptString& dtype, const OptCount& count,
-         std::optional<std::pair<std::size_t, std::size_t>> held) {
+         std::optional<std::pair<std::size_t, std::size_t>> held,
+         std::optional<std::pair<std::size_t, std::size_t>> kept) {
         Operands o = prepare(self, {"innet_allreduce"}, send, recv, dtype, count);
         const ReduceOp rop = parse_op_name(op);
-        const HeldElements range = held ? HeldElements{held->first, held->second} : HeldElements{};
+        auto range = [](const auto& r) {
+          return r ? ElementRange{r->first, r->second} : ElementRange{};
+        };
         self.run("innet_allreduce", [&](Communicator& c) {
-          return c.innet_allreduce(o.send, o.recv, o.count, o.dtype, rop, reproducible, range);
+          return c.innet_allreduce(o.send, o.recv, o.count, o.dtype, rop, reproducible, range(held),
+                                   range(kept));
         });
         return o.result;
       },
@@ -384,9 +388,10 @@ void bind_collectives(py::class_<PyCommunicator>& cls) {
       "inca.NotSupported when there is no tree (innet_status says why) or the switches cannot "
       "reduce the pair. held=(first, count): the elements of send this rank holds, zeros "
       "elsewhere; chunks wholly outside go up as header-only packets (bor, bxor and integer "
-      "sum only; inca.InvalidArgument otherwise).",
+      "sum only; inca.InvalidArgument otherwise). kept=(first, count): the elements of recv "
+      "this rank keeps; chunks wholly outside are answered header-only and not written.",
       py::arg("send"), recv, sum, py::arg("reproducible") = false, dtype, count,
-      py::arg("held") = py::none());
+      py::arg("held") = py::none(), py::arg("kept") = py::none());
   cls.def(
       "reduce_local",
       [](PyCommunicator& self, py::object acc, py::object in, const std::string& op,

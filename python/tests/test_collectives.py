@@ -199,3 +199,27 @@ def test_innet_allreduce_held_range_sends_the_rest_header_only():
 
     with pytest.raises(inca.RankError, match="InvalidArgument.*zero is not its identity"):
         world.run(float_sum)
+
+
+def test_innet_allreduce_kept_range_is_answered_header_only_elsewhere():
+    """A rank that keeps only its block downloads only that block's chunks."""
+    world = inca.World(ranks=4, topology="star")
+    block = 512  # f32: 2 KiB, one chunk per rank
+
+    def rank(comm):
+        r = comm.rank
+        recv = np.full(4 * block, -1.0, np.float32)
+        comm.innet_allreduce(np.full(4 * block, r + 1.0, np.float32), recv,
+                             kept=(r * block, block))
+        return recv
+
+    before = world.stats()
+    results = world.run(rank)
+    after = world.stats()
+    for r, got in enumerate(results):
+        mine = slice(r * block, (r + 1) * block)
+        assert np.all(got[mine] == 10.0)
+        rest = np.delete(got, np.arange(r * block, (r + 1) * block))
+        assert np.all(rest == -1.0)
+    assert (after["switch_header_only_results"]
+            - before["switch_header_only_results"]) == 4 * 3

@@ -1,10 +1,12 @@
 // Reduce, broadcast, barrier, reduce-scatter and all-gather built on the one
 // switch primitive, the in-network all-reduce over the communicator's tree.
 // They share that primitive, so they share one file. Each costs every NIC one
-// download of the all-reduced buffer and one upload of what the rank holds:
-// in broadcast and all-gather the chunks it holds none of go up as
-// header-only identity contributions (HeldElements), as SHARP multicasts
-// from the data's owner. docs/model.md, "Other collectives", gives the costs.
+// upload of what the rank holds and one download of what it keeps: in
+// broadcast and all-gather the chunks it holds none of go up as header-only
+// identity contributions, as SHARP multicasts from the data's owner; in
+// reduce and reduce-scatter the chunks it keeps none of come down as headers
+// alone, as SHARP's reduce answers the root (ElementRange). docs/model.md,
+// "Other collectives", gives the costs.
 #pragma once
 
 #include <cstddef>

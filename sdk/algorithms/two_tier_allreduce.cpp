@@ -125,7 +125,7 @@ Status allgather_in_domain(const TwoTierState& state, const AllreduceArgs& a, Sh
   // The words that hold any of this rank's shard; the others go header-only.
   const std::size_t first_word = shard.offset * esize / 4;
   const std::size_t end_word = ((shard.offset + shard.count) * esize + 3) / 4;
-  const HeldElements own{first_word, shard.count > 0 ? end_word - first_word : 0};
+  const ElementRange own{first_word, shard.count > 0 ? end_word - first_word : 0};
   if (state.domain->timing_only())
     return state.domain->innet_allreduce(nullptr, nullptr, words, Dtype::u32, ReduceOp::bor, false,
                                          own);
@@ -196,10 +196,12 @@ Status two_tier_allreduce(Communicator& comm, const AllreduceArgs& a) {
   const std::size_t esize = dtype_size(a.dtype);
   const Shard shard =
       shard_of(a.count, std::max<std::uint32_t>(1, state->domain_ranks), state->index);
-  // 1. Reduce-scatter in the domain switch; every rank keeps at least its shard.
+  // 1. Reduce-scatter in the domain switch: each rank is answered with data
+  // for its shard's chunks only (step 3 writes the rest of recv).
   if (state->domain) {
-    INCA_RETURN_IF_ERROR(
-        state->domain->innet_allreduce(a.send, a.recv, a.count, a.dtype, a.op, a.reproducible));
+    INCA_RETURN_IF_ERROR(state->domain->innet_allreduce(a.send, a.recv, a.count, a.dtype, a.op,
+                                                        a.reproducible, {},
+                                                        ElementRange{shard.offset, shard.count}));
   } else if (!comm.timing_only() && a.send != a.recv) {
     std::memcpy(a.recv, a.send, a.count * esize);
   }

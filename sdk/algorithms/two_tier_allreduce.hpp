@@ -11,9 +11,10 @@
 //      multicasts the assembled buffer down to every rank.
 // Each NIC then carries 1/m of the buffer; the domain switch carries the rest
 // at NVLink rates. Steps 1 and 3 use the switch primitive, the in-network
-// all-reduce: step 1 sends every rank the domain's whole sum (it keeps its
-// shard), and step 3 is a bitwise-or all-reduce of u32 words in which each
-// rank uploads only its shard's chunks and a header for each other chunk.
+// all-reduce: in step 1 each rank is answered with data for its shard's
+// chunks and with headers for the rest, and step 3 is a bitwise-or
+// all-reduce of u32 words in which each rank uploads only its shard's chunks
+// and a header for each other chunk.
 // On full-duplex links each costs the time of NVLink SHARP's reduce-scatter
 // and multicast all-gather (one buffer up, one down).
 // Its prepare() splits the communicator into domains and shards once.

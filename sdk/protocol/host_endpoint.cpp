@@ -194,6 +194,8 @@ void HostEndpoint::send_chunk(InnetOp& op, std::uint32_t chunk, Time now, Outbox
   p.header.count = static_cast<std::uint32_t>(n);
   split_into_packets(p, n * dtype_size(s.dtype), op.elems_per_packet * dtype_size(s.dtype));
   const bool held = first < s.held_end && first + n > s.held_first;
+  const bool kept = first < s.kept_end && first + n > s.kept_first;
+  if (!kept) p.header.flags |= wire::kFlagHeaderOnly;
   if (!held) {
     p.header.flags |= wire::kFlagIdentity;
     ++counters_.identity_contributions_sent;
@@ -208,13 +210,15 @@ void HostEndpoint::send_chunk(InnetOp& op, std::uint32_t chunk, Time now, Outbox
   // comes down whole, behind the window's other results: timed as the
   // upload, its timers would fire while the results are still queued.
   wire::Packet answer;
-  if (!held) {
+  const bool timed_by_answer = !held && kept;
+  if (timed_by_answer) {
     answer.header = p.header;
-    answer.header.flags &= static_cast<std::uint8_t>(~wire::kFlagIdentity);
+    answer.header.flags &=
+        static_cast<std::uint8_t>(~(wire::kFlagIdentity | wire::kFlagHeaderOnly));
     answer.packets = p.packets;
     answer.packet_payload = p.packet_payload;
   }
-  const wire::Packet& timed = held ? p : answer;
+  const wire::Packet& timed = timed_by_answer ? answer : p;
   InnetOp::InFlight& f = op.entry(chunk);
   // The switch's service time is per wire packet: a segment short of K
   // packets (an operation's last, or a small one) takes that much less.
@@ -263,10 +267,14 @@ void HostEndpoint::on_result(const wire::Packet& p, Time now, Outbox& out) {
   const std::size_t n = std::min<std::size_t>(op.elems_per_chunk, op.spec.count - first);
   const std::size_t esize = dtype_size(op.spec.dtype);
   const bool other_attempt = h.attempt_tag != op.spec.attempt_tag;
-  const bool identity = h.has(wire::kFlagIdentity);
+  // A header-only answer is what this rank asked for where it keeps nothing.
+  const bool kept = first < op.spec.kept_end && first + n > op.spec.kept_first;
+  const bool header_only = h.has(wire::kFlagHeaderOnly);
+  const bool identity = !header_only && h.has(wire::kFlagIdentity);
+  const bool data = !header_only && !identity && !config_.timing_only;
   if (h.count != n || h.dtype != op.spec.dtype || h.op != op.spec.op || other_attempt ||
-      (identity && !zero_is_identity(h.op, h.dtype)) ||
-      (!config_.timing_only && !identity && (!p.payload || p.payload->size() != n * esize))) {
+      (header_only && kept) || (identity && !zero_is_identity(h.op, h.dtype)) ||
+      (data && (!p.payload || p.payload->size() != n * esize))) {
     ++counters_.dropped;
     return;
   }
@@ -274,7 +282,7 @@ void HostEndpoint::on_result(const wire::Packet& p, Time now, Outbox& out) {
   auto* dst = static_cast<std::byte*>(op.spec.recv) + first * esize;
   if (!config_.timing_only && identity)
     std::memset(dst, 0, n * esize);  // nobody held any of it
-  else if (!config_.timing_only)
+  else if (data && kept)
     std::memcpy(dst, p.payload->data(), n * esize);
   // A result sooner after the resend than any round trip answers an earlier
   // send, which was late, not lost: the resend was needless (RFC 3522's

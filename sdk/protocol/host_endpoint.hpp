@@ -45,6 +45,11 @@ struct InnetAllreduce {
   /// the buffer only for ops where zero_is_identity().
   std::size_t held_first = 0;
   std::size_t held_end = SIZE_MAX;
+  /// The elements [kept_first, kept_end) of `recv` this rank keeps: a chunk
+  /// wholly outside asks for a header-only answer (wire::kFlagHeaderOnly)
+  /// and writes nothing.
+  std::size_t kept_first = 0;
+  std::size_t kept_end = SIZE_MAX;
   /// The tree's slowest stage per chunk (manager::TreePlan::chunk_service):
   /// where it is slower than this host's NIC, chunks queue in the tree and
   /// each chunk ahead adds that much before a retransmission.

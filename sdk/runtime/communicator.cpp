@@ -201,7 +201,8 @@ std::size_t Communicator::innet_payload_bytes() const {
 }
 
 Status Communicator::innet_allreduce(const void* send, void* recv, std::size_t count, Dtype dtype,
-                                     ReduceOp op, bool reproducible, HeldElements held) {
+                                     ReduceOp op, bool reproducible, ElementRange held,
+                                     ElementRange kept) {
   INCA_RETURN_IF_ERROR(check_op(op, dtype));
   if (!held.covers(count) && !zero_is_identity(op, dtype))
     return make_error(StatusCode::invalid_argument,
@@ -236,8 +237,8 @@ Status Communicator::innet_allreduce(const void* send, void* recv, std::size_t c
     refresh_tree();
     const AllreduceAlgorithm* innet = find_allreduce("innet");
     if (!innet) return make_error(StatusCode::internal, "the innet algorithm is not registered");
-    return run_collective(*innet, AllreduceArgs{send, recv, count, dtype, op, reproducible, held},
-                          false);
+    return run_collective(
+        *innet, AllreduceArgs{send, recv, count, dtype, op, reproducible, held, kept}, false);
   }
   if (!st.in_collective) st.attempt = ++*attempts_;
   if (!innet_status_.ok())
@@ -260,6 +261,8 @@ Status Communicator::innet_allreduce(const void* send, void* recv, std::size_t c
   spec.chunk_service = tree_->chunk_service;
   spec.held_first = std::min(held.first, count);
   spec.held_end = spec.held_first + std::min(held.count, count - spec.held_first);
+  spec.kept_first = std::min(kept.first, count);
+  spec.kept_end = spec.kept_first + std::min(kept.count, count - spec.kept_first);
   runtime::TraceSpan span = trace_span(TraceDetail::steps, "step", "innet stream", [&] {
     const std::size_t bytes = count * dtype_size(dtype);
     return trace::Args{

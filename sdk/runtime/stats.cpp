@@ -16,6 +16,7 @@ constexpr std::array kFields = {
     Field{"switch_duplicate_answers", &WorldStats::switch_duplicate_answers},
     Field{"switch_partial_reforwards", &WorldStats::switch_partial_reforwards},
     Field{"switch_results", &WorldStats::switch_results},
+    Field{"switch_header_only_results", &WorldStats::switch_header_only_results},
     Field{"switch_drops", &WorldStats::switch_drops},
     Field{"switch_stale", &WorldStats::switch_stale},
     Field{"switch_slot_full", &WorldStats::switch_slot_full},

@@ -316,6 +316,7 @@ WorldStats World::stats() const {
     s.switch_duplicate_answers += c.duplicate_answers;
     s.switch_partial_reforwards += c.partial_reforwards;
     s.switch_results += c.results;
+    s.switch_header_only_results += c.header_only_results;
     s.switch_drops += engine::dropped_packets(c);
     s.switch_stale += c.stale;
     s.switch_slot_full += c.slot_full;

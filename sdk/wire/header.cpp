@@ -31,7 +31,8 @@ constexpr std::size_t kOffCount = 24;
 constexpr std::size_t kOffChecksum = 28;
 static_assert(kOffChecksum + 4 == kHeaderBytes);
 
-constexpr std::uint8_t kKnownFlags = kFlagLast | kFlagReproducible | kFlagIdentity;
+constexpr std::uint8_t kKnownFlags =
+    kFlagLast | kFlagReproducible | kFlagIdentity | kFlagHeaderOnly;
 
 void put_u8(std::byte* p, std::size_t off, std::uint8_t v) {
   p[off] = static_cast<std::byte>(v);
@@ -191,7 +192,8 @@ DecodeError decode(std::span<const std::byte> in, Header& h, std::span<const std
 
   d.flags = get_u8(p, kOffFlags);
   if ((d.flags & ~kKnownFlags) != 0) return DecodeError::bad_flags;
-  if ((d.flags & kFlagIdentity) != 0 && !is_element_type(d.type)) return DecodeError::bad_flags;
+  if ((d.flags & (kFlagIdentity | kFlagHeaderOnly)) != 0 && !is_element_type(d.type))
+    return DecodeError::bad_flags;
 
   if (is_element_type(d.type) && !op_supported(d.op, d.dtype)) return DecodeError::bad_pair;
 

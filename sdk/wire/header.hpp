@@ -43,6 +43,12 @@ enum Flag : std::uint8_t {
   /// data's owner) uploads only this; a switch skips it when it reduces, and
   /// its partial or result is one too when every child's was.
   kFlagIdentity = 0x04,
+  /// On a contribution: its sender keeps none of the chunk's result, so its
+  /// answer is the result's header alone (SHARP's reduce answers the root
+  /// only; a reduce-scatter wants only the rank's block). On a result: the
+  /// header alone, the data withheld; it still answers the chunk and frees
+  /// the slot. A switch's partial asks for it when every child below did.
+  kFlagHeaderOnly = 0x08,
 };
 
 /// The decoded header. Field meanings by packet type:
@@ -91,9 +97,12 @@ struct Header {
   std::size_t chunk_bytes() const {
     return carries_elements() ? std::size_t{count} * dtype_size(dtype) : count;
   }
-  /// Payload bytes this header announces: chunk_bytes(), or 0 for an identity chunk.
+  /// Payload bytes this header announces: chunk_bytes(), or 0 for an
+  /// identity chunk and a result whose data is withheld.
   std::size_t payload_bytes() const {
-    return has(kFlagIdentity) && carries_elements() ? 0 : chunk_bytes();
+    const bool empty = (has(kFlagIdentity) && carries_elements()) ||
+                       (has(kFlagHeaderOnly) && type == PacketType::result);
+    return empty ? 0 : chunk_bytes();
   }
 };
 

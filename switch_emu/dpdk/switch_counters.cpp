@@ -122,6 +122,7 @@ constexpr EngineField kEngineFields[] = {
     {"partials_sent", &engine::EngineCounters::partials_sent},
     {"results", &engine::EngineCounters::results},
     {"results_sent", &engine::EngineCounters::results_sent},
+    {"header_only_results", &engine::EngineCounters::header_only_results},
     {"slot_full", &engine::EngineCounters::slot_full},
     {"stale", &engine::EngineCounters::stale},
     {"results_in", &engine::EngineCounters::results_in},

@@ -57,6 +57,7 @@ struct SlotSet {
   bool folded_any = false;
   std::uint32_t next_child = 0;             // reproducible mode: next child to fold
   std::vector<std::uint64_t> seen;          // child bitmap
+  std::vector<std::uint64_t> wants;         // children that keep the result's data
   std::vector<std::uint64_t> asked;         // partial_sent: children whose duplicate came since the
                                             // last re-forward of the partial
   std::vector<std::byte> acc;               // running reduction
@@ -150,6 +151,7 @@ Status AggregationNode::install(const wire::TreeInstall& t) {
   for (auto& set : tree->sets) {
     set.seen.assign(words, 0);
     set.asked.assign(words, 0);
+    set.wants.assign(words, 0);
   }
   trees_.emplace(std::make_pair(t.job, t.tree), std::move(tree));
   return {};
@@ -265,9 +267,33 @@ bool identity(const wire::Header& h) {
   return h.has(wire::kFlagIdentity);
 }
 
-// Flags every child of a chunk must agree on: all but identity, which is each child's own.
+// Flags every child of a chunk must agree on: all but identity and
+// header-only, which are each child's own.
 std::uint8_t chunk_flags(const wire::Header& h) {
-  return static_cast<std::uint8_t>(h.flags & ~wire::kFlagIdentity);
+  return static_cast<std::uint8_t>(h.flags & ~(wire::kFlagIdentity | wire::kFlagHeaderOnly));
+}
+
+bool wants_bit(const SlotSet& set, std::uint32_t c) {
+  return (set.wants[c / 64] >> (c % 64)) & 1u;
+}
+
+// The result for child c: the data, or its header alone where c keeps none.
+wire::Packet result_for(const SlotSet& set, const wire::Header& request, std::uint16_t c,
+                        const wire::Payload& data) {
+  if (wants_bit(set, c)) return make_reply(set.chunk, request, wire::PacketType::result, 0, data);
+  wire::Packet r = make_reply(set.chunk, request, wire::PacketType::result, 0, nullptr);
+  r.header.flags |= wire::kFlagHeaderOnly;
+  r.header.flags &= static_cast<std::uint8_t>(~wire::kFlagIdentity);
+  return r;
+}
+
+// A partial asks for a header-only answer when no child below keeps any data.
+wire::Packet partial_of(const SlotSet& set, const wire::Header& request, std::uint16_t index,
+                        const wire::Payload& data) {
+  wire::Packet p = make_reply(set.chunk, request, wire::PacketType::contribution, index, data);
+  if (std::all_of(set.wants.begin(), set.wants.end(), [](auto w) { return w == 0; }))
+    p.header.flags |= wire::kFlagHeaderOnly;
+  return p;
 }
 
 void fold(SlotSet& set, const wire::Payload& payload) {
@@ -329,6 +355,7 @@ void AggregationNode::on_contribution(Tree& t, std::uint16_t in_port, const wire
     set.next_child = 0;
     std::fill(set.seen.begin(), set.seen.end(), 0);
     std::fill(set.asked.begin(), set.asked.end(), 0);
+    std::fill(set.wants.begin(), set.wants.end(), 0);
     set.pending.clear();
     set.kept.reset();
   } else if (h.sequence != set.seq) {
@@ -348,14 +375,13 @@ void AggregationNode::on_contribution(Tree& t, std::uint16_t in_port, const wire
     if (set.state == SlotSet::State::done) {
       ++counters_.duplicate_answers;
       ++counters_.results_sent;
-      out.push_back(
-          {in_port, make_reply(set.chunk, h, wire::PacketType::result, 0, set.kept), h.child});
+      out.push_back({in_port, result_for(set, h, h.child, set.kept), h.child});
+      if (!wants_bit(set, h.child)) ++counters_.header_only_results;
     } else if (set.state == SlotSet::State::partial_sent && set.new_round(h.child)) {
       // The child timed out, so our partial or the parent's result was lost:
       // resend the partial; the parent aggregates it or answers from its copy.
       ++counters_.partial_reforwards;
-      out.push_back({cfg.parent_port, make_reply(set.chunk, h, wire::PacketType::contribution,
-                                                 cfg.index_at_parent, set.kept)});
+      out.push_back({cfg.parent_port, partial_of(set, h, cfg.index_at_parent, set.kept)});
     }
     return;
   }
@@ -379,6 +405,7 @@ void AggregationNode::on_contribution(Tree& t, std::uint16_t in_port, const wire
     set.timing_only = !p.payload;
   }
   set.set_bit(h.child);
+  if (!h.has(wire::kFlagHeaderOnly)) set.wants[h.child / 64] |= std::uint64_t{1} << (h.child % 64);
   ++set.received;
   ++counters_.contributions;
   if (identity(h)) ++counters_.identity_contributions;
@@ -409,16 +436,15 @@ void AggregationNode::on_contribution(Tree& t, std::uint16_t in_port, const wire
     set.state = SlotSet::State::done;
     ++counters_.results;
     for (std::size_t i = 0; i < cfg.child_ports.size(); ++i) {
-      out.push_back({cfg.child_ports[i],
-                     make_reply(set.chunk, h, wire::PacketType::result, 0, reduced),
-                     static_cast<std::uint16_t>(i)});
+      const auto child = static_cast<std::uint16_t>(i);
+      out.push_back({cfg.child_ports[i], result_for(set, h, child, reduced), child});
+      if (!wants_bit(set, child)) ++counters_.header_only_results;
       ++counters_.results_sent;
     }
   } else {
     set.state = SlotSet::State::partial_sent;
     ++counters_.partials_sent;
-    out.push_back({cfg.parent_port, make_reply(set.chunk, h, wire::PacketType::contribution,
-                                               cfg.index_at_parent, reduced)});
+    out.push_back({cfg.parent_port, partial_of(set, h, cfg.index_at_parent, reduced)});
   }
 }
 
@@ -436,9 +462,14 @@ void AggregationNode::on_result(Tree& t, std::uint16_t in_port, const wire::Pack
     return;
   }
   wire::Header& chunk = set.chunk;
-  const bool data_mismatch = !identity(h) && set.data_known && set.timing_only != !p.payload;
+  const bool header_only = h.has(wire::kFlagHeaderOnly);
+  const bool data_mismatch =
+      !identity(h) && !header_only && set.data_known && set.timing_only != !p.payload;
+  // Withheld from a subtree in which some child keeps the data: not our answer.
+  const bool withheld_wrongly =
+      header_only && std::any_of(set.wants.begin(), set.wants.end(), [](auto w) { return w; });
   if (h.dtype != chunk.dtype || h.op != chunk.op || h.count != chunk.count ||
-      !same_attempt(h, chunk) || data_mismatch) {
+      !same_attempt(h, chunk) || data_mismatch || withheld_wrongly) {
     // Not the answer to the partial this node sent (a forged or corrupted
     // result): passed down under the chunk's header it would tell children
     // the wrong length. Dropped; the children's retransmissions re-forward
@@ -457,13 +488,14 @@ void AggregationNode::on_result(Tree& t, std::uint16_t in_port, const wire::Pack
   set.state = SlotSet::State::done;
   // The tree above may hold data where this subtree held only identity.
   chunk.flags = static_cast<std::uint8_t>(chunk_flags(chunk) | (h.flags & wire::kFlagIdentity));
-  set.kept = identity(h) ? nullptr : p.payload;
+  // A header-only result carries no data: every child below asked for none.
+  set.kept = identity(h) || h.has(wire::kFlagHeaderOnly) ? nullptr : p.payload;
   ++counters_.results;
   ++counters_.results_in;
   for (std::size_t i = 0; i < t.install.child_ports.size(); ++i) {
-    out.push_back({t.install.child_ports[i],
-                   make_reply(set.chunk, h, wire::PacketType::result, 0, set.kept),
-                   static_cast<std::uint16_t>(i)});
+    const auto child = static_cast<std::uint16_t>(i);
+    out.push_back({t.install.child_ports[i], result_for(set, h, child, set.kept), child});
+    if (!wants_bit(set, child)) ++counters_.header_only_results;
     ++counters_.results_sent;
   }
 }

@@ -45,7 +45,8 @@ f.flags = ProtoField.uint8("inca.flags", "Flags", base.HEX)
 f.flag_last = ProtoField.bool("inca.flags.last", "Last", 8, nil, 0x01)
 f.flag_repro = ProtoField.bool("inca.flags.reproducible", "Reproducible", 8, nil, 0x02)
 f.flag_identity = ProtoField.bool("inca.flags.identity", "Identity (header only)", 8, nil, 0x04)
-f.flag_reserved = ProtoField.uint8("inca.flags.reserved", "Reserved", base.HEX, nil, 0xf8)
+f.flag_header_only = ProtoField.bool("inca.flags.header_only", "Header only (result withheld)", 8, nil, 0x08)
+f.flag_reserved = ProtoField.uint8("inca.flags.reserved", "Reserved", base.HEX, nil, 0xf0)
 f.dtype = ProtoField.uint8("inca.dtype", "Dtype", base.DEC, dtype_names)
 f.op = ProtoField.uint8("inca.op", "Op", base.DEC, ops)
 f.attempt_tag = ProtoField.uint8("inca.attempt_tag", "Attempt tag", base.DEC)
@@ -138,9 +139,12 @@ function inca.dissector(tvb, pinfo, tree)
   flags_item:add(f.flag_last, tvb(2, 1))
   flags_item:add(f.flag_repro, tvb(2, 1))
   flags_item:add(f.flag_identity, tvb(2, 1))
+  flags_item:add(f.flag_header_only, tvb(2, 1))
   flags_item:add(f.flag_reserved, tvb(2, 1))
   local identity = bit32.band(flags, 0x04) ~= 0
-  if bit32.band(flags, 0xf8) ~= 0 or (identity and type_code ~= 1 and type_code ~= 2) then
+  local header_only = bit32.band(flags, 0x08) ~= 0
+  if bit32.band(flags, 0xf0) ~= 0 or
+      ((identity or header_only) and type_code ~= 1 and type_code ~= 2) then
     flags_item:add_proto_expert_info(ef.malformed, "bad_flags")
   end
 
@@ -174,7 +178,7 @@ function inca.dissector(tvb, pinfo, tree)
   end
   -- An identity chunk stands for payload_len bytes and carries none.
   local chunk_len = payload_len
-  if identity and element then payload_len = 0 end
+  if (identity and element) or (header_only and type_code == 2) then payload_len = 0 end
   local len_item = subtree:add(f.payload_len, payload_len):set_generated()
   local available = len - HEADER_BYTES
   local length_ok = chunk_len <= MAX_PAYLOAD_BYTES and available == payload_len
@@ -207,6 +211,7 @@ function inca.dissector(tvb, pinfo, tree)
   end
   if bit32.band(flags, 0x01) ~= 0 then info = info .. " [last]" end
   if identity and element then info = info .. " [identity]" end
+  if header_only and element then info = info .. " [header only]" end
   pinfo.cols.info = info
   return len
 end

@@ -16,13 +16,16 @@ namespace inca {
 
 class Communicator;
 
-/// The elements [first, first + count) of an all-reduce's send buffer that
-/// hold this rank's data; the others hold zeros, the identity of the op
-/// (zero_is_identity()). The in-network all-reduce sends the chunks wholly
-/// outside as header-only identity contributions, as SHARP's multicast from
-/// the data's owner uploads nothing from the others; every other algorithm
-/// reads the zeros.
-struct HeldElements {
+/// Elements [first, first + count) of an all-reduce's buffer: as `held`,
+/// those of send that hold this rank's data (the others hold zeros, the
+/// identity of the op, zero_is_identity()); as `kept`, those of recv this
+/// rank keeps (the others are not written). The in-network all-reduce sends
+/// the chunks wholly outside `held` as header-only identity contributions,
+/// as SHARP's multicast from the data's owner uploads nothing from the
+/// others, and is answered for the chunks wholly outside `kept` with the
+/// result's header alone, as SHARP's reduce answers only the root. Every
+/// other algorithm reads the zeros and may write all of recv.
+struct ElementRange {
   std::size_t first = 0;
   std::size_t count = SIZE_MAX;  ///< SIZE_MAX: to the end of the buffer
   /// True when it leaves out none of `elements`.
@@ -37,7 +40,8 @@ struct AllreduceArgs {
   Dtype dtype = Dtype::f32;
   ReduceOp op = ReduceOp::sum;
   bool reproducible = false;
-  HeldElements held = {};
+  ElementRange held = {};
+  ElementRange kept = {};
 };
 
 using AllreduceFn = std::function<Status(Communicator&, const AllreduceArgs&)>;

@@ -226,9 +226,11 @@ class alignas(64) Communicator {
   /// tree, no fallback. not_supported when there is no tree (innet_status()
   /// says why) or the switch cannot reduce the pair. `held` narrower than
   /// the buffer (the rest of `send` is zeros) sends the chunks outside it
-  /// header-only; invalid_argument unless zero_is_identity(op, dtype).
+  /// header-only (invalid_argument unless zero_is_identity(op, dtype));
+  /// `kept` narrower than the buffer has the chunks outside it answered
+  /// header-only, and leaves those elements of `recv` unwritten.
   Status innet_allreduce(const void* send, void* recv, std::size_t count, Dtype dtype, ReduceOp op,
-                         bool reproducible = false, HeldElements held = {});
+                         bool reproducible = false, ElementRange held = {}, ElementRange kept = {});
   bool innet_available() const { return innet_status_.ok(); }
   /// Payload bytes of one switch slot of this communicator's tree (one
   /// in-network packet); 0 without a tree.

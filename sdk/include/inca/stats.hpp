@@ -20,16 +20,17 @@ struct WorldStats {
   std::uint64_t switch_duplicate_answers = 0;       ///< ... answered from the kept result
   std::uint64_t switch_partial_reforwards = 0;      ///< ... that made a switch resend its partial
   std::uint64_t switch_results = 0;                 ///< chunk results produced or received
-  std::uint64_t switch_drops = 0;                   ///< every drop below, plus stale and slot_full
-  std::uint64_t switch_stale = 0;                   ///< packets for a chunk a slot has moved past
-  std::uint64_t switch_slot_full = 0;               ///< new chunk met a slot still busy
-  std::uint64_t switch_drop_unknown_tree = 0;       ///< no such (job, tree) on the switch
-  std::uint64_t switch_drop_bad_key = 0;            ///< wrong per-job key tag
-  std::uint64_t switch_drop_bad_child = 0;  ///< child index or ingress port not the member's
-  std::uint64_t switch_drop_bad_slot = 0;   ///< slot outside the tree's installed range
-  std::uint64_t switch_drop_mismatch = 0;   ///< dtype/op/count/flags differ within a chunk
-  std::uint64_t switch_refused_caps = 0;    ///< contributions outside the switch's dtype/op caps
-  std::uint64_t switch_errors_sent = 0;     ///< error packets emitted (mismatch, caps)
+  std::uint64_t switch_header_only_results = 0;  ///< results sent as headers alone (kept nothing)
+  std::uint64_t switch_drops = 0;                ///< every drop below, plus stale and slot_full
+  std::uint64_t switch_stale = 0;                ///< packets for a chunk a slot has moved past
+  std::uint64_t switch_slot_full = 0;            ///< new chunk met a slot still busy
+  std::uint64_t switch_drop_unknown_tree = 0;    ///< no such (job, tree) on the switch
+  std::uint64_t switch_drop_bad_key = 0;         ///< wrong per-job key tag
+  std::uint64_t switch_drop_bad_child = 0;       ///< child index or ingress port not the member's
+  std::uint64_t switch_drop_bad_slot = 0;        ///< slot outside the tree's installed range
+  std::uint64_t switch_drop_mismatch = 0;        ///< dtype/op/count/flags differ within a chunk
+  std::uint64_t switch_refused_caps = 0;  ///< contributions outside the switch's dtype/op caps
+  std::uint64_t switch_errors_sent = 0;   ///< error packets emitted (mismatch, caps)
 
   // Host endpoints, summed over ranks.
   std::uint64_t host_packets_sent = 0;
