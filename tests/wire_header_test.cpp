@@ -310,6 +310,18 @@ TEST(WireHeaderDecode, UnknownFlagBits) {
   }
 }
 
+// On types that do not carry chunks a chunk flag means nothing: rejected.
+void expect_only_on_chunks(std::uint8_t flag) {
+  for (auto type : {PacketType::p2p, PacketType::ack, PacketType::control, PacketType::error}) {
+    Header h = sample_header();
+    h.type = type;
+    h.flags = flag;
+    h.count = 16;
+    EXPECT_EQ(decode_only(encode_or_die(h, make_payload(16))), DecodeError::bad_flags)
+        << to_string(type) << " flag " << int{flag};
+  }
+}
+
 // An identity chunk is its header alone, and still says how long the chunk is.
 TEST(WireHeaderDecode, IdentityChunksAreHeaderOnly) {
   for (auto type : {PacketType::contribution, PacketType::result}) {
@@ -338,15 +350,7 @@ TEST(WireHeaderDecode, IdentityChunksAreHeaderOnly) {
   big.flags = kFlagIdentity;
   big.count = kMaxPayloadBytes / 4 + 1;
   EXPECT_EQ(decode_only(encode_or_die(big, {})), DecodeError::bad_count);
-  // On types that do not carry chunks the flag means nothing: rejected.
-  for (auto type : {PacketType::p2p, PacketType::ack, PacketType::control, PacketType::error}) {
-    Header h = sample_header();
-    h.type = type;
-    h.flags = kFlagIdentity;
-    h.count = 16;
-    EXPECT_EQ(decode_only(encode_or_die(h, make_payload(16))), DecodeError::bad_flags)
-        << to_string(type);
-  }
+  expect_only_on_chunks(kFlagIdentity);
 }
 
 // Header-only: a contribution still carries its data (it only asks for a
@@ -366,14 +370,7 @@ TEST(WireHeaderDecode, HeaderOnlyResultsCarryNoData) {
   ASSERT_EQ(decode(pkt, d, payload), DecodeError::none);
   expect_same(d, answer);
   EXPECT_TRUE(payload.empty());
-  for (auto type : {PacketType::p2p, PacketType::ack, PacketType::control, PacketType::error}) {
-    Header h = sample_header();
-    h.type = type;
-    h.flags = kFlagHeaderOnly;
-    h.count = 16;
-    EXPECT_EQ(decode_only(encode_or_die(h, make_payload(16))), DecodeError::bad_flags)
-        << to_string(type);
-  }
+  expect_only_on_chunks(kFlagHeaderOnly);
 }
 
 TEST(WireHeaderDecode, BitwiseOpOnFloatIsBadPair) {
