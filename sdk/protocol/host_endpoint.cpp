@@ -115,6 +115,12 @@ InnetAllreduce in_segments(InnetAllreduce spec, std::uint32_t segment_packets, s
   return spec;
 }
 
+// True when elements [first, first + n) meet [begin, end): a chunk of a held
+// or kept range.
+bool meets(std::size_t first, std::size_t n, std::size_t begin, std::size_t end) {
+  return first < end && first + n > begin;
+}
+
 }  // namespace
 
 Result<OpId> HostEndpoint::start_innet(const InnetAllreduce& asked, Time now, Outbox& out) {
@@ -193,8 +199,8 @@ void HostEndpoint::send_chunk(InnetOp& op, std::uint32_t chunk, Time now, Outbox
   p.header.sequence = seq;
   p.header.count = static_cast<std::uint32_t>(n);
   split_into_packets(p, n * dtype_size(s.dtype), op.elems_per_packet * dtype_size(s.dtype));
-  const bool held = first < s.held_end && first + n > s.held_first;
-  const bool kept = first < s.kept_end && first + n > s.kept_first;
+  const bool held = meets(first, n, s.held_first, s.held_end);
+  const bool kept = meets(first, n, s.kept_first, s.kept_end);
   if (!kept) p.header.flags |= wire::kFlagHeaderOnly;
   if (!held) {
     p.header.flags |= wire::kFlagIdentity;
@@ -209,14 +215,12 @@ void HostEndpoint::send_chunk(InnetOp& op, std::uint32_t chunk, Time now, Outbox
   // result's download. An identity chunk goes up as headers but its result
   // comes down whole, behind the window's other results: timed as the
   // upload, its timers would fire while the results are still queued.
-  wire::Packet answer;
   const bool timed_by_answer = !held && kept;
+  wire::Packet answer;  // sized as the whole result; it carries no payload
   if (timed_by_answer) {
-    answer.header = p.header;
+    answer = p;
     answer.header.flags &=
         static_cast<std::uint8_t>(~(wire::kFlagIdentity | wire::kFlagHeaderOnly));
-    answer.packets = p.packets;
-    answer.packet_payload = p.packet_payload;
   }
   const wire::Packet& timed = timed_by_answer ? answer : p;
   InnetOp::InFlight& f = op.entry(chunk);
@@ -268,7 +272,7 @@ void HostEndpoint::on_result(const wire::Packet& p, Time now, Outbox& out) {
   const std::size_t esize = dtype_size(op.spec.dtype);
   const bool other_attempt = h.attempt_tag != op.spec.attempt_tag;
   // A header-only answer is what this rank asked for where it keeps nothing.
-  const bool kept = first < op.spec.kept_end && first + n > op.spec.kept_first;
+  const bool kept = meets(first, n, op.spec.kept_first, op.spec.kept_end);
   const bool header_only = h.has(wire::kFlagHeaderOnly);
   const bool identity = !header_only && h.has(wire::kFlagIdentity);
   const bool data = !header_only && !identity && !config_.timing_only;

@@ -40,6 +40,21 @@ std::uint64_t classified_packets(const EngineCounters& c) {
          c.drop_malformed;
 }
 
+// One bit per child of a tree.
+class ChildBits {
+ public:
+  void assign(std::size_t children) { words_.assign((children + 63) / 64, 0); }
+  bool test(std::uint32_t c) const { return (words_[c / 64] >> (c % 64)) & 1u; }
+  void set(std::uint32_t c) { words_[c / 64] |= std::uint64_t{1} << (c % 64); }
+  bool none() const {
+    return std::all_of(words_.begin(), words_.end(), [](auto w) { return w == 0; });
+  }
+  void clear() { std::fill(words_.begin(), words_.end(), 0); }
+
+ private:
+  std::vector<std::uint64_t> words_;
+};
+
 // One of the two shadow sets of a slot (SwitchML): the set keeps its completed
 // result until the set is reused by a newer chunk, so a retransmission whose
 // bit is already set is answered from it instead of being aggregated twice.
@@ -56,31 +71,24 @@ struct SlotSet {
   bool data_known = false;  // a child sent other than identity: timing_only holds
   bool folded_any = false;
   std::uint32_t next_child = 0;             // reproducible mode: next child to fold
-  std::vector<std::uint64_t> seen;          // child bitmap
-  std::vector<std::uint64_t> wants;         // children that keep the result's data
-  std::vector<std::uint64_t> asked;         // partial_sent: children whose duplicate came since the
+  ChildBits seen;                           // children that contributed
+  ChildBits wants;                          // children that keep the result's data
+  ChildBits asked;                          // partial_sent: children whose duplicate came since the
                                             // last re-forward of the partial
   std::vector<std::byte> acc;               // running reduction
   std::vector<wire::Payload> pending;       // reproducible mode: out-of-order children
   wire::Payload kept;                       // partial (partial_sent), result (done), error (failed)
   StatusCode error = StatusCode::mismatch;  // failed: the status its error packets carry
 
-  bool has_bit(std::uint32_t c) const { return (seen[c / 64] >> (c % 64)) & 1u; }
-  void set_bit(std::uint32_t c) { seen[c / 64] |= std::uint64_t{1} << (c % 64); }
   // True when this duplicate from child c starts a new round of timeouts: the
   // first since the last re-forward, or c's own next one. The other children's
   // duplicates of that round wait for the same answer, so one re-forward per
   // round serves them all instead of one per child.
   bool new_round(std::uint32_t c) {
-    const std::uint64_t bit = std::uint64_t{1} << (c % 64);
-    const bool fresh = std::all_of(asked.begin(), asked.end(), [](auto w) { return w == 0; });
-    if (fresh || (asked[c / 64] & bit)) {
-      std::fill(asked.begin(), asked.end(), 0);
-      asked[c / 64] |= bit;
-      return true;
-    }
-    asked[c / 64] |= bit;
-    return false;
+    const bool starts = asked.none() || asked.test(c);
+    if (starts) asked.clear();
+    asked.set(c);
+    return starts;
   }
 };
 
@@ -147,11 +155,10 @@ Status AggregationNode::install(const wire::TreeInstall& t) {
   auto tree = std::make_unique<Tree>();
   tree->install = t;
   tree->sets.resize(std::size_t{t.slot_count} * 2);
-  const std::size_t words = (t.child_ports.size() + 63) / 64;
   for (auto& set : tree->sets) {
-    set.seen.assign(words, 0);
-    set.asked.assign(words, 0);
-    set.wants.assign(words, 0);
+    set.seen.assign(t.child_ports.size());
+    set.asked.assign(t.child_ports.size());
+    set.wants.assign(t.child_ports.size());
   }
   trees_.emplace(std::make_pair(t.job, t.tree), std::move(tree));
   return {};
@@ -273,14 +280,12 @@ std::uint8_t chunk_flags(const wire::Header& h) {
   return static_cast<std::uint8_t>(h.flags & ~(wire::kFlagIdentity | wire::kFlagHeaderOnly));
 }
 
-bool wants_bit(const SlotSet& set, std::uint32_t c) {
-  return (set.wants[c / 64] >> (c % 64)) & 1u;
-}
-
 // The result for child c: the data, or its header alone where c keeps none.
 wire::Packet result_for(const SlotSet& set, const wire::Header& request, std::uint16_t c,
-                        const wire::Payload& data) {
-  if (wants_bit(set, c)) return make_reply(set.chunk, request, wire::PacketType::result, 0, data);
+                        const wire::Payload& data, EngineCounters& counters) {
+  ++counters.results_sent;
+  if (set.wants.test(c)) return make_reply(set.chunk, request, wire::PacketType::result, 0, data);
+  ++counters.header_only_results;
   wire::Packet r = make_reply(set.chunk, request, wire::PacketType::result, 0, nullptr);
   r.header.flags |= wire::kFlagHeaderOnly;
   r.header.flags &= static_cast<std::uint8_t>(~wire::kFlagIdentity);
@@ -291,8 +296,7 @@ wire::Packet result_for(const SlotSet& set, const wire::Header& request, std::ui
 wire::Packet partial_of(const SlotSet& set, const wire::Header& request, std::uint16_t index,
                         const wire::Payload& data) {
   wire::Packet p = make_reply(set.chunk, request, wire::PacketType::contribution, index, data);
-  if (std::all_of(set.wants.begin(), set.wants.end(), [](auto w) { return w == 0; }))
-    p.header.flags |= wire::kFlagHeaderOnly;
+  if (set.wants.none()) p.header.flags |= wire::kFlagHeaderOnly;
   return p;
 }
 
@@ -353,9 +357,9 @@ void AggregationNode::on_contribution(Tree& t, std::uint16_t in_port, const wire
     set.timing_only = set.data_known && !p.payload;
     set.folded_any = false;
     set.next_child = 0;
-    std::fill(set.seen.begin(), set.seen.end(), 0);
-    std::fill(set.asked.begin(), set.asked.end(), 0);
-    std::fill(set.wants.begin(), set.wants.end(), 0);
+    set.seen.clear();
+    set.asked.clear();
+    set.wants.clear();
     set.pending.clear();
     set.kept.reset();
   } else if (h.sequence != set.seq) {
@@ -370,13 +374,11 @@ void AggregationNode::on_contribution(Tree& t, std::uint16_t in_port, const wire
     return;
   }
 
-  if (set.has_bit(h.child)) {
+  if (set.seen.test(h.child)) {
     ++counters_.duplicates;
     if (set.state == SlotSet::State::done) {
       ++counters_.duplicate_answers;
-      ++counters_.results_sent;
-      out.push_back({in_port, result_for(set, h, h.child, set.kept), h.child});
-      if (!wants_bit(set, h.child)) ++counters_.header_only_results;
+      out.push_back({in_port, result_for(set, h, h.child, set.kept, counters_), h.child});
     } else if (set.state == SlotSet::State::partial_sent && set.new_round(h.child)) {
       // The child timed out, so our partial or the parent's result was lost:
       // resend the partial; the parent aggregates it or answers from its copy.
@@ -404,8 +406,8 @@ void AggregationNode::on_contribution(Tree& t, std::uint16_t in_port, const wire
     set.data_known = true;
     set.timing_only = !p.payload;
   }
-  set.set_bit(h.child);
-  if (!h.has(wire::kFlagHeaderOnly)) set.wants[h.child / 64] |= std::uint64_t{1} << (h.child % 64);
+  set.seen.set(h.child);
+  if (!h.has(wire::kFlagHeaderOnly)) set.wants.set(h.child);
   ++set.received;
   ++counters_.contributions;
   if (identity(h)) ++counters_.identity_contributions;
@@ -415,7 +417,7 @@ void AggregationNode::on_contribution(Tree& t, std::uint16_t in_port, const wire
     // Fold children strictly in child order; early arrivals wait by reference.
     if (set.pending.empty()) set.pending.resize(t.children());
     set.pending[h.child] = data;
-    while (set.next_child < t.children() && set.has_bit(set.next_child)) {
+    while (set.next_child < t.children() && set.seen.test(set.next_child)) {
       fold(set, set.pending[set.next_child]);
       set.pending[set.next_child].reset();
       ++set.next_child;
@@ -437,9 +439,7 @@ void AggregationNode::on_contribution(Tree& t, std::uint16_t in_port, const wire
     ++counters_.results;
     for (std::size_t i = 0; i < cfg.child_ports.size(); ++i) {
       const auto child = static_cast<std::uint16_t>(i);
-      out.push_back({cfg.child_ports[i], result_for(set, h, child, reduced), child});
-      if (!wants_bit(set, child)) ++counters_.header_only_results;
-      ++counters_.results_sent;
+      out.push_back({cfg.child_ports[i], result_for(set, h, child, reduced, counters_), child});
     }
   } else {
     set.state = SlotSet::State::partial_sent;
@@ -466,8 +466,7 @@ void AggregationNode::on_result(Tree& t, std::uint16_t in_port, const wire::Pack
   const bool data_mismatch =
       !identity(h) && !header_only && set.data_known && set.timing_only != !p.payload;
   // Withheld from a subtree in which some child keeps the data: not our answer.
-  const bool withheld_wrongly =
-      header_only && std::any_of(set.wants.begin(), set.wants.end(), [](auto w) { return w; });
+  const bool withheld_wrongly = header_only && !set.wants.none();
   if (h.dtype != chunk.dtype || h.op != chunk.op || h.count != chunk.count ||
       !same_attempt(h, chunk) || data_mismatch || withheld_wrongly) {
     // Not the answer to the partial this node sent (a forged or corrupted
@@ -494,9 +493,8 @@ void AggregationNode::on_result(Tree& t, std::uint16_t in_port, const wire::Pack
   ++counters_.results_in;
   for (std::size_t i = 0; i < t.install.child_ports.size(); ++i) {
     const auto child = static_cast<std::uint16_t>(i);
-    out.push_back({t.install.child_ports[i], result_for(set, h, child, set.kept), child});
-    if (!wants_bit(set, child)) ++counters_.header_only_results;
-    ++counters_.results_sent;
+    out.push_back(
+        {t.install.child_ports[i], result_for(set, h, child, set.kept, counters_), child});
   }
 }
 
@@ -528,7 +526,7 @@ void AggregationNode::on_error(Tree& t, std::uint16_t in_port, const wire::Packe
   if (!ours) {
     set.seq = error->chunk_sequence;
     set.received = 0;
-    std::fill(set.seen.begin(), set.seen.end(), 0);
+    set.seen.clear();
   }
   set.kept = p.payload;
   // Pass on the status the error came with (mismatch, or not_supported from

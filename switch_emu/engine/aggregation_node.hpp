@@ -41,7 +41,7 @@ struct EngineCounters {
   std::uint64_t partials_sent = 0;           ///< completed partials sent to the parent
   std::uint64_t results = 0;                 ///< results produced (root) or received (others)
   std::uint64_t results_sent = 0;            ///< result packets emitted toward children
-  std::uint64_t header_only_results = 0;  ///< of those, the header alone (wire::kFlagHeaderOnly)
+  std::uint64_t header_only_results = 0;     ///< of those, the header alone (wire::kFlagHeaderOnly)
   std::uint64_t slot_full = 0;               ///< new chunk met a slot still busy with another
   std::uint64_t stale = 0;                   ///< contribution/result/error for an older chunk
   std::uint64_t results_in = 0;              ///< results from the parent that completed a chunk
